@@ -1,0 +1,4 @@
+from segport.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The command-line face of segport.
+
+Only typer is imported at module level here and in the command modules: commands that
+touch no data must not import a query library (``segport --help`` stays fast).
+Each command module imports its service lazily, inside the command function.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from segport.cli import connections, exports, profiles, sandbox, segments, users, workspace
+from segport.cli.context import DEFAULT_WORKSPACE, CliState
+
+app = typer.Typer(
+    name="segport",
+    help="Export segments of customer profiles into Brevo (Sendinblue) contact lists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace_dir: Path = typer.Option(
+        DEFAULT_WORKSPACE,
+        "--workspace",
+        envvar="SEGPORT_WORKSPACE",
+        help="Workspace folder (metadata, profile store, secrets key).",
+    ),
+    actor: str | None = typer.Option(
+        None,
+        "--as",
+        envvar="SEGPORT_USER",
+        help="Act as this workspace user (default: the admin made by init).",
+    ),
+) -> None:
+    ctx.obj = CliState(workspace=workspace_dir, actor=actor)
+
+
+sandbox.register(app)
+workspace.register(app)
+app.add_typer(users.app, name="users")
+app.add_typer(connections.app, name="connections")
+app.add_typer(profiles.app, name="profiles")
+app.add_typer(segments.app, name="segments")
+app.add_typer(exports.app, name="exports")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,27 @@
+"""What the global options hand to every command: the workspace folder and the acting user."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+
+DEFAULT_WORKSPACE = ".segport"
+
+
+@dataclass(frozen=True)
+class CliState:
+    workspace: Path
+    actor: str | None  # None: the workspace's default admin
+
+
+def get_state(ctx: typer.Context) -> CliState:
+    """The state set by the root callback; commands call this instead of reading env."""
+    root = ctx.find_root()
+    state = root.obj
+    if isinstance(state, CliState):
+        return state
+    ws = os.environ.get("SEGPORT_WORKSPACE") or DEFAULT_WORKSPACE
+    return CliState(workspace=Path(ws), actor=os.environ.get("SEGPORT_USER") or None)

@@ -1,0 +1,122 @@
+"""Opening and creating a workspace: the folder that holds segport's state.
+
+A workspace folder holds ``workspace.json`` (where the metadata database is), the SQLite
+metadata database ``metadata.db`` unless a PostgreSQL URL was given, and the embedded
+profile store ``profiles.duckdb``. Commands never read these paths ad hoc: they open the
+workspace once and are handed a :class:`Workspace`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from segport import __version__
+from segport.metadata import create_metadata_engine, upgrade
+
+CONFIG_FILE = "workspace.json"
+SQLITE_FILE = "metadata.db"
+PROFILE_STORE_FILE = "profiles.duckdb"
+
+
+class WorkspaceError(Exception):
+    """The workspace cannot be created or opened; the message says what to do."""
+
+
+class WorkspaceNotFound(WorkspaceError):
+    pass
+
+
+@dataclass
+class Workspace:
+    path: Path
+    database_url: str
+    engine: Engine
+    _sessions: sessionmaker[Session] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def profile_store_path(self) -> Path:
+        return self.path / PROFILE_STORE_FILE
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction commits when the block ends without error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_url(path: Path) -> str:
+    return f"sqlite:///{(path / SQLITE_FILE).resolve()}"
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print: the password, if any, replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def init_workspace(path: Path, database_url: str | None = None) -> Workspace:
+    """Create the workspace folder, its metadata database (migrated) and its profile store.
+
+    Running it on an existing workspace is refused rather than silently reusing it.
+    """
+    config_file = path / CONFIG_FILE
+    if config_file.exists():
+        raise WorkspaceError(
+            f"a workspace already exists at {path}; use it, or pick another --workspace"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    url = database_url or _sqlite_url(path)
+    engine = create_metadata_engine(url)
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            now = datetime.now(UTC).isoformat()
+            for key, value in (("created_at", now), ("created_by_version", __version__)):
+                conn.execute(text("DELETE FROM workspace_info WHERE key = :k"), {"k": key})
+                conn.execute(
+                    text("INSERT INTO workspace_info (key, value) VALUES (:k, :v)"),
+                    {"k": key, "v": value},
+                )
+    except Exception:
+        engine.dispose()
+        raise
+    # Only the location of the database is kept here, never a password in clear when the
+    # URL can take it from the environment (PGPASSWORD) instead.
+    config_file.write_text(json.dumps({"database_url": url}, indent=2) + "\n")
+    from segport.profiles.embedded import create_embedded_store
+
+    create_embedded_store(path / PROFILE_STORE_FILE)
+    return Workspace(path=path, database_url=url, engine=engine)
+
+
+def open_workspace(path: Path) -> Workspace:
+    """Open an existing workspace, running any migrations an older one has not had."""
+    config_file = path / CONFIG_FILE
+    if not config_file.exists():
+        raise WorkspaceNotFound(
+            f"no workspace at {path}: run `segport init` first, or point --workspace "
+            "(or SEGPORT_WORKSPACE) at an existing one"
+        )
+    try:
+        config = json.loads(config_file.read_text())
+        url = str(config["database_url"])
+    except (ValueError, KeyError) as exc:
+        raise WorkspaceError(f"{config_file} is damaged ({exc}); restore it from a backup") from exc
+    engine = create_metadata_engine(url)
+    upgrade(engine)
+    return Workspace(path=path, database_url=url, engine=engine)

@@ -1,0 +1,13 @@
+"""Shared pytest configuration. Fixtures live in tests/fixtures/, one module per area."""
+
+import os
+
+# The official SDK switches to OAuth when these are set at import time (api-notes §12).
+os.environ.pop("BREVO_CLIENT_ID", None)
+os.environ.pop("BREVO_CLIENT_SECRET", None)
+
+pytest_plugins = [
+    "tests.fixtures.databases",
+    "tests.fixtures.sandbox",
+    "tests.fixtures.workspace",
+]
