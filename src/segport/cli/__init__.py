@@ -11,7 +11,16 @@ from pathlib import Path
 
 import typer
 
-from segport.cli import connections, exports, profiles, sandbox, segments, users, workspace
+from segport.cli import (
+    connections,
+    export_run,
+    exports,
+    profiles,
+    sandbox,
+    segments,
+    users,
+    workspace,
+)
 from segport.cli.context import DEFAULT_WORKSPACE, CliState
 
 app = typer.Typer(
@@ -48,6 +57,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(connections.app, name="connections")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(segments.app, name="segments")
+export_run.register(exports.app)
 app.add_typer(exports.app, name="exports")
 
 
