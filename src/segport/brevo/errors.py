@@ -1,0 +1,140 @@
+"""Exceptions raised by the Brevo client, one class per way a call can fail.
+
+Every error carries what Brevo said (``code``, ``message``), the HTTP ``status``, the
+request id Brevo's support asks for, and the method and path of the call, so a log line
+or a run's failure reason is enough to understand and report the problem. None of them
+ever holds the API key: the key lives only in the client's request headers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Body excerpts kept in messages when the answer is not Brevo's JSON (an HTML 524 page).
+_EXCERPT_CHARS = 200
+
+
+class BrevoError(Exception):
+    """A Brevo API call failed. ``retryable`` says whether sending it again may succeed."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        request_id: str | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        retryable: bool | None = None,
+    ) -> None:
+        super().__init__(message)
+        if retryable is not None:
+            self.retryable = retryable
+        self.message = message
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.method = method
+        self.path = path
+        self.metadata = metadata or {}
+
+    def __str__(self) -> str:
+        if self.status is not None:
+            head = f"Brevo said {self.status}"
+            if self.code:
+                head += f" {self.code}"
+            text = f"{head}: {self.message}"
+        else:
+            text = self.message
+        where = f"{self.method} {self.path}" if self.method and self.path else None
+        details = ", ".join(
+            part
+            for part in (where, f"request id {self.request_id}" if self.request_id else None)
+            if part
+        )
+        return f"{text} ({details})" if details else text
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"message={self.message!r}, method={self.method!r}, path={self.path!r}, "
+            f"request_id={self.request_id!r})"
+        )
+
+
+class AuthenticationError(BrevoError):
+    """401/403: the API key is wrong, revoked, truncated, or this IP address is blocked."""
+
+
+class NotFoundError(BrevoError):
+    """404: the list, contact or process does not exist (in this account)."""
+
+
+class InvalidRequestError(BrevoError):
+    """Brevo refused the request as sent (400, 402, 405, 406, 409, 422, 425, ...)."""
+
+
+class RateLimitedError(BrevoError):
+    """Brevo's rate limit was hit and waiting for the reset would exceed the configured cap.
+
+    ``retry_after`` is the wait in seconds the call would have needed (None when unknown).
+    While the wait fits under the cap the client waits and retries on its own (the error
+    is then ``retryable``), so callers only see it beyond the cap or after the bounded
+    number of rate-limited attempts.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class ServerError(BrevoError):
+    """5xx (including Cloudflare's 524 origin time-out) or an unreadable success answer."""
+
+    retryable = True
+
+
+class TransportError(BrevoError):
+    """No answer: connection refused or dropped, a timeout, a TLS failure.
+
+    ``request_sent`` is False when the request certainly never reached Brevo (the
+    connection could not be opened), which makes even a non-idempotent call safe to retry.
+    """
+
+    retryable = True
+
+    def __init__(self, message: str, *, request_sent: bool = True, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.request_sent = request_sent
+
+
+class ProcessTimeoutError(BrevoError):
+    """A background process (an import) did not finish within the time we were given."""
+
+    def __init__(self, message: str, *, process_id: int, last_status: str | None, **kw: Any):
+        super().__init__(message, **kw)
+        self.process_id = process_id
+        self.last_status = last_status
+
+
+def excerpt(text: str) -> str:
+    """A short single-line excerpt of a non-JSON body, for messages."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _EXCERPT_CHARS else flat[:_EXCERPT_CHARS] + "…"
+
+
+def error_for_status(status: int) -> type[BrevoError]:
+    """The exception class for an HTTP error status (429 is handled by the caller)."""
+    if status in (401, 403):
+        return AuthenticationError
+    if status == 404:
+        return NotFoundError
+    if status == 429:
+        return RateLimitedError
+    if status >= 500:
+        return ServerError
+    return InvalidRequestError
