@@ -1,10 +1,37 @@
-"""What uses what: questions the services ask before removing something. (Stub.)"""
+"""What uses what: questions the services ask before removing something."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from segport.workspace.models import Export, ExportSegment
 
 
 def exports_using_segment(session: Session, segment_name: str) -> list[str]:
     """Names of the exports that send ``segment_name`` (a segment in use cannot be deleted)."""
-    return []
+    rows = session.scalars(
+        select(Export.name)
+        .join(ExportSegment, ExportSegment.export_id == Export.id)
+        .where(ExportSegment.segment_name == segment_name)
+        .order_by(Export.name)
+    ).all()
+    return list(rows)
+
+
+def rename_segment_in_exports(session: Session, old_name: str, new_name: str) -> int:
+    """Point the exports that send ``old_name`` at ``new_name``; how many rows changed."""
+    rows = session.scalars(
+        select(ExportSegment).where(ExportSegment.segment_name == old_name)
+    ).all()
+    for row in rows:
+        row.segment_name = new_name
+    return len(rows)
+
+
+def exports_using_connection(session: Session, connection_id: int) -> list[str]:
+    """Names of the exports set to run on the connection."""
+    rows = session.scalars(
+        select(Export.name).where(Export.connection_id == connection_id).order_by(Export.name)
+    ).all()
+    return list(rows)

@@ -1,8 +1,9 @@
 """Opening and creating a workspace: the folder that holds segport's state.
 
 A workspace folder holds ``workspace.json`` (where the metadata database is), the SQLite
-metadata database ``metadata.db`` unless a PostgreSQL URL was given, and the embedded
-profile store ``profiles.duckdb``. Commands never read these paths ad hoc: they open the
+metadata database ``metadata.db`` unless a PostgreSQL URL was given, the embedded
+profile store ``profiles.duckdb`` and the secrets key ``secret.key`` (0600; absent when
+the key comes from ``SEGPORT_SECRET_KEY``). Commands never read these paths ad hoc: they open the
 workspace once and are handed a :class:`Workspace`.
 """
 
@@ -69,21 +70,33 @@ def redact_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def init_workspace(path: Path, database_url: str | None = None) -> Workspace:
-    """Create the workspace folder, its metadata database (migrated) and its profile store.
+DEFAULT_ADMIN = "admin"
+
+
+def init_workspace(
+    path: Path, database_url: str | None = None, admin: str | None = None
+) -> Workspace:
+    """Create the workspace folder, its metadata database (migrated), its secrets key, its
+    first admin (``admin``, the default user of commands without --as) and its profile store.
 
     Running it on an existing workspace is refused rather than silently reusing it.
     """
+    from segport.workspace.secrets import create_key_file
+    from segport.workspace.users import check_name, create_first_admin
+
     config_file = path / CONFIG_FILE
     if config_file.exists():
         raise WorkspaceError(
             f"a workspace already exists at {path}; use it, or pick another --workspace"
         )
+    admin_name = check_name(admin or DEFAULT_ADMIN)
     path.mkdir(parents=True, exist_ok=True)
     url = database_url or _sqlite_url(path)
     engine = create_metadata_engine(url)
     try:
         upgrade(engine)
+        if database_url is not None:
+            _refuse_used_database(engine, url)
         with engine.begin() as conn:
             now = datetime.now(UTC).isoformat()
             for key, value in (("created_at", now), ("created_by_version", __version__)):
@@ -92,6 +105,9 @@ def init_workspace(path: Path, database_url: str | None = None) -> Workspace:
                     text("INSERT INTO workspace_info (key, value) VALUES (:k, :v)"),
                     {"k": key, "v": value},
                 )
+        with Session(engine) as session, session.begin():
+            create_first_admin(session, admin_name)
+        create_key_file(path)
     except Exception:
         engine.dispose()
         raise
@@ -118,5 +134,26 @@ def open_workspace(path: Path) -> Workspace:
     except (ValueError, KeyError) as exc:
         raise WorkspaceError(f"{config_file} is damaged ({exc}); restore it from a backup") from exc
     engine = create_metadata_engine(url)
-    upgrade(engine)
-    return Workspace(path=path, database_url=url, engine=engine)
+    try:
+        upgrade(engine)
+    except Exception:
+        engine.dispose()
+        raise
+    ws = Workspace(path=path, database_url=url, engine=engine)
+    from segport.workspace.users import ensure_users
+
+    ensure_users(ws)
+    return ws
+
+
+def _refuse_used_database(engine: Engine, url: str) -> None:
+    """A PostgreSQL database already holding a workspace is not silently shared."""
+    with engine.connect() as conn:
+        used = conn.execute(
+            text("SELECT value FROM workspace_info WHERE key = 'created_at'")
+        ).first()
+    if used is not None:
+        raise WorkspaceError(
+            f"the database {redact_url(url)} already holds a segport workspace (created "
+            f"{used[0]}); give `init --database-url` an empty database"
+        )

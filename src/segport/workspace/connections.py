@@ -1,0 +1,505 @@
+"""Connections: an admin's link to one Brevo account (API key, sharing, consent, export user).
+
+The API key is verified with ``GET /account`` before it is saved, stored only as a Fernet
+token (see :mod:`segport.workspace.secrets`), and never returned: views carry the account's
+email and plan instead. Contributors see only the names and types of the connections
+shared with contributors (:func:`usable_connections`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from segport.workspace import audit, secrets
+from segport.workspace.access import Action, Actor, PermissionDenied, Role, authorize, require
+from segport.workspace.models import Connection, Export, User, utcnow
+from segport.workspace.privacy import PRIVACY_STATEMENT, PRIVACY_VERSION
+from segport.workspace.secrets import Secret
+from segport.workspace.usage import exports_using_connection
+from segport.workspace.workspace import Workspace, WorkspaceError
+
+if TYPE_CHECKING:
+    from segport.brevo import Account
+
+BREVO_BASE_URL = "https://api.brevo.com/v3"
+CONNECTION_TYPES = {"brevo": "brevo", "sendinblue": "brevo"}
+_NAME = re.compile(r"^\S(.{0,98}\S)?$")
+
+
+class ConnectionNotFound(WorkspaceError):
+    pass
+
+
+class ConsentRequired(WorkspaceError):
+    """The privacy statement was not agreed to; nothing was saved."""
+
+    statement = PRIVACY_STATEMENT
+
+
+class ConnectionInUse(WorkspaceError):
+    def __init__(self, message: str, exports: list[str]) -> None:
+        super().__init__(message)
+        self.exports = exports
+
+
+@dataclass(frozen=True)
+class ConnectionCredentials:
+    """What a run needs to talk to Brevo. ``api_key`` never shows itself in str/repr."""
+
+    name: str
+    base_url: str
+    api_key: Secret
+    requests_per_second: float = 10.0
+    export_user: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    """What contributors may know of a connection shared with them."""
+
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    name: str
+    type: str
+    base_url: str
+    shared_with_contributors: bool
+    export_user: str
+    export_user_problem: str | None
+    exports: list[str]
+    created_at: datetime
+    created_by: str
+    consent_by: str
+    consent_at: datetime
+    consent_version: str
+    account_email: str | None
+    account_company: str | None
+    account_plan: str | None
+    verified_at: datetime | None
+    requests_per_second: float
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def shared_with(self) -> str:
+        return "admins, contributors" if self.shared_with_contributors else "admins"
+
+
+def parse_type(value: str) -> str:
+    canonical = CONNECTION_TYPES.get(value.strip().lower())
+    if canonical is None:
+        raise WorkspaceError(
+            f"unknown connection --type {value!r}: use brevo (sendinblue is the same type)"
+        )
+    return canonical
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not _NAME.match(name):
+        raise WorkspaceError(
+            f"invalid connection name {name!r}: give 1 to 100 characters that say its purpose "
+            "and target, e.g. 'Brevo newsletter (prod)'"
+        )
+    return name
+
+
+def check_base_url(url: str | None) -> str:
+    if url is None:
+        return BREVO_BASE_URL
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
+        raise WorkspaceError(
+            f"--base-url {url!r} is not an http(s) URL; give e.g. {BREVO_BASE_URL} or, for the "
+            "sandbox, http://127.0.0.1:PORT/v3"
+        )
+    return url
+
+
+def check_api_key(api_key: str) -> str:
+    key = str.__str__(api_key).strip()
+    if not key:
+        raise WorkspaceError(
+            "the API key is empty: pass it with --api-key-env VAR or --api-key-stdin"
+        )
+    if any(c.isspace() for c in key):
+        raise WorkspaceError("the API key contains spaces or line breaks; paste it again")
+    return key
+
+
+def export_user_problem(conn: Connection) -> str | None:
+    """Why runs on ``conn`` cannot act as its export user, or None when they can."""
+    user = conn.export_user
+    if user is None:
+        return f"its export user {conn.export_user_name} was removed from the workspace"
+    if user.role != Role.ADMIN.value:
+        return f"its export user {user.name} is no longer an admin (now {user.role})"
+    return None
+
+
+def plan_summary(account: Account) -> str:
+    parts = []
+    for plan in account.plans:
+        credits = f" ({plan.credits:g} credits)" if plan.credits is not None else ""
+        parts.append(f"{plan.type}{credits}")
+    return ", ".join(parts) or "no plan reported"
+
+
+def verify_key(base_url: str, api_key: str) -> Account:
+    """The account behind ``api_key``; a clear error (never holding the key) otherwise."""
+    from segport.brevo import AuthenticationError, BrevoClient, BrevoError
+
+    client = BrevoClient(str.__str__(api_key), base_url, max_retries=1, timeout=15.0)
+    try:
+        return client.get_account()
+    except AuthenticationError as exc:
+        raise WorkspaceError(
+            f"Brevo refused the API key (Brevo said: {exc.message}). Nothing was saved: copy "
+            "the key again from Brevo (SMTP & API > API keys) and check the account allows "
+            "this machine's IP address"
+        ) from None
+    except BrevoError as exc:
+        raise WorkspaceError(
+            f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
+            "--base-url and the network, or pass --no-verify to save it unchecked"
+        ) from None
+    finally:
+        client.close()
+
+
+def _get(session: Session, name: str) -> Connection:
+    conn = session.scalars(select(Connection).where(Connection.name == name)).one_or_none()
+    if conn is None:
+        known = session.scalars(select(Connection.name).order_by(Connection.name)).all()
+        raise ConnectionNotFound(
+            f"no connection named {name!r}; connections: {', '.join(known) or 'none yet'}"
+        )
+    return conn
+
+
+def _view(session: Session, conn: Connection, changes: list[str] | None = None) -> ConnectionView:
+    return ConnectionView(
+        name=conn.name,
+        type=conn.type,
+        base_url=conn.base_url,
+        shared_with_contributors=conn.shared_with_contributors,
+        export_user=conn.export_user.name if conn.export_user else conn.export_user_name,
+        export_user_problem=export_user_problem(conn),
+        exports=exports_using_connection(session, conn.id),
+        created_at=conn.created_at,
+        created_by=conn.created_by,
+        consent_by=conn.consent_by,
+        consent_at=conn.consent_at,
+        consent_version=conn.consent_version,
+        account_email=conn.account_email,
+        account_company=conn.account_company,
+        account_plan=conn.account_plan,
+        verified_at=conn.verified_at,
+        requests_per_second=conn.requests_per_second,
+        changes=changes or [],
+    )
+
+
+def _refuse_duplicate(session: Session, name: str) -> None:
+    if session.scalars(select(Connection.id).where(Connection.name == name)).first():
+        raise WorkspaceError(f"a connection named {name!r} already exists; pick another name")
+
+
+def _apply_account(conn: Connection, account: Account | None) -> None:
+    if account is None:
+        conn.account_email = conn.account_company = conn.account_plan = None
+        conn.verified_at = None
+        return
+    conn.account_email = account.email
+    conn.account_company = account.company_name
+    conn.account_plan = plan_summary(account)
+    conn.verified_at = utcnow()
+
+
+def add_connection(
+    ws: Workspace,
+    actor_name: str | None,
+    name: str,
+    type_: str,
+    api_key: str,
+    *,
+    agree_privacy: bool,
+    base_url: str | None = None,
+    share_with_contributors: bool = False,
+    verify: bool = True,
+    requests_per_second: float | None = None,
+) -> ConnectionView:
+    """Save a connection; the acting admin gives the consent and becomes its export user."""
+    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    name = check_name(name)
+    kind = parse_type(type_)
+    url = check_base_url(base_url)
+    rps = _check_rps(requests_per_second)
+    if not agree_privacy:
+        raise ConsentRequired(
+            "the connection was not saved: read the data privacy and compliance statement "
+            "above and run the command again with --agree-privacy to agree to it"
+        )
+    key = check_api_key(api_key)
+    with ws.session() as session:
+        _refuse_duplicate(session, name)
+    account = verify_key(url, key) if verify else None
+    token = secrets.encrypt(ws.path, key)
+    with ws.session() as session:
+        _refuse_duplicate(session, name)
+        now = utcnow()
+        conn = Connection(
+            name=name,
+            type=kind,
+            base_url=url,
+            api_key_token=token,
+            shared_with_contributors=share_with_contributors,
+            requests_per_second=rps,
+            export_user_id=actor.id,
+            export_user_name=actor.name,
+            consent_by=actor.name,
+            consent_at=now,
+            consent_version=PRIVACY_VERSION,
+            created_by=actor.name,
+            created_at=now,
+        )
+        _apply_account(conn, account)
+        session.add(conn)
+        session.flush()
+        session.refresh(conn)
+        audit.record(
+            session,
+            actor,
+            "connections.add",
+            name,
+            {
+                "type": kind,
+                "base_url": url,
+                "shared_with_contributors": share_with_contributors,
+                "privacy_consent": PRIVACY_VERSION,
+                "verified": verify,
+                "account_email": conn.account_email,
+            },
+        )
+        return _view(session, conn)
+
+
+def _check_rps(value: float | None) -> float:
+    if value is None:
+        return 10.0
+    if not 0 < value <= 1000:
+        raise WorkspaceError(f"--rate {value} must be above 0 and at most 1000 requests/s")
+    return float(value)
+
+
+def list_connections(ws: Workspace, actor_name: str | None) -> list[ConnectionView]:
+    authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    with ws.session() as session:
+        conns = session.scalars(select(Connection).order_by(Connection.name)).all()
+        return [_view(session, c) for c in conns]
+
+
+def usable_connections(ws: Workspace, actor_name: str | None) -> list[ConnectionSummary]:
+    """Names and types of the connections the actor may put exports on."""
+    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    with ws.session() as session:
+        query = select(Connection).order_by(Connection.name)
+        if actor.role is not Role.ADMIN:
+            query = query.where(Connection.shared_with_contributors.is_(True))
+        return [ConnectionSummary(c.name, c.type) for c in session.scalars(query)]
+
+
+def show_connection(ws: Workspace, actor_name: str | None, name: str) -> ConnectionView:
+    authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    with ws.session() as session:
+        return _view(session, _get(session, name))
+
+
+def edit_connection(
+    ws: Workspace,
+    actor_name: str | None,
+    name: str,
+    *,
+    new_name: str | None = None,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    share_with_contributors: bool | None = None,
+    verify: bool = True,
+    requests_per_second: float | None = None,
+) -> ConnectionView:
+    """Rename, give a new key (verified unless ``verify`` is False), change sharing or URL."""
+    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    with ws.session() as session:
+        current_url = _get(session, name).base_url
+    url = check_base_url(base_url) if base_url is not None else current_url
+    key = check_api_key(api_key) if api_key is not None else None
+    if new_name is not None:
+        new_name = check_name(new_name)
+    account = None
+    if key is not None and verify:
+        account = verify_key(url, key)
+    rps = _check_rps(requests_per_second) if requests_per_second is not None else None
+    with ws.session() as session:
+        conn = _get(session, name)
+        changes: list[str] = []
+        if new_name is not None and new_name != conn.name:
+            _refuse_duplicate(session, new_name)
+            changes.append(f"renamed to {new_name}")
+            conn.name = new_name
+        if url != conn.base_url:
+            changes.append(f"base URL {conn.base_url} -> {url}")
+            conn.base_url = url
+        if key is not None:
+            conn.api_key_token = secrets.encrypt(ws.path, key)
+            _apply_account(conn, account)
+            changes.append("new API key" + (" (verified)" if verify else " (not verified)"))
+        if (
+            share_with_contributors is not None
+            and share_with_contributors != conn.shared_with_contributors
+        ):
+            conn.shared_with_contributors = share_with_contributors
+            changes.append(
+                "shared with contributors"
+                if share_with_contributors
+                else "no longer shared with contributors"
+            )
+        if rps is not None and rps != conn.requests_per_second:
+            changes.append(f"rate {conn.requests_per_second:g} -> {rps:g} requests/s")
+            conn.requests_per_second = rps
+        if changes:
+            audit.record(session, actor, "connections.edit", name, {"changes": changes})
+        return _view(session, conn, changes)
+
+
+def remove_connection(
+    ws: Workspace,
+    actor_name: str | None,
+    name: str,
+    *,
+    detach_exports: bool = False,
+    remove_exports: bool = False,
+) -> list[str]:
+    """Remove a connection; the exports on it block it unless detached or removed with it."""
+    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    if detach_exports and remove_exports:
+        raise WorkspaceError("give either --detach-exports or --remove-exports, not both")
+    with ws.session() as session:
+        conn = _get(session, name)
+        using = exports_using_connection(session, conn.id)
+        if using and not (detach_exports or remove_exports):
+            raise ConnectionInUse(
+                f"connection {name!r} is used by {len(using)} export(s): {', '.join(using)}. "
+                "Remove them, or run again with --detach-exports (they keep their settings "
+                "and do not run until given a connection) or --remove-exports",
+                using,
+            )
+        for export in session.scalars(select(Export).where(Export.connection_id == conn.id)):
+            if remove_exports:
+                session.delete(export)
+            else:
+                export.connection_id = None
+                export.updated_at = utcnow()
+        session.delete(conn)
+        audit.record(
+            session,
+            actor,
+            "connections.remove",
+            name,
+            {"exports_removed" if remove_exports else "exports_detached": using},
+        )
+        return using
+
+
+def take_over(ws: Workspace, actor_name: str | None, name: str) -> ConnectionView:
+    """The acting admin becomes the connection's export user."""
+    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    with ws.session() as session:
+        conn = _get(session, name)
+        previous = conn.export_user.name if conn.export_user else conn.export_user_name
+        user = session.get(User, actor.id)
+        conn.export_user = user
+        conn.export_user_name = actor.name
+        audit.record(
+            session, actor, "connections.take_over", name, {"previous_export_user": previous}
+        )
+        return _view(session, conn, [f"export user {previous} -> {actor.name}"])
+
+
+def rotate_secret_key(ws: Workspace, actor_name: str | None) -> int:
+    """Re-encrypt every stored API key under a new key; how many were re-encrypted.
+
+    With the key file, a new key is generated and the old one dropped once every token is
+    re-encrypted (a crash in between leaves both keys in the file, so nothing is lost).
+    With ``SEGPORT_SECRET_KEY``, put the new key first in the variable (NEW,OLD), run this,
+    then drop OLD from it.
+    """
+    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    from_env = secrets.key_from_environment()
+    if not from_env:
+        secrets.install_key(ws.path, secrets.new_key(), keep_old=True)
+    with ws.session() as session:
+        conns = session.scalars(select(Connection).order_by(Connection.id)).all()
+        tokens = secrets.rotate_tokens(ws.path, [c.api_key_token for c in conns])
+        for conn, token in zip(conns, tokens, strict=True):
+            conn.api_key_token = token
+        audit.record(
+            session,
+            actor,
+            "connections.rotate_secret_key",
+            "workspace",
+            {"connections": len(conns), "from_environment": from_env},
+        )
+    if not from_env:
+        first = secrets.load_keys(ws.path)[0]
+        secrets.install_key(ws.path, first, keep_old=False)
+    return len(conns)
+
+
+def credentials(ws: Workspace, conn: Connection) -> ConnectionCredentials:
+    return ConnectionCredentials(
+        name=conn.name,
+        base_url=conn.base_url,
+        api_key=secrets.decrypt(ws.path, conn.api_key_token),
+        requests_per_second=conn.requests_per_second,
+        export_user=conn.export_user.name if conn.export_user else conn.export_user_name,
+    )
+
+
+def may_use(actor: Actor, conn: Connection | None) -> bool:
+    """Whether ``actor`` may manage and run exports on ``conn`` (None: detached)."""
+    if not actor.may(Action.EXPORTS_WRITE):
+        return False
+    return actor.role is Role.ADMIN or conn is None or conn.shared_with_contributors
+
+
+def connection_for_export(session: Session, actor: Actor, name: str) -> Connection:
+    """The connection ``name`` if ``actor`` may put exports on it; else a clear refusal."""
+    require(actor, Action.EXPORTS_WRITE)
+    conn = session.scalars(select(Connection).where(Connection.name == name)).one_or_none()
+    if conn is not None and may_use(actor, conn):
+        return conn
+    query = select(Connection.name).order_by(Connection.name)
+    if actor.role is not Role.ADMIN:
+        query = query.where(Connection.shared_with_contributors.is_(True))
+    usable = session.scalars(query).all()
+    listing = ", ".join(usable) if usable else "none"
+    if conn is not None:
+        raise PermissionDenied(
+            f"connection {name!r} is not shared with contributors, so {actor.name} "
+            f"({actor.role.value}) cannot use it; connections you can use: {listing}. "
+            "Ask an admin to share it (`segport connections edit NAME "
+            "--share-with-contributors`)"
+        )
+    raise ConnectionNotFound(
+        f"--connection {name!r}: no such connection available to you; connections you can "
+        f"use: {listing}"
+        + ("" if usable else " (ask an admin to add one or share one with contributors)")
+    )

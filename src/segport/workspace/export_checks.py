@@ -1,0 +1,271 @@
+"""The checks an export's settings pass before they are saved.
+
+Local checks (names, mode, region, limit, attribute syntax) need nothing; the others ask the
+profile store (do the mapped columns exist?), the segments (do they exist?) and Brevo (does
+the list exist, and the attributes, under the names this account uses?). Every failure
+names the option to fix and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
+
+from segport.workspace.workspace import Workspace, WorkspaceError
+
+if TYPE_CHECKING:
+    from segport.brevo import Attribute
+    from segport.workspace.connections import ConnectionCredentials
+
+MODES = ("add", "mirror")
+SCHEDULES = ("system", "manual")
+DEFAULT_PROFILE_LIMIT = 1_000_000
+# Names Brevo accounts use for first and last name, by account language (api-notes §4):
+# English FIRSTNAME/LASTNAME, French PRENOM/NOM, and the variants seen in older accounts.
+FIRST_NAME_ATTRIBUTES = (
+    "FIRSTNAME",
+    "PRENOM",
+    "FNAME",
+    "FIRST_NAME",
+    "VORNAME",
+    "NOMBRE",
+    "NOME",
+    "VOORNAAM",
+)
+LAST_NAME_ATTRIBUTES = (
+    "LASTNAME",
+    "NOM",
+    "LNAME",
+    "LAST_NAME",
+    "NACHNAME",
+    "APELLIDOS",
+    "APELLIDO",
+    "COGNOME",
+    "SOBRENOME",
+    "ACHTERNAAM",
+)
+# Attributes segport sets itself from the dedicated options.
+RESERVED_ATTRIBUTES = {"EMAIL": "--email", "SMS": "--phone"}
+# Brevo computes these categories itself; values sent for them are ignored.
+READ_ONLY_CATEGORIES = {"calculated", "global"}
+_NAME = re.compile(r"^\S(.{0,98}\S)?$")
+_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
+
+
+class ExportInvalid(WorkspaceError):
+    """An export's settings do not pass the checks; the message says what to fix."""
+
+
+@dataclass
+class Draft:
+    """An export's settings as the user gave them, before they are checked and saved."""
+
+    name: str
+    connection: str | None
+    list_id: int
+    segments: list[str]
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+    mode: str = "add"
+    phone_region: str | None = None
+    profile_limit: int = DEFAULT_PROFILE_LIMIT
+    schedule: str = "system"
+    # Resolved from the account's attributes when the export is checked against Brevo.
+    first_name_attribute: str | None = None
+    last_name_attribute: str | None = None
+
+    def copy(self) -> Draft:
+        return replace(self, segments=list(self.segments), attributes=dict(self.attributes))
+
+
+def parse_attributes(pairs: list[str]) -> dict[str, str]:
+    """``ATTR=COL`` options into an ordered mapping (Brevo names are upper case)."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        attr, sep, column = pair.partition("=")
+        attr, column = attr.strip().upper(), column.strip()
+        if not sep or not attr or not column:
+            raise ExportInvalid(
+                f"--attribute {pair!r} must look like ATTR=COLUMN, e.g. --attribute CITY=city"
+            )
+        if attr in mapping:
+            raise ExportInvalid(f"--attribute {attr} is given twice; keep one")
+        mapping[attr] = column
+    return mapping
+
+
+def check_local(draft: Draft) -> Draft:
+    """Checks that need neither the profile store, the segments nor Brevo."""
+    d = draft.copy()
+    d.name = d.name.strip()
+    if not _NAME.match(d.name):
+        raise ExportInvalid(f"invalid export name {d.name!r}: give 1 to 100 characters")
+    if d.list_id <= 0:
+        raise ExportInvalid(
+            f"--list-id {d.list_id} is not a Brevo list ID: give the positive number shown "
+            "in Brevo under Contacts > Lists"
+        )
+    d.segments = [s.strip() for s in d.segments if s.strip()]
+    if not d.segments:
+        raise ExportInvalid("give at least one --segment (only segments can be exported)")
+    dupes = sorted({s for s in d.segments if d.segments.count(s) > 1})
+    if dupes:
+        raise ExportInvalid(f"--segment {', '.join(dupes)} is given more than once")
+    if d.mode not in MODES:
+        raise ExportInvalid(f"--mode {d.mode!r} is not known: use add or mirror")
+    if d.schedule not in SCHEDULES:
+        raise ExportInvalid(
+            f"--schedule {d.schedule!r} is not known: use system (runs with every refresh) "
+            "or manual (runs only on demand)"
+        )
+    if d.profile_limit < 1:
+        raise ExportInvalid(f"--limit {d.profile_limit} must be 1 or more profiles")
+    if d.phone_region is not None:
+        d.phone_region = _check_region(d.phone_region)
+    if not d.email.strip():
+        raise ExportInvalid("--email is required: the profile column holding the address")
+    for attr in d.attributes:
+        if not _ATTRIBUTE.match(attr):
+            raise ExportInvalid(
+                f"--attribute {attr}: Brevo attribute names are letters, digits and _ "
+                "(starting with a letter)"
+            )
+        if attr in RESERVED_ATTRIBUTES:
+            raise ExportInvalid(
+                f"--attribute {attr}=...: {attr} is set with {RESERVED_ATTRIBUTES[attr]}; "
+                "use that option instead"
+            )
+    return d
+
+
+def _check_region(region: str) -> str:
+    import phonenumbers
+
+    code = region.strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ExportInvalid(
+            f"--phone-region {region!r} is not a region phone numbers know: give a two-letter "
+            "ISO 3166 country code such as GB, FR or US"
+        )
+    return code
+
+
+def check_segments(session: Session, draft: Draft) -> None:
+    from segport.segments import SegmentNotFound, get_segment
+
+    for name in draft.segments:
+        try:
+            get_segment(session, name)
+        except SegmentNotFound as exc:
+            raise ExportInvalid(f"--segment {name!r}: {exc}") from None
+
+
+def check_columns(ws: Workspace, draft: Draft) -> None:
+    from segport.profiles import ProfileError, open_profile_store
+
+    try:
+        store = open_profile_store(ws.engine, ws.path)
+    except ProfileError as exc:
+        raise ExportInvalid(f"the mapped profile columns cannot be checked: {exc}") from None
+    try:
+        columns = store.columns()
+    finally:
+        store.close()
+    wanted = [
+        ("--email", draft.email),
+        ("--first-name", draft.first_name),
+        ("--last-name", draft.last_name),
+        ("--phone", draft.phone),
+        *((f"--attribute {attr}", col) for attr, col in draft.attributes.items()),
+    ]
+    for option, column in wanted:
+        if column is not None and column not in columns:
+            raise ExportInvalid(
+                f"{option} {column!r}: the profiles have no such column; columns: "
+                f"{', '.join(sorted(columns))}"
+            )
+
+
+def check_brevo(creds: ConnectionCredentials, draft: Draft) -> Draft:
+    """The list exists and the attributes exist in the account; names resolved."""
+    from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
+
+    d = draft.copy()
+    client = BrevoClient(
+        creds.api_key.reveal(),
+        creds.base_url,
+        max_retries=1,
+        timeout=15.0,
+        requests_per_second=creds.requests_per_second,
+    )
+    try:
+        try:
+            client.get_list(d.list_id)
+        except NotFoundError as exc:
+            raise ExportInvalid(
+                f"list {d.list_id} does not exist in this Brevo account (Brevo said: "
+                f"{exc.message}). Create it in Brevo or pick another --list-id"
+            ) from None
+        attributes = client.get_attributes()
+    except AuthenticationError as exc:
+        raise ExportInvalid(
+            f"Brevo refused connection {creds.name!r}'s API key (Brevo said: {exc.message}); "
+            "an admin must give it a new key with `segport connections edit`"
+        ) from None
+    except BrevoError as exc:
+        raise ExportInvalid(
+            f"could not check the export against Brevo through connection {creds.name!r} "
+            f"({exc}); try again later"
+        ) from None
+    finally:
+        client.close()
+    return resolve_attributes(attributes, d)
+
+
+def resolve_attributes(attributes: list[Attribute], draft: Draft) -> Draft:
+    d = draft.copy()
+    by_name = {a.name.upper(): a for a in attributes}
+    known = ", ".join(sorted(by_name)) or "none"
+    d.first_name_attribute = None
+    d.last_name_attribute = None
+    for option, column, candidates, field_name in (
+        ("--first-name", d.first_name, FIRST_NAME_ATTRIBUTES, "first_name_attribute"),
+        ("--last-name", d.last_name, LAST_NAME_ATTRIBUTES, "last_name_attribute"),
+    ):
+        if column is None:
+            continue
+        found = next((by_name[c].name for c in candidates if c in by_name), None)
+        if found is None:
+            raise ExportInvalid(
+                f"{option}: this Brevo account has no attribute for it (looked for "
+                f"{', '.join(candidates)}; it has {known}). Create one in Brevo, or map the "
+                "column to an existing attribute with --attribute ATTR=COLUMN"
+            )
+        setattr(d, field_name, found)
+    resolved: dict[str, str] = {}
+    for attr, column in d.attributes.items():
+        brevo_attr = by_name.get(attr)
+        if brevo_attr is None:
+            raise ExportInvalid(
+                f"--attribute {attr}={column}: the Brevo account has no attribute {attr}; "
+                f"its attributes: {known}. Create it in Brevo (Contacts > Settings) or fix "
+                "the name"
+            )
+        if brevo_attr.category in READ_ONLY_CATEGORIES:
+            raise ExportInvalid(
+                f"--attribute {attr}: it is a {brevo_attr.category} attribute, which Brevo "
+                "computes itself; map a normal attribute instead"
+            )
+        if brevo_attr.name in (d.first_name_attribute, d.last_name_attribute):
+            raise ExportInvalid(
+                f"--attribute {attr} is already set by --first-name/--last-name; remove one"
+            )
+        resolved[brevo_attr.name] = column
+    d.attributes = resolved
+    return d

@@ -1,0 +1,407 @@
+"""Export configurations: a connection, a Brevo list, data matching and segments.
+
+Saving checks everything (see :mod:`segport.workspace.export_checks`) and never runs the
+export. :func:`get_run_spec` is the narrow interface the run engine asks for what to run.
+Admins manage every export; contributors those on connections shared with contributors
+(and detached ones); viewers only see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from segport.workspace import audit
+from segport.workspace.access import Action, Actor, PermissionDenied, authorize, require
+from segport.workspace.connections import (
+    ConnectionCredentials,
+    connection_for_export,
+    credentials,
+    export_user_problem,
+    may_use,
+)
+from segport.workspace.export_checks import (
+    DEFAULT_PROFILE_LIMIT,
+    Draft,
+    ExportInvalid,
+    check_brevo,
+    check_columns,
+    check_local,
+    check_segments,
+    parse_attributes,
+)
+from segport.workspace.models import Connection, Export, ExportSegment, utcnow
+from segport.workspace.workspace import Workspace, WorkspaceError
+
+__all__ = [
+    "DEFAULT_PROFILE_LIMIT",
+    "ConnectionCredentials",
+    "ExportInvalid",
+    "ExportNotFound",
+    "ExportNotRunnable",
+    "ExportView",
+    "Mapping",
+    "RunSpec",
+    "get_run_spec",
+    "parse_attributes",
+]
+
+NO_CONNECTION = "No connection"
+
+
+class ExportNotFound(WorkspaceError):
+    pass
+
+
+class ExportNotRunnable(WorkspaceError):
+    """The export cannot run now. ``skipped``: the run is recorded as skipped, not failed."""
+
+    def __init__(self, message: str, skipped: bool = False) -> None:
+        super().__init__(message)
+        self.reason = message
+        self.skipped = skipped
+
+
+@dataclass(frozen=True)
+class Mapping:
+    email: str
+    first_name: str | None
+    last_name: str | None
+    phone: str | None
+    attributes: dict[str, str]  # Brevo attribute -> profile column
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    export_id: int
+    name: str
+    list_id: int
+    segments: list[str]
+    mode: str
+    phone_region: str | None
+    profile_limit: int
+    mapping: Mapping
+    first_name_attribute: str | None
+    last_name_attribute: str | None
+    connection: ConnectionCredentials
+    schedule: str = "system"
+
+
+@dataclass(frozen=True)
+class ExportView:
+    name: str
+    connection: str | None
+    connection_type: str | None
+    list_id: int
+    segments: list[str]
+    mapping: Mapping
+    first_name_attribute: str | None
+    last_name_attribute: str | None
+    mode: str
+    phone_region: str | None
+    profile_limit: int
+    schedule: str
+    last_status: str | None
+    last_run_at: datetime | None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    permissions: list[str] = field(default_factory=list)
+
+    @property
+    def connection_label(self) -> str:
+        return self.connection or NO_CONNECTION
+
+
+def _permissions(actor: Actor, export: Export) -> list[str]:
+    perms = ["view"]
+    if may_use(actor, export.connection):
+        perms += ["edit", "run"]
+    return perms
+
+
+def _view(actor: Actor, e: Export) -> ExportView:
+    return ExportView(
+        name=e.name,
+        connection=e.connection.name if e.connection else None,
+        connection_type=e.connection.type if e.connection else None,
+        list_id=e.list_id,
+        segments=e.segment_names,
+        mapping=Mapping(
+            e.email_column,
+            e.first_name_column,
+            e.last_name_column,
+            e.phone_column,
+            dict(e.attributes),
+        ),
+        first_name_attribute=e.first_name_attribute,
+        last_name_attribute=e.last_name_attribute,
+        mode=e.mode,
+        phone_region=e.phone_region,
+        profile_limit=e.profile_limit,
+        schedule=e.schedule,
+        last_status=e.last_status,
+        last_run_at=e.last_run_at,
+        created_by=e.created_by,
+        created_at=e.created_at,
+        updated_at=e.updated_at,
+        permissions=_permissions(actor, e),
+    )
+
+
+def _get(session: Session, name: str) -> Export:
+    export = session.scalars(select(Export).where(Export.name == name)).one_or_none()
+    if export is None:
+        known = session.scalars(select(Export.name).order_by(Export.name)).all()
+        raise ExportNotFound(f"no export named {name!r}; exports: {', '.join(known) or 'none'}")
+    return export
+
+
+def _draft_of(e: Export) -> Draft:
+    return Draft(
+        name=e.name,
+        connection=e.connection.name if e.connection else None,
+        list_id=e.list_id,
+        segments=e.segment_names,
+        email=e.email_column,
+        first_name=e.first_name_column,
+        last_name=e.last_name_column,
+        phone=e.phone_column,
+        attributes=dict(e.attributes),
+        mode=e.mode,
+        phone_region=e.phone_region,
+        profile_limit=e.profile_limit,
+        schedule=e.schedule,
+        first_name_attribute=e.first_name_attribute,
+        last_name_attribute=e.last_name_attribute,
+    )
+
+
+def _apply(session: Session, e: Export, d: Draft, conn: Connection | None) -> None:
+    e.name = d.name
+    e.connection = conn
+    e.list_id = d.list_id
+    e.email_column = d.email
+    e.first_name_column = d.first_name
+    e.last_name_column = d.last_name
+    e.phone_column = d.phone
+    e.first_name_attribute = d.first_name_attribute
+    e.last_name_attribute = d.last_name_attribute
+    e.attributes = dict(d.attributes)
+    e.mode = d.mode
+    e.phone_region = d.phone_region
+    e.profile_limit = d.profile_limit
+    e.schedule = d.schedule
+    e.updated_at = utcnow()
+    if e.segment_names != d.segments:
+        e.segments.clear()
+        session.flush()  # the old rows go before new ones with the same names arrive
+        e.segments.extend(
+            ExportSegment(segment_name=s, position=i) for i, s in enumerate(d.segments)
+        )
+
+
+def _checked(
+    ws: Workspace, actor: Actor, draft: Draft, brevo_unchanged: bool = False
+) -> tuple[Draft, int | None]:
+    """``draft`` checked in full; with the id of its connection (None: detached)."""
+    d = check_local(draft)
+    creds = None
+    conn_id = None
+    with ws.session() as session:
+        if d.connection is not None:
+            conn = connection_for_export(session, actor, d.connection)
+            conn_id = conn.id
+            creds = credentials(ws, conn)
+        check_segments(session, d)
+    check_columns(ws, d)
+    if creds is not None and not brevo_unchanged:
+        d = check_brevo(creds, d)
+    return d, conn_id
+
+
+def _summary(d: Draft) -> dict[str, Any]:
+    return {
+        "connection": d.connection,
+        "list_id": d.list_id,
+        "segments": d.segments,
+        "email": d.email,
+        "first_name": d.first_name,
+        "last_name": d.last_name,
+        "phone": d.phone,
+        "attributes": d.attributes,
+        "mode": d.mode,
+        "phone_region": d.phone_region,
+        "profile_limit": d.profile_limit,
+        "schedule": d.schedule,
+    }
+
+
+def _refuse_duplicate(session: Session, name: str) -> None:
+    if session.scalars(select(Export.id).where(Export.name == name)).first() is not None:
+        raise ExportInvalid(f"an export named {name!r} already exists; pick another name")
+
+
+def add_export(ws: Workspace, actor_name: str | None, draft: Draft) -> ExportView:
+    """Check and save a new export (it is not run)."""
+    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    if draft.connection is None:
+        raise ExportInvalid("--connection is required: the connection the export sends through")
+    with ws.session() as session:
+        _refuse_duplicate(session, draft.name.strip())
+    d, conn_id = _checked(ws, actor, draft)
+    with ws.session() as session:
+        _refuse_duplicate(session, d.name)
+        export = Export(created_by=actor.name, created_at=utcnow())
+        _apply(session, export, d, session.get(Connection, conn_id) if conn_id else None)
+        session.add(export)
+        session.flush()
+        audit.record(session, actor, "exports.add", d.name, _summary(d))
+        return _view(actor, export)
+
+
+def list_exports(ws: Workspace, actor_name: str | None) -> list[ExportView]:
+    actor = authorize(ws, actor_name, Action.EXPORTS_READ)
+    with ws.session() as session:
+        return [_view(actor, e) for e in session.scalars(select(Export).order_by(Export.name))]
+
+
+def show_export(ws: Workspace, actor_name: str | None, name: str) -> ExportView:
+    actor = authorize(ws, actor_name, Action.EXPORTS_READ)
+    with ws.session() as session:
+        return _view(actor, _get(session, name))
+
+
+def _managed(session: Session, actor: Actor, name: str) -> Export:
+    """The export ``name`` if ``actor`` may change it."""
+    require(actor, Action.EXPORTS_WRITE)
+    export = _get(session, name)
+    if not may_use(actor, export.connection):
+        raise PermissionDenied(
+            f"export {name!r} sends through a connection not shared with contributors, so "
+            f"{actor.name} ({actor.role.value}) may only view it; ask an admin"
+        )
+    return export
+
+
+def edit_export(
+    ws: Workspace, actor_name: str | None, name: str, changes: dict[str, Any]
+) -> ExportView:
+    """Change some settings (keys of :class:`Draft`, ``name`` to rename); all re-checked."""
+    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    with ws.session() as session:
+        current = _draft_of(_managed(session, actor, name))
+    unknown = set(changes) - set(Draft.__dataclass_fields__)
+    if unknown:
+        raise ExportInvalid(f"cannot change {', '.join(sorted(unknown))}")
+    draft = current.copy()
+    for key, value in changes.items():
+        setattr(draft, key, value)
+    brevo_keys = {"connection", "list_id", "first_name", "last_name", "attributes"}
+    brevo_unchanged = all(getattr(draft, k) == getattr(current, k) for k in brevo_keys)
+    d, conn_id = _checked(ws, actor, draft, brevo_unchanged=brevo_unchanged)
+    with ws.session() as session:
+        export = _managed(session, actor, name)
+        if d.name != export.name:
+            _refuse_duplicate(session, d.name)
+        _apply(session, export, d, session.get(Connection, conn_id) if conn_id else None)
+        diff = {k: v for k, v in _summary(d).items() if _summary(current).get(k) != v}
+        if d.name != name:
+            diff["renamed_to"] = d.name
+        audit.record(session, actor, "exports.edit", name, diff)
+        return _view(actor, export)
+
+
+def duplicate_export(ws: Workspace, actor_name: str | None, name: str, new_name: str) -> ExportView:
+    """A copy of ``name`` under ``new_name``, with no run history."""
+    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    with ws.session() as session:
+        draft = _draft_of(_managed(session, actor, name))
+    draft.name = new_name
+    d = check_local(draft)
+    with ws.session() as session:
+        _refuse_duplicate(session, d.name)
+        source = _get(session, name)
+        export = Export(created_by=actor.name, created_at=utcnow())
+        _apply(session, export, d, source.connection)
+        session.add(export)
+        session.flush()
+        audit.record(session, actor, "exports.duplicate", d.name, {"from": name})
+        return _view(actor, export)
+
+
+def detach_export(ws: Workspace, actor_name: str | None, name: str) -> ExportView:
+    """Keep the settings, drop the connection: the export never runs until given one."""
+    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    with ws.session() as session:
+        export = _managed(session, actor, name)
+        previous = export.connection.name if export.connection else None
+        export.connection = None
+        export.updated_at = utcnow()
+        audit.record(session, actor, "exports.detach", name, {"connection": previous})
+        return _view(actor, export)
+
+
+def remove_export(ws: Workspace, actor_name: str | None, name: str) -> None:
+    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    with ws.session() as session:
+        export = _managed(session, actor, name)
+        session.delete(export)
+        audit.record(session, actor, "exports.remove", name, {"list_id": export.list_id})
+
+
+def get_run_spec(ws: Workspace, actor_name: str | None, export_name: str) -> RunSpec:
+    """What to run for ``export_name``, if ``actor_name`` may run it and it can run now."""
+    actor = authorize(ws, actor_name, Action.EXPORTS_RUN)
+    with ws.session() as session:
+        export = _get(session, export_name)
+        conn = export.connection
+        if conn is None:
+            raise ExportNotRunnable(
+                f"No connection: export {export_name!r} is detached; give it one with "
+                f"`segport exports edit {export_name} --connection NAME`",
+                skipped=True,
+            )
+        if not may_use(actor, conn):
+            raise PermissionDenied(
+                f"export {export_name!r} sends through connection {conn.name!r}, which is not "
+                f"shared with contributors, so {actor.name} ({actor.role.value}) cannot run it"
+            )
+        problem = export_user_problem(conn)
+        if problem is not None:
+            raise ExportNotRunnable(
+                f"connection {conn.name!r} cannot be used: {problem}; an admin must take it "
+                f"over with `segport connections take-over {conn.name}`"
+            )
+        return RunSpec(
+            export_id=export.id,
+            name=export.name,
+            list_id=export.list_id,
+            segments=export.segment_names,
+            mode=export.mode,
+            phone_region=export.phone_region,
+            profile_limit=export.profile_limit,
+            mapping=Mapping(
+                export.email_column,
+                export.first_name_column,
+                export.last_name_column,
+                export.phone_column,
+                dict(export.attributes),
+            ),
+            first_name_attribute=export.first_name_attribute,
+            last_name_attribute=export.last_name_attribute,
+            connection=credentials(ws, conn),
+            schedule=export.schedule,
+        )
+
+
+def record_last_run(session: Session, export_id: int, status: str, at: datetime) -> None:
+    """For the run engine: the status and time ``exports list`` shows for the last run."""
+    export = session.get(Export, export_id)
+    if export is not None:
+        export.last_status = status
+        export.last_run_at = at

@@ -1,0 +1,151 @@
+"""Tables of the workspace layer: users, audit log, connections and exports.
+
+Migration 0003 creates these tables; keep the two in step. Timestamps are stored as
+timezone-aware UTC. Secrets are kept only as Fernet tokens (``api_key_token``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from segport.metadata import Base
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every database (SQLite hands back naive ones otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    # The name, not a foreign key: the log outlives the users it mentions.
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Connection(Base):
+    __tablename__ = "connections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    type: Mapped[str] = mapped_column(String(20))
+    base_url: Mapped[str] = mapped_column(String(500))
+    api_key_token: Mapped[bytes] = mapped_column(LargeBinary)
+    shared_with_contributors: Mapped[bool] = mapped_column(Boolean, default=False)
+    requests_per_second: Mapped[float] = mapped_column(default=10.0)
+    # The export user: runs on this connection act as them. The name is kept beside the id
+    # so a run can say who was removed.
+    export_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    export_user_name: Mapped[str] = mapped_column(String(100))
+    consent_by: Mapped[str] = mapped_column(String(100))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    consent_version: Mapped[str] = mapped_column(String(20))
+    # What GET /account said when the key was last verified (never the key).
+    account_email: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    account_company: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    account_plan: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    export_user: Mapped[User | None] = relationship(lazy="joined")
+
+
+class Export(Base):
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    list_id: Mapped[int] = mapped_column(Integer)
+    email_column: Mapped[str] = mapped_column(String(200))
+    first_name_column: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    last_name_column: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone_column: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    first_name_attribute: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_name_attribute: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Further Brevo attribute -> profile column pairs, in the order the user gave them.
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    mode: Mapped[str] = mapped_column(String(10), default="add")
+    phone_region: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    profile_limit: Mapped[int] = mapped_column(Integer, default=1_000_000)
+    schedule: Mapped[str] = mapped_column(String(10), default="system")
+    # Written by the run engine when a run ends (see exports.record_last_run).
+    last_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    connection: Mapped[Connection | None] = relationship(lazy="joined")
+    segments: Mapped[list[ExportSegment]] = relationship(
+        lazy="selectin",
+        cascade="all, delete-orphan",
+        order_by="ExportSegment.position",
+    )
+
+    @property
+    def segment_names(self) -> list[str]:
+        return [s.segment_name for s in self.segments]
+
+
+class ExportSegment(Base):
+    __tablename__ = "export_segments"
+    __table_args__ = (UniqueConstraint("export_id", "segment_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"))
+    segment_name: Mapped[str] = mapped_column(String(200), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+__all__ = ["AuditEntry", "Connection", "Export", "ExportSegment", "User", "utcnow"]

@@ -1,0 +1,116 @@
+"""get_run_spec: what the run engine asks before running an export."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from segport.workspace import connections, users
+from segport.workspace.access import PermissionDenied
+from segport.workspace.exports import ExportNotRunnable, get_run_spec
+from segport.workspace.models import Connection, Export, ExportSegment
+from segport.workspace.workspace import Workspace
+
+KEY = "xkeysib-runspec-0123456789abcdef"
+
+
+def _export_on(ws: Workspace, conn_name: str | None, name: str = "news") -> None:
+    """An export row as `exports add` would save it (the Brevo checks are tested elsewhere)."""
+    with ws.session() as s:
+        conn = None
+        if conn_name:
+            conn = s.scalars(select(Connection).where(Connection.name == conn_name)).one()
+        e = Export(
+            name=name,
+            connection=conn,
+            list_id=7,
+            email_column="email",
+            first_name_column="first",
+            first_name_attribute="PRENOM",
+            attributes={"CITY": "city"},
+            mode="mirror",
+            phone_region="GB",
+            profile_limit=500,
+            schedule="system",
+            created_by="admin",
+        )
+        e.segments.extend(
+            [
+                ExportSegment(segment_name="vip", position=0),
+                ExportSegment(segment_name="gb", position=1),
+            ]
+        )
+        s.add(e)
+
+
+@pytest.fixture
+def ws(workspace: Workspace) -> Workspace:
+    users.add_user(workspace, None, "bob", "admin")
+    users.add_user(workspace, None, "carol", "contributor")
+    users.add_user(workspace, None, "vic", "viewer")
+    connections.add_connection(
+        workspace,
+        "bob",
+        "shared",
+        "brevo",
+        KEY,
+        agree_privacy=True,
+        verify=False,
+        share_with_contributors=True,
+        base_url="http://127.0.0.1:9/v3",
+    )
+    connections.add_connection(
+        workspace, "bob", "private", "brevo", KEY, agree_privacy=True, verify=False
+    )
+    return workspace
+
+
+def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
+    _export_on(ws, "shared")
+    spec = get_run_spec(ws, "carol", "news")
+    assert (spec.name, spec.list_id, spec.mode, spec.phone_region) == ("news", 7, "mirror", "GB")
+    assert spec.segments == ["vip", "gb"]
+    assert spec.profile_limit == 500
+    assert spec.mapping.email == "email" and spec.mapping.first_name == "first"
+    assert spec.mapping.attributes == {"CITY": "city"}
+    assert spec.first_name_attribute == "PRENOM" and spec.last_name_attribute is None
+    creds = spec.connection
+    assert creds.base_url == "http://127.0.0.1:9/v3"
+    assert creds.api_key == KEY and creds.api_key.reveal() == KEY
+    assert KEY not in f"{creds} {creds!r} {creds.api_key} {spec!r} {spec}"
+    assert creds.requests_per_second == 10.0 and creds.export_user == "bob"
+    with ws.session() as s:
+        assert s.get(Export, spec.export_id) is not None
+
+
+def test_detached_export_is_skipped(ws: Workspace) -> None:
+    _export_on(ws, None)
+    with pytest.raises(ExportNotRunnable, match="No connection") as info:
+        get_run_spec(ws, None, "news")
+    assert info.value.skipped
+
+
+def test_viewer_and_contributor_on_private_connection_may_not_run(ws: Workspace) -> None:
+    _export_on(ws, "private")
+    with pytest.raises(PermissionDenied, match="vic is a viewer and may not run exports"):
+        get_run_spec(ws, "vic", "news")
+    with pytest.raises(PermissionDenied, match="not shared with contributors"):
+        get_run_spec(ws, "carol", "news")
+    assert get_run_spec(ws, "admin", "news").connection.name == "private"
+
+
+@pytest.mark.parametrize("how", ["demoted", "removed"])
+def test_export_user_losing_admin_stops_runs_until_take_over(ws: Workspace, how: str) -> None:
+    _export_on(ws, "shared")
+    if how == "demoted":
+        users.set_role(ws, None, "bob", "contributor")
+        reason = "export user bob is no longer an admin"
+    else:
+        users.remove_user(ws, None, "bob")
+        reason = "export user bob was removed"
+    with pytest.raises(ExportNotRunnable, match=reason) as info:
+        get_run_spec(ws, "carol", "news")
+    assert "connections take-over shared" in str(info.value)
+    assert not info.value.skipped
+    connections.take_over(ws, "admin", "shared")
+    assert get_run_spec(ws, "carol", "news").connection.export_user == "admin"
