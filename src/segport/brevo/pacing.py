@@ -150,9 +150,18 @@ class Pacer:
         return wait
 
     def observe(self, family: str, headers: RateLimitHeaders) -> None:
-        """Block the family until the reset when an answer says nothing is left."""
-        if headers.exhausted:
-            self.block(family, headers.reset if headers.reset is not None else 1.0)
+        """Block the family until the reset when an answer says nothing is left.
+
+        Not for a per-second window of a family we space ourselves: its last request
+        always reads ``remaining: 0`` with the reset rounded up to a whole second, and
+        blocking a full second each time would halve the rate the bucket already keeps.
+        """
+        if not headers.exhausted:
+            return
+        reset = headers.reset if headers.reset is not None else 1.0
+        if reset <= 1.0 and family in self._buckets:
+            return
+        self.block(family, reset)
 
     def on_rate_limited(self, family: str, headers: RateLimitHeaders, attempt: int) -> float:
         """After a 429: block the family until the reset; returns the wait in seconds.
