@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
@@ -9,6 +11,73 @@ def register(app: typer.Typer) -> None:
     app.command("sandbox")(sandbox)
 
 
-def sandbox() -> None:
+def sandbox(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8765, "--port", help="Port to listen on (0 picks a free one)."),
+    api_key: list[str] = typer.Option(
+        [],
+        "--api-key",
+        help="Accepted API key (repeat for several). Default: the key 'sandbox'.",
+    ),
+    state: Path | None = typer.Option(
+        None, "--state", help="JSON file holding the account: loaded at start, saved at stop."
+    ),
+    rate_limits: str = typer.Option(
+        "brevo", "--rate-limits", help="'brevo' (Brevo's general tier) or 'off'."
+    ),
+    faults: str = typer.Option(
+        "",
+        "--faults",
+        help="Faults to inject, e.g. 'import:429@0.2,processes:500@0.1,lists:slow=1.5@0.3' "
+        "(see docs/sandbox.md).",
+    ),
+    seed: int = typer.Option(0, "--seed", help="Seed that makes --faults reproducible."),
+    locale: str = typer.Option(
+        "en", "--locale", help="Account language: 'en' (FIRSTNAME/LASTNAME) or 'fr' (PRENOM/NOM)."
+    ),
+) -> None:
     """Serve a Brevo-compatible API under http://HOST:PORT/v3 (Ctrl-C stops it)."""
-    raise typer.Exit(1)
+    from segport.brevo.sandbox import (
+        FaultSpecError,
+        SandboxConfig,
+        SandboxServer,
+        StateFileError,
+    )
+
+    if rate_limits not in ("brevo", "off"):
+        raise typer.BadParameter("use 'brevo' or 'off'", param_hint="--rate-limits")
+    if locale not in ("en", "fr"):
+        raise typer.BadParameter("use 'en' or 'fr'", param_hint="--locale")
+    try:
+        config = SandboxConfig(
+            host=host,
+            port=port,
+            api_keys=tuple(api_key) or ("sandbox",),
+            state_file=state,
+            rate_limits=rate_limits,  # type: ignore[arg-type]
+            faults=faults,
+            seed=seed,
+            locale=locale,  # type: ignore[arg-type]
+        )
+        server = SandboxServer(config)
+    except FaultSpecError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--faults") from None
+    except (StateFileError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        server.bind()
+    except OSError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Brevo sandbox serving {server.base_url}")
+    if not api_key:
+        typer.echo("API key: sandbox")
+    if state is not None:
+        typer.echo(f"State file: {state} (saved when the sandbox stops)")
+    typer.echo(
+        f"Rate limits: {rate_limits}" + (f"; faults: {faults} (seed {seed})" if faults else "")
+    )
+    typer.echo("Press Ctrl-C to stop.")
+    server.serve_forever()
+    typer.echo("Sandbox stopped" + (f"; state saved to {state}" if state is not None else ""))

@@ -1,0 +1,263 @@
+"""Routes: contacts (list, create, read, update, delete) and the bulk import."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from segport.brevo.sandbox.errors import ApiProblem, bad_request, json_response, not_found
+from segport.brevo.sandbox.imports import prepare_import
+from segport.brevo.sandbox.params import (
+    body_bool,
+    body_int_list,
+    ctx,
+    json_body,
+    query_int,
+    query_sort,
+    query_time,
+)
+from segport.brevo.sandbox.records import Contact
+from segport.brevo.sandbox.state import AccountState
+from segport.brevo.sandbox.values import is_empty, normalize_email, normalize_sms
+
+_FILTER_RE = re.compile(r'equals\(\s*([A-Za-z0-9_-]+)\s*,\s*"?(.*?)"?\s*\)')
+
+
+async def import_contacts(request: Request) -> Response:
+    body, size = await json_body(request)
+    context = ctx(request)
+    assert context.worker is not None, "the server starts its import worker before serving"
+    job = prepare_import(context.state, body, size)
+    context.worker.submit(job)
+    return json_response({"processId": job.process_id}, 202)
+
+
+def _query_ids(request: Request, name: str) -> list[int] | None:
+    raw = request.query_params.getlist(name)
+    if not raw:
+        return None
+    out: list[int] = []
+    for part in ",".join(raw).split(","):
+        if not part.strip().isdigit():
+            raise bad_request(f"{name} should be integers separated by commas, got {part!r}")
+        out.append(int(part))
+    return out
+
+
+async def get_contacts(request: Request) -> Response:
+    limit = query_int(request, "limit", 50, 0, 1000)
+    offset = query_int(request, "offset", 0)
+    sort = query_sort(request)
+    modified_since = query_time(request, "modifiedSince")
+    created_since = query_time(request, "createdSince")
+    list_ids = _query_ids(request, "listIds")
+    ids = _query_ids(request, "ids")
+    raw_filter = request.query_params.get("filter")
+    flt: tuple[str, str] | None = None
+    if raw_filter:
+        m = _FILTER_RE.fullmatch(raw_filter.strip())
+        if m is None:
+            raise bad_request('filter should look like equals(FIRSTNAME,"Antoine")')
+        flt = (m[1].upper(), m[2])
+    state = ctx(request).state
+    with state.lock:
+        members: set[int] | None = None
+        for lid in list_ids or []:
+            lst = state.require_list(lid)
+            members = lst.members if members is None else members | lst.members
+        chosen: list[Contact] = []
+        for c in state.contacts.values():
+            if members is not None and c.id not in members:
+                continue
+            if ids is not None and c.id not in ids:
+                continue
+            if modified_since is not None and c.modified <= modified_since:
+                continue
+            if created_since is not None and c.created <= created_since:
+                continue
+            if flt is not None and str(c.attrs.get(flt[0], "")).lower() != flt[1].lower():
+                continue
+            chosen.append(c)
+        if sort == "desc":
+            chosen.reverse()
+        page = [state.contact_json(c) for c in chosen[offset : offset + limit]]
+        return json_response({"contacts": page, "count": len(chosen)})
+
+
+def _check_lists(state: AccountState, list_ids: list[int] | None, field: str) -> None:
+    for lid in list_ids or []:
+        if lid not in state.lists:
+            raise bad_request(f"{field}: list {lid} does not exist")
+
+
+def _take_sms(state: AccountState, contact: Contact | None, raw: Any, verb: str) -> str | None:
+    sms = normalize_sms(str(raw))
+    if sms is None:
+        raise bad_request(f"Invalid phone number {raw!r}: give the country code, e.g. +33612345678")
+    owner = state.by_sms.get(sms)
+    if owner is not None and (contact is None or owner != contact.id):
+        raise ApiProblem(
+            400,
+            "duplicate_parameter",
+            f"Unable to {verb} contact, SMS is already associated with another Contact",
+            {"duplicate_identifiers": ["SMS"]},
+        )
+    return sms
+
+
+async def create_contact(request: Request) -> Response:
+    body, _ = await json_body(request)
+    attrs = body.get("attributes") or {}
+    if not isinstance(attrs, dict):
+        raise bad_request("attributes should be an object")
+    attrs = {str(k).upper(): v for k, v in attrs.items()}
+    raw_email = body.get("email")
+    ext_id = body.get("ext_id")
+    update_enabled = body_bool(body, "updateEnabled")
+    list_ids = body_int_list(body, "listIds")
+    email_bl = body.get("emailBlacklisted")
+    sms_bl = body.get("smsBlacklisted")
+    for name, flag in (("emailBlacklisted", email_bl), ("smsBlacklisted", sms_bl)):
+        if flag is not None and not isinstance(flag, bool):
+            raise bad_request(f"{name} should be a boolean")
+    raw_sms = attrs.pop("SMS", None)
+    if is_empty(raw_email) and is_empty(raw_sms) and is_empty(ext_id):
+        raise bad_request(
+            "Please provide Email or SMS attribute value to create user", "missing_parameter"
+        )
+    email = None
+    if not is_empty(raw_email) and (
+        not isinstance(raw_email, str) or (email := normalize_email(raw_email)) is None
+    ):
+        raise bad_request(f"email: {raw_email!r} is not a valid email address")
+    state = ctx(request).state
+    with state.lock:
+        _check_lists(state, list_ids, "listIds")
+        existing = state.by_email.get(email) if email else None
+        if existing is None and is_empty(raw_email) and not is_empty(raw_sms):
+            sms_key = normalize_sms(str(raw_sms))
+            owner = state.by_sms.get(sms_key) if sms_key else None
+            existing = state.contacts.get(owner) if owner is not None else None
+        if existing is not None and not update_enabled:
+            raise ApiProblem(
+                400,
+                "duplicate_parameter",
+                "Unable to create contact, email is already associated with another Contact",
+                {"duplicate_identifiers": ["email" if email else "SMS"]},
+            )
+        verb = "update" if existing is not None else "create"
+        sms = _take_sms(state, existing, raw_sms, verb) if not is_empty(raw_sms) else None
+        now = time.time()
+        contact = existing or Contact(state.new_id("contact"), email, {}, now)
+        if existing is None:
+            state.add_contact(contact)
+        contact.modified = now
+        if sms is not None:
+            state.set_sms(contact, sms)
+        if isinstance(ext_id, str) and ext_id:
+            state.set_ext_id(contact, ext_id)
+        state.apply_attributes(contact, attrs, erase_empty=False)
+        if email_bl is not None:
+            contact.email_blacklisted = email_bl
+        if sms_bl is not None:
+            contact.sms_blacklisted = sms_bl
+        state.add_to_lists(contact.id, list_ids or [])
+    if existing is not None:
+        return Response(status_code=204)
+    return json_response({"id": contact.id}, 201)
+
+
+def _find(request: Request, state: AccountState) -> Contact:
+    identifier = request.path_params["identifier"]
+    contact = state.find_contact(identifier, request.query_params.get("identifierType"))
+    if contact is None:
+        raise not_found("Contact does not exist")
+    return contact
+
+
+async def get_contact(request: Request) -> Response:
+    state = ctx(request).state
+    with state.lock:
+        out = state.contact_json(_find(request, state))
+    out["statistics"] = {}
+    return json_response(out)
+
+
+async def update_contact(request: Request) -> Response:
+    body, _ = await json_body(request)
+    attrs = body.get("attributes") or {}
+    if not isinstance(attrs, dict):
+        raise bad_request("attributes should be an object")
+    attrs = {str(k).upper(): v for k, v in attrs.items()}
+    list_ids = body_int_list(body, "listIds")
+    unlink = body_int_list(body, "unlinkListIds")
+    flags = {k: body.get(k) for k in ("emailBlacklisted", "smsBlacklisted")}
+    for name, flag in flags.items():
+        if flag is not None and not isinstance(flag, bool):
+            raise bad_request(f"{name} should be a boolean")
+    state = ctx(request).state
+    with state.lock:
+        contact = _find(request, state)
+        _check_lists(state, list_ids, "listIds")
+        _check_lists(state, unlink, "unlinkListIds")
+        new_email = None
+        if "EMAIL" in attrs and not is_empty(attrs["EMAIL"]):
+            raw = attrs["EMAIL"]
+            new_email = normalize_email(raw) if isinstance(raw, str) else None
+            if new_email is None:
+                raise bad_request(f"attributes.EMAIL: {raw!r} is not a valid email address")
+            holder = state.by_email.get(new_email)
+            if holder is not None and holder.id != contact.id:
+                raise ApiProblem(
+                    400,
+                    "duplicate_parameter",
+                    "Unable to update contact, email is already associated with another Contact",
+                    {"duplicate_identifiers": ["email"]},
+                )
+        raw_sms = attrs.pop("SMS", None)
+        sms = _take_sms(state, contact, raw_sms, "update") if not is_empty(raw_sms) else None
+        if new_email is not None:
+            state.set_email(contact, new_email)
+        if sms is not None:
+            state.set_sms(contact, sms)
+        ext_id = body.get("ext_id")
+        if isinstance(ext_id, str) and ext_id:
+            state.set_ext_id(contact, ext_id)
+        state.apply_attributes(contact, attrs, erase_empty=True)
+        for name, flag in flags.items():
+            if flag is not None:
+                setattr(
+                    contact,
+                    "email_blacklisted" if name == "emailBlacklisted" else "sms_blacklisted",
+                    flag,
+                )
+        state.add_to_lists(contact.id, list_ids or [])
+        for lid in unlink or []:
+            lst = state.lists[lid]
+            if contact.id in lst.members:
+                lst.members.discard(contact.id)
+                lst.touch()
+        contact.modified = time.time()
+    return Response(status_code=204)
+
+
+async def delete_contact(request: Request) -> Response:
+    state = ctx(request).state
+    with state.lock:
+        state.remove_contact(_find(request, state))
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/v3/contacts/import", import_contacts, methods=["POST"]),
+    Route("/v3/contacts", get_contacts, methods=["GET"]),
+    Route("/v3/contacts", create_contact, methods=["POST"]),
+    Route("/v3/contacts/{identifier}", get_contact, methods=["GET"]),
+    Route("/v3/contacts/{identifier}", update_contact, methods=["PUT"]),
+    Route("/v3/contacts/{identifier}", delete_contact, methods=["DELETE"]),
+]

@@ -1,0 +1,134 @@
+"""The sandbox server itself: start/stop, fixtures, keys, state file, the CLI command."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.fixtures.sandbox import TEST_API_KEY, SandboxFactory
+
+from segport.brevo.sandbox import SandboxConfig, SandboxServer
+
+
+def test_fixture_serves_v3_with_the_test_key(sandbox: SandboxServer) -> None:
+    assert sandbox.base_url.startswith("http://127.0.0.1:")
+    assert sandbox.base_url.endswith("/v3")
+    assert sandbox.api_key == TEST_API_KEY
+    r = httpx.get(f"{sandbox.base_url}/account", headers={"api-key": TEST_API_KEY})
+    assert r.status_code == 200
+    assert r.json()["email"]
+    assert sandbox.requests_log.count("GET /account") == 1
+
+
+def test_state_helpers_round_trip(sandbox: SandboxServer) -> None:
+    folder = sandbox.state.create_folder("F")
+    lst = sandbox.state.create_list("L", folder)
+    cid = sandbox.state.upsert_contact(
+        "Ann@Example.com", {"FIRSTNAME": "Ann", "SMS": "+33612345678"}, list_ids=[lst]
+    )
+    assert sandbox.state.contact_count() == 1
+    assert sandbox.state.list_member_emails(lst) == {"ann@example.com"}
+    got = sandbox.state.get_contact("ANN@example.com")
+    assert got is not None and got["id"] == cid
+    assert got["attributes"] == {"FIRSTNAME": "Ann", "SMS": "33612345678"}
+    assert sandbox.state.get_contact(cid) == got
+    assert sandbox.state.get_contact("nobody@example.com") is None
+
+
+def test_factory_servers_are_independent(sandbox_factory: SandboxFactory) -> None:
+    a = sandbox_factory(api_keys=("one", "two"))
+    b = sandbox_factory(locale="fr")
+    assert a.port != b.port
+    a.state.create_folder("only in a")
+    assert b.state.create_folder("first in b") == 1
+    assert httpx.get(f"{a.base_url}/account", headers={"api-key": "two"}).status_code == 200
+    names = [
+        x["name"]
+        for x in httpx.get(
+            f"{b.base_url}/contacts/attributes", headers={"api-key": b.api_key}
+        ).json()["attributes"]
+    ]
+    assert "PRENOM" in names and "NOM" in names and "FIRSTNAME" not in names
+
+
+def test_state_file_is_saved_at_stop_and_loaded_at_start(tmp_path: Path) -> None:
+    path = tmp_path / "account.json"
+    cfg = SandboxConfig(port=0, rate_limits="off", state_file=path)
+    with SandboxServer(cfg) as first:
+        lst = first.state.create_list("kept", first.state.create_folder("F"))
+        first.state.upsert_contact("kept@example.com", {"LASTNAME": "Kept"}, list_ids=[lst])
+    assert path.exists()
+    with SandboxServer(cfg) as second:
+        assert second.state.list_member_emails(lst) == {"kept@example.com"}
+        contact = second.state.get_contact("kept@example.com")
+        assert contact is not None and contact["attributes"]["LASTNAME"] == "Kept"
+        assert second.state.create_list("next", 1) == lst + 1
+
+
+def test_a_broken_state_file_is_refused_with_its_name(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match=r"broken\.json"):
+        SandboxServer(SandboxConfig(port=0, state_file=path))
+
+
+def test_bad_config_values_name_the_option() -> None:
+    with pytest.raises(ValueError, match="rate_limits"):
+        SandboxConfig(rate_limits="fast")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="api_keys"):
+        SandboxConfig(api_keys=())
+
+
+def test_cli_serves_until_sigterm_and_saves_state(tmp_path: Path) -> None:
+    state = tmp_path / "cli-state.json"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "segport", "sandbox", "--port", "0", "--state", str(state)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert "Brevo sandbox serving http://127.0.0.1:" in first, first
+        base = first.split("serving ", 1)[1].strip()
+        assert proc.stdout.readline().strip() == "API key: sandbox"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                r = httpx.post(
+                    f"{base}/contacts/folders", json={"name": "cli"}, headers={"api-key": "sandbox"}
+                )
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        assert r.status_code == 201
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, out
+    assert "state saved" in out
+    assert b'"cli"' in state.read_bytes()
+
+
+def test_cli_rejects_a_bad_fault_spec() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "segport", "sandbox", "--port", "0", "--faults", "import:418"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2
+    assert "--faults" in proc.stderr and "418" in proc.stderr
