@@ -1,0 +1,265 @@
+"""Loading CSV, Parquet and JSON Lines files into the embedded DuckDB store.
+
+The file is read into a staging table inside one transaction; the id column is checked
+(present, no empty or duplicate ids) and only then does the staging table replace the
+target. Any stop leaves the store exactly as it was. Bad rows (CSV: DuckDB's rejects
+table; JSON Lines: lines that are not JSON objects) are reported with file line and
+reason while the good rows load.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segport.profiles.encoding import detect_encoding, transcode
+from segport.profiles.errors import ProfileError
+from segport.profiles.store import connect_embedded
+
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+STAGING = "_segport_staging"
+KEEP_REJECTED = 1000  # rejected rows kept in the report; the total is always counted
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line: int | None
+    reason: str
+    text: str | None = None
+
+
+@dataclass
+class LoadReport:
+    file: str
+    format: str
+    table: str
+    id_column: str
+    rows: int = 0
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    rejected: list[RejectedRow] = field(default_factory=list)
+    rejected_total: int = 0
+    seconds: float = 0.0
+
+
+def file_format(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    fmt = FORMATS.get(suffixes[-1]) if suffixes else None
+    if fmt is None:
+        raise ProfileError(
+            f"{path}: cannot tell the format from its name; use .csv (or .tsv, .txt), "
+            ".parquet, or .jsonl (.ndjson, .json with one object per line)"
+        )
+    return fmt
+
+
+def check_table_name(name: str, what: str = "--table") -> None:
+    if not IDENTIFIER.fullmatch(name):
+        raise ProfileError(
+            f"{what} {name!r} is not a usable table name: use letters, digits and _, "
+            "starting with a letter or _"
+        )
+
+
+def load_file(
+    store_path: Path,
+    file: Path,
+    table: str = "customers",
+    id_column: str = "customer_id",
+    replace: bool = False,
+    encoding: str | None = None,
+) -> LoadReport:
+    """Load ``file`` into ``table`` of the DuckDB store at ``store_path``."""
+    started = time.perf_counter()
+    check_table_name(table)
+    if not id_column.strip():
+        raise ProfileError("--id-column is empty: name the column that identifies a profile")
+    try:
+        with file.open("rb") as fh:
+            fh.read(1)
+    except OSError as exc:
+        raise ProfileError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    fmt = file_format(file)
+    report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
+    with tempfile.TemporaryDirectory(prefix="segport-load-") as tmp:
+        source = _prepare(file, fmt, encoding, Path(tmp), report)
+        con = connect_embedded(store_path)
+        try:
+            _load(con, source, fmt, report, replace)
+        finally:
+            con.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _prepare(file: Path, fmt: str, encoding: str | None, tmp: Path, report: LoadReport) -> Path:
+    """The file DuckDB should read: the original, or a UTF-8 / cleaned copy in ``tmp``."""
+    if fmt == "csv" and not file.name.lower().endswith(".gz"):
+        enc = encoding or detect_encoding(file)
+        report.encoding = enc
+        if codec_name(enc) != "utf-8":
+            target = tmp / "utf8.csv"
+            try:
+                transcode(file, enc, target)
+            except (UnicodeDecodeError, LookupError) as exc:
+                raise ProfileError(f"{file} is not readable as {enc}: {exc}") from exc
+            return target
+    if fmt == "jsonl":
+        return _clean_jsonl(file, tmp / "clean.jsonl", report)
+    return file
+
+
+def codec_name(enc: str) -> str:
+    import codecs
+
+    try:
+        return codecs.lookup(enc).name
+    except LookupError as exc:
+        raise ProfileError(f"--encoding {enc!r} is not an encoding Python knows") from exc
+
+
+def _clean_jsonl(file: Path, target: Path, report: LoadReport) -> Path:
+    """Check every line is a JSON object; copy the good ones only when some are bad."""
+    import orjson
+
+    bad: list[RejectedRow] = []
+    with file.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                bad.append(RejectedRow(number, f"not valid JSON: {exc}", _snippet(raw)))
+                continue
+            if not isinstance(value, dict):
+                bad.append(RejectedRow(number, "not a JSON object", _snippet(raw)))
+    if not bad:
+        return file
+    bad_lines = {r.line for r in bad}
+    with file.open("rb") as src, target.open("wb") as dst:
+        for number, raw in enumerate(src, start=1):
+            if number not in bad_lines:
+                dst.write(raw)
+    report.rejected_total = len(bad)
+    report.rejected = bad[:KEEP_REJECTED]
+    return target
+
+
+def _snippet(raw: bytes) -> str:
+    text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _reader_sql(fmt: str) -> str:
+    if fmt == "csv":
+        return (
+            "read_csv(?, store_rejects = true, rejects_table = 'segport_rejects', "
+            "rejects_scan = 'segport_reject_scans')"
+        )
+    if fmt == "parquet":
+        return "read_parquet(?)"
+    return "read_json(?, format = 'newline_delimited')"
+
+
+def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -> None:
+    import duckdb
+
+    table = report.table
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = ?",
+        [table],
+    ).fetchone()[0]
+    if exists and not replace:
+        rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+        raise ProfileError(
+            f"table {table!r} already holds {rows} profiles; pass --replace to replace them "
+            "with this file, or --table to load into another table"
+        )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        try:
+            con.execute(
+                f'CREATE OR REPLACE TABLE "{STAGING}" AS SELECT * FROM {_reader_sql(fmt)}',
+                [str(source)],
+            )
+        except duckdb.Error as exc:
+            raise ProfileError(f"cannot read {report.file} as {fmt}: {_first_line(exc)}") from exc
+        described = con.execute(f'DESCRIBE "{STAGING}"').fetchall()
+        report.columns = {str(r[0]): str(r[1]) for r in described}
+        _check_ids(con, report)
+        if fmt == "csv":
+            _collect_rejects(con, report)
+        report.rows = con.execute(f'SELECT count(*) FROM "{STAGING}"').fetchone()[0]
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
+        con.execute(f'ALTER TABLE "{STAGING}" RENAME TO "{table}"')
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _check_ids(con: Any, report: LoadReport) -> None:
+    id_col = report.id_column
+    if id_col not in report.columns:
+        close = [c for c in report.columns if c.lower() == id_col.lower()]
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ProfileError(
+            f"{report.file} has no id column {id_col!r}{hint}; its columns are: "
+            f"{', '.join(report.columns)}. Name the id column with --id-column"
+        )
+    col = f'"{id_col}"'
+    empty = con.execute(f'SELECT count(*) FROM "{STAGING}" WHERE {col} IS NULL').fetchone()[0]
+    if empty:
+        raise ProfileError(
+            f"{report.file}: {empty} row(s) have no {id_col}; every profile needs an id. "
+            "Fill them in or remove those rows, then load again"
+        )
+    dupes = con.execute(
+        f'SELECT {col}, count(*) AS n FROM "{STAGING}" GROUP BY {col} HAVING count(*) > 1 '
+        f"ORDER BY n DESC, {col} LIMIT 5"
+    ).fetchall()
+    if dupes:
+        total = con.execute(
+            f'SELECT count(*) FROM (SELECT {col} FROM "{STAGING}" GROUP BY {col} '
+            "HAVING count(*) > 1)"
+        ).fetchone()[0]
+        examples = ", ".join(f"{v!r} ({n} rows)" for v, n in dupes)
+        raise ProfileError(
+            f"{report.file}: {total} {id_col} value(s) appear more than once, e.g. {examples}; "
+            "each profile must have its own id. Remove the duplicates, then load again"
+        )
+
+
+def _collect_rejects(con: Any, report: LoadReport) -> None:
+    total = con.execute("SELECT count(*) FROM segport_rejects").fetchone()[0]
+    rows = con.execute(
+        "SELECT line, column_name, error_type, error_message, csv_line FROM segport_rejects "
+        f"ORDER BY line LIMIT {KEEP_REJECTED}"
+    ).fetchall()
+    report.rejected_total = int(total)
+    for line, column, kind, message, text in rows:
+        where = f"column {column}: " if column else ""
+        reason = f"{where}{str(kind).lower()}: {_first_line(Exception(message))}"
+        report.rejected.append(RejectedRow(int(line) if line is not None else None, reason, text))

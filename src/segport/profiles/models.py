@@ -1,0 +1,29 @@
+"""Where the workspace's profiles live, as kept in the metadata database (one row)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from segport.metadata import Base
+
+EMBEDDED = "duckdb"
+POSTGRES = "postgres"
+
+
+class ProfileSource(Base):
+    __tablename__ = "profile_source"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # duckdb | postgres
+    # The warehouse URL for `profiles use`; None for the embedded store.
+    url: Mapped[str | None] = mapped_column(Text)
+    table_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    id_column: Mapped[str] = mapped_column(String(200), nullable=False)
+    loaded_from: Mapped[str | None] = mapped_column(Text)
+    row_count: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC)
+    )

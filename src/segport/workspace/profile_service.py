@@ -1,0 +1,159 @@
+"""Profile services the faces call: load a file, use a warehouse table, describe, show.
+
+Each function checks the actor's permission first and records changes in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from segport.profiles.errors import ProfileError, ProfilesNotLoaded
+from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
+from segport.workspace import audit
+from segport.workspace.access import Action, authorize
+from segport.workspace.workspace import Workspace, redact_url
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from segport.profiles.loading import LoadReport
+
+
+@dataclass
+class SourceInfo:
+    kind: str  # duckdb | postgres
+    table: str
+    id_column: str
+    location: str  # the store file, or the redacted warehouse URL
+    row_count: int | None = None
+    loaded_from: str | None = None
+    updated_at: datetime | None = None
+    # column -> (engine type, logical type)
+    columns: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def load_profiles(
+    ws: Workspace,
+    actor: str | None,
+    file: Path,
+    table: str = "customers",
+    id_column: str = "customer_id",
+    replace: bool = False,
+    encoding: str | None = None,
+) -> LoadReport:
+    """Load a CSV, Parquet or JSON Lines file into the embedded store and use that table."""
+    from segport.profiles.loading import load_file
+
+    who = authorize(ws, actor, Action.PROFILES_WRITE)
+    report = load_file(ws.profile_store_path, file, table, id_column, replace, encoding)
+    with ws.session() as session:
+        source = session.get(ProfileSource, 1) or ProfileSource(id=1)
+        source.kind, source.url, source.table_name = EMBEDDED, None, table
+        source.id_column, source.loaded_from, source.row_count = id_column, str(file), report.rows
+        source.updated_at = datetime.now(UTC)
+        session.add(source)
+        details = {"file": str(file), "rows": report.rows, "rejected": report.rejected_total}
+        audit.record(session, who, "profiles.load", table, details)
+    return report
+
+
+def use_table(ws: Workspace, actor: str | None, url: str, table: str, id_column: str) -> SourceInfo:
+    """Point the workspace at an existing PostgreSQL table; nothing is copied."""
+    from segport.profiles.store import PostgresStore
+
+    who = authorize(ws, actor, Action.PROFILES_WRITE)
+    if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise ProfileError(
+            f"{redact_url(url) if '://' in url else url!r} is not a PostgreSQL URL; give "
+            "postgresql://USER@HOST:PORT/DATABASE (PostgreSQL is the warehouse supported now)"
+        )
+    if not table.strip() or not id_column.strip():
+        raise ProfileError("--table and --id-column must name the table and its id column")
+    with PostgresStore(url, table, id_column) as store:
+        schema = store.schema()
+        if id_column not in schema:
+            raise ProfileError(
+                f"table {table!r} has no column {id_column!r}; its columns are: "
+                f"{', '.join(schema)}. Name the id column with --id-column"
+            )
+        from sqlglot import exp
+
+        col = exp.column(id_column, quoted=True)
+        query = exp.select(
+            exp.Count(this=exp.Star()),
+            exp.Count(this=exp.Distinct(expressions=[col])),
+            exp.Count(this=col.copy()),
+        ).from_(store.table_expr())
+        import pyarrow as pa
+
+        counts = pa.Table.from_batches(list(store.stream(query, 10))).to_pylist()[0]
+        rows, distinct, present = list(counts.values())
+        if present != rows:
+            raise ProfileError(f"{rows - present} row(s) of {table!r} have no {id_column}")
+        if distinct != rows:
+            raise ProfileError(
+                f"{id_column} is not unique in {table!r} ({rows - distinct} repeated value(s)); "
+                "each profile must have its own id: pick another --id-column or a view"
+            )
+    with ws.session() as session:
+        source = session.get(ProfileSource, 1) or ProfileSource(id=1)
+        source.kind, source.url, source.table_name = POSTGRES, url, table
+        source.id_column, source.loaded_from, source.row_count = id_column, None, int(rows)
+        source.updated_at = datetime.now(UTC)
+        session.add(source)
+        audit.record(session, who, "profiles.use", table, {"url": redact_url(url)})
+    return describe_source(ws, actor)
+
+
+def describe_source(ws: Workspace, actor: str | None) -> SourceInfo:
+    """Where the profiles are, and their columns with engine and logical types."""
+    from segport.profiles.store import open_profile_store
+
+    authorize(ws, actor, Action.PROFILES_READ)
+    with ws.session() as session:
+        source = session.get(ProfileSource, 1)
+        if source is None:
+            raise ProfilesNotLoaded(
+                "this workspace has no profiles yet: load a file with `segport profiles load "
+                "FILE`, or use a PostgreSQL table with `segport profiles use URL --table T "
+                "--id-column C`"
+            )
+        info = SourceInfo(
+            kind=source.kind,
+            table=source.table_name,
+            id_column=source.id_column,
+            location=redact_url(source.url) if source.url else str(ws.profile_store_path),
+            row_count=source.row_count,
+            loaded_from=source.loaded_from,
+            updated_at=source.updated_at,
+        )
+    with open_profile_store(ws.engine, ws.path) as store:
+        info.columns = store.schema()
+    return info
+
+
+def show_profiles(ws: Workspace, actor: str | None, limit: int = 10) -> pa.Table:
+    """The first ``limit`` profiles by id, all columns."""
+    import pyarrow as pa
+    from sqlglot import exp
+
+    from segport.profiles.store import open_profile_store
+
+    authorize(ws, actor, Action.PROFILES_READ)
+    if limit < 1:
+        raise ProfileError("--limit must be 1 or more")
+    with open_profile_store(ws.engine, ws.path) as store:
+        names = list(store.columns())
+        query = (
+            exp.select(*(store.select_expr(c) for c in names))
+            .from_(store.table_expr())
+            .order_by(exp.column(store.id_column, quoted=True))
+            .limit(limit)
+        )
+        batches = list(store.stream(query, limit))
+        if not batches:
+            return pa.table({c: pa.array([], pa.null()) for c in names})
+        return pa.Table.from_batches(batches)
