@@ -1,7 +1,142 @@
-"""`segport profiles ...` commands."""
+"""`segport profiles ...` commands: load, use, schema, show.
+
+Thin face: parse options, call one service in segport.workspace.profile_service, print.
+Heavy libraries are imported inside the commands (``segport --help`` stays fast).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
 
-app = typer.Typer(help="Manage profiles.", no_args_is_help=True)
+from segport.cli.context import get_state
+
+if TYPE_CHECKING:
+    from segport.workspace.workspace import Workspace
+
+app = typer.Typer(
+    help="Load profiles, or point at a warehouse table; inspect them.", no_args_is_help=True
+)
+
+SHOW_REJECTED = 20
+
+
+@contextmanager
+def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
+    """The workspace and actor; any error the services raise becomes a one-line message."""
+    from segport.profiles.errors import ProfileError
+    from segport.segments.evaluation import SegmentNotFound
+    from segport.segments.rules import RuleError
+    from segport.workspace.workspace import WorkspaceError, open_workspace
+
+    state = get_state(ctx)
+    try:
+        ws = open_workspace(state.workspace)
+    except WorkspaceError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    try:
+        yield ws, state.actor
+    except (ProfileError, RuleError, SegmentNotFound, WorkspaceError, ValueError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        ws.close()
+
+
+@app.command("load")
+def load(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="A .csv/.tsv, .parquet or .jsonl file of profiles."),
+    table: str = typer.Option("customers", "--table", help="Table to load into."),
+    id_column: str = typer.Option(
+        "customer_id", "--id-column", help="The column that identifies a profile."
+    ),
+    replace: bool = typer.Option(False, "--replace", help="Replace the table if it exists."),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="CSV text encoding (default: detected)."
+    ),
+) -> None:
+    """Load profiles from a file into the workspace's DuckDB store."""
+    from segport.workspace.profile_service import load_profiles
+
+    with opened(ctx) as (ws, actor):
+        report = load_profiles(ws, actor, file, table, id_column, replace, encoding)
+    enc = f", {report.encoding}" if report.encoding else ""
+    typer.echo(
+        f"Loaded {report.rows:,} profiles into {report.table} from {report.file} "
+        f"({report.format}{enc}) in {report.seconds:.1f} s"
+    )
+    if report.rejected_total:
+        typer.echo(f"{report.rejected_total:,} bad row(s) were skipped:", err=True)
+        for row in report.rejected[:SHOW_REJECTED]:
+            where = f"line {row.line}" if row.line is not None else "line ?"
+            text = f"  | {row.text}" if row.text else ""
+            typer.echo(f"  {where}: {row.reason}{text}", err=True)
+        if report.rejected_total > SHOW_REJECTED:
+            typer.echo(f"  ... and {report.rejected_total - SHOW_REJECTED:,} more", err=True)
+
+
+@app.command("use")
+def use(
+    ctx: typer.Context,
+    url: str = typer.Argument(..., help="postgresql://USER@HOST:PORT/DATABASE"),
+    table: str = typer.Option(..., "--table", help="The profile table (schema.table allowed)."),
+    id_column: str = typer.Option(..., "--id-column", help="Its unique profile id column."),
+) -> None:
+    """Use an existing PostgreSQL table as the profile store (nothing is copied)."""
+    from segport.workspace.profile_service import use_table
+
+    with opened(ctx) as (ws, actor):
+        info = use_table(ws, actor, url, table, id_column)
+    typer.echo(
+        f"Using {info.table} ({info.row_count:,} profiles, id {info.id_column}) at {info.location}"
+    )
+
+
+@app.command("schema")
+def schema(ctx: typer.Context) -> None:
+    """Where the profiles are, and their attributes with types."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from segport.workspace.profile_service import describe_source
+
+    with opened(ctx) as (ws, actor):
+        info = describe_source(ws, actor)
+    rows = f", {info.row_count:,} profiles" if info.row_count is not None else ""
+    typer.echo(f"{info.kind} table {info.table} (id: {info.id_column}{rows}) at {info.location}")
+    grid = Table("attribute", "type", "segment type")
+    for name, (native, logical) in info.columns.items():
+        grid.add_row(name, native, logical)
+    Console().print(grid)
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    limit: int = typer.Option(10, "--limit", help="How many profiles to show."),
+) -> None:
+    """The first profiles, by id."""
+    from segport.workspace.profile_service import show_profiles
+
+    with opened(ctx) as (ws, actor):
+        table = show_profiles(ws, actor, limit)
+    print_arrow(table)
+
+
+def print_arrow(table: Any) -> None:
+    """A small Arrow table (a preview) as a terminal table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    grid = Table(*table.column_names)
+    for row in table.to_pylist():
+        grid.add_row(*("" if v is None else str(v) for v in row.values()))
+    console = Console()
+    console.print(grid)
+    console.print(f"{table.num_rows} row{'s' if table.num_rows != 1 else ''}")

@@ -1,7 +1,199 @@
-"""`segport segments ...` commands."""
+"""`segport segments ...` commands.
+
+Thin face: parse options, call one service in segport.workspace.segment_service, print.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-app = typer.Typer(help="Manage segments.", no_args_is_help=True)
+from segport.cli.profiles import opened, print_arrow
+
+app = typer.Typer(
+    help="Define segments of profiles and look at their members.", no_args_is_help=True
+)
+
+WHERE_HELP = (
+    "Rule, e.g. \"country = 'GB' and lifetime_value > 100 and last_purchase >= today() - "
+    'interval 30 days" (see docs/segments.md).'
+)
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Segment name."),
+    where: str | None = typer.Option(None, "--where", help=WHERE_HELP),
+    rule_file: Path | None = typer.Option(None, "--file", help="Rule document (.yaml/.json)."),
+    combine: str | None = typer.Option(
+        None, "--combine", help='Combination, e.g. "high_value except churned".'
+    ),
+    description: str | None = typer.Option(None, "--description", help="What it is for."),
+) -> None:
+    """Create a segment from a rule, a rule document, or a combination of segments."""
+    from segport.workspace.segment_service import create_segment
+
+    with opened(ctx) as (ws, actor):
+        info = create_segment(
+            ws,
+            actor,
+            name,
+            where=where,
+            rule_file=rule_file,
+            combine=combine,
+            description=description,
+        )
+    typer.echo(f"Created segment {info.name}: {info.expression}")
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Segment name."),
+    where: str | None = typer.Option(None, "--where", help=WHERE_HELP),
+    rule_file: Path | None = typer.Option(None, "--file", help="Rule document (.yaml/.json)."),
+    combine: str | None = typer.Option(None, "--combine", help="Combination of segments."),
+    description: str | None = typer.Option(None, "--description", help="New description."),
+) -> None:
+    """Change a segment's rule, combination or description."""
+    from segport.workspace.segment_service import update_segment
+
+    with opened(ctx) as (ws, actor):
+        info = update_segment(
+            ws,
+            actor,
+            name,
+            where=where,
+            rule_file=rule_file,
+            combine=combine,
+            description=description,
+        )
+    typer.echo(f"Updated segment {info.name}: {info.expression}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    refresh: bool = typer.Option(False, "--refresh", help="Count the members of each now."),
+) -> None:
+    """Segments with state, members and when they were last evaluated."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from segport.workspace.segment_service import list_segments
+
+    with opened(ctx) as (ws, actor):
+        segments = list_segments(ws, actor, refresh)
+    if not segments:
+        typer.echo("No segments yet: create one with `segport segments create NAME --where ...`")
+        return
+    grid = Table("name", "state", "members", "last evaluated", "definition")
+    for s in segments:
+        members = f"{s.member_count:,}" if s.member_count is not None else "-"
+        when = s.evaluated_at.strftime("%Y-%m-%d %H:%M") if s.evaluated_at else "never"
+        grid.add_row(s.name, s.state, members, when, s.expression)
+    Console().print(grid)
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """A segment's definition, state, last count and what uses it."""
+    import json
+
+    from segport.workspace.segment_service import show_segment
+
+    with opened(ctx) as (ws, actor):
+        s = show_segment(ws, actor, name)
+    lines = [
+        ("name", s.name),
+        ("state", s.state),
+        ("description", s.description or "-"),
+        ("kind", s.kind),
+        ("where" if s.kind == "rule" else "combine", s.expression),
+        ("members", f"{s.member_count:,}" if s.member_count is not None else "not counted yet"),
+        ("last evaluated", s.evaluated_at.isoformat() if s.evaluated_at else "never"),
+        ("created by", s.created_by or "-"),
+        ("created at", s.created_at.isoformat() if s.created_at else "-"),
+        ("used by combinations", ", ".join(s.used_by) or "-"),
+        ("used by exports", ", ".join(s.exports) or "-"),
+    ]
+    width = max(len(k) for k, _ in lines)
+    for key, value in lines:
+        typer.echo(f"{key:<{width}}  {value}")
+    if s.kind == "rule":
+        typer.echo("document:")
+        typer.echo(json.dumps(s.definition, indent=2))
+
+
+@app.command("preview")
+def preview(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Segment name."),
+    limit: int = typer.Option(10, "--limit", help="How many members to show."),
+    columns: str | None = typer.Option(
+        None, "--columns", help="Comma-separated attributes to show (default: all)."
+    ),
+) -> None:
+    """The first members of a segment, by id."""
+    from segport.workspace.segment_service import preview_segment
+
+    cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+    with opened(ctx) as (ws, actor):
+        table = preview_segment(ws, actor, name, limit, cols)
+    print_arrow(table)
+
+
+@app.command("count")
+def count(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """Count a segment's members now."""
+    from segport.workspace.segment_service import count_segment
+
+    with opened(ctx) as (ws, actor):
+        n = count_segment(ws, actor, name)
+    typer.echo(f"{n}")
+
+
+@app.command("activate")
+def activate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """Mark a segment active."""
+    from segport.workspace.segment_service import set_state
+
+    with opened(ctx) as (ws, actor):
+        set_state(ws, actor, name, True)
+    typer.echo(f"Segment {name} is active")
+
+
+@app.command("deactivate")
+def deactivate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """Mark a segment inactive."""
+    from segport.workspace.segment_service import set_state
+
+    with opened(ctx) as (ws, actor):
+        set_state(ws, actor, name, False)
+    typer.echo(f"Segment {name} is inactive")
+
+
+@app.command("rename")
+def rename(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Current name."),
+    new_name: str = typer.Argument(..., help="New name."),
+) -> None:
+    """Rename a segment (combinations using it follow)."""
+    from segport.workspace.segment_service import rename_segment
+
+    with opened(ctx) as (ws, actor):
+        rename_segment(ws, actor, name, new_name)
+    typer.echo(f"Renamed segment {name} to {new_name}")
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
+    """Delete a segment that no export or combination uses."""
+    from segport.workspace.segment_service import delete_segment
+
+    with opened(ctx) as (ws, actor):
+        delete_segment(ws, actor, name)
+    typer.echo(f"Deleted segment {name}")
