@@ -1,0 +1,372 @@
+"""One run of an export, end to end: count, stage, prepare, plan, send, wait, remove, report.
+
+The service (``segport.workspace.runs``) records the run and hands the engine an open
+export state, a member source and a Brevo client factory; the engine returns a
+:class:`RunSummary`. It never touches the metadata database, and nothing here holds the
+segment as Python objects: rows move as Arrow batches and DuckDB tables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
+from segport.contacts.chunks import DEFAULT_MAX_BYTES
+from segport.exports import hooks
+from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan
+from segport.exports.progress import Progress, ProgressCallback, no_progress
+from segport.exports.report import brevo_failures, write_rejects_csv
+from segport.exports.send import ChunkSender, SendOutcome
+from segport.exports.stage import (
+    MemberSource,
+    Prepared,
+    prepare_changed,
+    reset_prepared,
+    stage_members,
+)
+from segport.exports.state import ExportState
+from segport.exports.summary import FAILED, SKIPPED, RunSummary
+from segport.exports.target import ExportTarget, config_fingerprint
+
+ClientFactory = Callable[[], BrevoClient]
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    full: bool = False
+    dry_run: bool = False
+    allow_mass_removal: bool = False
+    batch_size: int = 100_000
+    process_timeout: float = 3600.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    phone_workers: int | None = None  # None: one per extra core
+    sample_size: int = 10
+
+
+class _Timer:
+    def __init__(self, summary: RunSummary) -> None:
+        self.summary = summary
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = time.perf_counter() - start
+            seconds = self.summary.stage_seconds
+            seconds[stage] = round(seconds.get(stage, 0.0) + spent, 3)
+
+
+def execute_run(
+    state: ExportState,
+    source: MemberSource,
+    client_factory: ClientFactory,
+    target: ExportTarget,
+    *,
+    run_id: int | None,
+    runs_dir: Path,
+    options: RunOptions = RunOptions(),
+    progress: ProgressCallback = no_progress,
+) -> RunSummary:
+    """Run ``target`` (``run_id`` None only for a dry run); returns the summary.
+
+    Brevo failures end the run ``failed`` with Brevo's message: the checkpoints stay, so
+    running again resumes. Other errors propagate after nothing unsafe was done.
+    """
+    if run_id is None and not options.dry_run:
+        raise ValueError("a real run needs a run id")
+    started = time.perf_counter()
+    summary = RunSummary(
+        export_name=target.name,
+        run_id=run_id,
+        list_id=target.list_id,
+        mode=target.mode,
+        full=options.full,
+        dry_run=options.dry_run,
+    )
+    try:
+        with client_factory() as client:
+            _Run(state, source, client, target, run_id, runs_dir, options, progress, summary).go()
+    except AuthenticationError as exc:
+        summary.status = FAILED
+        summary.message = (
+            f"Brevo refused the connection's API key: {exc}. Give the connection a valid key "
+            "(`segport connections edit`), then run again"
+        )
+    except BrevoError as exc:
+        summary.status = FAILED
+        summary.message = (
+            f"{exc}. What Brevo accepted is checkpointed: running again resumes the run"
+        )
+    summary.total_seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+class _Run:
+    def __init__(
+        self,
+        state: ExportState,
+        source: MemberSource,
+        client: BrevoClient,
+        target: ExportTarget,
+        run_id: int | None,
+        runs_dir: Path,
+        options: RunOptions,
+        progress: ProgressCallback,
+        summary: RunSummary,
+    ) -> None:
+        self.state = state
+        self.source = source
+        self.client = client
+        self.target = target
+        self.run_id = run_id
+        self.runs_dir = runs_dir
+        self.options = options
+        self.progress = progress
+        self.summary = summary
+        self.timer = _Timer(summary)
+        self.tables: PlanTables = DRY if options.dry_run else REAL
+
+    def go(self) -> None:
+        target, state, summary, timer = self.target, self.state, self.summary, self.timer
+        with timer("connect"):
+            types = self._attribute_types()
+        if types is None:
+            return
+        mapping = target.mapping(types)
+        key = {
+            "config": config_fingerprint(mapping),
+            "list_id": target.list_id,
+            "mode": target.mode,
+            "full": self.options.full,
+        }
+        saved = state.get("plan")
+        resume = (
+            not self.options.dry_run
+            and isinstance(saved, dict)
+            and saved.get("run_id") == self.run_id
+            and saved.get("key") == key
+        )
+        if isinstance(saved, dict) and not resume and not self.options.dry_run:
+            self._settle_previous(int(saved["run_id"]), list(mapping.attribute_columns))
+        if resume:
+            assert isinstance(saved, dict)
+            counts = PlanCounts(**saved["counts"])
+            summary.resumed = True
+        else:
+            planned = self._plan(mapping, key)
+            if planned is None:
+                return
+            counts = planned
+        self._fill(counts)
+        if self.options.dry_run:
+            self._dry_samples()
+            with timer("report"):
+                path = self.runs_dir / "dry-run" / "rejected.csv"
+                write_rejects_csv(state, self.tables.rejects, None, path)
+                summary.rejected_csv = str(path)
+            return
+        assert self.run_id is not None
+        outcome = self._send(list(mapping.attribute_columns), counts.to_send)
+        removal_ok = not outcome.failed_chunks and not outcome.waiting
+        if target.mirror and counts.to_remove and removal_ok and not counts.removal_refused:
+            from segport.exports.mirror import remove_leavers
+
+            with timer("remove"):
+                summary.removed = remove_leavers(
+                    state,
+                    self.client,
+                    run_id=self.run_id,
+                    table=self.tables.remove,
+                    list_id=target.list_id,
+                    progress=self.progress,
+                )
+        with timer("report"):
+            path = self.runs_dir / str(self.run_id) / "rejected.csv"
+            write_rejects_csv(state, self.tables.rejects, self.run_id, path)
+            summary.rejected_csv = str(path)
+            summary.brevo_failures = brevo_failures(state, self.run_id)
+        if not removal_ok:
+            summary.status = FAILED
+            problems = outcome.failed_chunks + outcome.waiting
+            summary.message = (
+                "not every chunk was imported: "
+                + "; ".join(problems[:5])
+                + ". Run again: accepted chunks are kept, the others are sent again"
+            )
+            return
+        if counts.removal_refused:
+            summary.status = FAILED
+            summary.message = "mirror removal refused: " + counts.removal_refused
+        else:
+            state.set("last_members", counts.members)
+        self._finish()
+
+    # -- steps --------------------------------------------------------------------------
+
+    def _attribute_types(self) -> dict[str, str] | None:
+        """Types of the account's attributes; None (run failed) when a mapped one is gone."""
+        attributes = {a.name.upper(): (a.type or "text") for a in self.client.get_attributes()}
+        wanted = [a.upper() for a, _ in self.target.attributes]
+        if self.target.first_name:
+            wanted.append(self.target.first_name_attribute.upper())
+        if self.target.last_name:
+            wanted.append(self.target.last_name_attribute.upper())
+        missing = [a for a in wanted if a not in attributes]
+        if missing:
+            self.summary.status = FAILED
+            self.summary.message = (
+                f"the Brevo account has no attribute {', '.join(missing)} any more (Brevo would "
+                "silently drop the values); create it in Brevo or edit the export's mapping"
+            )
+            return None
+        return attributes
+
+    def _plan(self, mapping: object, key: dict[str, object]) -> PlanCounts | None:
+        from segport.contacts.mapping import ContactMapping
+        from segport.contacts.phones import PhoneParser
+        from segport.contacts.prepare import prepare_batch
+
+        assert isinstance(mapping, ContactMapping)
+        state, summary, timer, opts = self.state, self.summary, self.timer, self.options
+        with timer("count"):
+            members = self.source.count()
+        summary.members = members
+        self.progress(Progress("count", members, members))
+        if members > self.target.profile_limit:
+            summary.status = SKIPPED
+            summary.message = (
+                f"the segments have {members:,} members, over the export's profile limit of "
+                f"{self.target.profile_limit:,}; nothing was sent. Narrow the segments or raise "
+                "the limit (`segport exports edit --limit`)"
+            )
+            return None
+        if not opts.dry_run:
+            # A new plan replaces any earlier one; its checkpoints go with it.
+            state.delete("plan")
+            state.con.execute("DELETE FROM chunks WHERE run_id <> ?", [self.run_id])
+            state.con.execute("DELETE FROM brevo_rejects WHERE run_id <> ?", [self.run_id])
+        with timer("read"):
+            staged = stage_members(
+                state,
+                self.source,
+                mapping.profile_columns,
+                batch_size=opts.batch_size,
+                progress=self.progress,
+                total=members,
+            )
+        summary.members = staged
+        id_column = self.source.id_column
+        with PhoneParser(workers=opts.phone_workers) as parser, timer("prepare"):
+            reset_prepared(state, config_fingerprint(mapping))
+
+            def prepare(batch: object) -> Prepared:
+                import pyarrow as pa
+
+                assert isinstance(batch, pa.RecordBatch)
+                out = prepare_batch(batch, mapping, id_column, phone_parser=parser)
+                return Prepared(out.contacts, out.rejects, batch.num_rows)
+
+            prepare_changed(state, staged, prepare, progress=self.progress)
+        with timer("plan"):
+            counts = build_plan(
+                state,
+                self.tables,
+                members=staged,
+                attribute_columns=list(mapping.attribute_columns),
+                full=opts.full,
+                mirror=self.target.mirror,
+                allow_mass_removal=opts.allow_mass_removal,
+            )
+            state.con.execute("DROP TABLE IF EXISTS stage_todo")
+            state.con.execute("DROP TABLE IF EXISTS stage_raw")
+            if not opts.dry_run:
+                state.set("plan", {"run_id": self.run_id, "key": key, "counts": asdict(counts)})
+        self.progress(Progress("plan", counts.to_send, counts.valid))
+        hooks.checkpoint("planned")
+        return counts
+
+    def _fill(self, counts: PlanCounts) -> None:
+        s = self.summary
+        s.members, s.valid, s.new = counts.members, counts.valid, counts.new
+        s.changed, s.unchanged = counts.changed, counts.unchanged
+        s.to_remove, s.removal_refused = counts.to_remove, counts.removal_refused
+        s.rejected = dict(counts.rejected)
+        if self.options.dry_run:
+            s.sent = counts.to_send
+
+    def _dry_samples(self) -> None:
+        con, n = self.state.con, self.options.sample_size
+        for kind in ("new", "changed"):
+            rows = con.execute(
+                f"SELECT EMAIL FROM {self.tables.send} WHERE __kind = ? ORDER BY EMAIL LIMIT ?",
+                [kind, n],
+            ).fetchall()
+            self.summary.samples[kind] = [str(r[0]) for r in rows]
+        rows = con.execute(
+            f"SELECT email FROM {self.tables.remove} ORDER BY __seq LIMIT ?", [n]
+        ).fetchall()
+        self.summary.samples["remove"] = [str(r[0]) for r in rows]
+
+    def _sender(self, run_id: int, attribute_columns: list[str]) -> ChunkSender:
+        return ChunkSender(
+            self.state,
+            self.client,
+            run_id=run_id,
+            table=REAL.send,
+            list_id=self.target.list_id,
+            attribute_columns=attribute_columns,
+            progress=self.progress,
+            process_timeout=self.options.process_timeout,
+            max_bytes=self.options.max_bytes,
+        )
+
+    def _send(self, attribute_columns: list[str], total: int) -> SendOutcome:
+        assert self.run_id is not None
+        sender = self._sender(self.run_id, attribute_columns)
+        outcome = SendOutcome()
+        with self.timer("process"):
+            sender.settle(outcome)  # chunks a killed run left submitted
+        if not outcome.waiting:
+            with self.timer("send"):
+                sender.submit_remaining(outcome, total)
+            with self.timer("process"):
+                sender.settle(outcome)
+        s = self.summary
+        s.sent = self.state.count(
+            "SELECT coalesce(sum(rows), 0) FROM chunks WHERE run_id = ? AND kind = 'import' "
+            "AND status IN ('submitted', 'done')",
+            [self.run_id],
+        )
+        s.chunks = self.state.count(
+            "SELECT count(*) FROM chunks WHERE run_id = ? AND kind = 'import'", [self.run_id]
+        )
+        return outcome
+
+    def _settle_previous(self, old_run_id: int, attribute_columns: list[str]) -> None:
+        """An earlier run left chunks submitted: record what Brevo did with them before
+        planning, so their contacts count as held and are not sent again."""
+        if not self.state.table_exists(REAL.send):
+            return
+        pending = self.state.count(
+            "SELECT count(*) FROM chunks WHERE run_id = ? AND status = 'submitted'", [old_run_id]
+        )
+        if not pending:
+            return
+        try:
+            with self.timer("process"):
+                self._sender(old_run_id, attribute_columns).settle(SendOutcome())
+        except NotFoundError:
+            pass
+
+    def _finish(self) -> None:
+        state = self.state
+        state.delete("plan")
+        for table in (REAL.send, REAL.remove, REAL.rejects):
+            state.con.execute(f"DROP TABLE IF EXISTS {table}")
+        state.con.execute("CHECKPOINT")

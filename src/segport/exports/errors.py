@@ -1,0 +1,15 @@
+"""Errors of the export engine; each message says what happened and what to do."""
+
+from __future__ import annotations
+
+
+class ExportRunError(Exception):
+    """A run cannot go on; the message names the cause and the next step."""
+
+
+class StateBusy(ExportRunError):
+    """Another process holds this export's state: a run of the same export is in progress."""
+
+
+class StateDamaged(ExportRunError):
+    """The export's state file cannot be read."""

@@ -1,0 +1,74 @@
+"""Mirror mode: take the contacts this export added, and that left its segments, out of
+the list, 150 at a time. Contacts are never deleted from Brevo, only unlinked from the list.
+
+Each batch is checkpointed with the held rows it cleared, in one transaction, so a killed
+run resumes after the last removed batch; removing a contact already out of the list is
+harmless (Brevo lists it under ``failure``).
+"""
+
+from __future__ import annotations
+
+from segport.brevo import BrevoClient
+from segport.exports import hooks
+from segport.exports.progress import Progress, ProgressCallback
+from segport.exports.state import ExportState
+
+REMOVE_BATCH = 150  # Brevo's maximum per call
+
+
+def remove_leavers(
+    state: ExportState,
+    client: BrevoClient,
+    *,
+    run_id: int,
+    table: str,
+    list_id: int,
+    progress: ProgressCallback,
+) -> int:
+    """Remove the plan's leavers not yet removed; returns how many Brevo took out."""
+    con = state.con
+    total = state.count(f"SELECT count(*) FROM {table}")
+    start = state.count(
+        "SELECT coalesce(max(last_seq), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
+        [run_id],
+    )
+    number = state.count(
+        "SELECT coalesce(max(chunk_no), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
+        [run_id],
+    )
+    removed = state.count(
+        "SELECT coalesce(sum(bytes), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
+        [run_id],
+    )
+    progress(Progress("remove", start, total))
+    while True:
+        rows = con.execute(
+            f"SELECT __seq, email FROM {table} WHERE __seq > ? ORDER BY __seq LIMIT ?",
+            [start, REMOVE_BATCH],
+        ).fetchall()
+        if not rows:
+            return removed
+        emails = [str(r[1]) for r in rows]
+        first, last = int(rows[0][0]), int(rows[-1][0])
+        result = client.remove_from_list(list_id, emails)
+        number += 1
+        con.execute("BEGIN")
+        try:
+            # ``bytes`` holds the count Brevo removed, for the run's summary.
+            con.execute(
+                "INSERT INTO chunks VALUES (?, 'remove', ?, ?, ?, ?, ?, 'done', NULL)",
+                [run_id, number, first, last, len(rows), len(result.success)],
+            )
+            con.execute(
+                f"DELETE FROM held WHERE email IN (SELECT email FROM {table} "
+                "WHERE __seq BETWEEN ? AND ?)",
+                [first, last],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        hooks.checkpoint("removed", number)
+        removed += len(result.success)
+        start = last
+        progress(Progress("remove", last, total))

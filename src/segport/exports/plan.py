@@ -1,0 +1,181 @@
+"""The plan of a run: de-duplicate, fingerprint, diff against what Brevo holds, list leavers.
+
+All of it is SQL over the export state, so a million contacts plan in about a second and
+nothing is held as Python objects. A real run writes its plan to persistent tables
+(``plan_send``, ``plan_remove``, ``plan_rejects``) that a resumed run continues from; a dry
+run writes the same plan to temporary tables that vanish with the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from segport.exports.fingerprint import fingerprint_sql, quote_ident
+from segport.exports.state import ExportState
+
+EMAIL = "EMAIL"
+CUSTOMER = "_customer_id"
+UPDATED = "_updated_at"
+
+
+@dataclass(frozen=True)
+class PlanTables:
+    send: str
+    remove: str
+    rejects: str
+    temporary: bool
+
+    @property
+    def create(self) -> str:
+        return "CREATE OR REPLACE TEMP TABLE" if self.temporary else "CREATE OR REPLACE TABLE"
+
+
+REAL = PlanTables("plan_send", "plan_remove", "plan_rejects", temporary=False)
+DRY = PlanTables("dry_send", "dry_remove", "dry_rejects", temporary=True)
+
+
+@dataclass
+class PlanCounts:
+    members: int = 0
+    valid: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    to_send: int = 0
+    to_remove: int = 0
+    removal_refused: str | None = None
+    rejected: dict[str, int] = field(default_factory=dict)
+
+
+def build_plan(
+    state: ExportState,
+    tables: PlanTables,
+    *,
+    members: int,
+    attribute_columns: Sequence[str],
+    full: bool,
+    mirror: bool,
+    allow_mass_removal: bool,
+) -> PlanCounts:
+    con = state.con
+    counts = PlanCounts(members=members)
+    cols = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'prep_contacts' "
+        "AND schema_name = 'main' AND database_name <> 'temp'"
+    ).fetchall()
+    present = {c[0] for c in cols}
+    if not present:  # nothing prepared ever: an empty segment
+        attrs_sql = ", ".join(f"NULL::VARCHAR AS {quote_ident(a)}" for a in attribute_columns)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT NULL::VARCHAR AS {CUSTOMER}, "
+            f"NULL::VARCHAR AS {EMAIL}{', ' + attrs_sql if attrs_sql else ''}, "
+            "1 AS __erank, NULL::VARCHAR AS __ekept WHERE false"
+        )
+    else:
+        # One contact per email: the most recently updated profile when the mapping names
+        # an update column, then the smallest customer id, so the choice is deterministic.
+        order = (f"{UPDATED} DESC NULLS LAST, " if UPDATED in present else "") + CUSTOMER
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE ranked AS
+            SELECT *, row_number() OVER w AS __erank, first_value({CUSTOMER}) OVER w AS __ekept
+            FROM prep_contacts WINDOW w AS (PARTITION BY {EMAIL} ORDER BY {order})"""
+        )
+    send_cols = [EMAIL, *attribute_columns]
+    has_sms = "SMS" in attribute_columns
+    # One SMS per contact across the export: later holders are sent without it.
+    if has_sms:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE kept AS
+            SELECT * EXCLUDE (SMS, __srank, __skept),
+                CASE WHEN __srank > 1 THEN NULL ELSE SMS END AS SMS, __srank, __skept
+            FROM (SELECT *,
+                    CASE WHEN SMS IS NULL THEN 1 ELSE row_number() OVER s END AS __srank,
+                    first_value({CUSTOMER}) OVER s AS __skept
+                  FROM ranked WHERE __erank = 1
+                  WINDOW s AS (PARTITION BY SMS ORDER BY {CUSTOMER}))"""
+        )
+    else:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE kept AS SELECT *, 1 AS __srank, "
+            "NULL::VARCHAR AS __skept FROM ranked WHERE __erank = 1"
+        )
+    fp = fingerprint_sql(send_cols)
+    select_cols = ", ".join(quote_ident(c) for c in send_cols)
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE keyed AS SELECT {CUSTOMER}, {select_cols}, {fp} AS __fp "
+        "FROM kept"
+    )
+    row = con.execute(
+        """SELECT count(*), count(h.email) FILTER (WHERE h.fp = k.__fp),
+                  count(h.email) FILTER (WHERE h.fp <> k.__fp)
+           FROM keyed k LEFT JOIN held h ON h.email = k.EMAIL"""
+    ).fetchall()[0]
+    counts.valid, counts.unchanged, counts.changed = int(row[0]), int(row[1]), int(row[2])
+    counts.new = counts.valid - counts.unchanged - counts.changed
+    where = "" if full else "WHERE h.email IS NULL OR h.fp <> k.__fp"
+    kcols = ", ".join(f"k.{quote_ident(c)}" for c in send_cols)
+    con.execute(
+        f"""{tables.create} {tables.send} AS
+        SELECT row_number() OVER () AS __seq, k.{CUSTOMER}, k.__fp,
+            CASE WHEN h.email IS NULL THEN 'new' WHEN h.fp = k.__fp THEN 'unchanged'
+                 ELSE 'changed' END AS __kind, {kcols}
+        FROM keyed k LEFT JOIN held h ON h.email = k.EMAIL {where}"""
+    )
+    counts.to_send = state.count(f"SELECT count(*) FROM {tables.send}")
+    if mirror:
+        con.execute(
+            f"""{tables.create} {tables.remove} AS
+            SELECT row_number() OVER (ORDER BY h.email) AS __seq, h.email, h.customer_id
+            FROM held h ANTI JOIN keyed k ON h.email = k.EMAIL"""
+        )
+    else:
+        con.execute(
+            f"{tables.create} {tables.remove} AS SELECT NULL::BIGINT AS __seq, "
+            "NULL::VARCHAR AS email, NULL::VARCHAR AS customer_id WHERE false"
+        )
+    counts.to_remove = state.count(f"SELECT count(*) FROM {tables.remove}")
+    counts.removal_refused = _refuse_removal(state, counts, allow_mass_removal)
+    sms_rejects = (
+        """UNION ALL SELECT _customer_id, EMAIL, 'SMS', 'sms_duplicate',
+               'customer ' || __skept || ' holds this number' FROM kept WHERE __srank > 1"""
+        if has_sms
+        else ""
+    )
+    con.execute(
+        f"""{tables.create} {tables.rejects} AS
+        SELECT customer_id, email, field, reason, detail FROM prep_rejects
+        UNION ALL SELECT {CUSTOMER}, {EMAIL}, 'EMAIL', 'email_duplicate',
+               'customer ' || __ekept || ' has the same email and was kept'
+        FROM ranked WHERE __erank > 1
+        {sms_rejects}"""
+    )
+    counts.rejected = dict(
+        (str(r), int(n))
+        for r, n in con.execute(
+            f"SELECT reason, count(*) FROM {tables.rejects} GROUP BY reason ORDER BY reason"
+        ).fetchall()
+    )
+    for temp in ("ranked", "kept", "keyed"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+    return counts
+
+
+def _refuse_removal(state: ExportState, counts: PlanCounts, allow: bool) -> str | None:
+    """Why mirror removal must not happen without --allow-mass-removal (None: it may)."""
+    if counts.to_remove == 0 or allow:
+        return None
+    if counts.valid == 0:
+        return (
+            f"the segments have no valid members now, so removal would take all "
+            f"{counts.to_remove} contacts this export added out of the list; nothing was "
+            "removed. If that is intended, run again with --allow-mass-removal"
+        )
+    last = state.get("last_members")
+    if isinstance(last, int) and last > 0 and counts.members * 2 < last:
+        return (
+            f"the segments shrank from {last} to {counts.members} members since the last run "
+            f"(more than half), so {counts.to_remove} contacts would be removed from the list; "
+            "nothing was removed. Check the segments, then run again with --allow-mass-removal"
+        )
+    return None

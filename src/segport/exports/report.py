@@ -1,0 +1,34 @@
+"""The run's rejected-rows CSV: every rejected or altered row, ours and Brevo's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from segport.exports.fingerprint import quote_literal
+from segport.exports.state import ExportState
+
+COLUMNS = "customer_id, email, field, reason, detail"
+
+
+def write_rejects_csv(state: ExportState, plan_rejects: str, run_id: int | None, path: Path) -> int:
+    """Write the CSV at ``path`` (``,``-separated, header, UTF-8); returns its row count."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    brevo = (
+        f"UNION ALL SELECT {COLUMNS} FROM brevo_rejects WHERE run_id = {int(run_id)}"
+        if run_id is not None
+        else ""
+    )
+    query = f"SELECT {COLUMNS} FROM {plan_rejects} {brevo} ORDER BY reason, customer_id, email"
+    tmp = path.with_suffix(".csv.part")
+    state.con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
+    tmp.replace(path)
+    return state.count(f"SELECT count(*) FROM ({query})")
+
+
+def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
+    rows = state.con.execute(
+        "SELECT reason, count(*) FROM brevo_rejects WHERE run_id = ? GROUP BY reason "
+        "ORDER BY reason",
+        [run_id],
+    ).fetchall()
+    return {str(r): int(n) for r, n in rows}

@@ -1,0 +1,261 @@
+"""Send the plan's contacts with ``POST /contacts/import`` and checkpoint every chunk.
+
+A chunk is recorded ``submitted`` with Brevo's process id as soon as Brevo accepted it,
+and ``done`` once the process completed, in the same DuckDB transaction that records its
+contacts as held by Brevo. Killed at any moment, the next run waits for the submitted
+processes instead of sending them again, and sends only the rows no chunk covers: at most
+the one chunk whose answer was lost in flight goes twice, and imports are upserts, so the
+list ends the same.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from segport.brevo import BrevoClient, Process
+from segport.contacts.chunks import iter_import_chunks
+from segport.exports import hooks
+from segport.exports.fingerprint import quote_ident
+from segport.exports.progress import Progress, ProgressCallback
+from segport.exports.state import ExportState
+
+READ_BATCH_ROWS = 50_000
+
+# Brevo's report kinds (GET /processes/{id} -> info.import) and our reason codes; the
+# contacts of "dropped" kinds are not in Brevo, so they are not recorded as held.
+REPORT_REASONS = {
+    "invalid_emails": ("brevo_invalid_email", True),
+    "duplicate_email_id": ("brevo_duplicate_email", True),
+    "duplicate_contact_id": ("brevo_duplicate_contact_id", True),
+    "duplicate_ext_id": ("brevo_duplicate_ext_id", True),
+    "duplicate_phone_id": ("brevo_duplicate_phone", False),
+    "duplicate_whatsapp_id": ("brevo_duplicate_whatsapp", False),
+    "duplicate_landline_number_id": ("brevo_duplicate_landline", False),
+}
+
+
+@dataclass
+class SendOutcome:
+    chunks: int = 0
+    sent: int = 0
+    failed_chunks: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # processes still running at timeout
+
+
+class ChunkSender:
+    """Sends one run's plan (``table``) into ``list_id``; resumable from its checkpoints."""
+
+    def __init__(
+        self,
+        state: ExportState,
+        client: BrevoClient,
+        *,
+        run_id: int,
+        table: str,
+        list_id: int,
+        attribute_columns: list[str],
+        progress: ProgressCallback,
+        process_timeout: float,
+        max_bytes: int,
+    ) -> None:
+        self.state = state
+        self.con = state.con
+        self.client = client
+        self.run_id = run_id
+        self.table = table
+        self.list_id = list_id
+        self.attribute_columns = attribute_columns
+        self.progress = progress
+        self.process_timeout = process_timeout
+        self.max_bytes = max_bytes
+
+    # -- submitting -------------------------------------------------------------------
+
+    def submit_remaining(self, outcome: SendOutcome, total: int) -> None:
+        """Post every plan row no submitted or done chunk covers, chunk by chunk."""
+        con = self.con
+        con.execute(
+            "DELETE FROM chunks WHERE run_id = ? AND kind = 'import' AND status = 'failed'",
+            [self.run_id],
+        )
+        covered = self.state.count(
+            f"""SELECT count(*) FROM {self.table} p WHERE EXISTS (
+                SELECT 1 FROM chunks c WHERE c.run_id = ? AND c.kind = 'import'
+                AND p.__seq BETWEEN c.first_seq AND c.last_seq)""",
+            [self.run_id],
+        )
+        if covered >= total:
+            return
+        cols = ", ".join(quote_ident(c) for c in ["EMAIL", *self.attribute_columns])
+        reader = (
+            con.cursor()
+            .sql(
+                f"""SELECT __seq, {cols} FROM {self.table} p WHERE NOT EXISTS (
+                    SELECT 1 FROM chunks c WHERE c.run_id = {int(self.run_id)}
+                    AND c.kind = 'import' AND p.__seq BETWEEN c.first_seq AND c.last_seq)
+                ORDER BY __seq"""
+            )
+            .to_arrow_reader(READ_BATCH_ROWS)
+        )
+        number = self.state.count(
+            "SELECT coalesce(max(chunk_no), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
+            [self.run_id],
+        )
+        posted = covered
+        self.progress(Progress("send", posted, total))
+        for chunk in iter_import_chunks(
+            _batches(reader), self.attribute_columns, max_bytes=self.max_bytes, carry=["__seq"]
+        ):
+            number += 1
+            seqs = chunk.rows.column("__seq")
+            first, last = int(seqs[0].as_py()), int(seqs[-1].as_py())
+            process_id = self.client.import_contacts(
+                list_ids=[self.list_id],
+                file_body=chunk.body,
+                update_existing_contacts=True,
+                empty_contacts_attributes=False,
+            )
+            hooks.checkpoint("posted", number)
+            con.execute(
+                "INSERT INTO chunks VALUES (?, 'import', ?, ?, ?, ?, ?, 'submitted', ?)",
+                [self.run_id, number, first, last, chunk.row_count, chunk.byte_size, process_id],
+            )
+            hooks.checkpoint("submitted", number)
+            outcome.chunks += 1
+            outcome.sent += chunk.row_count
+            posted += chunk.row_count
+            self.progress(Progress("send", posted, total))
+
+    # -- waiting ----------------------------------------------------------------------
+
+    def settle(self, outcome: SendOutcome) -> None:
+        """Wait for every submitted chunk's process and checkpoint its result."""
+        rows = self.con.execute(
+            """SELECT chunk_no, first_seq, last_seq, rows, process_id FROM chunks
+               WHERE run_id = ? AND kind = 'import' AND status = 'submitted' ORDER BY chunk_no""",
+            [self.run_id],
+        ).fetchall()
+        total = len(rows)
+        for i, (number, first, last, count, process_id) in enumerate(rows):
+            self.progress(Progress("process", i, total, unit="chunks"))
+            from segport.brevo import NotFoundError, ProcessTimeoutError
+
+            try:
+                process = self.client.wait_for_process(
+                    int(process_id), timeout=self.process_timeout
+                )
+            except ProcessTimeoutError as exc:
+                outcome.waiting.append(f"chunk {number} (process {process_id}): {exc}")
+                continue
+            except NotFoundError:
+                # Brevo no longer knows the process (e.g. an import that never started):
+                # the rows are sent again.
+                self._mark(number, "failed")
+                outcome.failed_chunks.append(
+                    f"chunk {number} (rows {first}-{last}): Brevo does not know process "
+                    f"{process_id}"
+                )
+                continue
+            if not process.completed:
+                self._mark(number, "failed")
+                outcome.failed_chunks.append(
+                    f"chunk {number} ({count} contacts): Brevo's import process {process_id} "
+                    f"ended {process.status}"
+                )
+                continue
+            self._complete(int(number), int(first), int(last), process)
+            hooks.checkpoint("done", int(number))
+        self.progress(Progress("process", total, total, unit="chunks"))
+
+    def _mark(self, number: int, status: str) -> None:
+        self.con.execute(
+            "UPDATE chunks SET status = ? WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
+            [status, self.run_id, number],
+        )
+
+    def _complete(self, number: int, first: int, last: int, process: Process) -> None:
+        failures = list(self._report_rows(process))
+        con = self.con
+        con.execute("BEGIN")
+        try:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE reported (email VARCHAR, reason VARCHAR, "
+                "detail VARCHAR, dropped BOOLEAN)"
+            )
+            if failures:
+                con.executemany("INSERT INTO reported VALUES (?, ?, ?, ?)", failures)
+            con.execute(
+                f"""INSERT INTO brevo_rejects
+                SELECT ?, p._customer_id, r.email, 'EMAIL', r.reason, r.detail
+                FROM reported r LEFT JOIN (
+                    SELECT EMAIL, _customer_id FROM {self.table}
+                    WHERE __seq BETWEEN ? AND ?) p ON p.EMAIL = r.email""",
+                [self.run_id, first, last],
+            )
+            con.execute(
+                f"""DELETE FROM held WHERE email IN (
+                    SELECT EMAIL FROM {self.table} WHERE __seq BETWEEN ? AND ?)""",
+                [first, last],
+            )
+            con.execute(
+                f"""INSERT INTO held SELECT EMAIL, _customer_id, __fp FROM {self.table}
+                WHERE __seq BETWEEN ? AND ?
+                AND EMAIL NOT IN (SELECT email FROM reported WHERE dropped AND email IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = ? AND c.kind = 'import'
+                    AND c.chunk_no <> ? AND c.status <> 'done'
+                    AND __seq BETWEEN c.first_seq AND c.last_seq)""",
+                [first, last, self.run_id, number],
+            )
+            con.execute(
+                "UPDATE chunks SET status = 'done' WHERE run_id = ? AND kind = 'import' "
+                "AND chunk_no = ?",
+                [self.run_id, number],
+            )
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    def _report_rows(self, process: Process) -> Iterator[tuple[str | None, str, str, bool]]:
+        report = process.import_report
+        if report is None:
+            return
+        for kind, url in report.urls().items():
+            reason, dropped = REPORT_REASONS.get(kind, (f"brevo_{kind}", False))
+            text = self.client.download_report(url)
+            for email, detail in parse_report(text):
+                yield email, reason, detail, dropped
+
+
+def parse_report(text: str) -> Iterator[tuple[str | None, str]]:
+    """(email, detail) of each row of a Brevo import report CSV (``;`` or ``,``)."""
+    lines = text.lstrip("\ufeff")
+    if not lines.strip():
+        return
+    first = lines.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    reader = csv.reader(io.StringIO(lines), delimiter=delimiter)
+    header = [h.strip().upper() for h in next(reader, [])]
+    email_at = header.index("EMAIL") if "EMAIL" in header else None
+    reason_at = next((header.index(k) for k in ("REASON", "ERROR", "MESSAGE") if k in header), None)
+    for row in reader:
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        email = (
+            row[email_at].strip().lower() if email_at is not None and email_at < len(row) else None
+        )
+        detail = (
+            row[reason_at].strip()
+            if reason_at is not None and reason_at < len(row)
+            else ";".join(row)
+        )
+        yield (email or None), detail
+
+
+def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    yield from reader

@@ -1,0 +1,193 @@
+"""Stage the segment's members in the export state, and prepare only what changed.
+
+Members stream from the profile store as Arrow batches into ``stage_raw`` with a
+fingerprint of their raw mapped values. Only rows whose fingerprint differs from the one
+cached at the previous run go through ``segport.contacts`` (phone parsing is the costly
+step); the prepared contacts and rejects of the others are reused from the cache. The
+preparer parses phones on both cores (``segport.contacts.PhoneParser`` runs worker
+processes: the phone library holds the GIL, so threads would not help).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import pyarrow as pa
+
+from segport.exports.fingerprint import fingerprint_sql, quote_ident
+from segport.exports.progress import Progress, ProgressCallback
+from segport.exports.state import ExportState
+
+CID = "__cid"
+RAW_FP = "__raw_fp"
+PREPARE_BATCH_ROWS = 50_000
+
+
+class MemberSource(Protocol):
+    """The members of the export's segments, as the profile store streams them."""
+
+    @property
+    def id_column(self) -> str: ...
+
+    def count(self) -> int: ...
+
+    def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]: ...
+
+
+@dataclass(frozen=True)
+class Prepared:
+    contacts: pa.Table
+    rejects: pa.Table
+    rows: int  # input rows this came from
+
+
+Preparer = Callable[[pa.RecordBatch], Prepared]
+
+
+def stage_members(
+    state: ExportState,
+    source: MemberSource,
+    columns: Sequence[str],
+    *,
+    batch_size: int,
+    progress: ProgressCallback,
+    total: int | None,
+) -> int:
+    """Stream the members into ``stage_raw``; returns how many were staged."""
+    con = state.con
+    con.execute("DROP TABLE IF EXISTS stage_raw")
+    id_col = source.id_column
+    fp = fingerprint_sql(list(columns))
+    select = (
+        f"SELECT CAST({quote_ident(id_col)} AS VARCHAR) AS {CID}, {fp} AS {RAW_FP}, * FROM __batch"
+    )
+    staged = 0
+    for batch in source.batches(columns, batch_size):
+        con.register("__batch", batch)
+        try:
+            if staged == 0:
+                con.execute(f"CREATE TABLE stage_raw AS {select}")
+            else:
+                con.execute(f"INSERT INTO stage_raw {select}")
+        finally:
+            con.unregister("__batch")
+        staged += batch.num_rows
+        progress(Progress("read", staged, total))
+    if staged == 0:
+        con.execute(
+            f"CREATE TABLE stage_raw AS SELECT NULL::VARCHAR AS {CID}, "
+            f"NULL::UHUGEINT AS {RAW_FP} WHERE false"
+        )
+    return staged
+
+
+def reset_prepared(state: ExportState, config_fp: str) -> None:
+    """Drop the prepared-contacts cache when the mapping or its settings changed."""
+    if state.get("prep_config") != config_fp:
+        for table in ("prep_index", "prep_contacts", "prep_rejects"):
+            state.con.execute(f"DROP TABLE IF EXISTS {table}")
+        state.set("prep_config", config_fp)
+    state.con.execute(
+        "CREATE TABLE IF NOT EXISTS prep_index (customer_id VARCHAR, raw_fp UHUGEINT)"
+    )
+
+
+def prepare_changed(
+    state: ExportState,
+    staged: int,
+    preparer: Preparer,
+    *,
+    progress: ProgressCallback,
+) -> int:
+    """Prepare the staged rows the cache does not hold; returns how many were prepared."""
+    con = state.con
+    con.execute(
+        f"""CREATE OR REPLACE TABLE stage_todo AS
+        SELECT s.* FROM stage_raw s ANTI JOIN prep_index p
+        ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
+    )
+    # Cached entries of customers that changed or left the segments go; the cache then
+    # holds exactly the current members once the changed ones are added back.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE stale AS
+        SELECT customer_id FROM prep_index p ANTI JOIN stage_raw s
+        ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
+    )
+    # The cache is exactly what prep_index lists: entries written by a preparation that
+    # was killed before its index rows went in are dropped here too.
+    con.execute("BEGIN")
+    con.execute("DELETE FROM prep_index WHERE customer_id IN (SELECT customer_id FROM stale)")
+    con.execute("DELETE FROM prep_index WHERE customer_id IS NULL")
+    if state.table_exists("prep_contacts"):
+        con.execute(
+            "DELETE FROM prep_contacts WHERE _customer_id IS NULL "
+            "OR _customer_id NOT IN (SELECT customer_id FROM prep_index)"
+        )
+    if state.table_exists("prep_rejects"):
+        con.execute(
+            "DELETE FROM prep_rejects WHERE customer_id IS NULL "
+            "OR customer_id NOT IN (SELECT customer_id FROM prep_index)"
+        )
+    con.execute("COMMIT")
+    todo = state.count("SELECT count(*) FROM stage_todo")
+    progress(Progress("prepare", 0, todo))
+    if todo == 0:
+        _ensure_prepared_tables(state)
+        return 0
+    reader = (
+        con.cursor()
+        .sql(f"SELECT * EXCLUDE ({CID}, {RAW_FP}) FROM stage_todo")
+        .to_arrow_reader(PREPARE_BATCH_ROWS)
+    )
+    done = 0
+    for batch in reader:
+        prepared = preparer(batch)
+        _store_prepared(state, prepared)
+        done += prepared.rows
+        progress(Progress("prepare", min(done, todo), todo))
+    con.execute(
+        f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM stage_todo WHERE {CID} IS NOT NULL"
+    )
+    _ensure_prepared_tables(state)
+    progress(Progress("prepare", todo, todo))
+    return todo
+
+
+def _store_prepared(state: ExportState, prepared: Prepared) -> None:
+    con = state.con
+    contacts = prepared.contacts
+    con.register("__contacts", contacts)
+    try:
+        select = (
+            "SELECT CAST(_customer_id AS VARCHAR) AS _customer_id, "
+            "* EXCLUDE (_customer_id) FROM __contacts"
+        )
+        if not state.table_exists("prep_contacts"):
+            con.execute(f"CREATE TABLE prep_contacts AS {select}")
+        else:
+            con.execute(f"INSERT INTO prep_contacts BY NAME {select}")
+    finally:
+        con.unregister("__contacts")
+    rejects = prepared.rejects
+    con.register("__rejects", rejects)
+    try:
+        select = (
+            "SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(email AS VARCHAR) AS email, "
+            "CAST(field AS VARCHAR) AS field, CAST(reason AS VARCHAR) AS reason, "
+            "CAST(detail AS VARCHAR) AS detail FROM __rejects"
+        )
+        if not state.table_exists("prep_rejects"):
+            con.execute(f"CREATE TABLE prep_rejects AS {select}")
+        else:
+            con.execute(f"INSERT INTO prep_rejects {select}")
+    finally:
+        con.unregister("__rejects")
+
+
+def _ensure_prepared_tables(state: ExportState) -> None:
+    state.con.execute(
+        "CREATE TABLE IF NOT EXISTS prep_rejects (customer_id VARCHAR, email VARCHAR, "
+        "field VARCHAR, reason VARCHAR, detail VARCHAR)"
+    )

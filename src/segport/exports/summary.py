@@ -1,0 +1,70 @@
+"""What a run did, in numbers: the summary every face shows and the run record keeps."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Final statuses, in the platform's vocabulary (design.md).
+SUCCESSFUL = "successful"
+FAILED = "failed"
+SKIPPED = "skipped"
+CANCELED = "canceled"
+
+
+@dataclass
+class RunSummary:
+    """Counts, timings and outcome of one run (or of a dry run, which sends nothing).
+
+    ``members`` are the distinct profiles of the export's segments; ``valid`` the contacts
+    left after validation and de-duplication; ``new``/``changed``/``unchanged`` compare
+    them with what Brevo holds from this export; ``sent`` is how many went to Brevo
+    (new + changed, or all valid with ``--full``); ``removed`` the list memberships taken
+    away in mirror mode. ``rejected`` counts rejected or altered rows by reason code,
+    ``brevo_failures`` the rows Brevo's import reports named, by reason code.
+    """
+
+    export_name: str
+    status: str = SUCCESSFUL
+    message: str | None = None
+    run_id: int | None = None
+    list_id: int | None = None
+    mode: str = "add"
+    full: bool = False
+    dry_run: bool = False
+    resumed: bool = False
+    members: int = 0
+    valid: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    sent: int = 0
+    removed: int = 0
+    to_remove: int = 0
+    removal_refused: str | None = None
+    chunks: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    brevo_failures: dict[str, int] = field(default_factory=dict)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    total_seconds: float = 0.0
+    rejected_csv: str | None = None
+    samples: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def brevo_failures_total(self) -> int:
+        return sum(self.brevo_failures.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rejected_total"] = self.rejected_total
+        data["brevo_failures_total"] = self.brevo_failures_total
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunSummary:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})

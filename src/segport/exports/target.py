@@ -1,0 +1,82 @@
+"""What the engine needs of an export, built from the workspace's run spec."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from segport import __version__
+from segport.contacts.mapping import ContactMapping
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """One export as the engine sees it: where to send, how to map, what is allowed."""
+
+    export_id: int
+    name: str
+    list_id: int
+    mode: str  # "add" | "mirror"
+    profile_limit: int
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    phone: str | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    first_name_attribute: str = "FIRSTNAME"
+    last_name_attribute: str = "LASTNAME"
+    phone_region: str = "GB"
+
+    @property
+    def mirror(self) -> bool:
+        return self.mode == "mirror"
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> ExportTarget:
+        """From ``segport.workspace.exports.RunSpec`` (duck-typed: no import of the layer above)."""
+        m = spec.mapping
+        return cls(
+            export_id=int(spec.export_id),
+            name=str(spec.name),
+            list_id=int(spec.list_id),
+            mode=str(spec.mode or "add"),
+            profile_limit=int(spec.profile_limit),
+            email=m.email,
+            first_name=m.first_name,
+            last_name=m.last_name,
+            phone=m.phone,
+            attributes=tuple((str(k), str(v)) for k, v in dict(m.attributes).items()),
+            first_name_attribute=spec.first_name_attribute or "FIRSTNAME",
+            last_name_attribute=spec.last_name_attribute or "LASTNAME",
+            phone_region=spec.phone_region or "GB",
+        )
+
+    def mapping(self, attribute_types: dict[str, str]) -> ContactMapping:
+        """The contacts mapping, typed with the account's attribute types."""
+        mapped = {a.upper() for a, _ in self.attributes}
+        return ContactMapping(
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            phone=self.phone,
+            attributes=dict(self.attributes),
+            first_name_attribute=self.first_name_attribute,
+            last_name_attribute=self.last_name_attribute,
+            phone_region=self.phone_region,
+            attribute_types={k: v for k, v in attribute_types.items() if k in mapped},
+        )
+
+
+def config_fingerprint(mapping: ContactMapping) -> str:
+    """Changes whenever preparing the same profile could give another contact."""
+    data = {
+        "version": __version__,
+        "email": mapping.email,
+        "sources": mapping.sources(),
+        "phone": mapping.phone,
+        "region": mapping.phone_region,
+        "types": dict(sorted(mapping.attribute_types.items())),
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

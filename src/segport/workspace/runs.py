@@ -1,0 +1,317 @@
+"""Runs of exports: the service every face calls to run an export and to list its runs.
+
+It checks the actor may run the export, records the run (``queued`` → ``processing`` →
+a final status), opens the export's state (whose file lock keeps two runs of one export
+apart), resumes a run that a crash left ``processing``, and hands the work to the engine
+(:mod:`segport.exports`). The summary of each run is kept with the record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from segport.exports.engine import RunOptions, execute_run
+from segport.exports.progress import ProgressCallback, no_progress
+from segport.exports.state import ExportState, state_path
+from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
+from segport.exports.target import ExportTarget
+from segport.metadata import Base
+from segport.workspace import models as _workspace_models  # noqa: F401  (exports table for the FK)
+from segport.workspace.access import Action, authorize
+from segport.workspace.exports import (
+    ExportNotFound,
+    ExportNotRunnable,
+    get_run_spec,
+    record_last_run,
+)
+from segport.workspace.models import Export, UTCDateTime, utcnow
+from segport.workspace.workspace import Workspace
+
+RUNS_DIR = "runs"
+STATUSES = ("not_started", "queued", "processing", "successful", "failed", "skipped", "canceled")
+UNFINISHED = ("queued", "processing")
+
+
+class Run(Base):
+    """One run of an export (migration 0004)."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    full: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_mass_removal: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    members: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sent: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    rejected: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: int
+    export_name: str
+    status: str
+    trigger: str
+    actor: str | None
+    full: bool
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    message: str | None
+    members: int | None
+    sent: int | None
+    removed: int | None
+    rejected: int | None
+    summary: RunSummary | None
+
+
+class SegmentMembers:
+    """The export's segments as a member source for the engine."""
+
+    def __init__(self, ws: Workspace, segments: Sequence[str]) -> None:
+        from segport.profiles import open_profile_store
+
+        self._ws = ws
+        self._segments = list(segments)
+        self._store = open_profile_store(ws.engine, ws.path)
+
+    @property
+    def id_column(self) -> str:
+        return str(self._store.id_column)
+
+    def count(self) -> int:
+        from segport.segments import count_members
+
+        with self._ws.session() as session:
+            return count_members(session, self._store, self._segments)
+
+    def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
+        from segport.segments import stream_members
+
+        with self._ws.session() as session:
+            yield from stream_members(session, self._store, self._segments, columns, batch_size)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def run_export(
+    ws: Workspace,
+    actor_name: str | None,
+    export_name: str,
+    *,
+    full: bool = False,
+    dry_run: bool = False,
+    allow_mass_removal: bool = False,
+    progress: ProgressCallback | None = None,
+    trigger: str = "manual",
+    options: RunOptions | None = None,
+) -> RunSummary:
+    """Run an export now (or, with ``dry_run``, say what a run would do, sending nothing).
+
+    Raises PermissionDenied / ExportNotFound for the caller to show; StateBusy when another
+    run of this export holds its state. Every other outcome is a recorded run whose
+    summary says what happened.
+    """
+    actor = authorize(ws, actor_name, Action.EXPORTS_RUN)
+    opts = RunOptions(
+        **{
+            **(options.__dict__ if options else {}),
+            "full": full,
+            "dry_run": dry_run,
+            "allow_mass_removal": allow_mass_removal,
+        }
+    )
+    try:
+        spec = get_run_spec(ws, actor_name, export_name)
+    except ExportNotRunnable as exc:
+        status = SKIPPED if exc.skipped else FAILED
+        summary = RunSummary(export_name=export_name, status=status, message=exc.reason)
+        summary.dry_run = dry_run
+        if not dry_run:
+            with ws.session() as session:
+                export_id = _export_id(session, export_name)
+                run = _new_run(session, export_id, actor.name, trigger, opts)
+                session.flush()
+                summary.run_id = run.id
+                _finish(session, run, summary)
+        return summary
+    target = ExportTarget.from_spec(spec)
+    with ExportState(state_path(ws.path, target.export_id)) as state:
+        run_id: int | None = None
+        if not dry_run:
+            with ws.session() as session:
+                run = _unfinished(session, target.export_id) or _new_run(
+                    session, target.export_id, actor.name, trigger, opts
+                )
+                run.status = "processing"
+                run.started_at = run.started_at or utcnow()
+                session.flush()
+                run_id = run.id
+        source = SegmentMembers(ws, spec.segments)
+        conn = spec.connection
+
+        def client() -> Any:
+            from segport.brevo import BrevoClient
+
+            return BrevoClient(
+                conn.api_key.reveal(),
+                conn.base_url,
+                requests_per_second=conn.requests_per_second,
+            )
+
+        try:
+            summary = execute_run(
+                state,
+                source,
+                client,
+                target,
+                run_id=run_id,
+                runs_dir=ws.path / RUNS_DIR,
+                options=opts,
+                progress=progress or no_progress,
+            )
+        except KeyboardInterrupt:
+            _record_end(
+                ws, run_id, export_name, CANCELED, "canceled (interrupted); run again to resume"
+            )
+            raise
+        except Exception as exc:
+            _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            source.close()
+    if run_id is not None:
+        with ws.session() as session:
+            run_row = session.get(Run, run_id)
+            assert run_row is not None
+            _finish(session, run_row, summary)
+    return summary
+
+
+def list_runs(
+    ws: Workspace, actor_name: str | None, export_name: str, limit: int = 20
+) -> list[RunView]:
+    """The export's latest runs, newest first."""
+    authorize(ws, actor_name, Action.EXPORTS_READ)
+    with ws.session() as session:
+        export_id = _export_id(session, export_name)
+        rows = session.scalars(
+            select(Run).where(Run.export_id == export_id).order_by(Run.id.desc()).limit(limit)
+        ).all()
+        return [_view(export_name, r) for r in rows]
+
+
+def get_run(ws: Workspace, actor_name: str | None, export_name: str, run_id: int) -> RunView:
+    authorize(ws, actor_name, Action.EXPORTS_READ)
+    with ws.session() as session:
+        export_id = _export_id(session, export_name)
+        run = session.get(Run, run_id)
+        if run is None or run.export_id != export_id:
+            raise ExportNotFound(f"export {export_name!r} has no run {run_id}")
+        return _view(export_name, run)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _export_id(session: Session, name: str) -> int:
+    export_id = session.scalars(select(Export.id).where(Export.name == name)).one_or_none()
+    if export_id is None:
+        raise ExportNotFound(f"no export named {name!r}")
+    return int(export_id)
+
+
+def _new_run(session: Session, export_id: int, actor: str, trigger: str, opts: RunOptions) -> Run:
+    run = Run(
+        export_id=export_id,
+        status="queued",
+        trigger=trigger,
+        actor=actor,
+        full=opts.full,
+        allow_mass_removal=opts.allow_mass_removal,
+        created_at=utcnow(),
+    )
+    session.add(run)
+    return run
+
+
+def _unfinished(session: Session, export_id: int) -> Run | None:
+    """The run a crash left unfinished (the state lock proves it is not running)."""
+    return session.scalars(
+        select(Run)
+        .where(Run.export_id == export_id, Run.status.in_(UNFINISHED))
+        .order_by(Run.id.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def _finish(session: Session, run: Run, summary: RunSummary) -> None:
+    now = utcnow()
+    run.status = summary.status
+    run.message = summary.message
+    run.finished_at = now
+    run.members = summary.members
+    run.sent = summary.sent
+    run.removed = summary.removed
+    run.rejected = summary.rejected_total
+    run.summary = summary.to_dict()
+    # Older runs a crash left unfinished were continued by this one.
+    for older in session.scalars(
+        select(Run).where(
+            Run.export_id == run.export_id, Run.id < run.id, Run.status.in_(UNFINISHED)
+        )
+    ):
+        older.status = FAILED
+        older.message = f"interrupted; continued by run {run.id}"
+        older.finished_at = now
+    record_last_run(session, run.export_id, summary.status, now)
+
+
+def _record_end(
+    ws: Workspace, run_id: int | None, export_name: str, status: str, message: str
+) -> None:
+    if run_id is None:
+        return
+    with ws.session() as session:
+        run = session.get(Run, run_id)
+        if run is not None:
+            summary = RunSummary.from_dict(run.summary or {"export_name": export_name})
+            summary.status, summary.message, summary.run_id = status, message, run_id
+            _finish(session, run, summary)
+
+
+def _view(export_name: str, run: Run) -> RunView:
+    return RunView(
+        id=run.id,
+        export_name=export_name,
+        status=run.status,
+        trigger=run.trigger,
+        actor=run.actor,
+        full=run.full,
+        created_at=run.created_at,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        message=run.message,
+        members=run.members,
+        sent=run.sent,
+        removed=run.removed,
+        rejected=run.rejected,
+        summary=RunSummary.from_dict(run.summary) if run.summary else None,
+    )
