@@ -110,7 +110,7 @@ class DuckDBStore(ProfileStore):
         # A cursor of its own, so streams and other queries can interleave.
         cur = self.con.cursor()
         try:
-            yield from cur.sql(self.render(query)).to_arrow_reader(batch_size)
+            yield from _never_empty(cur.sql(self.render(query)).to_arrow_reader(batch_size))
         finally:
             cur.close()
 
@@ -122,6 +122,23 @@ class DuckDBStore(ProfileStore):
         if self._con is not None:
             self._con.close()
             self._con = None
+
+
+def _never_empty(reader: Any) -> Iterator[pa.RecordBatch]:
+    """The reader's batches; one empty batch with the schema when there are no rows, so
+    consumers always learn the columns."""
+    empty = True
+    for batch in reader:
+        empty = False
+        yield batch
+    if empty:
+        yield _empty_batch(reader.schema)
+
+
+def _empty_batch(schema: Any) -> pa.RecordBatch:
+    import pyarrow as pa
+
+    return pa.RecordBatch.from_pylist([], schema=schema)
 
 
 def connect_embedded(path: Path, read_only: bool = False) -> Any:
@@ -169,12 +186,12 @@ class PostgresStore(ProfileStore):
 
     def schema(self) -> dict[str, tuple[str, str]]:
         parts = self.table.split(".")
-        schema_sql = "%s" if len(parts) == 2 else "current_schema()"
+        schema_sql = "$1" if len(parts) == 2 else "current_schema()"
         params: tuple[str, ...] = (parts[0], parts[-1]) if len(parts) == 2 else (parts[-1],)
         with self.con.cursor() as cur:
             cur.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
-                f"WHERE table_schema = {schema_sql} AND table_name = %s "
+                f"WHERE table_schema = {schema_sql} AND table_name = ${len(parts)} "
                 "ORDER BY ordinal_position",
                 params,
             )
@@ -202,9 +219,9 @@ class PostgresStore(ProfileStore):
         cur = self.con.cursor()
         try:
             cur.execute(self.render(query))
-            for batch in cur.fetch_record_batch():
+            for batch in _never_empty(cur.fetch_record_batch()):
                 # The driver sizes batches in bytes; keep the caller's row bound.
-                for start in range(0, batch.num_rows, batch_size):
+                for start in range(0, max(batch.num_rows, 1), batch_size):
                     yield batch.slice(start, batch_size)
         finally:
             cur.close()

@@ -83,14 +83,14 @@ def use_table(ws: Workspace, actor: str | None, url: str, table: str, id_column:
 
         col = exp.column(id_column, quoted=True)
         query = exp.select(
-            exp.Count(this=exp.Star()),
-            exp.Count(this=exp.Distinct(expressions=[col])),
-            exp.Count(this=col.copy()),
+            exp.alias_(exp.Count(this=exp.Star()), "n_rows"),
+            exp.alias_(exp.Count(this=exp.Distinct(expressions=[col])), "n_distinct"),
+            exp.alias_(exp.Count(this=col.copy()), "n_present"),
         ).from_(store.table_expr())
         import pyarrow as pa
 
         counts = pa.Table.from_batches(list(store.stream(query, 10))).to_pylist()[0]
-        rows, distinct, present = list(counts.values())
+        rows, distinct, present = counts["n_rows"], counts["n_distinct"], counts["n_present"]
         if present != rows:
             raise ProfileError(f"{rows - present} row(s) of {table!r} have no {id_column}")
         if distinct != rows:

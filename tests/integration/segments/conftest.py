@@ -79,3 +79,41 @@ def loaded_workspace(tmp_path: Path, profiles_parquet: Path) -> Iterator[Workspa
         yield ws
     finally:
         ws.close()
+
+
+PG_COLUMNS = (
+    "customer_id bigint PRIMARY KEY, email text, country varchar(8), first_name text, "
+    "lifetime_value numeric(10, 2), orders integer, last_purchase date, "
+    "signed_up_at timestamp, is_vip boolean"
+)
+
+
+@pytest.fixture(scope="module")
+def pg_module_database() -> Iterator[str]:
+    """A PostgreSQL database shared by one test module (creating one per test is slow)."""
+    import uuid
+
+    import psycopg
+    from tests.fixtures.databases import PG_ADMIN_DB, pg_url
+
+    name = f"segport_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_url(PG_ADMIN_DB), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield pg_url(name)
+    finally:
+        with psycopg.connect(pg_url(PG_ADMIN_DB), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def create_pg_profiles(url: str, table: str = "customers", data: pa.Table | None = None) -> None:
+    """The same profiles as ``profiles_table()``, as a real PostgreSQL table."""
+    import psycopg
+
+    data = data if data is not None else profiles_table()
+    with psycopg.connect(url) as conn:
+        conn.execute(f"CREATE TABLE {table} ({PG_COLUMNS})")
+        names = ", ".join(data.column_names)
+        with conn.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in data.to_pylist():
+                copy.write_row(list(row.values()))
