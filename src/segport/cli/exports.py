@@ -1,7 +1,267 @@
-"""`segport exports ...` commands."""
+"""`segport exports ...` commands: export configurations (running them: cli/export_run.py)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import typer
 
-app = typer.Typer(help="Manage exports.", no_args_is_help=True)
+from segport.cli.workspace import fail, opened, print_table, when
+
+if TYPE_CHECKING:
+    from segport.workspace.exports import ExportView
+
+app = typer.Typer(help="Manage exports of segments into Brevo lists.", no_args_is_help=True)
+
+CONNECTION_HELP = "Connection to send through (`segport connections list` shows yours)."
+SEGMENT_HELP = "Segment to export; repeat for several (their members are combined)."
+ATTRIBUTE_HELP = "More data matching: Brevo attribute = profile column, e.g. CITY=city; repeat."
+MODE_HELP = "add: only add and update contacts; mirror: also remove those who left the segments."
+REGION_HELP = "Region for phone numbers written without a country code, e.g. GB."
+LIMIT_HELP = "Most profiles one run may send; a bigger segment skips the run."
+SCHEDULE_HELP = "system: runs with every refresh; manual: runs only on demand."
+
+
+def _no_connection_help(ws: Any, actor: str | None) -> str:
+    from segport.workspace.connections import usable_connections
+
+    usable = usable_connections(ws, actor)
+    if not usable:
+        return (
+            "--connection is required, and no connection is available to you: ask an admin to "
+            "add one or share one with contributors"
+        )
+    names = ", ".join(f"{c.name} ({c.type})" for c in usable)
+    return f"--connection is required; connections you can use: {names}"
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Export name."),
+    connection: str | None = typer.Option(None, "--connection", help=CONNECTION_HELP),
+    list_id: int = typer.Option(..., "--list-id", help="ID of an existing Brevo list."),
+    segments: list[str] = typer.Option(..., "--segment", help=SEGMENT_HELP),
+    email: str = typer.Option(..., "--email", help="Profile column holding the email address."),
+    first_name: str | None = typer.Option(None, "--first-name", help="Column: first name."),
+    last_name: str | None = typer.Option(None, "--last-name", help="Column: last name."),
+    phone: str | None = typer.Option(None, "--phone", help="Column: phone number (SMS)."),
+    attributes: list[str] = typer.Option(
+        [], "--attribute", metavar="ATTR=COL", help=ATTRIBUTE_HELP
+    ),
+    mode: str = typer.Option("add", "--mode", help=MODE_HELP),
+    phone_region: str | None = typer.Option(None, "--phone-region", help=REGION_HELP),
+    limit: int = typer.Option(1_000_000, "--limit", help=LIMIT_HELP),
+    schedule: str = typer.Option("system", "--schedule", help=SCHEDULE_HELP),
+) -> None:
+    """Add an export; everything is checked (Brevo list and attributes included). It is not run."""
+    from segport.workspace.export_checks import Draft, parse_attributes
+    from segport.workspace.exports import add_export
+
+    with opened(ctx) as (ws, actor):
+        if connection is None:
+            fail(_no_connection_help(ws, actor))
+        draft = Draft(
+            name=name,
+            connection=connection,
+            list_id=list_id,
+            segments=segments,
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            phone=phone,
+            attributes=parse_attributes(attributes),
+            mode=mode.strip().lower(),
+            phone_region=phone_region,
+            profile_limit=limit,
+            schedule=schedule.strip().lower(),
+        )
+        view = add_export(ws, actor, draft)
+    typer.echo(f"Export {view.name!r} saved (not run): {_describe(view)}")
+    typer.echo(f"Run it with `segport exports run {view.name}`.")
+
+
+def _describe(v: ExportView) -> str:
+    return (
+        f"segments {', '.join(v.segments)} -> list {v.list_id} on {v.connection_label}, "
+        f"mode {v.mode}"
+    )
+
+
+def _mapping_lines(v: ExportView) -> list[str]:
+    m = v.mapping
+    lines = [f"EMAIL <- {m.email}"]
+    if m.first_name:
+        lines.append(f"{v.first_name_attribute or 'first name'} <- {m.first_name}")
+    if m.last_name:
+        lines.append(f"{v.last_name_attribute or 'last name'} <- {m.last_name}")
+    if m.phone:
+        lines.append(f"SMS <- {m.phone}")
+    lines += [f"{attr} <- {col}" for attr, col in m.attributes.items()]
+    return lines
+
+
+@app.command("list")
+def list_(ctx: typer.Context) -> None:
+    """List exports with their connection, segments, schedule, last run and your permissions."""
+    from segport.workspace.exports import list_exports
+
+    with opened(ctx) as (ws, actor):
+        views = list_exports(ws, actor)
+    if not views:
+        typer.echo("No exports yet: add one with `segport exports add`.")
+        return
+    print_table(
+        ["name", "connection", "segments", "schedule", "last status", "last run", "you may"],
+        [
+            [
+                v.name,
+                v.connection_label,
+                ", ".join(v.segments),
+                v.schedule,
+                v.last_status or "not_started",
+                when(v.last_run_at),
+                ", ".join(v.permissions),
+            ]
+            for v in views
+        ],
+    )
+
+
+@app.command("show")
+def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+    """Show an export's settings."""
+    from segport.workspace.exports import show_export
+
+    with opened(ctx) as (ws, actor):
+        v = show_export(ws, actor, name)
+    connection = v.connection_label
+    if v.connection is None:
+        connection += " (detached: it does not run until given one with `exports edit`)"
+    rows = [
+        ("name", v.name),
+        ("connection", connection),
+        ("list", str(v.list_id)),
+        ("segments", ", ".join(v.segments)),
+        ("mode", v.mode),
+        ("phone region", v.phone_region or "-"),
+        ("profile limit", f"{v.profile_limit:,}"),
+        ("schedule", v.schedule),
+        ("last status", v.last_status or "not_started"),
+        ("last run", when(v.last_run_at)),
+        ("you may", ", ".join(v.permissions)),
+        ("created", f"{when(v.created_at)} by {v.created_by}"),
+        ("updated", when(v.updated_at)),
+    ]
+    for label, value in rows:
+        typer.echo(f"{label + ':':15}{value}")
+    typer.echo("data matching:")
+    for line in _mapping_lines(v):
+        typer.echo(f"  {line}")
+
+
+def _clearable(value: str | None) -> str | None:
+    """Options an edit may clear by giving an empty value."""
+    return value.strip() or None if value is not None else None
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    rename: str | None = typer.Option(None, "--rename", help="New export name."),
+    connection: str | None = typer.Option(None, "--connection", help=CONNECTION_HELP),
+    list_id: int | None = typer.Option(None, "--list-id", help="Another Brevo list ID."),
+    segments: list[str] = typer.Option([], "--segment", help="Replace the segments; repeat."),
+    email: str | None = typer.Option(None, "--email", help="Column: email."),
+    first_name: str | None = typer.Option(None, "--first-name", help="Column; '' clears it."),
+    last_name: str | None = typer.Option(None, "--last-name", help="Column; '' clears it."),
+    phone: str | None = typer.Option(None, "--phone", help="Column; '' clears it."),
+    attributes: list[str] = typer.Option(
+        [], "--attribute", metavar="ATTR=COL", help="Set one attribute mapping; repeat."
+    ),
+    remove_attributes: list[str] = typer.Option(
+        [], "--remove-attribute", metavar="ATTR", help="Drop one attribute mapping; repeat."
+    ),
+    mode: str | None = typer.Option(None, "--mode", help=MODE_HELP),
+    phone_region: str | None = typer.Option(None, "--phone-region", help="'' clears it."),
+    limit: int | None = typer.Option(None, "--limit", help=LIMIT_HELP),
+    schedule: str | None = typer.Option(None, "--schedule", help=SCHEDULE_HELP),
+) -> None:
+    """Change an export's settings; the result is checked like a new export."""
+    from segport.workspace.export_checks import parse_attributes
+    from segport.workspace.exports import edit_export, show_export
+
+    with opened(ctx) as (ws, actor):
+        changes: dict[str, Any] = {}
+        for key, value in (
+            ("name", rename),
+            ("connection", connection),
+            ("list_id", list_id),
+            ("email", email),
+            ("profile_limit", limit),
+        ):
+            if value is not None:
+                changes[key] = value
+        for key, value in (
+            ("first_name", first_name),
+            ("last_name", last_name),
+            ("phone", phone),
+            ("phone_region", phone_region),
+        ):
+            if value is not None:
+                changes[key] = _clearable(value)
+        if mode is not None:
+            changes["mode"] = mode.strip().lower()
+        if schedule is not None:
+            changes["schedule"] = schedule.strip().lower()
+        if segments:
+            changes["segments"] = segments
+        if attributes or remove_attributes:
+            current = dict(show_export(ws, actor, name).mapping.attributes)
+            for attr in remove_attributes:
+                if current.pop(attr.strip().upper(), None) is None:
+                    fail(f"--remove-attribute {attr}: the export maps no such attribute")
+            current.update(parse_attributes(attributes))
+            changes["attributes"] = current
+        if not changes:
+            fail("nothing to change: give at least one option (see --help)")
+        view = edit_export(ws, actor, name, changes)
+    typer.echo(f"Export {name!r} updated: {_describe(view)}")
+
+
+@app.command("duplicate")
+def duplicate(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Export to copy."),
+    new_name: str = typer.Argument(..., help="Name of the copy."),
+) -> None:
+    """Copy an export's settings under a new name."""
+    from segport.workspace.exports import duplicate_export
+
+    with opened(ctx) as (ws, actor):
+        view = duplicate_export(ws, actor, name, new_name)
+    typer.echo(f"Export {view.name!r} created from {name!r}: {_describe(view)}")
+
+
+@app.command("detach")
+def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+    """Remove an export's connection; it keeps its settings and does not run until given one."""
+    from segport.workspace.exports import detach_export
+
+    with opened(ctx) as (ws, actor):
+        detach_export(ws, actor, name)
+    typer.echo(
+        f"Export {name!r} detached: settings kept; it will not run until you give it a "
+        f"connection (`segport exports edit {name} --connection NAME`)."
+    )
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+    """Remove an export (contacts already in Brevo stay there)."""
+    from segport.workspace.exports import remove_export
+
+    with opened(ctx) as (ws, actor):
+        remove_export(ws, actor, name)
+    typer.echo(f"Export {name!r} removed; contacts it sent stay in Brevo.")

@@ -1,14 +1,70 @@
-"""Top-level workspace commands: `segport init`."""
+"""Top-level workspace commands: `segport init` and `segport audit`, and the helpers the
+workspace command groups share (opening the workspace, turning service errors into
+messages, plain tables)."""
 
 from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from segport.cli.context import get_state
 
+if TYPE_CHECKING:
+    from segport.workspace.workspace import Workspace
+
 
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
+    app.command("audit")(audit)
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@contextmanager
+def service_errors() -> Iterator[None]:
+    """Service errors become one clear line on stderr and exit status 1."""
+    from segport.metadata import MetadataError
+    from segport.workspace.workspace import WorkspaceError
+
+    try:
+        yield
+    except (WorkspaceError, MetadataError) as exc:
+        fail(str(exc))
+
+
+@contextmanager
+def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
+    """The workspace given by --workspace and the actor given by --as, closed afterwards."""
+    from segport.workspace.workspace import open_workspace
+
+    state = get_state(ctx)
+    with service_errors():
+        ws = open_workspace(state.workspace)
+        try:
+            yield ws, state.actor
+        finally:
+            ws.close()
+
+
+def when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+
+def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A plain, aligned table: readable on a terminal, stable in pipes and tests."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
+    for row in [list(headers), *rows]:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def init(
@@ -16,19 +72,56 @@ def init(
     database_url: str | None = typer.Option(
         None,
         "--database-url",
-        help="Keep the metadata in this PostgreSQL database instead of a SQLite file.",
+        help="Keep the metadata in this PostgreSQL database (postgresql://...) instead of a "
+        "SQLite file in the workspace.",
+    ),
+    admin: str = typer.Option(
+        "admin",
+        "--admin",
+        help="Name of the first admin; commands act as this user unless --as says otherwise.",
     ),
 ) -> None:
-    """Create a workspace: metadata database and profile store."""
-    from segport.workspace.workspace import WorkspaceError, init_workspace, redact_url
+    """Create a workspace: metadata database, secrets key, first admin and profile store."""
+    from segport.workspace.secrets import SECRET_KEY_ENV, key_file, key_from_environment
+    from segport.workspace.workspace import init_workspace, redact_url
 
     state = get_state(ctx)
-    try:
-        ws = init_workspace(state.workspace, database_url)
-    except WorkspaceError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    with service_errors():
+        ws = init_workspace(state.workspace, database_url, admin=admin)
     typer.echo(f"Workspace created at {ws.path}")
     typer.echo(f"  metadata: {redact_url(ws.database_url)}")
     typer.echo(f"  profile store: {ws.profile_store_path}")
+    if key_from_environment():
+        typer.echo(f"  secrets key: from {SECRET_KEY_ENV}")
+    else:
+        typer.echo(
+            f"  secrets key: {key_file(ws.path)} (readable by you only; back it up: "
+            "saved API keys cannot be used without it)"
+        )
+    typer.echo(f"  admin: {admin.strip()} (commands act as this user unless --as is given)")
     ws.close()
+
+
+def audit(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, "--limit", help="How many entries, newest first."),
+) -> None:
+    """Show the audit log: who changed what, when (admins)."""
+    from segport.workspace.audit import list_entries
+
+    with opened(ctx) as (ws, actor):
+        entries = list_entries(ws, actor, limit)
+    rows = [
+        [
+            e.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            e.actor,
+            e.action,
+            e.target,
+            json.dumps(e.details, ensure_ascii=False, sort_keys=True) if e.details else "",
+        ]
+        for e in entries
+    ]
+    if not rows:
+        typer.echo("The audit log is empty.")
+        return
+    print_table(["when", "who", "action", "target", "details"], rows)
