@@ -1,0 +1,92 @@
+"""Contacts: profile batches in, Brevo contacts, reject rows and import bodies out.
+
+Pure: Arrow in, Arrow out; no network, files or database. A run uses it like this::
+
+    mapping = ContactMapping(email="email", first_name="first_name", phone="phone",
+                             phone_region="GB", attributes={"CITY": "city"})
+    with PhoneParser() as parser:                       # one per run; may start processes
+        for batch in members:                           # Arrow record batches
+            prepared = prepare_batch(batch, mapping, "customer_id", phone_parser=parser)
+            # stage prepared.contacts, write prepared.rejects
+    deduped = dedupe_contacts(all_contacts)             # or dedupe_sql(...) in DuckDB
+    fps = fingerprints(deduped.contacts, mapping.attribute_columns)
+    for chunk in iter_import_chunks(changed, mapping.attribute_columns,
+                                    carry=[CUSTOMER_ID_COLUMN]):
+        client.import_contacts(file_body=chunk.body, list_ids=[list_id])
+
+See docs/contacts.md for the rules (email, phone, dedupe, coercion), the reason codes and
+the body format measurements.
+"""
+
+from segport.contacts.cells import csv_lines, header_line
+from segport.contacts.chunks import (
+    DEFAULT_ENVELOPE_BYTES,
+    DEFAULT_MAX_BYTES,
+    ImportChunk,
+    RowTooLargeError,
+    iter_import_chunks,
+)
+from segport.contacts.coerce import OUTPUT_TYPES, Coerced, coerce
+from segport.contacts.dedupe import Deduped, DedupeSQL, dedupe_contacts, dedupe_sql
+from segport.contacts.emails import EMAIL_PATTERN, EmailCheck, check_emails
+from segport.contacts.fingerprint import FINGERPRINT_TYPE, fingerprints, row_hashes
+from segport.contacts.mapping import (
+    CUSTOMER_ID_COLUMN,
+    EMAIL_COLUMN,
+    SMS_COLUMN,
+    UPDATED_AT_COLUMN,
+    AttributeType,
+    ContactMapping,
+    MappingError,
+)
+from segport.contacts.phones import PhoneCheck, PhoneParser, default_backend
+from segport.contacts.prepare import PreparedBatch, prepare_batch
+from segport.contacts.rejects import (
+    REJECT_SCHEMA,
+    Effect,
+    Reason,
+    concat_rejects,
+    empty_rejects,
+    reject_table,
+)
+
+__all__ = [
+    "CUSTOMER_ID_COLUMN",
+    "DEFAULT_ENVELOPE_BYTES",
+    "DEFAULT_MAX_BYTES",
+    "EMAIL_COLUMN",
+    "EMAIL_PATTERN",
+    "FINGERPRINT_TYPE",
+    "OUTPUT_TYPES",
+    "REJECT_SCHEMA",
+    "SMS_COLUMN",
+    "UPDATED_AT_COLUMN",
+    "AttributeType",
+    "Coerced",
+    "ContactMapping",
+    "DedupeSQL",
+    "Deduped",
+    "Effect",
+    "EmailCheck",
+    "ImportChunk",
+    "MappingError",
+    "PhoneCheck",
+    "PhoneParser",
+    "PreparedBatch",
+    "Reason",
+    "RowTooLargeError",
+    "check_emails",
+    "coerce",
+    "concat_rejects",
+    "csv_lines",
+    "dedupe_contacts",
+    "dedupe_sql",
+    "default_backend",
+    "empty_rejects",
+    "fingerprints",
+    "header_line",
+    "iter_import_chunks",
+    "prepare_batch",
+    "reject_table",
+    "row_hashes",
+]

@@ -1,0 +1,82 @@
+"""How each contacts-table value is written in an import body: CSV cells and lines.
+
+One place defines the text that is sent, so the chunker and the fingerprint (a hash of
+exactly what is sent) can never disagree. The body format is Brevo's ``fileBody``: a
+semicolon-separated CSV whose first line holds the attribute names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segport.contacts._literals import NULL_STR, lit
+from segport.contacts.mapping import EMAIL_COLUMN
+
+DELIMITER = ";"
+# Quote a cell when it holds the delimiter, a quote or a line break, or starts/ends with
+# whitespace (which some CSV readers trim); quotes inside are doubled (RFC 4180).
+_NEEDS_QUOTES = r'[;"\r\n]|^\s|\s$'
+
+
+def format_floats(values: pa.Array) -> pa.StringArray:
+    """Shortest round-trip text of each float (``12.5``, ``42``, ``1e+20``); ``-0`` is ``0``."""
+    text = values.cast(pa.float64()).cast(pa.string())
+    return pc.if_else(pc.equal(text, lit("-0")), lit("0"), text)
+
+
+def cell_text(values: pa.Array | pa.ChunkedArray) -> pa.StringArray:
+    """The text sent for each value of a contacts-table column; null means an empty cell.
+
+    Strings as they are, numbers as their shortest round-trip text, dates as
+    ``YYYY-MM-DD``, booleans as ``true``/``false``. Empty strings are empty cells.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    t = values.type
+    if pa.types.is_dictionary(t):
+        values = values.dictionary_decode()
+        t = values.type
+    if pa.types.is_boolean(t):
+        return pc.if_else(values, lit("true"), lit("false"))
+    if pa.types.is_floating(t):
+        return format_floats(values)
+    if pa.types.is_timestamp(t):
+        return pc.strftime(values, "%Y-%m-%dT%H:%M:%S")
+    text = values.cast(pa.string())
+    return pc.if_else(pc.equal(text, lit("")), NULL_STR, text)
+
+
+def quote_cells(text: pa.StringArray) -> pa.StringArray:
+    """CSV-quote the cells that need it; nulls become empty cells."""
+    needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), lit(False))
+    doubled = pc.replace_substring(text, '"', '""')
+    quoted = pc.binary_join_element_wise(lit('"'), doubled, lit('"'), lit(""))
+    return pc.fill_null(pc.if_else(needs, quoted, text), lit(""))
+
+
+def header_line(attribute_columns: Sequence[str]) -> str:
+    """The first line of every body: ``EMAIL;FIRSTNAME;...`` followed by a newline."""
+    return DELIMITER.join([EMAIL_COLUMN, *attribute_columns]) + "\n"
+
+
+def csv_lines(
+    contacts: pa.Table | pa.RecordBatch, attribute_columns: Sequence[str]
+) -> pa.StringArray:
+    """One CSV line per contact (``EMAIL`` then ``attribute_columns``), each ending in ``\\n``."""
+    cells = [
+        quote_cells(cell_text(contacts.column(name))) for name in (EMAIL_COLUMN, *attribute_columns)
+    ]
+    joined = pc.binary_join_element_wise(*cells, lit(DELIMITER))
+    # Each line carries its newline, so any run of lines is one contiguous slice of bytes.
+    return pc.binary_join_element_wise(joined, lit("\n"), lit(""))
+
+
+def json_string_sizes(lines: pa.StringArray) -> pa.Int64Array:
+    """Bytes each line adds inside a JSON string (orjson escaping: UTF-8 kept as is)."""
+    size = pc.binary_length(lines).cast(pa.int64())
+    two_char = pc.count_substring_regex(lines, r'["\\\x08\x09\x0a\x0c\x0d]').cast(pa.int64())
+    six_char = pc.count_substring_regex(lines, r"[\x00-\x07\x0b\x0e-\x1f]").cast(pa.int64())
+    return pc.add(pc.add(size, two_char), pc.multiply(six_char, lit(5)))

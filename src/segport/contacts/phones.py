@@ -1,0 +1,195 @@
+"""Phone numbers to E.164 through the ``phonenumbers`` API (libphonenumber metadata).
+
+``rphonenumbers`` (Rust, same API, ~10x faster) is used when importable, else
+``phonenumbers`` (installed as ``phonenumberslite``). The libraries hold the GIL, so big
+batches are spread over processes; small ones stay in-process. Only distinct raw values are
+parsed, and values already known from an earlier run can be passed in and are not parsed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from types import ModuleType, TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from segport.contacts._literals import NULL_STR, lit
+
+BACKENDS = ("rphonenumbers", "phonenumbers")
+
+
+def _load(backend: str | None) -> ModuleType:
+    if backend is not None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown phone backend {backend!r}; use one of {BACKENDS}")
+        return importlib.import_module(backend)
+    try:
+        return importlib.import_module("rphonenumbers")
+    except ImportError:
+        return importlib.import_module("phonenumbers")
+
+
+def default_backend() -> str:
+    """The module name used when no backend is given: rphonenumbers when importable."""
+    return str(_load(None).__name__)
+
+
+def supported_regions(backend: str | None = None) -> frozenset[str]:
+    return frozenset(_load(backend).SUPPORTED_REGIONS)
+
+
+def parse_values(
+    values: list[str], region: str, backend: str | None = None
+) -> tuple[list[str | None], list[str | None]]:
+    """Parse raw numbers: (E.164 or None, why not or None) per value.
+
+    Module-level so process pools can run it; imports only the phone library.
+    """
+    lib: Any = _load(backend)
+    parse, valid, fmt = lib.parse, lib.is_valid_number, lib.format_number
+    e164_format = lib.PhoneNumberFormat.E164
+    parse_error = lib.NumberParseException
+    not_valid = f"not a valid phone number (national numbers are read as region {region})"
+    out: list[str | None] = []
+    why: list[str | None] = []
+    for value in values:
+        try:
+            number = parse(value, region)
+        except parse_error:
+            out.append(None)
+            why.append("not a phone number")
+            continue
+        if valid(number):
+            out.append(fmt(number, e164_format))
+            why.append(None)
+        else:
+            out.append(None)
+            why.append(not_valid)
+    return out, why
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    """Per-row outcome of :meth:`PhoneParser.parse`, aligned with the input.
+
+    ``e164`` is null where there is no usable number; ``details`` is non-null exactly for
+    the rows that had a non-empty raw value which could not be made valid (reject rows).
+    ``parsed`` counts the distinct values actually parsed (the rest were reused or empty).
+    """
+
+    e164: pa.StringArray
+    details: pa.StringArray
+    parsed: int
+
+
+class PhoneParser:
+    """Parses phone columns to E.164; reuse one per run (it may hold a process pool).
+
+    ``workers`` extra processes (default: CPU count - 1, so the calling process parses
+    too) are started, with ``spawn``, the first time a batch has at least
+    ``parallel_threshold`` distinct values to parse; ``workers=0`` never starts any.
+    Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        *,
+        backend: str | None = None,
+        workers: int | None = None,
+        parallel_threshold: int = 20_000,
+    ) -> None:
+        self.backend = str(_load(backend).__name__)
+        self.workers = max(0, (os.cpu_count() or 1) - 1) if workers is None else workers
+        self.parallel_threshold = parallel_threshold
+        self._regions = supported_regions(self.backend)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> PhoneParser:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def check_region(self, region: str) -> None:
+        if region not in self._regions:
+            raise ValueError(
+                f"phone region {region!r} is not a region libphonenumber knows;"
+                " use a two-letter country code such as GB, US or FR"
+            )
+
+    def parse(
+        self,
+        raw: pa.Array | pa.ChunkedArray,
+        region: str,
+        *,
+        known: pa.Array | None = None,
+    ) -> PhoneCheck:
+        """Normalise a column of raw phone values (any type castable to string).
+
+        ``known``, aligned with ``raw``, holds E.164 values from an earlier run for rows
+        whose raw phone did not change (same region); those rows are not parsed. Nulls in
+        ``known`` mean "parse this row". Empty or blank raw values give no number and no
+        reject: the contact simply has no phone.
+        """
+        self.check_region(region)
+        if isinstance(raw, pa.ChunkedArray):
+            raw = raw.combine_chunks()
+        text = pc.utf8_trim_whitespace(raw.cast(pa.string()))
+        text = pc.if_else(pc.equal(text, lit("")), NULL_STR, text)
+        if known is not None:
+            if len(known) != len(raw):
+                raise ValueError(f"known has {len(known)} rows, raw has {len(raw)}")
+            known = known.cast(pa.string())
+            to_parse = pc.if_else(pc.is_valid(known), NULL_STR, text)
+        else:
+            to_parse = text
+        encoded = pc.dictionary_encode(to_parse)
+        distinct: list[str] = encoded.dictionary.to_pylist()
+        e164, why = self._parse_distinct(distinct, region)
+        e164_col = pc.take(pa.array(e164, pa.string()), encoded.indices)
+        why_col = pc.take(pa.array(why, pa.string()), encoded.indices)
+        if known is not None:
+            e164_col = pc.coalesce(known, e164_col)
+        return PhoneCheck(e164_col, why_col, len(distinct))
+
+    def _parse_distinct(
+        self, values: list[str], region: str
+    ) -> tuple[list[str | None], list[str | None]]:
+        if self.workers == 0 or len(values) < self.parallel_threshold:
+            return parse_values(values, region, self.backend)
+        parts = self.workers + 1
+        step = -(-len(values) // parts)
+        slices = [values[i : i + step] for i in range(0, len(values), step)]
+        pool = self._ensure_pool()
+        futures: list[Future[tuple[list[str | None], list[str | None]]]] = [
+            pool.submit(parse_values, part, region, self.backend) for part in slices[1:]
+        ]
+        e164, why = parse_values(slices[0], region, self.backend)
+        for future in futures:
+            more_e164, more_why = future.result()
+            e164.extend(more_e164)
+            why.extend(more_why)
+        return e164, why
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: the engine runs threads (uploads, DuckDB) that fork would copy.
+            context = multiprocessing.get_context("spawn")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return self._pool

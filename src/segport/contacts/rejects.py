@@ -1,0 +1,145 @@
+"""Reason codes for rejected or altered rows, and the reject table they are reported in.
+
+Every row that is dropped, or sent without one of its values, yields one reject row:
+``customer_id, email, field, reason, detail``. The engine appends Brevo's own per-row
+reports (``info.import``) with the ``brevo_*`` codes, and writes the whole table to the
+run's rejected-rows CSV.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+
+import pyarrow as pa
+
+
+class Effect(enum.StrEnum):
+    """What a rejected row means for the contact."""
+
+    DROPPED = "dropped"
+    """The contact is not sent at all."""
+    ALTERED = "altered"
+    """The contact is sent without the value named in ``field``."""
+
+
+class Reason(enum.StrEnum):
+    """Why a row was rejected or altered. The values are stable: they appear in CSV files."""
+
+    CUSTOMER_ID_MISSING = "customer_id_missing"
+    EMAIL_MISSING = "email_missing"
+    EMAIL_INVALID = "email_invalid"
+    EMAIL_UNICODE_LOCAL_PART = "email_unicode_local_part"
+    EMAIL_DUPLICATE = "email_duplicate"
+    PHONE_INVALID = "phone_invalid"
+    SMS_DUPLICATE = "sms_duplicate"
+    VALUE_INVALID = "value_invalid"
+    # Reported by Brevo after an import (GET /processes/{id} -> info.import); merged by the engine.
+    BREVO_INVALID_EMAIL = "brevo_invalid_email"
+    BREVO_DUPLICATE_EMAIL = "brevo_duplicate_email"
+    BREVO_DUPLICATE_PHONE = "brevo_duplicate_phone"
+    BREVO_DUPLICATE_CONTACT_ID = "brevo_duplicate_contact_id"
+    BREVO_DUPLICATE_EXT_ID = "brevo_duplicate_ext_id"
+    BREVO_DUPLICATE_WHATSAPP = "brevo_duplicate_whatsapp"
+    BREVO_DUPLICATE_LANDLINE = "brevo_duplicate_landline"
+
+    @property
+    def effect(self) -> Effect:
+        return _EFFECTS[self]
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_EFFECTS: dict[Reason, Effect] = {
+    Reason.CUSTOMER_ID_MISSING: Effect.DROPPED,
+    Reason.EMAIL_MISSING: Effect.DROPPED,
+    Reason.EMAIL_INVALID: Effect.DROPPED,
+    Reason.EMAIL_UNICODE_LOCAL_PART: Effect.DROPPED,
+    Reason.EMAIL_DUPLICATE: Effect.DROPPED,
+    Reason.PHONE_INVALID: Effect.ALTERED,
+    Reason.SMS_DUPLICATE: Effect.ALTERED,
+    Reason.VALUE_INVALID: Effect.ALTERED,
+    Reason.BREVO_INVALID_EMAIL: Effect.DROPPED,
+    Reason.BREVO_DUPLICATE_EMAIL: Effect.DROPPED,
+    Reason.BREVO_DUPLICATE_PHONE: Effect.ALTERED,
+    Reason.BREVO_DUPLICATE_CONTACT_ID: Effect.DROPPED,
+    Reason.BREVO_DUPLICATE_EXT_ID: Effect.DROPPED,
+    Reason.BREVO_DUPLICATE_WHATSAPP: Effect.ALTERED,
+    Reason.BREVO_DUPLICATE_LANDLINE: Effect.ALTERED,
+}
+
+_DESCRIPTIONS: dict[Reason, str] = {
+    Reason.CUSTOMER_ID_MISSING: (
+        "the profile has no customer id; it cannot be tracked, so it is not sent"
+    ),
+    Reason.EMAIL_MISSING: "the mapped email field is empty",
+    Reason.EMAIL_INVALID: "the email address is not valid (see docs/contacts.md for the rule)",
+    Reason.EMAIL_UNICODE_LOCAL_PART: (
+        "the part before @ has non-ASCII characters (SMTPUTF8);"
+        " Brevo's support for them is unverified"
+    ),
+    Reason.EMAIL_DUPLICATE: "another profile in the export has the same email and was preferred",
+    Reason.PHONE_INVALID: "the phone number cannot be made a valid E.164 number; sent without SMS",
+    Reason.SMS_DUPLICATE: "another contact in the export holds this phone number; sent without SMS",
+    Reason.VALUE_INVALID: "the value does not fit the Brevo attribute's type; sent without it",
+    Reason.BREVO_INVALID_EMAIL: "Brevo reported the email as invalid during the import",
+    Reason.BREVO_DUPLICATE_EMAIL: "Brevo reported a duplicate email during the import",
+    Reason.BREVO_DUPLICATE_PHONE: "Brevo reported the SMS number as held by another contact",
+    Reason.BREVO_DUPLICATE_CONTACT_ID: "Brevo reported a duplicate contact id during the import",
+    Reason.BREVO_DUPLICATE_EXT_ID: "Brevo reported a duplicate external id during the import",
+    Reason.BREVO_DUPLICATE_WHATSAPP: "Brevo reported a duplicate WhatsApp number during the import",
+    Reason.BREVO_DUPLICATE_LANDLINE: "Brevo reported a duplicate landline number during the import",
+}
+
+REJECT_SCHEMA = pa.schema(
+    [
+        pa.field("customer_id", pa.string()),
+        pa.field("email", pa.string()),
+        pa.field("field", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("detail", pa.string()),
+    ]
+)
+"""Columns of every reject table. ``email`` is the raw value when it was not usable."""
+
+
+def empty_rejects() -> pa.Table:
+    return REJECT_SCHEMA.empty_table()
+
+
+def reject_table(
+    customer_ids: pa.Array | pa.ChunkedArray,
+    emails: pa.Array | pa.ChunkedArray,
+    field: str,
+    reason: Reason,
+    details: pa.Array | pa.ChunkedArray | str | None = None,
+) -> pa.Table:
+    """Build reject rows for one field and reason; arrays must have equal lengths.
+
+    ``customer_ids`` of any type are rendered as text (how they appear in the CSV).
+    """
+    n = len(customer_ids)
+    if isinstance(details, str) or details is None:
+        detail_col: pa.Array | pa.ChunkedArray = pa.array([details] * n, pa.string())
+    else:
+        detail_col = details.cast(pa.string())
+    return pa.table(
+        [
+            customer_ids.cast(pa.string()),
+            emails.cast(pa.string()),
+            pa.array([field] * n, pa.string()),
+            pa.array([reason.value] * n, pa.string()),
+            detail_col,
+        ],
+        schema=REJECT_SCHEMA,
+    )
+
+
+def concat_rejects(tables: Sequence[pa.Table]) -> pa.Table:
+    """Concatenate reject tables (an empty sequence gives an empty table)."""
+    parts = [t for t in tables if t.num_rows]
+    if not parts:
+        return empty_rejects()
+    return pa.concat_tables(parts).combine_chunks()

@@ -1,0 +1,134 @@
+"""Phones to E.164: both libraries agree, pools give the same answers, known values are reused."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segport.contacts.phones import PhoneParser, default_backend, parse_values
+
+sys.path.insert(0, str(Path(__file__).parent))
+from corpus import phone_corpus
+
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+HAS_RUST = importlib.util.find_spec("rphonenumbers") is not None
+
+
+@pytest.fixture(scope="module")
+def in_process() -> PhoneParser:
+    return PhoneParser(workers=0)
+
+
+def test_rphonenumbers_is_preferred_when_installed() -> None:
+    assert default_backend() == ("rphonenumbers" if HAS_RUST else "phonenumbers")
+
+
+@pytest.mark.skipif(not HAS_RUST, reason="rphonenumbers is not installed")
+def test_both_libraries_agree_on_a_varied_corpus() -> None:
+    by_region: dict[str, list[str]] = defaultdict(list)
+    for raw, region in phone_corpus(6_000):
+        by_region[region].append(raw)
+    valid = 0
+    for region, values in by_region.items():
+        rust = parse_values(values, region, "rphonenumbers")
+        pure = parse_values(values, region, "phonenumbers")
+        assert rust == pure, region
+        valid += sum(v is not None for v in rust[0])
+    # the corpus exercises both outcomes
+    assert 2_000 < valid < 5_900
+
+
+def test_examples(in_process: PhoneParser) -> None:
+    raw = pa.array(
+        [
+            "020 7946 0018",
+            "+44 20 7946 0018",
+            "0044 (0)161 496 0000",
+            " 07911 123456 ",
+            "n/a",
+            "12345",
+            "",
+            None,
+            "+33 6 12 34 56 78",
+            "tel:+1-415-555-2671",
+        ]
+    )
+    result = in_process.parse(raw, "GB")
+    assert result.e164.to_pylist() == [
+        "+442079460018",
+        "+442079460018",
+        "+441614960000",
+        "+447911123456",
+        None,
+        None,
+        None,
+        None,
+        "+33612345678",
+        "+14155552671",
+    ]
+    details = result.details.to_pylist()
+    assert details[4] == "not a phone number"
+    assert details[5] is not None and "region GB" in details[5]
+    assert details[6] is None and details[7] is None  # empty is no phone, not an error
+    assert result.parsed == 8  # the non-empty values; blanks are not parsed
+
+
+def test_national_numbers_use_the_region(in_process: PhoneParser) -> None:
+    raw = pa.array(["06 12 34 56 78"])
+    assert in_process.parse(raw, "FR").e164.to_pylist() == ["+33612345678"]
+    assert in_process.parse(raw, "GB").e164.to_pylist() == [None]
+
+
+def test_known_values_are_not_parsed(in_process: PhoneParser) -> None:
+    raw = pa.array(["020 7946 0018", "07911 123456", "n/a"])
+    known = pa.array(["+442079460018", None, None])
+    result = in_process.parse(raw, "GB", known=known)
+    assert result.e164.to_pylist() == ["+442079460018", "+447911123456", None]
+    assert result.parsed == 2
+    with pytest.raises(ValueError, match="known has 1 rows"):
+        in_process.parse(raw, "GB", known=pa.array(["x"]))
+
+
+def test_unknown_region_is_refused(in_process: PhoneParser) -> None:
+    with pytest.raises(ValueError, match="'ZZ' is not a region"):
+        in_process.parse(pa.array(["1"]), "ZZ")
+
+
+def test_unknown_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown phone backend"):
+        PhoneParser(backend="libphone")
+
+
+def test_process_pool_gives_the_same_result(in_process: PhoneParser) -> None:
+    values = [raw for raw, region in phone_corpus(3_000, seed=11) if region == "GB"]
+    raw = pa.chunked_array([values[:500], values[500:]])
+    with PhoneParser(workers=1, parallel_threshold=100) as pooled:
+        parallel = pooled.parse(raw, "GB")
+        assert pooled._pool is not None  # the pool really ran
+        again = pooled.parse(raw, "GB")  # and is reused
+    serial = in_process.parse(raw, "GB")
+    assert parallel.e164.to_pylist() == serial.e164.to_pylist() == again.e164.to_pylist()
+    assert parallel.details.to_pylist() == serial.details.to_pylist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="0123456789 +()-.x/tel:", max_size=20), max_size=20))
+def test_output_is_e164_or_explained(values: list[str]) -> None:
+    result = PhoneParser(workers=0).parse(pa.array(values, pa.string()), "GB")
+    for raw, e164, detail in zip(
+        values, result.e164.to_pylist(), result.details.to_pylist(), strict=True
+    ):
+        if e164 is not None:
+            assert E164.match(e164) and detail is None
+            # normalising the E.164 form again is a fixed point
+            assert parse_values([e164], "US")[0] == [e164]
+        else:
+            assert (detail is None) == (raw.strip() == "")
