@@ -1,9 +1,275 @@
-"""`segport exports run NAME`: run one export now."""
+"""`segport exports run NAME` and `segport exports runs NAME`: run an export, show its runs.
+
+Progress goes to stderr (a bar with stage, rows and rate on a terminal, plain lines
+otherwise), the summary to stdout, so ``--json`` output stays parseable.
+Exit status: 0 successful, 1 failed, 3 skipped, 130 canceled.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from segport.cli.workspace import fail, opened, print_table, when
+
+if TYPE_CHECKING:
+    from segport.exports.progress import Progress
+    from segport.exports.summary import RunSummary
+
+EXIT_CODES = {"successful": 0, "failed": 1, "skipped": 3, "canceled": 130}
+STAGE_NAMES = {
+    "count": "counting members",
+    "read": "reading members",
+    "prepare": "preparing contacts",
+    "plan": "planning",
+    "send": "sending",
+    "process": "waiting for Brevo",
+    "remove": "removing leavers",
+    "report": "writing report",
+}
 
 
 def register(exports_app: typer.Typer) -> None:
     """Add the run commands to the `exports` group."""
+    exports_app.command("run")(run)
+    exports_app.command("runs")(runs)
+
+
+def run(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Export to run."),
+    full: bool = typer.Option(
+        False, "--full", help="Send every member, not only the new and changed ones."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would be added, updated, removed and rejected."
+    ),
+    allow_mass_removal: bool = typer.Option(
+        False,
+        "--allow-mass-removal",
+        help="Mirror mode: remove even if the segments are empty or shrank by more than half.",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+) -> None:
+    """Run an export now: send its segments' members into its Brevo list."""
+    from segport.exports.errors import ExportRunError
+    from segport.profiles import ProfileError
+    from segport.segments import RuleError
+    from segport.workspace.runs import run_export
+
+    reporter = _Reporter(enabled=not quiet)
+    with opened(ctx) as (ws, actor):
+        try:
+            summary = run_export(
+                ws,
+                actor,
+                name,
+                full=full,
+                dry_run=dry_run,
+                allow_mass_removal=allow_mass_removal,
+                progress=reporter,
+            )
+        except KeyboardInterrupt:
+            reporter.close()
+            typer.echo("Canceled: run the same command again to resume.", err=True)
+            raise typer.Exit(EXIT_CODES["canceled"]) from None
+        except (ExportRunError, ProfileError, RuleError) as exc:
+            reporter.close()
+            fail(str(exc))
+        finally:
+            reporter.close()
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
+    else:
+        render_summary(summary)
+    raise typer.Exit(EXIT_CODES.get(summary.status, 1))
+
+
+def runs(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Export whose runs to list."),
+    limit: int = typer.Option(20, "--limit", help="How many of the latest runs."),
+    as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
+) -> None:
+    """List an export's latest runs: status, counts and when."""
+    from segport.workspace.runs import list_runs
+
+    with opened(ctx) as (ws, actor):
+        views = list_runs(ws, actor, name, limit=limit)
+    if as_json:
+        data = [
+            {
+                "id": v.id,
+                "status": v.status,
+                "trigger": v.trigger,
+                "actor": v.actor,
+                "full": v.full,
+                "created_at": v.created_at.isoformat(),
+                "finished_at": v.finished_at.isoformat() if v.finished_at else None,
+                "message": v.message,
+                "summary": v.summary.to_dict() if v.summary else None,
+            }
+            for v in views
+        ]
+        typer.echo(json.dumps(data, indent=2, sort_keys=True))
+        return
+    if not views:
+        typer.echo(f"Export {name!r} has not run yet: `segport exports run {name}`")
+        return
+    rows = [
+        [
+            str(v.id),
+            v.status,
+            when(v.started_at or v.created_at),
+            _num(v.members),
+            _num(v.sent),
+            _num(v.removed),
+            _num(v.rejected),
+            (v.message or "")[:60],
+        ]
+        for v in views
+    ]
+    print_table(
+        ["run", "status", "started", "members", "sent", "removed", "rejected", "note"], rows
+    )
+
+
+def _num(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def render_summary(s: RunSummary) -> None:
+    """The human summary of a run (or dry run)."""
+    out = typer.echo
+    if s.dry_run:
+        out(f"Dry run of export {s.export_name!r}: nothing was sent.")
+    else:
+        run = f"Run {s.run_id}" if s.run_id is not None else "Run"
+        resumed = " (resumed)" if s.resumed else ""
+        out(f"{run}{resumed} of export {s.export_name!r}: {s.status}")
+    if s.message:
+        out(f"  {s.message}")
+    if s.status == "skipped" and not s.members:
+        return
+    to = f"list {s.list_id}" if s.list_id is not None else "its list"
+    out(f"  into {to}, mode {s.mode}{', full' if s.full else ', incremental'}")
+    verb_new, verb_changed = ("would add", "would update") if s.dry_run else ("new", "changed")
+    rows: list[tuple[str, str]] = [
+        ("members", f"{s.members:,}"),
+        ("valid", f"{s.valid:,}"),
+        (verb_new, f"{s.new:,}"),
+        (verb_changed, f"{s.changed:,}"),
+        ("unchanged", f"{s.unchanged:,}"),
+    ]
+    if s.dry_run:
+        rows.append(("would send", f"{s.sent:,}"))
+        if s.mode == "mirror":
+            rows.append(("would remove", f"{s.to_remove:,}"))
+    else:
+        chunks = f" in {s.chunks} chunk{'s' if s.chunks != 1 else ''}" if s.chunks else ""
+        rows.append(("sent", f"{s.sent:,}{chunks}"))
+        if s.mode == "mirror":
+            rows.append(("removed", f"{s.removed:,}"))
+    rows.append(("rejected", _by_reason(s.rejected)))
+    if not s.dry_run:
+        rows.append(("Brevo-reported failures", _by_reason(s.brevo_failures)))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        out(f"  {key.ljust(width)}  {value}")
+    if s.removal_refused and s.status != "failed":
+        out(f"  removal refused: {s.removal_refused}")
+    for kind, label in (
+        ("new", "would add"),
+        ("changed", "would update"),
+        ("remove", "would remove"),
+    ):
+        sample = s.samples.get(kind)
+        if sample:
+            more = {"new": s.new, "changed": s.changed, "remove": s.to_remove}[kind]
+            extra = f" (and {more - len(sample):,} more)" if more > len(sample) else ""
+            out(f"  {label}: {', '.join(sample)}{extra}")
+    if s.rejected_csv and (s.rejected or s.brevo_failures):
+        out(f"  rejected rows: {s.rejected_csv}")
+    if s.stage_seconds:
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in s.stage_seconds.items())
+        out(f"  time: {stages}; total {s.total_seconds:.2f} s")
+
+
+def _by_reason(counts: dict[str, int]) -> str:
+    total = sum(counts.values())
+    if not total:
+        return "0"
+    parts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(counts.items()))
+    return f"{total:,} ({parts})"
+
+
+class _Reporter:
+    """Renders progress events: a rich bar on a terminal, one line per stage otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.tty = enabled and sys.stderr.isatty()
+        self._progress: Any = None
+        self._task: Any = None
+        self._stage: str | None = None
+        self._last_line = 0.0
+
+    def __call__(self, event: Progress) -> None:
+        if not self.enabled:
+            return
+        if self.tty:
+            self._bar(event)
+        else:
+            self._line(event)
+
+    def _bar(self, event: Progress) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description:<20}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TaskProgressColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeElapsedColumn(),
+                transient=False,
+            )
+            self._progress.start()
+        label = STAGE_NAMES.get(event.stage, event.stage)
+        if event.stage != self._stage:
+            self._stage = event.stage
+            self._task = self._progress.add_task(label, total=event.total, rate="")
+        task = self._progress.tasks[-1]
+        elapsed = task.elapsed or 0.0
+        rate = f"{event.done / elapsed:,.0f} {event.unit}/s" if elapsed > 0.2 else ""
+        self._progress.update(self._task, completed=event.done, total=event.total, rate=rate)
+
+    def _line(self, event: Progress) -> None:
+        now = time.monotonic()
+        new_stage = event.stage != self._stage
+        finished = event.total is not None and event.done >= event.total
+        if not (new_stage or finished or now - self._last_line >= 2.0):
+            return
+        self._stage = event.stage
+        self._last_line = now
+        label = STAGE_NAMES.get(event.stage, event.stage)
+        of = f" of {event.total:,}" if event.total is not None else ""
+        typer.echo(f"{label}: {event.done:,}{of} {event.unit}", err=True)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

@@ -64,18 +64,20 @@ def stage_members(
         f"SELECT CAST({quote_ident(id_col)} AS VARCHAR) AS {CID}, {fp} AS {RAW_FP}, * FROM __batch"
     )
     staged = 0
+    created = False
     for batch in source.batches(columns, batch_size):
         con.register("__batch", batch)
         try:
-            if staged == 0:
+            if not created:
                 con.execute(f"CREATE TABLE stage_raw AS {select}")
+                created = True
             else:
                 con.execute(f"INSERT INTO stage_raw {select}")
         finally:
             con.unregister("__batch")
         staged += batch.num_rows
         progress(Progress("read", staged, total))
-    if staged == 0:
+    if not created:
         con.execute(
             f"CREATE TABLE stage_raw AS SELECT NULL::VARCHAR AS {CID}, "
             f"NULL::UHUGEINT AS {RAW_FP} WHERE false"

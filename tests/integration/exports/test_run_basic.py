@@ -18,4 +18,3 @@ def test_first_run_sends_every_member(scenario: Scenario) -> None:
     assert c["attributes"]["FIRSTNAME"] == "First7"
     assert c["attributes"]["LASTNAME"] == "Last7"
     assert c["attributes"]["SMS"].lstrip("+") == "447911000007"
-
