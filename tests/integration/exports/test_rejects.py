@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from segport.brevo import BrevoClient
 from tests.fixtures.sandbox import TEST_API_KEY
 from tests.integration.exports.conftest import Scenario, profile
+
+from segport.brevo import BrevoClient
 
 
 def read_rejects(path: str | None) -> list[dict[str, str]]:
