@@ -1,0 +1,190 @@
+# ruff: noqa: E501  (the table of bad files reads best one case per line)
+"""Loading real files into the embedded store: formats, encodings, bad rows, and stops that
+leave the store as it was."""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from segport.profiles import ProfileError, open_profile_store
+from segport.workspace.profile_service import describe_source, load_profiles, show_profiles
+from segport.workspace.workspace import Workspace, init_workspace
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    workspace = init_workspace(tmp_path / "ws")
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+GOOD = "customer_id,email,country\n1,a@x.io,GB\n2,b@x.io,FR\n"
+
+
+def ids(ws: Workspace) -> list[int]:
+    return show_profiles(ws, None, 100).column("customer_id").to_pylist()
+
+
+def test_csv_dialect_is_detected_and_bad_rows_are_reported_by_line(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    csv = write(
+        tmp_path / "p.csv",
+        "customer_id;name;lifetime_value\n"
+        '1;"Smith; Ann";10.5\n'
+        "2;Bo;20\n"
+        "3;Cy;30;extra\n"
+        '4;"Di ""the"" one";40\n'
+        "5;Ed\n",
+    )
+    report = load_profiles(ws, None, csv)
+    assert report.rows == 3
+    assert report.rejected_total == 2
+    assert [r.line for r in report.rejected] == [4, 6]
+    assert "too many columns" in report.rejected[0].reason
+    assert report.rejected[0].text == "3;Cy;30;extra"
+    assert "missing columns" in report.rejected[1].reason
+    table = show_profiles(ws, None, 10)
+    assert table.column("name").to_pylist() == ["Smith; Ann", "Bo", 'Di "the" one']
+    assert describe_source(ws, None).columns["lifetime_value"][1] == "number"
+
+
+def test_values_of_the_wrong_type_are_bad_rows(ws: Workspace, tmp_path: Path) -> None:
+    # Past the sniffer's sample (20,480 rows), so the column is typed as a number first.
+    rows = "".join(f"{i},{i * 2}\n" for i in range(1, 30000))
+    csv = write(tmp_path / "p.csv", "customer_id,orders\n" + rows + "30000,many\n")
+    report = load_profiles(ws, None, csv)
+    assert report.rows == 29999
+    (bad,) = report.rejected
+    assert bad.line == 30001
+    assert "orders" in bad.reason
+
+
+@pytest.mark.parametrize(
+    ("encoding", "detected"),
+    [("utf-8", "utf-8"), ("cp1252", "cp1252"), ("utf-16", "utf-16"), ("latin-1", "latin-1")],
+)
+def test_encodings_are_detected(
+    ws: Workspace, tmp_path: Path, encoding: str, detected: str
+) -> None:
+    # \x81 is undefined in Windows-1252: a Latin-1 file with it cannot be Windows-1252.
+    name = "Zoë \x81" if encoding == "latin-1" else "Zoë €"
+    csv = write(tmp_path / "p.csv", f"customer_id,name\n1,{name}\n", encoding)
+    report = load_profiles(ws, None, csv)
+    assert report.encoding == detected
+    assert show_profiles(ws, None, 1).column("name").to_pylist() == [name]
+
+
+def test_encoding_can_be_given(ws: Workspace, tmp_path: Path) -> None:
+    csv = write(tmp_path / "p.csv", "customer_id,name\n1,Zoë\n", "cp1252")
+    load_profiles(ws, None, csv, encoding="latin-1")
+    assert show_profiles(ws, None, 1).column("name").to_pylist() == ["Zoë"]
+    with pytest.raises(ProfileError, match="--encoding 'klingon' is not an encoding"):
+        load_profiles(ws, None, csv, replace=True, encoding="klingon")
+
+
+def test_utf8_bom_is_not_part_of_the_first_column(ws: Workspace, tmp_path: Path) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_bytes(codecs.BOM_UTF8 + GOOD.encode())
+    load_profiles(ws, None, csv)
+    assert ids(ws) == [1, 2]
+
+
+def test_parquet_and_json_lines(ws: Workspace, tmp_path: Path) -> None:
+    pq.write_table(
+        pa.table({"customer_id": [3, 1, 2], "v": [1.5, None, 3.0]}), tmp_path / "p.parquet"
+    )
+    assert load_profiles(ws, None, tmp_path / "p.parquet").rows == 3
+    jsonl = write(
+        tmp_path / "p.jsonl",
+        '{"customer_id": "c1", "v": 1}\n'
+        "{broken\n"
+        "\n"
+        '["not", "an", "object"]\n'
+        '{"customer_id": "c2", "v": 2}\n',
+    )
+    report = load_profiles(ws, None, jsonl, table="people", replace=True)
+    assert report.rows == 2
+    assert [(r.line, r.reason.split(":")[0]) for r in report.rejected] == [
+        (2, "not valid JSON"),
+        (4, "not a JSON object"),
+    ]
+    with open_profile_store(ws.engine, ws.path) as store:
+        assert store.table == "people"
+        assert store.columns() == {"customer_id": "text", "v": "number"}
+
+
+def test_replacing_needs_replace(ws: Workspace, tmp_path: Path) -> None:
+    load_profiles(ws, None, write(tmp_path / "a.csv", GOOD))
+    with pytest.raises(ProfileError, match="already holds 2 profiles; pass --replace"):
+        load_profiles(ws, None, write(tmp_path / "b.csv", "customer_id\n9\n"))
+    load_profiles(ws, None, tmp_path / "b.csv", replace=True)
+    assert ids(ws) == [9]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "kwargs", "message"),
+    [
+        ("p.csv", "id,email\n1,a@x.io\n", {}, "has no id column 'customer_id'; its columns are: id, email"),
+        ("p.csv", "Customer_ID,email\n1,a@x.io\n", {}, "did you mean 'Customer_ID'"),
+        ("p.csv", "customer_id,email\n1,a\n2,b\n1,c\n2,d\n3,e\n", {}, "2 customer_id value\\(s\\) appear more than once, e.g. 1 \\(2 rows\\), 2 \\(2 rows\\)"),
+        ("p.csv", "customer_id,email\n1,a\n,b\n", {}, "1 row\\(s\\) have no customer_id"),
+        ("p.parquet", "this is not parquet", {}, "cannot read .*p.parquet as parquet"),
+        ("p.xlsx", "x", {}, "cannot tell the format"),
+        ("p.csv", GOOD, {"table": "drop table x"}, "--table 'drop table x' is not a usable table name"),
+        ("p.csv", GOOD, {"id_column": " "}, "--id-column is empty"),
+    ],
+)  # fmt: skip
+def test_stops_leave_the_store_as_it_was(
+    ws: Workspace, tmp_path: Path, name: str, content: str, kwargs: dict[str, str], message: str
+) -> None:
+    load_profiles(ws, None, write(tmp_path / "good.csv", GOOD))
+    bad = write(tmp_path / name, content)
+    with pytest.raises(ProfileError, match=message):
+        load_profiles(ws, None, bad, replace=True, **kwargs)  # type: ignore[arg-type]
+    assert ids(ws) == [1, 2]
+    assert describe_source(ws, None).loaded_from == str(tmp_path / "good.csv")
+
+
+def test_unreadable_files(ws: Workspace, tmp_path: Path) -> None:
+    with pytest.raises(ProfileError, match=r"cannot read .*missing.csv: No such file"):
+        load_profiles(ws, None, tmp_path / "missing.csv")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(ProfileError, match=r"cannot read .*folder.csv"):
+        load_profiles(ws, None, tmp_path / "folder.csv")
+
+
+def test_show_and_schema(ws: Workspace, tmp_path: Path) -> None:
+    load_profiles(ws, None, write(tmp_path / "a.csv", GOOD))
+    info = describe_source(ws, None)
+    assert (info.kind, info.table, info.id_column, info.row_count) == (
+        "duckdb",
+        "customers",
+        "customer_id",
+        2,
+    )
+    assert info.columns == {
+        "customer_id": ("BIGINT", "number"),
+        "email": ("VARCHAR", "text"),
+        "country": ("VARCHAR", "text"),
+    }
+    assert show_profiles(ws, None, 1).to_pylist() == [
+        {"customer_id": 1, "email": "a@x.io", "country": "GB"}
+    ]
+    with pytest.raises(ProfileError, match="--limit must be 1 or more"):
+        show_profiles(ws, None, 0)
+    assert json.dumps(info.columns)  # plain data, ready for an API face
