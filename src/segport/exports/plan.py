@@ -60,51 +60,30 @@ def build_plan(
 ) -> PlanCounts:
     con = state.con
     counts = PlanCounts(members=members)
-    cols = con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'prep_contacts' "
-        "AND schema_name = 'main' AND database_name <> 'temp'"
-    ).fetchall()
-    present = {c[0] for c in cols}
-    if not present:  # nothing prepared ever: an empty segment
-        attrs_sql = ", ".join(f"NULL::VARCHAR AS {quote_ident(a)}" for a in attribute_columns)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE ranked AS SELECT NULL::VARCHAR AS {CUSTOMER}, "
-            f"NULL::VARCHAR AS {EMAIL}{', ' + attrs_sql if attrs_sql else ''}, "
-            "1 AS __erank, NULL::VARCHAR AS __ekept WHERE false"
-        )
-    else:
-        # One contact per email: the most recently updated profile when the mapping names
-        # an update column, then the smallest customer id, so the choice is deterministic.
-        order = (f"{UPDATED} DESC NULLS LAST, " if UPDATED in present else "") + CUSTOMER
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE ranked AS
-            SELECT *, row_number() OVER w AS __erank, first_value({CUSTOMER}) OVER w AS __ekept
-            FROM prep_contacts WINDOW w AS (PARTITION BY {EMAIL} ORDER BY {order})"""
-        )
+    from segport.contacts.dedupe import dedupe_sql
+
+    present = {
+        str(r[0])
+        for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'prep_contacts' "
+            "AND schema_name = 'main' AND database_name <> 'temp'"
+        ).fetchall()
+    }
     send_cols = [EMAIL, *attribute_columns]
     has_sms = "SMS" in attribute_columns
-    # One SMS per contact across the export: later holders are sent without it.
-    if has_sms:
+    if not present:  # nothing was ever prepared: an empty segment
+        attrs = "".join(f", NULL::VARCHAR AS {quote_ident(a)}" for a in attribute_columns)
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE kept AS
-            SELECT * EXCLUDE (SMS, __srank, __skept),
-                CASE WHEN __srank > 1 THEN NULL ELSE SMS END AS SMS, __srank, __skept
-            FROM (SELECT *,
-                    CASE WHEN SMS IS NULL THEN 1 ELSE row_number() OVER s END AS __srank,
-                    first_value({CUSTOMER}) OVER s AS __skept
-                  FROM ranked WHERE __erank = 1
-                  WINDOW s AS (PARTITION BY SMS ORDER BY {CUSTOMER}))"""
+            f"CREATE TABLE prep_contacts AS SELECT NULL::VARCHAR AS {CUSTOMER}, "
+            f"NULL::VARCHAR AS {EMAIL}{attrs} WHERE false"
         )
-    else:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE kept AS SELECT *, 1 AS __srank, "
-            "NULL::VARCHAR AS __skept FROM ranked WHERE __erank = 1"
-        )
+    # One contact per email, one SMS per contact: the contacts layer's rule, as SQL.
+    dedupe = dedupe_sql("prep_contacts", has_updated_at=UPDATED in present, has_sms=has_sms)
     fp = fingerprint_sql(send_cols)
     select_cols = ", ".join(quote_ident(c) for c in send_cols)
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE keyed AS SELECT {CUSTOMER}, {select_cols}, {fp} AS __fp "
-        "FROM kept"
+        f"CREATE OR REPLACE TEMP TABLE keyed AS SELECT CAST({CUSTOMER} AS VARCHAR) "
+        f"AS {CUSTOMER}, {select_cols}, {fp} AS __fp FROM ({dedupe.contacts})"
     )
     row = con.execute(
         """SELECT count(*), count(h.email) FILTER (WHERE h.fp = k.__fp),
@@ -136,19 +115,10 @@ def build_plan(
         )
     counts.to_remove = state.count(f"SELECT count(*) FROM {tables.remove}")
     counts.removal_refused = _refuse_removal(state, counts, allow_mass_removal)
-    sms_rejects = (
-        """UNION ALL SELECT _customer_id, EMAIL, 'SMS', 'sms_duplicate',
-               'customer ' || __skept || ' holds this number' FROM kept WHERE __srank > 1"""
-        if has_sms
-        else ""
-    )
     con.execute(
         f"""{tables.create} {tables.rejects} AS
         SELECT customer_id, email, field, reason, detail FROM prep_rejects
-        UNION ALL SELECT {CUSTOMER}, {EMAIL}, 'EMAIL', 'email_duplicate',
-               'customer ' || __ekept || ' has the same email and was kept'
-        FROM ranked WHERE __erank > 1
-        {sms_rejects}"""
+        UNION ALL ({dedupe.rejects})"""
     )
     counts.rejected = dict(
         (str(r), int(n))
@@ -156,8 +126,7 @@ def build_plan(
             f"SELECT reason, count(*) FROM {tables.rejects} GROUP BY reason ORDER BY reason"
         ).fetchall()
     )
-    for temp in ("ranked", "kept", "keyed"):
-        con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+    con.execute("DROP TABLE IF EXISTS temp.keyed")
     return counts
 
 

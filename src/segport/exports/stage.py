@@ -125,7 +125,7 @@ def prepare_changed(
     if state.table_exists("prep_contacts"):
         con.execute(
             "DELETE FROM prep_contacts WHERE _customer_id IS NULL "
-            "OR _customer_id NOT IN (SELECT customer_id FROM prep_index)"
+            "OR CAST(_customer_id AS VARCHAR) NOT IN (SELECT customer_id FROM prep_index)"
         )
     if state.table_exists("prep_rejects"):
         con.execute(
@@ -162,12 +162,13 @@ def _store_prepared(state: ExportState, prepared: Prepared) -> None:
     contacts = prepared.contacts
     con.register("__contacts", contacts)
     try:
-        select = (
-            "SELECT CAST(_customer_id AS VARCHAR) AS _customer_id, "
-            "* EXCLUDE (_customer_id) FROM __contacts"
+        # The customer id keeps its type: duplicates are ranked by it (docs/contacts.md).
+        select = "SELECT * FROM __contacts"
+        fresh = not state.table_exists("prep_contacts") or not state.count(
+            "SELECT count(*) FROM (SELECT 1 FROM prep_contacts LIMIT 1)"
         )
-        if not state.table_exists("prep_contacts"):
-            con.execute(f"CREATE TABLE prep_contacts AS {select}")
+        if fresh:  # typed by the first batch (an empty placeholder is replaced)
+            con.execute(f"CREATE OR REPLACE TABLE prep_contacts AS {select}")
         else:
             con.execute(f"INSERT INTO prep_contacts BY NAME {select}")
     finally:
