@@ -44,7 +44,9 @@ def cell_text(values: pa.Array | pa.ChunkedArray) -> pa.StringArray:
     if pa.types.is_floating(t):
         return format_floats(values)
     if pa.types.is_timestamp(t):
-        return pc.strftime(values, "%Y-%m-%dT%H:%M:%S")
+        # whole seconds, in the timestamp's own zone
+        seconds = values.cast(pa.timestamp("s", t.tz), safe=False)
+        return pc.strftime(seconds, "%Y-%m-%dT%H:%M:%S")
     text = values.cast(pa.string())
     return pc.if_else(pc.equal(text, lit("")), NULL_STR, text)
 

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segport.contacts._literals import NULL_STR, lit
+from segport.contacts.cells import cell_text
 from segport.contacts.mapping import AttributeType
 
 _NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
@@ -83,15 +84,7 @@ def _to_text(raw: pa.Array) -> pa.Array:
     t = raw.type
     if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
         return _empty_to_null(raw.cast(pa.string()))
-    if pa.types.is_boolean(t):
-        return pc.if_else(raw, lit("true"), lit("false"))
-    if pa.types.is_floating(t):
-        from segport.contacts.cells import format_floats
-
-        return format_floats(raw)
-    if pa.types.is_timestamp(t):
-        return pc.strftime(raw, "%Y-%m-%dT%H:%M:%S")
-    return raw.cast(pa.string())
+    return cell_text(raw)
 
 
 def _rejected(raw_text: pa.Array, bad: pa.Array, kind: AttributeType) -> pa.StringArray:
