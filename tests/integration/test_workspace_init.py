@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner, Result
 
 from segport.metadata import WorkspaceTooNew, current_revision, head_revision
 from segport.workspace.workspace import (
@@ -44,3 +46,71 @@ def test_newer_schema_is_refused(workspace: Workspace) -> None:
 def test_config_file_holds_database_location(workspace: Workspace) -> None:
     config = json.loads((workspace.path / "workspace.json").read_text())
     assert config["database_url"] == workspace.database_url
+
+
+def _cli(path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    from segport.cli import app
+
+    return CliRunner().invoke(app, ["--workspace", str(path), *args], env=env)
+
+
+def test_cli_init_makes_admin_and_private_key_file(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    result = _cli(ws, "init", "--admin", "alice")
+    assert result.exit_code == 0, result.output
+    assert "admin: alice" in result.output and "secret.key (readable by you only" in result.output
+    assert os.stat(ws / "secret.key").st_mode & 0o777 == 0o600
+    users = _cli(ws, "users", "list").output
+    assert "alice (default)  admin" in users
+    assert _cli(ws, "init").exit_code == 1
+    bad = _cli(tmp_path / "other", "init", "--admin", "no spaces please")
+    assert bad.exit_code == 1 and "invalid user name" in bad.output
+
+
+def test_cli_init_on_postgresql(tmp_path: Path, pg_database: str) -> None:
+    result = _cli(tmp_path / "ws", "init", "--database-url", pg_database, "--admin", "pat")
+    assert result.exit_code == 0, result.output
+    assert "metadata: postgresql" in result.output
+    assert not (tmp_path / "ws" / "metadata.db").exists()
+    assert "pat (default)" in _cli(tmp_path / "ws", "users", "list").output
+    again = _cli(tmp_path / "ws2", "init", "--database-url", pg_database)
+    assert again.exit_code == 1 and "already holds a segport workspace" in again.output
+
+
+def test_secrets_key_from_the_environment(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    env = {"SEGPORT_SECRET_KEY": Fernet.generate_key().decode()}
+    ws = tmp_path / "ws"
+    assert "secrets key: from SEGPORT_SECRET_KEY" in _cli(ws, "init", env=env).output
+    assert not (ws / "secret.key").exists()
+    add = ["connections", "add", "c", "--type", "brevo", "--agree-privacy", "--no-verify",
+           "--api-key-env", "K"]  # fmt: skip
+    assert _cli(ws, *add, env={**env, "K": "secret-1"}).exit_code == 0
+    missing = _cli(ws, "connections", "rotate-key", env={"SEGPORT_SECRET_KEY": ""})
+    assert missing.exit_code == 1 and "secrets key" in missing.output
+    assert "missing" in missing.output and "SEGPORT_SECRET_KEY" in missing.output
+    bad = _cli(ws, "connections", "rotate-key", env={"SEGPORT_SECRET_KEY": "short"})
+    assert bad.exit_code == 1 and "not a valid Fernet key" in bad.output
+
+
+def test_older_workspace_is_upgraded_and_gets_an_admin(workspace: Workspace) -> None:
+    from alembic import command
+
+    from segport.metadata.db import _config
+
+    cfg = _config()
+    with workspace.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    assert current_revision(workspace.engine) == "0002"
+    ws = open_workspace(workspace.path)
+    try:
+        assert current_revision(ws.engine) == head_revision()
+        from segport.workspace.users import list_users
+
+        assert [(u.name, u.role.value, u.is_default) for u in list_users(ws, None)] == [
+            ("admin", "admin", True)
+        ]
+    finally:
+        ws.close()

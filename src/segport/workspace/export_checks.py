@@ -18,7 +18,7 @@ from segport.workspace.workspace import Workspace, WorkspaceError
 
 if TYPE_CHECKING:
     from segport.brevo import Attribute
-    from segport.workspace.connections import ConnectionCredentials
+    from segport.workspace.connection_use import ConnectionCredentials
 
 MODES = ("add", "mirror")
 SCHEDULES = ("system", "manual")
@@ -248,6 +248,11 @@ def resolve_attributes(attributes: list[Attribute], draft: Draft) -> Draft:
                 "column to an existing attribute with --attribute ATTR=COLUMN"
             )
         setattr(d, field_name, found)
+    if d.phone is not None and "SMS" not in by_name:
+        raise ExportInvalid(
+            f"--phone: this Brevo account has no SMS attribute (it has {known}); enable SMS "
+            "in Brevo or drop --phone"
+        )
     resolved: dict[str, str] = {}
     for attr, column in d.attributes.items():
         brevo_attr = by_name.get(attr)

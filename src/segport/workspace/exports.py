@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from segport.workspace import audit
 from segport.workspace.access import Action, Actor, PermissionDenied, authorize, require
-from segport.workspace.connections import (
+from segport.workspace.connection_use import (
     ConnectionCredentials,
     connection_for_export,
     credentials,

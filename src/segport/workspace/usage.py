@@ -19,16 +19,6 @@ def exports_using_segment(session: Session, segment_name: str) -> list[str]:
     return list(rows)
 
 
-def rename_segment_in_exports(session: Session, old_name: str, new_name: str) -> int:
-    """Point the exports that send ``old_name`` at ``new_name``; how many rows changed."""
-    rows = session.scalars(
-        select(ExportSegment).where(ExportSegment.segment_name == old_name)
-    ).all()
-    for row in rows:
-        row.segment_name = new_name
-    return len(rows)
-
-
 def exports_using_connection(session: Session, connection_id: int) -> list[str]:
     """Names of the exports set to run on the connection."""
     rows = session.scalars(
