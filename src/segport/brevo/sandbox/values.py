@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import cache
 from typing import Any
 
 # A pragmatic address check (ASCII local part, dotted domain with a TLD); Brevo's exact
 # rule is not published, see docs/sandbox.md.
-_EMAIL_RE = re.compile(
+EMAIL_RE = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
@@ -20,36 +19,49 @@ _PHONE_STRIP = str.maketrans("", "", " -.()\t")
 def normalize_email(raw: str) -> str | None:
     """The stored (lower-cased) form of an email, or None when it is not a valid address."""
     email = raw.strip()
-    if len(email) > 254 or _EMAIL_RE.fullmatch(email) is None:
+    if len(email) > 254 or EMAIL_RE.fullmatch(email) is None:
         return None
     return email.lower()
 
 
-@cache
-def _country_codes() -> frozenset[str]:
-    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+_COUNTRY_CODES: frozenset[str] = frozenset()
 
-    return frozenset(str(cc) for cc in COUNTRY_CODE_TO_REGION_CODE)
+
+def _country_codes() -> frozenset[str]:
+    global _COUNTRY_CODES
+    if not _COUNTRY_CODES:
+        from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+        _COUNTRY_CODES = frozenset(str(cc) for cc in COUNTRY_CODE_TO_REGION_CODE)
+    return _COUNTRY_CODES
+
+
+def _sms_digits(s: str) -> str | None:
+    if s[:1] == "+":
+        return s[1:]
+    if s[:2] == "00":
+        return s[2:]
+    if s[:1] == "0":
+        return None  # a national number: no country code
+    return s
 
 
 def normalize_sms(raw: str) -> str | None:
     """Digits with the country code and no `+` (as Brevo returns them), or None if invalid.
 
-    Accepted: `+33612345678`, `0033612345678`, `33612345678`. A national number
-    (`0612345678`) has no country code and is refused.
+    Accepted: `+33612345678`, `0033612345678`, `33612345678` (spaces, dots, dashes and
+    brackets are ignored). A national number (`0612345678`) has no country code.
     """
-    s = raw.translate(_PHONE_STRIP)
-    if s.startswith("+"):
-        s = s[1:]
-    elif s.startswith("00"):
-        s = s[2:]
-    elif s.startswith("0"):
+    digits = _sms_digits(raw)
+    if digits is None or not (digits.isdigit() and digits.isascii()):
+        digits = _sms_digits(raw.translate(_PHONE_STRIP))
+        if digits is None or not (digits.isdigit() and digits.isascii()):
+            return None
+    if not 8 <= len(digits) <= 15:
         return None
-    if not s.isdigit() or not 8 <= len(s) <= 15 or not s.isascii():
-        return None
-    codes = _country_codes()
-    if s[:1] in codes or s[:2] in codes or s[:3] in codes:
-        return s
+    codes = _COUNTRY_CODES or _country_codes()
+    if digits[:1] in codes or digits[:2] in codes or digits[:3] in codes:
+        return digits
     return None
 
 
@@ -79,7 +91,7 @@ _TRUE = {"true", "yes", "1", "y", "on"}
 _FALSE = {"false", "no", "0", "n", "off"}
 
 
-def _text(v: Any) -> Any:
+def text_value(v: Any) -> Any:
     if isinstance(v, str):
         return v
     if isinstance(v, bool):
@@ -176,12 +188,12 @@ def multiple_choice_coercer(options: list[str]) -> Coercer:
 
 
 SIMPLE_COERCERS: dict[str, Coercer] = {
-    "text": _text,
+    "text": text_value,
     "float": _float,
     "boolean": _bool,
     "date": _date,
     "id": _id,
-    "user": _text,
+    "user": text_value,
 }
 
 
