@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from segport.segments.combinations import (
     SegmentRef,
@@ -55,3 +57,12 @@ def test_references_and_rename() -> None:
     node = parse_combination("high-value.gb except churned union high-value.gb")
     assert references(node) == ["high-value.gb", "churned"]
     assert references(renamed(node, "churned", "lost")) == ["high-value.gb", "lost"]
+
+
+@given(st.lists(st.sampled_from(["a", "b", "union", "intersect", "except", "(", ")"]), max_size=9))
+def test_any_input_parses_or_fails_with_a_rule_error(words: list[str]) -> None:
+    try:
+        node = parse_combination(" ".join(words))
+    except RuleError:
+        return
+    assert parse_combination(to_text(node)) == node

@@ -130,3 +130,19 @@ def test_canonical_text_parses_back_to_the_same_rule(text: str) -> None:
 def test_any_text_value_round_trips_through_the_canonical_text(value: str) -> None:
     rule = Condition("name", Op.EQUALS, (value,))
     assert parse_expression(to_expression(rule)) == rule
+
+
+_WORDS = st.sampled_from(
+    ["and", "or", "not", "(", ")", "x", "'a'", "1", "-", "+", "=", "<", ">=", "between",
+     "in", "is", "empty", "null", "today()", "interval", "3", "days", "ignore", "case",
+     "within", "last", "month", "contains", "starts", "with", ",", "date", "'2024-01-01'"]
+)  # fmt: skip
+
+
+@given(st.lists(_WORDS, max_size=12).map(" ".join) | st.text(max_size=30))
+def test_any_input_parses_or_fails_with_a_rule_error(text: str) -> None:
+    try:
+        rule = parse_expression(text)
+    except RuleError:
+        return
+    assert parse_expression(to_expression(rule)) == rule
