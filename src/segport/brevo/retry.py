@@ -80,6 +80,8 @@ class RetryPolicy:
     def __post_init__(self) -> None:
         if self.max_retries < 0 or self.max_rate_limited_retries < 0:
             raise ValueError("max_retries must be 0 or more")
+        if self.initial_backoff < 0 or self.max_backoff < self.initial_backoff:
+            raise ValueError("backoff must be 0 or more, and max_backoff at least initial_backoff")
 
     def retrying(self, *, idempotent: bool, what: str) -> Retrying:
         """A fresh tenacity controller for one call (``what`` names it in log lines)."""

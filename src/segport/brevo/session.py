@@ -9,6 +9,7 @@ client's default headers; it is never formatted into a message, a log line or a 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -70,6 +71,8 @@ class ApiSession:
         max_retries: int = 5,
         max_rate_limit_wait: float = 60.0,
         max_rate_limited_retries: int = 20,
+        initial_backoff: float = 0.5,
+        max_backoff: float = 30.0,
         transport: httpx.BaseTransport | None = None,
         user_agent: str = DEFAULT_USER_AGENT,
         clock: Callable[[], float] = time.monotonic,
@@ -89,7 +92,12 @@ class ApiSession:
         self.max_rate_limit_wait = max_rate_limit_wait
         self.pacer = Pacer(requests_per_second, burst=burst, clock=clock, sleep=sleep)
         self.policy = RetryPolicy(
-            max_retries=max_retries, max_rate_limited_retries=max_rate_limited_retries, sleep=sleep
+            max_retries=max_retries,
+            max_rate_limited_retries=max_rate_limited_retries,
+            initial_backoff=initial_backoff,
+            max_backoff=max_backoff,
+            jitter=initial_backoff,
+            sleep=sleep,
         )
         self._clock = clock
         self._http = httpx.Client(
@@ -99,6 +107,7 @@ class ApiSession:
             follow_redirects=False,
             headers={"api-key": api_key, "accept": "application/json", "user-agent": user_agent},
         )
+        self._count_lock = threading.Lock()
         self.requests_sent = 0
 
     def __repr__(self) -> str:
@@ -205,7 +214,8 @@ class ApiSession:
         if is_absolute and (request.url.scheme, request.url.netloc.decode()) != self._origin:
             del request.headers["api-key"]
         started = self._clock()
-        self.requests_sent += 1
+        with self._count_lock:
+            self.requests_sent += 1
         try:
             response = self._http.send(request)
         except httpx.TransportError as exc:
