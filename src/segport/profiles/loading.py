@@ -216,6 +216,11 @@ def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -
         raise
 
 
+def quote_identifier(name: str) -> str:
+    """A DuckDB identifier for a column name read from the file (quotes doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -229,7 +234,7 @@ def _check_ids(con: Any, report: LoadReport) -> None:
             f"{report.file} has no id column {id_col!r}{hint}; its columns are: "
             f"{', '.join(report.columns)}. Name the id column with --id-column"
         )
-    col = f'"{id_col}"'
+    col = quote_identifier(id_col)
     empty = con.execute(f'SELECT count(*) FROM "{STAGING}" WHERE {col} IS NULL').fetchone()[0]
     if empty:
         raise ProfileError(
