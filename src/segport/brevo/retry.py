@@ -89,6 +89,8 @@ class RetryPolicy:
         def before_sleep(retry_state: RetryCallState) -> None:
             assert retry_state.outcome is not None and retry_state.next_action is not None
             error = retry_state.outcome.exception()
+            if isinstance(error, RateLimitedError):
+                return  # the session already logged the wait for the reset
             log.warning(
                 "retrying %s (attempt %d) in %.1f s after: %s",
                 what,
