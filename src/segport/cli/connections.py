@@ -137,12 +137,18 @@ def list_(ctx: typer.Context) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(...),
+    check: bool = typer.Option(
+        False, "--check", help="Check the saved key with Brevo now and refresh account and plan."
+    ),
+) -> None:
     """Show a connection: its account and plan, sharing, consent, export user (never the key)."""
-    from segport.workspace.connections import show_connection
+    from segport.workspace.connections import check_connection, show_connection
 
     with opened(ctx) as (ws, actor):
-        v = show_connection(ws, actor, name)
+        v = check_connection(ws, actor, name) if check else show_connection(ws, actor, name)
     lines = [
         ("name", v.name),
         ("type", v.type),

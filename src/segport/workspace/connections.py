@@ -131,23 +131,32 @@ def plan_summary(account: Account) -> str:
     return ", ".join(parts) or "no plan reported"
 
 
-def verify_key(base_url: str, api_key: str) -> Account:
-    """The account behind ``api_key``; a clear error (never holding the key) otherwise."""
+def verify_key(base_url: str, api_key: str, saved: bool = False) -> Account:
+    """The account behind ``api_key``; a clear error (never holding the key) otherwise.
+
+    ``saved``: the key is the one already saved (the messages then say how to replace it).
+    """
     from segport.brevo import AuthenticationError, BrevoClient, BrevoError
 
     client = BrevoClient(str.__str__(api_key), base_url, max_retries=1, timeout=15.0)
+    fix = (
+        "give the connection a new key with `segport connections edit NAME --api-key-stdin`"
+        if saved
+        else "Nothing was saved: copy the key again from Brevo (SMTP & API > API keys)"
+    )
     try:
         return client.get_account()
     except AuthenticationError as exc:
         raise WorkspaceError(
-            f"Brevo refused the API key (Brevo said: {exc.message}). Nothing was saved: copy "
-            "the key again from Brevo (SMTP & API > API keys) and check the account allows "
-            "this machine's IP address"
+            f"Brevo refused the API key (Brevo said: {exc.message}). {fix}, and check the "
+            "account allows this machine's IP address"
         ) from None
     except BrevoError as exc:
         raise WorkspaceError(
             f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
             "--base-url and the network, or pass --no-verify to save it unchecked"
+            if not saved
+            else f"could not reach Brevo at {base_url} ({exc}); check the network and try again"
         ) from None
     finally:
         client.close()
@@ -316,14 +325,16 @@ def edit_connection(
     """Rename, give a new key (verified unless ``verify`` is False), change sharing or URL."""
     actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
     with ws.session() as session:
-        current_url = _get(session, name).base_url
+        current = _get(session, name)
+        current_url, current_token = current.base_url, current.api_key_token
     url = check_base_url(base_url) if base_url is not None else current_url
     key = check_api_key(api_key) if api_key is not None else None
     if new_name is not None:
         new_name = check_name(new_name)
     account = None
-    if key is not None and verify:
-        account = verify_key(url, key)
+    if verify and (key is not None or url != current_url):
+        # A new URL is checked with the saved key, so a typo cannot break every export.
+        account = verify_key(url, key or secrets.decrypt(ws.path, current_token))
     rps = _check_rps(requests_per_second) if requests_per_second is not None else None
     with ws.session() as session:
         conn = _get(session, name)
@@ -335,6 +346,8 @@ def edit_connection(
         if url != conn.base_url:
             changes.append(f"base URL {conn.base_url} -> {url}")
             conn.base_url = url
+            if key is None:
+                _apply_account(conn, account)
         if key is not None:
             conn.api_key_token = secrets.encrypt(ws.path, key)
             _apply_account(conn, account)
@@ -355,6 +368,20 @@ def edit_connection(
         if changes:
             audit.record(session, actor, "connections.edit", name, {"changes": changes})
         return _view(session, conn, changes)
+
+
+def check_connection(ws: Workspace, actor_name: str | None, name: str) -> ConnectionView:
+    """Check the saved key with Brevo now and refresh the account and plan shown."""
+    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    with ws.session() as session:
+        conn = _get(session, name)
+        url, token = conn.base_url, conn.api_key_token
+    account = verify_key(url, secrets.decrypt(ws.path, token), saved=True)
+    with ws.session() as session:
+        conn = _get(session, name)
+        _apply_account(conn, account)
+        audit.record(session, actor, "connections.check", name, {"account_email": account.email})
+        return _view(session, conn)
 
 
 def remove_connection(

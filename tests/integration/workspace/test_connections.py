@@ -129,6 +129,17 @@ def test_edit_rename_new_key_and_sharing(cli: Cli, sandbox: SandboxServer) -> No
     out = cli("connections", "edit", "Brevo (prod)", "--no-share-with-contributors", ok=True)
     assert "no longer shared with contributors" in out.output
     assert "nothing to change" in cli("connections", "edit", "Brevo (prod)", ok=True).output
+    # A new base URL is checked with the saved key before it replaces the old one.
+    out = cli("connections", "edit", "Brevo (prod)", "--base-url", "http://127.0.0.1:9/v3")
+    assert (
+        out.exit_code == 1 and "could not check the API key at http://127.0.0.1:9/v3" in out.output
+    )
+    assert sandbox.base_url in cli("connections", "show", "Brevo (prod)", ok=True).output
+    # `show --check` asks Brevo again; a saved key Brevo refuses says how to replace it.
+    assert "account:         " in cli("connections", "show", "Brevo (prod)", "--check").output
+    _add(cli, sandbox, "stale", "--no-verify", key="xkeysib-revoked")
+    out = cli("connections", "show", "stale", "--check", ok=False).output
+    assert "Brevo refused the API key" in out and "connections edit NAME --api-key-stdin" in out
     assert "no connection named 'c'" in cli("connections", "show", "c", ok=False).output
 
 
