@@ -54,9 +54,12 @@ def cell_text(values: pa.Array | pa.ChunkedArray) -> pa.StringArray:
 def quote_cells(text: pa.StringArray) -> pa.StringArray:
     """CSV-quote the cells that need it; nulls become empty cells."""
     needs = pc.fill_null(pc.match_substring_regex(text, _NEEDS_QUOTES), lit(False))
-    doubled = pc.replace_substring(text, '"', '""')
-    quoted = pc.binary_join_element_wise(lit('"'), doubled, lit('"'), lit(""))
-    return pc.fill_null(pc.if_else(needs, quoted, text), lit(""))
+    if pc.any(needs).as_py():
+        # quote only the few cells that need it, then put them back in place
+        doubled = pc.replace_substring(text.filter(needs), '"', '""')
+        quoted = pc.binary_join_element_wise(lit('"'), doubled, lit('"'), lit(""))
+        text = pc.replace_with_mask(text, needs, quoted)
+    return pc.fill_null(text, lit(""))
 
 
 def header_line(attribute_columns: Sequence[str]) -> str:
@@ -78,7 +81,15 @@ def csv_lines(
 
 def json_string_sizes(lines: pa.StringArray) -> pa.Int64Array:
     """Bytes each line adds inside a JSON string (orjson escaping: UTF-8 kept as is)."""
+    # Escaped characters: " and \\ and \b \t \n \f \r take 2 bytes, other controls 6 (\\u00XX).
     size = pc.binary_length(lines).cast(pa.int64())
-    two_char = pc.count_substring_regex(lines, r'["\\\x08\x09\x0a\x0c\x0d]').cast(pa.int64())
-    six_char = pc.count_substring_regex(lines, r"[\x00-\x07\x0b\x0e-\x1f]").cast(pa.int64())
-    return pc.add(pc.add(size, two_char), pc.multiply(six_char, lit(5)))
+    escaped = pc.count_substring_regex(lines, r'[\x00-\x1f"\\]').cast(pa.int64())
+    size = pc.add(size, escaped)
+    # Only lines with more than their newline escaped can hold a 6-byte one: count those.
+    rare = pc.greater(escaped, lit(1))
+    if pc.any(rare).as_py():
+        six = pc.count_substring_regex(lines.filter(rare), r"[\x00-\x07\x0b\x0e-\x1f]")
+        size = pc.replace_with_mask(
+            size, rare, pc.add(size.filter(rare), pc.multiply(six.cast(pa.int64()), lit(4)))
+        )
+    return size

@@ -10,12 +10,12 @@ tables, so streaming small batches still gives full chunks.
 from __future__ import annotations
 
 import bisect
-import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from segport.contacts.cells import csv_lines, header_line, json_string_sizes
 from segport.contacts.mapping import EMAIL_COLUMN
@@ -85,10 +85,10 @@ def iter_import_chunks(
         if part.num_rows == 0:
             continue
         lines = csv_lines(part, attribute_columns)
-        sizes = json_string_sizes(lines).to_pylist()
+        sizes = json_string_sizes(lines)
         rows = pa.Table.from_batches([part]) if isinstance(part, pa.RecordBatch) else part
         rows = rows.select(keep)
-        cumulative = list(itertools.accumulate(sizes, initial=0))
+        cumulative = _running_totals(sizes)
         n = len(sizes)
         position = 0
         while position < n:
@@ -106,12 +106,20 @@ def iter_import_chunks(
                 if builder.empty:
                     email = rows.column(EMAIL_COLUMN)[position].as_py()
                     raise RowTooLargeError(
-                        f"the contact {email!r} takes {sizes[position]} bytes, more than the"
+                        f"the contact {email!r} takes {sizes[position].as_py()} bytes,"
+                        " more than the"
                         f" {budget} bytes a body has for rows; shorten its attribute values"
                     )
                 yield builder.emit()
     if not builder.empty:
         yield builder.emit()
+
+
+def _running_totals(sizes: pa.Array) -> memoryview:
+    """[0, s0, s0+s1, ...] as a sequence ``bisect`` can search, without Python ints per row."""
+    totals = pc.cumulative_sum(pa.concat_arrays([pa.array([0], pa.int64()), sizes]))
+    buffer = totals.buffers()[1]
+    return memoryview(buffer).cast("q")[totals.offset : totals.offset + len(totals)]
 
 
 class _ChunkBuilder:

@@ -29,8 +29,6 @@ from segport.contacts.rejects import REJECT_SCHEMA, Reason, concat_rejects
 EMAIL_KEPT_DETAIL = "another profile with this email was kept: customer "
 SMS_KEPT_DETAIL = "this number stays with customer "
 
-_RANK = "__rank"
-
 
 @dataclass(frozen=True)
 class Deduped:
@@ -40,7 +38,7 @@ class Deduped:
     rejects: pa.Table
 
 
-def _sort_keys(table: pa.Table) -> list[tuple[str, str, str]]:
+def _rank_keys(table: pa.Table) -> list[tuple[str, str, str]]:
     keys: list[tuple[str, str, str]] = []
     if UPDATED_AT_COLUMN in table.column_names:
         keys.append((UPDATED_AT_COLUMN, "descending", "at_end"))
@@ -48,89 +46,84 @@ def _sort_keys(table: pa.Table) -> list[tuple[str, str, str]]:
     return keys
 
 
+def _group_firsts(table: pa.Table, key: str) -> tuple[pa.Array, pa.BooleanArray, pa.Array]:
+    """Sort by ``key`` then preference; return (order, first-of-group flags, winner ids).
+
+    ``order`` lists row positions sorted so each group's preferred row comes first;
+    ``winner ids`` gives, for each sorted row, the customer id of its group's first row.
+    One sort and a few linear passes: no joins or hash tables.
+    """
+    order = pc.sort_indices(table, sort_keys=[(key, "ascending", "at_end"), *_rank_keys(table)])
+    keys = pc.take(table.column(key), order)
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    n = len(keys)
+    if n == 0:
+        return order, pa.array([], pa.bool_()), pa.array([], pa.string())
+    changed = pc.fill_null(pc.not_equal(keys.slice(1), keys.slice(0, n - 1)), lit(True))
+    first = pa.concat_arrays([pa.array([True]), changed])
+    ids = pc.take(table.column(CUSTOMER_ID_COLUMN), order)
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    winners = pc.fill_null_forward(pc.if_else(first, ids, pa.scalar(None, ids.type)))
+    return order, first, winners
+
+
 def dedupe_contacts(contacts: pa.Table, *, sms: bool = True) -> Deduped:
     """Apply the rule to a contacts table (from :func:`prepare_batch`, possibly concatenated).
 
     ``sms=False`` removes email duplicates only (safe per batch before the final pass).
+    Kept contacts keep their input order; reject rows are ordered by email, then rank.
     """
     if contacts.num_rows == 0:
         return Deduped(contacts, REJECT_SCHEMA.empty_table())
-    order = pc.sort_indices(contacts, sort_keys=_sort_keys(contacts))
-    # rank[i] = position of row i in the preference order (0 = best): the inverse permutation.
-    rank = pc.sort_indices(order).cast(pa.int64())
-    table = contacts.append_column(_RANK, rank)
-
-    best = table.group_by(EMAIL_COLUMN, use_threads=False).aggregate([(_RANK, "min")])
-    winners = best.join(
-        table.select([EMAIL_COLUMN, _RANK, CUSTOMER_ID_COLUMN]),
-        keys=[EMAIL_COLUMN, f"{_RANK}_min"],
-        right_keys=[EMAIL_COLUMN, _RANK],
-    )
-    kept_mask = pc.is_in(rank, winners.column(f"{_RANK}_min"))
-    rejects = []
-    losers = table.filter(pc.invert(kept_mask))
-    if losers.num_rows:
+    table = contacts.combine_chunks()
+    order, first, winners = _group_firsts(table, EMAIL_COLUMN)
+    rejects: list[pa.Table] = []
+    losers = pc.invert(first)
+    if pc.any(losers).as_py():
+        loser_rows = pc.take(table, order.filter(losers))
         rejects.append(
-            _loser_rejects(
-                losers,
-                winners,
-                EMAIL_COLUMN,
-                EMAIL_COLUMN,
-                Reason.EMAIL_DUPLICATE,
-                EMAIL_KEPT_DETAIL,
-            )
+            _rejects(loser_rows, winners.filter(losers), EMAIL_COLUMN, Reason.EMAIL_DUPLICATE)
         )
-    kept = table.filter(kept_mask)
+        kept_positions = pc.sort_indices(order.filter(first))
+        kept = pc.take(table, pc.take(order.filter(first), kept_positions))
+    else:
+        kept = table
 
-    if sms and SMS_COLUMN in kept.column_names:
-        holders = kept.filter(pc.is_valid(kept.column(SMS_COLUMN)))
-        first = holders.group_by(SMS_COLUMN, use_threads=False).aggregate([(_RANK, "min")])
-        sms_winners = first.join(
-            holders.select([SMS_COLUMN, _RANK, CUSTOMER_ID_COLUMN]),
-            keys=[SMS_COLUMN, f"{_RANK}_min"],
-            right_keys=[SMS_COLUMN, _RANK],
-        )
-        holds = pc.is_valid(kept.column(SMS_COLUMN))
-        later = pc.and_(
-            holds, pc.invert(pc.is_in(kept.column(_RANK), sms_winners.column(f"{_RANK}_min")))
-        )
+    if sms and SMS_COLUMN in kept.column_names and kept.column(SMS_COLUMN).null_count < len(kept):
+        order, first, winners = _group_firsts(kept, SMS_COLUMN)
+        held = pc.is_valid(pc.take(kept.column(SMS_COLUMN), order))
+        later = pc.and_(pc.invert(first), held)
         if pc.any(later).as_py():
+            later_positions = order.filter(later)
             rejects.append(
-                _loser_rejects(
-                    kept.filter(later),
-                    sms_winners,
-                    SMS_COLUMN,
+                _rejects(
+                    pc.take(kept, later_positions),
+                    winners.filter(later),
                     SMS_COLUMN,
                     Reason.SMS_DUPLICATE,
-                    SMS_KEPT_DETAIL,
                 )
             )
+            # un-sort the flags back to row positions, then empty those rows' SMS
+            strip = pc.take(later, pc.sort_indices(order))
             index = kept.column_names.index(SMS_COLUMN)
-            stripped = pc.if_else(later, NULL_STR, kept.column(SMS_COLUMN))
+            stripped = pc.if_else(strip, NULL_STR, kept.column(SMS_COLUMN))
             kept = kept.set_column(index, SMS_COLUMN, stripped)
 
-    return Deduped(kept.drop_columns([_RANK]), concat_rejects(rejects))
+    return Deduped(kept, concat_rejects(rejects))
 
 
-def _loser_rejects(
-    losers: pa.Table, winners: pa.Table, key: str, field: str, reason: Reason, detail: str
-) -> pa.Table:
-    columns = list(dict.fromkeys([CUSTOMER_ID_COLUMN, EMAIL_COLUMN, key, _RANK]))
-    pairs = losers.select(columns).join(
-        winners.select([key, CUSTOMER_ID_COLUMN]).rename_columns([key, "__winner"]),
-        keys=key,
-    )
-    pairs = pairs.sort_by(_RANK)
-    n = pairs.num_rows
-    winner = pairs.column("__winner").cast(pa.string())
-    details = pc.binary_join_element_wise(lit(detail), winner, lit(""))
+def _rejects(losers: pa.Table, winners: pa.Array, field: str, reason: Reason) -> pa.Table:
+    detail = EMAIL_KEPT_DETAIL if reason is Reason.EMAIL_DUPLICATE else SMS_KEPT_DETAIL
+    n = losers.num_rows
     return pa.table(
         [
-            pairs.column(CUSTOMER_ID_COLUMN).cast(pa.string()),
-            pairs.column(EMAIL_COLUMN),
+            losers.column(CUSTOMER_ID_COLUMN).cast(pa.string()),
+            losers.column(EMAIL_COLUMN),
             pa.array([field] * n, pa.string()),
             pa.array([reason.value] * n, pa.string()),
-            details,
+            pc.binary_join_element_wise(lit(detail), winners.cast(pa.string()), lit("")),
         ],
         schema=REJECT_SCHEMA,
     )

@@ -19,6 +19,7 @@ rows go through Python.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -87,23 +88,24 @@ def check_emails(raw: pa.Array | pa.ChunkedArray) -> EmailCheck:
     special = pc.fill_null(pc.match_substring_regex(lowered, _SPECIAL_TLD_PATTERN), lit(False))
     ok = pc.and_(pc.and_(syntax_ok, pc.fill_null(length_ok, lit(False))), pc.invert(special))
 
-    detail = pc.if_else(
-        special,
-        lit(DETAIL_SPECIAL_TLD),
-        pc.if_else(pc.and_(syntax_ok, pc.invert(ok)), lit(DETAIL_TOO_LONG), lit(DETAIL_SYNTAX)),
-    )
-    bad = pc.and_(pc.invert(missing), pc.invert(ok))
     emails = pc.if_else(ok, lowered, NULL_STR)
-    reasons = pc.if_else(
-        missing,
-        lit(Reason.EMAIL_MISSING.value),
-        pc.if_else(bad, lit(Reason.EMAIL_INVALID.value), NULL_STR),
-    )
-    details = pc.if_else(
-        missing,
-        lit("no email address"),
-        pc.if_else(bad, detail, NULL_STR),
-    )
+    reasons = details = pa.nulls(len(lowered), pa.string())
+    rejected = pc.invert(ok)
+    if pc.any(rejected).as_py():
+        # reasons and details are built for the rejected rows only, then put in place
+        gone = missing.filter(rejected)
+        reason = pc.if_else(gone, lit(Reason.EMAIL_MISSING.value), lit(Reason.EMAIL_INVALID.value))
+        detail = pc.if_else(
+            gone,
+            lit("no email address"),
+            pc.if_else(
+                special.filter(rejected),
+                lit(DETAIL_SPECIAL_TLD),
+                pc.if_else(syntax_ok.filter(rejected), lit(DETAIL_TOO_LONG), lit(DETAIL_SYNTAX)),
+            ),
+        )
+        reasons = pc.replace_with_mask(reasons, rejected, reason)
+        details = pc.replace_with_mask(details, rejected, detail)
 
     non_ascii = pc.and_(pc.invert(ascii_), pc.invert(missing))
     if pc.any(non_ascii).as_py():
@@ -119,16 +121,12 @@ def _patch_non_ascii(
     details: pa.Array,
 ) -> tuple[pa.StringArray, pa.StringArray, pa.StringArray]:
     """Handle the (few) non-ASCII addresses in Python: IDN domains become A-labels."""
-    idx = pc.indices_nonzero(rows).to_pylist()
-    values = pc.take(lowered, pa.array(idx, pa.int64())).to_pylist()
-    out_e, out_r, out_d = emails.to_pylist(), reasons.to_pylist(), details.to_pylist()
-    for i, value in zip(idx, values, strict=True):
-        email, reason, detail = _check_non_ascii(value)
-        out_e[i], out_r[i], out_d[i] = email, reason, detail
+    checked = [_check_non_ascii(value) for value in lowered.filter(rows).to_pylist()]
+    # replace_with_mask fills the masked rows, in order, from the replacement arrays
     return (
-        pa.array(out_e, pa.string()),
-        pa.array(out_r, pa.string()),
-        pa.array(out_d, pa.string()),
+        pc.replace_with_mask(emails, rows, pa.array([c[0] for c in checked], pa.string())),
+        pc.replace_with_mask(reasons, rows, pa.array([c[1] for c in checked], pa.string())),
+        pc.replace_with_mask(details, rows, pa.array([c[2] for c in checked], pa.string())),
     )
 
 
@@ -138,11 +136,19 @@ def _check_non_ascii(value: str) -> tuple[str | None, str | None, str | None]:
         return None, Reason.EMAIL_INVALID.value, DETAIL_SYNTAX
     if not local.isascii():
         return None, Reason.EMAIL_UNICODE_LOCAL_PART.value, DETAIL_UNICODE_LOCAL
-    try:
-        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError):
+    ascii_domain = _ascii_domain(domain)
+    if ascii_domain is None:
         return None, Reason.EMAIL_INVALID.value, DETAIL_BAD_IDN
     return check_one(f"{local}@{ascii_domain}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _ascii_domain(domain: str) -> str | None:
+    """The A-label form of an internationalised domain (cached: a few domains recur)."""
+    try:
+        return str(idna.encode(domain, uts46=True).decode("ascii"))
+    except (idna.IDNAError, UnicodeError):
+        return None
 
 
 def check_one(value: str) -> tuple[str | None, str | None, str | None]:
