@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,6 +30,7 @@ def profiles_table(n: int = N) -> pa.Table:
         "last_purchase": [],
         "signed_up_at": [],
         "is_vip": [],
+        "seen_at": [],
     }
     for i in range(n):
         rows["customer_id"].append(i + 1)
@@ -45,6 +46,9 @@ def profiles_table(n: int = N) -> pa.Table:
         ts = datetime(2025, 1, 1, 23, 30) + timedelta(days=i * 2, hours=i % 5)
         rows["signed_up_at"].append(None if i % 17 == 0 else ts)
         rows["is_vip"].append(None if i % 10 == 0 else i % 3 == 0)
+        # Time-zone aware: 22:00 UTC is already the next day east of UTC; days are UTC days.
+        seen = datetime(2026, 6, 1, 22, 0, tzinfo=UTC) + timedelta(hours=7 * i)
+        rows["seen_at"].append(None if i % 9 == 0 else seen)
     schema = pa.schema(
         [
             ("customer_id", pa.int64()),
@@ -56,6 +60,7 @@ def profiles_table(n: int = N) -> pa.Table:
             ("last_purchase", pa.date32()),
             ("signed_up_at", pa.timestamp("us")),
             ("is_vip", pa.bool_()),
+            ("seen_at", pa.timestamp("us", tz="UTC")),
         ]
     )
     return pa.table(rows, schema=schema)
@@ -84,7 +89,7 @@ def loaded_workspace(tmp_path: Path, profiles_parquet: Path) -> Iterator[Workspa
 PG_COLUMNS = (
     "customer_id bigint PRIMARY KEY, email text, country varchar(8), first_name text, "
     "lifetime_value numeric(10, 2), orders integer, last_purchase date, "
-    "signed_up_at timestamp, is_vip boolean"
+    "signed_up_at timestamp, is_vip boolean, seen_at timestamptz"
 )
 
 

@@ -57,4 +57,5 @@ def test_store_reports_columns_and_logical_types(loaded_workspace: Workspace) ->
             "last_purchase": "date",
             "signed_up_at": "timestamp",
             "is_vip": "boolean",
+            "seen_at": "timestamp",
         }

@@ -125,6 +125,10 @@ CASES = [
     Case("ts_gt", "signed_up_at > '2025-06-30'", lambda r: _n(r["signed_up_at"]) and day(r["signed_up_at"]) > D("2025-06-30")),  # type: ignore[operator]
     Case("ts_gte", "signed_up_at >= '2025-06-30'", lambda r: _n(r["signed_up_at"]) and day(r["signed_up_at"]) >= D("2025-06-30")),  # type: ignore[operator]
     Case("ts_before", "signed_up_at before today() - interval 1 year", lambda r: _n(r["signed_up_at"]) and day(r["signed_up_at"]) < date(TODAY.year - 1, TODAY.month, TODAY.day)),  # type: ignore[operator]
+    # time-zone aware timestamps, compared on whole UTC days
+    Case("tz_eq", "seen_at = '2026-06-03'", lambda r: day(r["seen_at"]) == D("2026-06-03")),
+    Case("tz_after", "seen_at after '2026-06-20'", lambda r: _n(r["seen_at"]) and day(r["seen_at"]) > D("2026-06-20")),  # type: ignore[operator]
+    Case("tz_within", "seen_at within last 10 days", lambda r: _n(r["seen_at"]) and TODAY - timedelta(days=10) <= day(r["seen_at"]) <= TODAY),  # type: ignore[operator]
     # booleans
     Case("b_bare", "is_vip", lambda r: r["is_vip"] is True),
     Case("b_true", "is_vip is true", lambda r: r["is_vip"] is True),
