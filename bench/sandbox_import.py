@@ -101,10 +101,18 @@ def main() -> None:
                     time.sleep(0.05)
             done = time.perf_counter() - t0
             count = client.get("/contacts/lists/1/contacts", params={"limit": 1}).json()["count"]
+        with server.state.lock:
+            procs = [server.state.processes[pid] for pid in pids]
+            worker_wall = sum(p.run_seconds for p in procs)
+            worker_cpu = sum(p.cpu_seconds for p in procs)
         print(f"sent {len(bodies)} chunks in {sent:.2f} s (202 each)")
         print(
             f"all {len(pids)} imports completed {done:.2f} s after the first request; "
             f"list holds {count:,} contacts ({count / done:,.0f} contacts/s)"
+        )
+        print(
+            f"import worker: {worker_wall:.2f} s busy, {worker_cpu:.2f} s CPU "
+            f"({worker_cpu / count * 1e6:.1f} µs CPU per contact)"
         )
         assert count == args.contacts, count
 

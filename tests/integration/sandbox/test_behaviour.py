@@ -253,3 +253,55 @@ def test_report_csv_links_only_for_kinds_with_rows(
     assert all(v is None for v in report.values())
     missing = httpx.get(f"{sandbox.base_url[:-3]}/reports/1/invalid_emails.csv")
     assert missing.status_code == 404
+
+
+def test_json_body_follows_the_same_rules(
+    api: httpx.Client, sandbox: SandboxServer, list_id: int
+) -> None:
+    sandbox.state.upsert_contact("owner@example.com", {"SMS": "+33611111111"})
+    report = run_import(
+        api,
+        sandbox,
+        listIds=[list_id],
+        jsonBody=[
+            {"email": "A@example.com", "attributes": {"FIRSTNAME": "Ann", "SMS": "+33622222222"}},
+            {"email": "a@example.com", "attributes": {"FIRSTNAME": "Again"}},
+            {"email": "b@example.com", "attributes": {"firstname": "Bea", "SMS": 33611111111}},
+            {"email": "c@example.com", "attributes": {"FIRSTNAME": "  ", "NOPE": 1}},
+            {"email": "bad@", "attributes": {}},
+            {"attributes": {"SMS": "+33633333333", "LASTNAME": "Phone only"}},
+        ],
+    )
+    assert report_rows(report["duplicate_email_id"]) == ["2;a@example.com;duplicate of row 1"]
+    assert report_rows(report["duplicate_phone_id"]) == [
+        "3;b@example.com;33611111111;already the SMS of contact 1"
+    ]
+    assert report_rows(report["invalid_emails"]) == ["5;bad@;invalid email address"]
+    attrs = {
+        e: (sandbox.state.get_contact(e) or {}).get("attributes")
+        for e in ("a@example.com", "b@example.com", "c@example.com")
+    }
+    assert attrs == {
+        "a@example.com": {"FIRSTNAME": "Ann", "SMS": "33622222222"},
+        "b@example.com": {"FIRSTNAME": "Bea"},
+        "c@example.com": {},
+    }
+    phone_only = sandbox.state.get_contact("+33633333333")
+    assert phone_only is not None and "email" not in phone_only
+    assert phone_only["attributes"] == {"SMS": "33633333333", "LASTNAME": "Phone only"}
+    assert list_id in phone_only["listIds"]
+
+
+def test_stop_finishes_queued_imports_before_saving(tmp_path: Any) -> None:
+    from segport.brevo.sandbox import SandboxConfig
+
+    path = tmp_path / "state.json"
+    server = SandboxServer(SandboxConfig(port=0, rate_limits="off", state_file=path))
+    server.start()
+    lid = server.state.create_list("L", server.state.create_folder("F"))
+    body = "EMAIL\n" + "".join(f"q{i}@example.com\n" for i in range(20_000))
+    with httpx.Client(base_url=server.base_url, headers={"api-key": server.api_key}) as api:
+        assert api.post("/contacts/import", json={"listIds": [lid], "fileBody": body}).is_success
+    server.stop()
+    with SandboxServer(SandboxConfig(port=0, state_file=path)) as again:
+        assert again.state.contact_count() == 20_000

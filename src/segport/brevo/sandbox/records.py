@@ -208,6 +208,9 @@ class Process:
     created: float
     # kind -> CSV text of the rows reported (only kinds with at least one row)
     reports: dict[str, str] = field(default_factory=dict)
+    # how long the worker took (wall and its thread's CPU seconds), for benchmarks
+    run_seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     def to_api(self, base_url: str) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "name": self.name, "status": self.status}
