@@ -183,3 +183,23 @@ def test_a_row_that_cannot_fit_names_the_contact() -> None:
 def test_a_limit_below_the_envelope_is_refused() -> None:
     with pytest.raises(ValueError, match="no room"):
         list(iter_import_chunks(_table(["a"], ["b"], ["c"]), ATTRS, max_bytes=100))
+
+
+def test_bodies_read_back_with_pyarrow_csv_too() -> None:
+    """A second, independent CSV reader (the one the sandbox uses) sees the same values."""
+    import pyarrow.csv as pacsv
+
+    names: list[str | None] = [*AWKWARD, None]
+    table = _table(names, list(reversed(names)), ["+447911123456"] * len(names))
+    (chunk,) = iter_import_chunks(table, ATTRS)
+    columns = ["EMAIL", *ATTRS]
+    read = pacsv.read_csv(
+        io.BytesIO(chunk.body.encode()),
+        parse_options=pacsv.ParseOptions(delimiter=";", newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+        ),
+    )
+    assert read.column_names == columns
+    got = [list(row.values()) for row in read.to_pylist()]
+    assert got == _expected_cells(table)
