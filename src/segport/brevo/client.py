@@ -21,7 +21,7 @@ import orjson
 from tenacity import RetryCallState, Retrying, retry_if_result
 from tenacity.wait import wait_exponential
 
-from segport.brevo.errors import InvalidRequestError, ProcessTimeoutError
+from segport.brevo.errors import InvalidRequestError, ProcessTimeoutError, ServerError
 from segport.brevo.models import (
     Account,
     Attribute,
@@ -174,7 +174,10 @@ class BrevoClient:
             items = data.get(key) or []
             yield from items
             offset += len(items)
-            if not items or offset >= int(data.get("count") or 0):
+            total = data.get("count")
+            if not items or (
+                offset >= int(total) if total is not None else len(items) < LIST_PAGE_SIZE
+            ):
                 return
 
     def get_folders(self) -> list[Folder]:
@@ -202,7 +205,7 @@ class BrevoClient:
             raise ValueError("a list needs a name")
         body = {"name": name, "folderId": _positive_id(folder_id, "folder_id")}
         data = self._session.call("POST", "/contacts/lists", json=body, idempotent=False)
-        return int(data["id"])
+        return _answer_int(data, "id", "POST", "/contacts/lists")
 
     # -- list members -----------------------------------------------------------------
 
@@ -329,7 +332,7 @@ class BrevoClient:
                 " send smaller chunks (about 8 MB is the recommended size)"
             )
         data = self._session.call("POST", "/contacts/import", content=content)
-        return int(data["processId"])
+        return _answer_int(data, "processId", "POST", "/contacts/import")
 
     def get_process(self, process_id: int) -> Process:
         """A background process. Brevo allows only ~100 of these calls per hour."""
@@ -444,6 +447,16 @@ class BrevoClient:
         if unlink_list_ids:
             body["unlinkListIds"] = [_positive_id(i, "list id") for i in unlink_list_ids]
         self._session.call("PUT", f"/contacts/{quote(email, safe='')}", json=body)
+
+
+def _answer_int(data: Any, key: str, method: str, path: str) -> int:
+    """The integer ``key`` of a successful answer; ServerError when Brevo left it out."""
+    value = data.get(key) if isinstance(data, Mapping) else None
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ServerError(
+            f"answered without a valid {key!r}: {str(data)[:200]!r}", method=method, path=path
+        )
+    return int(value)
 
 
 def _nothing_changed(error: InvalidRequestError) -> bool:

@@ -227,6 +227,12 @@ class ApiSession:
                 method=method,
                 path=path,
             ) from exc
+        except httpx.RequestError as exc:  # e.g. a body whose gzip encoding is broken
+            raise ServerError(
+                f"answered with a body that could not be read: {type(exc).__name__}: {exc}",
+                method=method,
+                path=path,
+            ) from exc
         elapsed_ms = (self._clock() - started) * 1000
         request_id = _request_id(response.headers)
         log.debug(

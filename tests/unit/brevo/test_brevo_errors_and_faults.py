@@ -192,3 +192,29 @@ def test_bad_api_keys_are_refused_without_echo(bad: str) -> None:
 def test_not_an_http_base_url() -> None:
     with pytest.raises(ValueError, match="not an http"):
         BrevoClient(API_KEY, "api.brevo.com/v3")
+
+
+def test_broken_content_encoding_is_a_server_error(scripted: Make) -> None:
+    garbled = httpx.Response(
+        200, stream=httpx.ByteStream(b"\x00not gzip"), headers={"content-encoding": "gzip"}
+    )
+    client, script = scripted(garbled, json_response(200, ACCOUNT))
+    assert client.get_account().last_name == "Lovelace"
+    assert len(script.requests) == 2
+
+
+def test_creation_answer_without_an_id_is_reported_not_resent(scripted: Make) -> None:
+    client, script = scripted(httpx.Response(201))
+    with pytest.raises(ServerError, match="without a valid 'id'"):
+        client.create_list("VIP", 1)
+    assert len(script.requests) == 1
+
+
+def test_paging_stops_on_a_short_page_when_count_is_missing(scripted: Make) -> None:
+    page = [{"id": i, "name": f"l{i}"} for i in range(50)]
+    client, script = scripted(
+        json_response(200, {"lists": page}),
+        json_response(200, {"lists": [{"id": 99, "name": "x"}]}),
+    )
+    assert [x.id for x in client.get_lists()] == [*range(50), 99]
+    assert [r.url.params["offset"] for r in script.requests] == ["0", "50"]
