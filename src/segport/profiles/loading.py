@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import tempfile
 import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ FORMATS = {
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 STAGING = "_segport_staging"
 KEEP_REJECTED = 1000  # rejected rows kept in the report; the total is always counted
+MAX_TYPE_RETRIES = 100  # JSON Lines records with a value of the wrong type, set aside one by one
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,63 @@ def load_file(
     fmt = file_format(file)
     report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
     with tempfile.TemporaryDirectory(prefix="segport-load-") as tmp:
-        source = _prepare(file, fmt, encoding, Path(tmp), report)
-        con = connect_embedded(store_path)
-        try:
-            _load(con, source, fmt, report, replace)
-        finally:
-            con.close()
+        if fmt == "jsonl":
+            _load_jsonl(store_path, file, Path(tmp), report, replace)
+        else:
+            source = _prepare(file, fmt, encoding, Path(tmp), report)
+            con = connect_embedded(store_path)
+            try:
+                _load(con, source, fmt, report, replace)
+            finally:
+                con.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+class _BadRecord(Exception):
+    """DuckDB could not convert the value of one JSON record (1-based among records)."""
+
+    def __init__(self, record: int, reason: str) -> None:
+        super().__init__(reason)
+        self.record, self.reason = record, reason
+
+
+_JSON_RECORD_ERROR = re.compile(r"in line (\d+): (.*)")
+
+
+def _load_jsonl(store_path: Path, file: Path, tmp: Path, report: LoadReport, replace: bool) -> None:
+    """Load JSON Lines; a record whose value does not fit its column's type becomes a bad
+    row and the load is retried without it (DuckDB stops at the first such record)."""
+    bad: list[RejectedRow] = []
+    excluded: set[int] = set()
+    for _attempt in range(MAX_TYPE_RETRIES + 1):
+        source, lines = _clean_jsonl(file, tmp / "clean.jsonl", excluded, bad)
+        con = connect_embedded(store_path)
+        try:
+            _load(con, source, "jsonl", report, replace)
+        except _BadRecord as exc:
+            line = lines[exc.record - 1] if lines is not None else exc.record
+            excluded.add(line)
+            bad.append(RejectedRow(line, exc.reason, _line_text(file, line)))
+            continue
+        finally:
+            con.close()
+        bad.sort(key=lambda r: r.line or 0)
+        report.rejected_total = len(bad)
+        report.rejected = bad[:KEEP_REJECTED]
+        return
+    raise ProfileError(
+        f"{file}: more than {MAX_TYPE_RETRIES} records have values that do not fit their "
+        f"column's type (e.g. line {bad[0].line}: {bad[0].reason}); fix the file and load again"
+    )
+
+
+def _line_text(file: Path, line: int) -> str | None:
+    with file.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if number == line:
+                return _snippet(raw)
+    return None
 
 
 def _prepare(file: Path, fmt: str, encoding: str | None, tmp: Path, report: LoadReport) -> Path:
@@ -120,8 +171,6 @@ def _prepare(file: Path, fmt: str, encoding: str | None, tmp: Path, report: Load
             except (UnicodeDecodeError, LookupError) as exc:
                 raise ProfileError(f"{file} is not readable as {enc}: {exc}") from exc
             return target
-    if fmt == "jsonl":
-        return _clean_jsonl(file, tmp / "clean.jsonl", report)
     return file
 
 
@@ -134,32 +183,41 @@ def codec_name(enc: str) -> str:
         raise ProfileError(f"--encoding {enc!r} is not an encoding Python knows") from exc
 
 
-def _clean_jsonl(file: Path, target: Path, report: LoadReport) -> Path:
-    """Check every line is a JSON object; copy the good ones only when some are bad."""
+def _clean_jsonl(
+    file: Path, target: Path, excluded: set[int], bad: list[RejectedRow]
+) -> tuple[Path, array[int] | None]:
+    """The file DuckDB should read, and each of its records' line in ``file`` (None when
+    records and lines are the same). Lines that are not JSON objects join ``bad`` once."""
     import orjson
 
-    bad: list[RejectedRow] = []
+    known = {r.line for r in bad}
+    dropped = False
     with file.open("rb") as fh:
         for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
+            if not raw.strip() or number in excluded:
+                dropped = True
                 continue
             try:
                 value = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
-                bad.append(RejectedRow(number, f"not valid JSON: {exc}", _snippet(raw)))
-                continue
-            if not isinstance(value, dict):
-                bad.append(RejectedRow(number, "not a JSON object", _snippet(raw)))
-    if not bad:
-        return file
-    bad_lines = {r.line for r in bad}
+                reason = f"not valid JSON: {exc}"
+            else:
+                if isinstance(value, dict):
+                    continue
+                reason = "not a JSON object"
+            dropped = True
+            excluded.add(number)
+            if number not in known:
+                bad.append(RejectedRow(number, reason, _snippet(raw)))
+    if not dropped:
+        return file, None
+    lines: array[int] = array("Q")
     with file.open("rb") as src, target.open("wb") as dst:
         for number, raw in enumerate(src, start=1):
-            if number not in bad_lines:
-                dst.write(raw)
-    report.rejected_total = len(bad)
-    report.rejected = bad[:KEEP_REJECTED]
-    return target
+            if number not in excluded and raw.strip():
+                dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                lines.append(number)
+    return target, lines
 
 
 def _snippet(raw: bytes) -> str:
@@ -201,6 +259,9 @@ def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -
                 [str(source)],
             )
         except duckdb.Error as exc:
+            found = _JSON_RECORD_ERROR.search(_first_line(exc)) if fmt == "jsonl" else None
+            if found:
+                raise _BadRecord(int(found.group(1)), found.group(2)) from exc
             raise ProfileError(f"cannot read {report.file} as {fmt}: {_first_line(exc)}") from exc
         described = con.execute(f'DESCRIBE "{STAGING}"').fetchall()
         report.columns = {str(r[0]): str(r[1]) for r in described}

@@ -188,3 +188,16 @@ def test_show_and_schema(ws: Workspace, tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match="--limit must be 1 or more"):
         show_profiles(ws, None, 0)
     assert json.dumps(info.columns)  # plain data, ready for an API face
+
+
+def test_json_lines_values_of_the_wrong_type_are_bad_rows(ws: Workspace, tmp_path: Path) -> None:
+    # Past the type sample, with a blank line so records and lines differ.
+    lines = [json.dumps({"customer_id": i, "orders": i}) for i in range(1, 25000)]
+    lines.insert(10, "")
+    lines += [json.dumps({"customer_id": 25000, "orders": "many"}), '{"customer_id": 25001}']
+    jsonl = write(tmp_path / "p.jsonl", "\n".join(lines) + "\n")
+    report = load_profiles(ws, None, jsonl)
+    assert report.rows == 25000
+    (bad,) = report.rejected
+    assert (bad.line, bad.text) == (25001, '{"customer_id": 25000, "orders": "many"}')
+    assert "many" in bad.reason
