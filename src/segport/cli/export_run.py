@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from segport.exports.progress import Progress
     from segport.exports.summary import RunSummary
 
+MIN_CHUNK_BYTES = 2_000
+MAX_CHUNK_BYTES = 9_500_000
 EXIT_CODES = {"successful": 0, "failed": 1, "skipped": 3, "canceled": 130}
 STAGE_NAMES = {
     "count": "counting members",
@@ -55,13 +57,25 @@ def run(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+    chunk_bytes: int = typer.Option(
+        8_000_000,
+        "--chunk-bytes",
+        help="Largest import request body in bytes (Brevo refuses over 10 MB); smaller "
+        "chunks suit slow uplinks.",
+    ),
 ) -> None:
     """Run an export now: send its segments' members into its Brevo list."""
+    from segport.exports.engine import RunOptions
     from segport.exports.errors import ExportRunError
     from segport.profiles import ProfileError
     from segport.segments import RuleError
     from segport.workspace.runs import run_export
 
+    if not MIN_CHUNK_BYTES <= chunk_bytes <= MAX_CHUNK_BYTES:
+        fail(
+            f"--chunk-bytes {chunk_bytes:,} is out of range: give {MIN_CHUNK_BYTES:,} to "
+            f"{MAX_CHUNK_BYTES:,} (Brevo refuses bodies over 10 MB and advises about 8 MB)"
+        )
     reporter = _Reporter(enabled=not quiet)
     with opened(ctx) as (ws, actor):
         try:
@@ -73,6 +87,7 @@ def run(
                 dry_run=dry_run,
                 allow_mass_removal=allow_mass_removal,
                 progress=reporter,
+                options=RunOptions(max_bytes=chunk_bytes),
             )
         except KeyboardInterrupt:
             reporter.close()

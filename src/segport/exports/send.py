@@ -146,9 +146,13 @@ class ChunkSender:
             from segport.brevo import NotFoundError, ProcessTimeoutError
 
             try:
-                process = self.client.wait_for_process(
-                    int(process_id), timeout=self.process_timeout
-                )
+                # Ask once at once: chunks sent earlier are usually done by now, and each
+                # poll counts against Brevo's hourly budget for /processes.
+                process = self.client.get_process(int(process_id))
+                if not process.finished:
+                    process = self.client.wait_for_process(
+                        int(process_id), timeout=self.process_timeout, first_delay=0.2
+                    )
             except ProcessTimeoutError as exc:
                 outcome.waiting.append(f"chunk {number} (process {process_id}): {exc}")
                 continue

@@ -1,0 +1,143 @@
+"""The real command in a subprocess: its output, and runs killed with SIGKILL at several
+points (named checkpoints, and at a random moment while it posts) that the next run
+finishes with exactly the list one clean run leaves, sending no chunk twice beyond the
+one in flight."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from tests.integration.exports.conftest import Scenario, profile
+
+from segport.workspace.runs import list_runs
+
+IMPORT = "POST /contacts/import"
+REMOVE = "POST /contacts/lists/{listId}/contacts/remove"
+CHUNK = ["--chunk-bytes", "3000"]  # ~40 contacts per chunk: many chunks from few rows
+
+
+def _env(kill_at: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "SEGPORT_TEST_KILL_AT"}
+    if kill_at:
+        env["SEGPORT_TEST_KILL_AT"] = kill_at
+    return env
+
+
+def segport(
+    scenario: Scenario, *args: str, kill_at: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "segport", "--workspace", str(scenario.ws.path), *args],
+        capture_output=True,
+        text=True,
+        env=_env(kill_at),
+        timeout=180,
+    )
+
+
+def emails(n: int) -> set[str]:
+    return {f"user{i}@example.com" for i in range(1, n + 1)}
+
+
+def statuses(scenario: Scenario) -> list[str]:
+    return [r.status for r in list_runs(scenario.ws, None, scenario.export)]
+
+
+def test_cli_prints_the_summary_json_and_history(scenario: Scenario) -> None:
+    scenario.load([profile(i) for i in range(1, 31)] + [profile(31, email="bad@")])
+    scenario.add_export()
+    done = segport(scenario, "exports", "run", "news")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Run 1 of export 'news': successful" in out
+    for line in ("members  ", "valid  ", "new  ", "sent  ", "rejected  ", "Brevo-reported"):
+        assert line in out
+    assert "email_invalid 1" in out and "rejected.csv" in out and "time: " in out
+    assert "reading members" in done.stderr  # plain progress lines when not a terminal
+    scenario.sandbox.state.wait_idle()
+    assert scenario.members() == emails(30)
+    again = segport(scenario, "exports", "run", "news", "--json", "--full")
+    data = json.loads(again.stdout)
+    assert data["status"] == "successful" and data["sent"] == 30 and data["unchanged"] == 30
+    assert data["rejected"] == {"email_invalid": 1} and data["run_id"] == 2
+    history = segport(scenario, "exports", "runs", "news")
+    assert history.returncode == 0
+    lines = history.stdout.splitlines()
+    assert lines[0].split()[:3] == ["run", "status", "started"] and len(lines) == 3
+    assert lines[1].split()[:2] == ["2", "successful"]
+    bad = segport(scenario, "exports", "run", "nope", "--chunk-bytes", "20000000")
+    assert bad.returncode == 1 and "--chunk-bytes" in bad.stderr
+
+
+def test_run_killed_again_and_again_finishes_exactly(scenario: Scenario) -> None:
+    """Killed after planning, after a post whose answer was not yet checkpointed, after a
+    checkpointed submit, after a chunk was done: each next run continues the same run."""
+    scenario.load([profile(i) for i in range(1, 301)])
+    scenario.add_export()
+    for kill_at in ("planned", "posted:2", "submitted:4", "done:5"):
+        killed = segport(scenario, "exports", "run", "news", *CHUNK, kill_at=kill_at)
+        assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
+        assert statuses(scenario) == ["processing"]
+    finished = segport(scenario, "exports", "run", "news", "--json", *CHUNK)
+    assert finished.returncode == 0, finished.stderr
+    data = json.loads(finished.stdout)
+    assert data["run_id"] == 1 and data["resumed"] is True and data["status"] == "successful"
+    scenario.sandbox.state.wait_idle()
+    assert scenario.members() == emails(300)
+    assert data["chunks"] >= 6
+    # Only chunk 2, whose acceptance was never checkpointed, went twice.
+    assert scenario.sandbox.requests_log.count(IMPORT) == data["chunks"] + 1
+    assert statuses(scenario) == ["successful"]
+    after = json.loads(segport(scenario, "exports", "run", "news", "--json").stdout)
+    assert (after["sent"], after["unchanged"]) == (0, 300)
+
+
+def test_killed_at_a_random_moment_while_posting(scenario: Scenario) -> None:
+    scenario.load([profile(i) for i in range(1, 401)])
+    scenario.add_export()
+    cmd = [sys.executable, "-m", "segport", "--workspace", str(scenario.ws.path)]
+    proc = subprocess.Popen(
+        [*cmd, "exports", "run", "news", *CHUNK],
+        env=_env(None),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 90
+    while scenario.sandbox.requests_log.count(IMPORT) < 3:
+        assert proc.poll() is None, "the run ended before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    resumed = segport(scenario, "exports", "run", "news", "--json", *CHUNK)
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    scenario.sandbox.state.wait_idle()
+    assert scenario.members() == emails(400)
+    assert scenario.sandbox.requests_log.count(IMPORT) <= data["chunks"] + 1
+
+
+def test_mirror_removal_killed_midway_resumes(scenario: Scenario) -> None:
+    scenario.load([profile(i) for i in range(1, 401)])
+    scenario.add_export(mode="mirror")
+    assert segport(scenario, "exports", "run", "news").returncode == 0
+    scenario.sandbox.state.wait_idle()
+    scenario.load([profile(i) for i in range(1, 51)])
+    args = ["exports", "run", "news", "--allow-mass-removal"]
+    killed = segport(scenario, *args, kill_at="removed:1")
+    assert killed.returncode == -signal.SIGKILL
+    assert len(scenario.members()) == 400 - 150
+    scenario.sandbox.requests_log.clear()
+    resumed = segport(scenario, *args, "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert data["removed"] == 350 and data["resumed"] is True
+    assert scenario.members() == emails(50)
+    assert scenario.sandbox.requests_log.count(REMOVE) == 2  # the 150 removed are not redone
+    for i in (51, 200, 400):
+        assert scenario.contact(f"user{i}@example.com") is not None  # never deleted
