@@ -375,3 +375,11 @@ def test_rate_limit_429_with_headers(sandbox_factory: SandboxFactory) -> None:
     assert err.value.status_code == 429
     assert err.value.headers["x-sib-ratelimit-limit"] == "100"
     assert int(err.value.headers["x-sib-ratelimit-reset"]) > 1
+
+
+def test_ext_id_identifies_one_contact(brevo: Brevo) -> None:
+    cid = brevo.contacts.create_contact(email="g@example.com", ext_id="crm-1").id
+    assert brevo.contacts.get_contact_info("crm-1", identifier_type="ext_id").id == cid
+    with pytest.raises(BadRequestError) as err:
+        brevo.contacts.create_contact(email="h@example.com", ext_id="crm-1")
+    assert err.value.body["metadata"] == {"duplicate_identifiers": ["ext_id"]}

@@ -132,3 +132,20 @@ def test_cli_rejects_a_bad_fault_spec() -> None:
     )
     assert proc.returncode == 2
     assert "--faults" in proc.stderr and "418" in proc.stderr
+
+
+def test_cli_names_a_busy_port() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = subprocess.run(
+            [sys.executable, "-m", "segport", "sandbox", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert proc.returncode == 2
+    assert f"127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr

@@ -95,6 +95,21 @@ def _check_lists(state: AccountState, list_ids: list[int] | None, field: str) ->
             raise bad_request(f"{field}: list {lid} does not exist")
 
 
+def _check_ext_id(state: AccountState, contact: Contact | None, ext_id: Any, verb: str) -> None:
+    if ext_id is None:
+        return
+    if not isinstance(ext_id, str):
+        raise bad_request("ext_id should be a string")
+    owner = state.by_ext_id.get(ext_id)
+    if owner is not None and (contact is None or owner != contact.id):
+        raise ApiProblem(
+            400,
+            "duplicate_parameter",
+            f"Unable to {verb} contact, ext_id is already associated with another Contact",
+            {"duplicate_identifiers": ["ext_id"]},
+        )
+
+
 def _take_sms(state: AccountState, contact: Contact | None, raw: Any, verb: str) -> str | None:
     sms = normalize_sms(str(raw))
     if sms is None:
@@ -152,6 +167,7 @@ async def create_contact(request: Request) -> Response:
             )
         verb = "update" if existing is not None else "create"
         sms = _take_sms(state, existing, raw_sms, verb) if not is_empty(raw_sms) else None
+        _check_ext_id(state, existing, ext_id or None, verb)
         now = time.time()
         contact = existing or Contact(state.new_id("contact"), email, {}, now)
         if existing is None:
@@ -221,6 +237,7 @@ async def update_contact(request: Request) -> Response:
                 )
         raw_sms = attrs.pop("SMS", None)
         sms = _take_sms(state, contact, raw_sms, "update") if not is_empty(raw_sms) else None
+        _check_ext_id(state, contact, body.get("ext_id") or None, "update")
         if new_email is not None:
             state.set_email(contact, new_email)
         if sms is not None:
