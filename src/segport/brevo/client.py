@@ -67,7 +67,12 @@ def format_brevo_datetime(moment: datetime) -> str:
 
 
 class BrevoClient:
-    """A connection to one Brevo account. Thread-safe; use as a context manager or close()."""
+    """A connection to one Brevo account. Thread-safe; use as a context manager or close().
+
+    ``requests_per_second`` paces ``/contacts`` calls (10 on Brevo's general plan, 20 on
+    Advanced, 60 on Enterprise); None turns our own pacing off and leaves only the
+    rate-limit headers (the sandbox with rate limits off). See docs/brevo-client.md.
+    """
 
     def __init__(
         self,
@@ -75,7 +80,7 @@ class BrevoClient:
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
-        requests_per_second: float = 10.0,
+        requests_per_second: float | None = 10.0,
         max_retries: int = 5,
         max_rate_limit_wait: float = 60.0,
         max_rate_limited_retries: int = 20,

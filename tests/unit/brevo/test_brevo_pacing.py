@@ -171,3 +171,11 @@ def test_contacts_calls_are_spaced_by_the_rate(scripted: Make) -> None:
     gaps = [b - a for a, b in zip(script.times, script.times[1:], strict=False)]
     assert gaps == pytest.approx([0.25] * 4)
     assert client.seconds_paced == pytest.approx(1.0)
+
+
+def test_pacing_can_be_turned_off(scripted: Make, clock: FakeClock) -> None:
+    ok = json_response(200, {"attributes": []})
+    client, script = scripted(*[ok] * 5, requests_per_second=None)
+    for _ in range(5):
+        client.get_attributes()
+    assert clock.sleeps == [] and len(script.requests) == 5
