@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, select
@@ -79,11 +78,3 @@ def test_key_is_nowhere_in_clear(
             assert secret not in text, f"an API key in clear in {where}"
     # The key file is the owner's alone.
     assert os.stat(profiled_workspace.path / "secret.key").st_mode & 0o777 == 0o600
-
-
-def test_secret_key_file_too_open_is_refused(workspace: Workspace, cli: Cli) -> None:
-    key_file: Path = workspace.path / "secret.key"
-    key_file.chmod(0o644)
-    out = cli("connections", "add", "c", "--type", "brevo", "--agree-privacy", "--no-verify",
-              "--api-key-stdin", input="k", ok=False).output  # fmt: skip
-    assert "can be read by other users" in out and "chmod 600" in out
