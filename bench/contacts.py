@@ -1,0 +1,260 @@
+"""Contacts at scale: prepare (emails, names, phones), dedupe, fingerprint and chunk 1M rows.
+
+Run: .venv/bin/python bench/contacts.py [--rows 1000000] [--batch 100000] [--repeat 1]
+     [--pure-sample 50000]
+
+Synthetic profiles like those of shared/research/deps-bench.md: ~2 % invalid emails, ~1 %
+UTF-8 local parts, 5 % mixed case, 1 % stray whitespace, ~1 % duplicate people under a new
+id, names with semicolons/quotes/line breaks/emoji, and phones in mixed national and
+international formats (export region GB) with ~3 % junk. Data is built before any clock
+starts. Every timed step is the public segport.contacts API the engine calls.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import orjson
+import pyarrow as pa
+
+from segport.contacts import (
+    ContactMapping,
+    PhoneParser,
+    concat_rejects,
+    dedupe_contacts,
+    default_backend,
+    fingerprints,
+    iter_import_chunks,
+    prepare_batch,
+)
+from segport.contacts.phones import parse_values
+
+T = TypeVar("T")
+FIRST = ["Anna", "Bob", "Chloé", "Dmitri", "Émile", "Fatima", "Grace", "Hiro", "Inès", "Jo"]
+ASCII_FIRST = ["anna", "bob", "chloe", "dmitri", "emile", "fatima", "grace", "hiro", "ines"]
+DOMAINS = ["example.com", "mail.co.uk", "x.io", "gmail.com", "yahoo.fr"]
+AWKWARD = ['Renée "Ré"', "O'Brien; Jr", "Line\nBreak", "Zoë 😀", "0042", "Smith, J."]
+
+
+def make_profiles(n: int, seed: int = 1) -> pa.Table:
+    rng = random.Random(seed)
+
+    def digits(k: int) -> str:
+        return "".join(rng.choices("0123456789", k=k))
+
+    phone_makers: list[Callable[[], str]] = [
+        lambda: f"+44 20 {digits(4)} {digits(4)}",
+        lambda: f"020 {digits(4)} {digits(4)}",
+        lambda: f"07{rng.choice('1234589')}{digits(2)} {digits(6)}",
+        lambda: f"0044 (0)161 {digits(3)} {digits(4)}",
+        lambda: f"+44 (0)7{rng.choice('1234589')}{digits(2)} {digits(6)}",
+        lambda: f"(0113) {digits(3)} {digits(4)}",
+        lambda: f"+1 415-{digits(3)}-{digits(4)}",
+        lambda: f"+1 (212) {digits(3)}-{digits(4)}",
+        lambda: f"00 33 6 {digits(2)} {digits(2)} {digits(2)} {digits(2)}",
+        lambda: f"+33 (0)6 {digits(2)} {digits(2)} {digits(2)} {digits(2)}",
+        lambda: f"+49 (0) 89 {digits(7)}",
+        lambda: f"+34 6{digits(2)} {digits(3)} {digits(3)}",
+    ]
+    junk = ["n/a", "12345", "tel:", "", "none", "0", "+44"]
+    ids, emails, firsts, lasts, phones = [], [], [], [], []
+    for i in range(n):
+        r = rng.random()
+        if r < 0.01 and i > 0:  # the same person again under a new id
+            j = rng.randrange(i)
+            email, phone = emails[j].upper(), phones[j]
+        else:
+            local = f"{rng.choice(ASCII_FIRST)}.{i}"
+            domain = rng.choice(DOMAINS) if rng.random() < 0.99 else "bücher.de"
+            email = f"{local}@{domain}"
+            e = rng.random()
+            if e < 0.02:
+                email = rng.choice([f"{local}@", f"{local}@@x.com", f"{local} x@y.com", "n/a"])
+            elif e < 0.03:
+                email = f"zoë.{i}@example.com"
+            elif e < 0.08:
+                email = email.title()
+            elif e < 0.09:
+                email = f"  {email} "
+            phone = rng.choice(junk) if rng.random() < 0.03 else rng.choice(phone_makers)()
+        ids.append(i)
+        emails.append(email)
+        firsts.append(rng.choice(AWKWARD) if rng.random() < 0.02 else rng.choice(FIRST))
+        lasts.append(f"Lastname{rng.randrange(50_000)}")
+        phones.append(phone)
+    return pa.table(
+        {
+            "customer_id": pa.array(ids, pa.int64()),
+            "email": emails,
+            "first_name": firsts,
+            "last_name": lasts,
+            "phone": phones,
+        }
+    )
+
+
+def timed(fn: Callable[[], T], repeat: int) -> tuple[float, T]:
+    times: list[float] = []
+    result: T | None = None
+    for _ in range(repeat):
+        gc.collect()
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    assert result is not None
+    return statistics.median(times), result
+
+
+def json_bodies(contacts: pa.Table, attrs: list[str], max_bytes: int) -> tuple[int, int]:
+    """The jsonBody alternative, for comparison: orjson per row, greedy byte-bounded join."""
+    envelope = len(orjson.dumps({"jsonBody": [], "listIds": [2147483647]})) + 128
+    bodies, total, size = 0, 0, envelope
+    for batch in contacts.to_batches(max_chunksize=50_000):
+        cols = batch.to_pydict()
+        for i, email in enumerate(cols["EMAIL"]):
+            attributes = {a: cols[a][i] for a in attrs if cols[a][i] is not None}
+            row = len(orjson.dumps({"email": email, "attributes": attributes})) + 1
+            if size + row > max_bytes:
+                bodies, total, size = bodies + 1, total + size, envelope
+            size += row
+    return bodies + 1, total + size
+
+
+def run(rows: int, batch_rows: int, repeat: int, pure_sample: int) -> None:
+    t = time.perf_counter()
+    profiles = make_profiles(rows)
+    print(f"built {rows:,} synthetic profiles in {time.perf_counter() - t:.1f} s (not timed)")
+    mapping = ContactMapping(
+        email="email", first_name="first_name", last_name="last_name", phone="phone"
+    )
+    attrs = list(mapping.attribute_columns)
+    batches = profiles.to_batches(max_chunksize=batch_rows)
+    figures: list[tuple[str, float, str]] = []
+
+    # 1. emails alone (inside prepare_batch too)
+    from segport.contacts import check_emails
+
+    secs, emails = timed(lambda: check_emails(profiles.column("email")), repeat)
+    figures.append(
+        (
+            "emails: trim, lower, RE2 rule, IDNA for non-ASCII",
+            secs,
+            f"{emails.emails.null_count:,} rejected",
+        )
+    )
+
+    # 2. phones: one core vs both cores
+    distinct = len(set(profiles.column("phone").to_pylist()))
+    secs, _ = timed(lambda: PhoneParser(workers=0).parse(profiles.column("phone"), "GB"), repeat)
+    figures.append(
+        (f"phones, {default_backend()}, 1 process", secs, f"{distinct:,} distinct values")
+    )
+
+    def pooled() -> object:
+        with PhoneParser() as parser:
+            return parser.parse(profiles.column("phone"), "GB")
+
+    secs, result = timed(pooled, repeat)
+    valid = len(result.e164) - result.e164.null_count  # type: ignore[attr-defined]
+    figures.append(("phones, 2 cores (spawned pool, start-up included)", secs, f"{valid:,} valid"))
+    if pure_sample:
+        sample = profiles.column("phone").to_pylist()[:pure_sample]
+        t = time.perf_counter()
+        parse_values(sample, "GB", "phonenumbers")
+        pure = (time.perf_counter() - t) * rows / pure_sample
+        figures.append(
+            (
+                "phones, pure-Python phonenumbers, 1 process (extrapolated)",
+                pure,
+                f"from {pure_sample:,} rows",
+            )
+        )
+
+    # 3. the pipeline as the engine runs it: prepare per batch, dedupe, fingerprint, chunk
+    def prepare_all() -> tuple[pa.Table, pa.Table]:
+        with PhoneParser() as parser:
+            out = [prepare_batch(b, mapping, "customer_id", phone_parser=parser) for b in batches]
+        return pa.concat_tables([p.contacts for p in out]), concat_rejects([p.rejects for p in out])
+
+    secs_prepare, (contacts, rejects) = timed(prepare_all, repeat)
+    figures.append(
+        (
+            f"prepare_batch x {len(batches)} batches (emails, names, phones)",
+            secs_prepare,
+            f"{contacts.num_rows:,} contacts, {rejects.num_rows:,} reject rows",
+        )
+    )
+    secs_dedupe, deduped = timed(lambda: dedupe_contacts(contacts), repeat)
+    figures.append(
+        (
+            "dedupe_contacts (email, then SMS) on the whole table",
+            secs_dedupe,
+            f"{deduped.contacts.num_rows:,} kept, {deduped.rejects.num_rows:,} reject rows",
+        )
+    )
+    final = deduped.contacts
+    secs_fp, _ = timed(lambda: fingerprints(final, attrs), repeat)
+    figures.append(("fingerprints (BLAKE2b-64 of the CSV line)", secs_fp, ""))
+
+    def chunk_all() -> list[tuple[int, int]]:
+        return [
+            (c.row_count, c.byte_size)
+            for c in iter_import_chunks(
+                iter(final.to_batches(max_chunksize=batch_rows)), attrs, carry=["_customer_id"]
+            )
+        ]
+
+    secs_chunk, chunks = timed(chunk_all, repeat)
+    csv_bytes = sum(b for _, b in chunks)
+    figures.append(
+        (
+            "iter_import_chunks, fileBody CSV, 8,000,000-byte requests",
+            secs_chunk,
+            f"{len(chunks)} bodies, {csv_bytes / 1e6:.1f} MB,"
+            f" largest {max(b for _, b in chunks):,} B",
+        )
+    )
+    secs_json, (json_count, json_total) = timed(lambda: json_bodies(final, attrs, 8_000_000), 1)
+    figures.append(
+        (
+            "(comparison) jsonBody with orjson, per-row greedy join",
+            secs_json,
+            f"{json_count} bodies, {json_total / 1e6:.1f} MB",
+        )
+    )
+
+    total = secs_prepare + secs_dedupe + secs_fp + secs_chunk
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print()
+    print(f"| step ({rows:,} rows, batches of {batch_rows:,}) | s | notes |")
+    print("| --- | ---: | --- |")
+    for name, secs, note in figures:
+        print(f"| {name} | {secs:.2f} | {note} |")
+    print(f"| **prepare + dedupe + fingerprint + chunk** | **{total:.2f}** | |")
+    print(
+        f"\nCSV/JSON size ratio: {json_total / csv_bytes:.2f}x; peak RSS of this process"
+        f" {peak:.0f} MB (holds the synthetic table and every intermediate for the report)"
+    )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--pure-sample", type=int, default=50_000)
+    args = parser.parse_args()
+    run(args.rows, args.batch, args.repeat, args.pure_sample)
+
+
+if __name__ == "__main__":
+    main()
