@@ -218,3 +218,20 @@ def test_paging_stops_on_a_short_page_when_count_is_missing(scripted: Make) -> N
     )
     assert [x.id for x in client.get_lists()] == [*range(50), 99]
     assert [r.url.params["offset"] for r in script.requests] == ["0", "50"]
+
+
+def test_retries_are_logged_with_their_reason(
+    scripted: Make, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="segport.brevo")
+    client, _ = scripted(
+        json_response(503, {"code": "unavailable", "message": "maintenance"}),
+        json_response(200, {"attributes": []}),
+    )
+    client.get_attributes()
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.name for r in warnings] == ["segport.brevo"]
+    text = warnings[0].getMessage()
+    assert "GET /contacts/attributes" in text and "503 unavailable: maintenance" in text
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any("-> 503" in m for m in debug) and any("-> 200" in m for m in debug)
