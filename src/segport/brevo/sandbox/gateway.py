@@ -65,7 +65,7 @@ class RequestRecord:
     method: str
     route: str  # e.g. "POST /contacts/import"
     path: str
-    status: int  # 0 when the connection was dropped
+    status: int  # 0 when the connection was dropped before any answer
 
 
 class RequestLog:
@@ -148,13 +148,20 @@ class Gateway:
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status_box[0] = message["status"]
+                # logged before the answer leaves, so a client never sees an unlogged answer
+                self.log.add(RequestRecord(time.time(), method, route, path, status_box[0]))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
+        def log_unanswered() -> None:  # dropped, or failed before answering
+            self.log.add(RequestRecord(time.time(), method, route, path, 0))
+
         try:
-            await self._handle(scope, receive, send_wrapped, group, extra)
-        finally:
-            self.log.add(RequestRecord(time.time(), method, route, path, status_box[0]))
+            await self._handle(scope, receive, send_wrapped, group, extra, log_unanswered)
+        except BaseException:
+            if status_box[0] == 0:
+                log_unanswered()
+            raise
 
     async def _handle(
         self,
@@ -163,6 +170,7 @@ class Gateway:
         send: Send,
         group: str,
         extra: list[tuple[bytes, bytes]],
+        log_unanswered: Callable[[], None],
     ) -> None:
         key = _header(scope, b"api-key")
         if key is None:
@@ -180,6 +188,7 @@ class Gateway:
         fault = self.faults.pick(group)
         if fault is not None:
             if fault.action == "drop":
+                log_unanswered()
                 self.drop_connection(scope)
                 return
             if fault.action == "slow":
