@@ -114,3 +114,17 @@ def test_older_workspace_is_upgraded_and_gets_an_admin(workspace: Workspace) -> 
         ]
     finally:
         ws.close()
+
+
+def test_conflicting_save_is_a_message_not_a_traceback(workspace: Workspace) -> None:
+    from segport.workspace.models import User
+
+    conflict = pytest.raises(WorkspaceError, match="conflicts with one saved at the same time")
+    with conflict, workspace.session() as s:
+        s.add(User(name="admin", role="viewer"))
+
+
+def test_bad_environment_key_stops_init_before_anything_is_made(tmp_path: Path) -> None:
+    result = _cli(tmp_path / "ws", "init", env={"SEGPORT_SECRET_KEY": "nope"})
+    assert result.exit_code == 1 and "not a valid Fernet key" in result.output
+    assert not (tmp_path / "ws").exists()

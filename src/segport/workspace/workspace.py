@@ -52,8 +52,18 @@ class Workspace:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session whose transaction commits when the block ends without error."""
-        with self._sessions.begin() as session:
-            yield session
+        from sqlalchemy.exc import IntegrityError
+
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError as exc:
+            # Services check names before saving; this is another process saving the
+            # same name in between, so it gets a message rather than a traceback.
+            raise WorkspaceError(
+                "the change conflicts with one saved at the same time (is the name already "
+                f"taken?); nothing was changed, look and try again ({exc.orig})"
+            ) from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -81,7 +91,7 @@ def init_workspace(
 
     Running it on an existing workspace is refused rather than silently reusing it.
     """
-    from segport.workspace.secrets import create_key_file
+    from segport.workspace.secrets import create_key_file, key_from_environment, load_keys
     from segport.workspace.users import check_name, create_first_admin
 
     config_file = path / CONFIG_FILE
@@ -90,22 +100,24 @@ def init_workspace(
             f"a workspace already exists at {path}; use it, or pick another --workspace"
         )
     admin_name = check_name(admin or DEFAULT_ADMIN)
+    if key_from_environment():
+        load_keys(path)  # a malformed SEGPORT_SECRET_KEY stops init before anything is made
     path.mkdir(parents=True, exist_ok=True)
     url = database_url or _sqlite_url(path)
     engine = create_metadata_engine(url)
     try:
-        upgrade(engine)
         if database_url is not None:
             _refuse_used_database(engine, url)
-        with engine.begin() as conn:
+        upgrade(engine)
+        # One transaction: a failed init leaves no half-made workspace to trip over.
+        with Session(engine) as session, session.begin():
             now = datetime.now(UTC).isoformat()
             for key, value in (("created_at", now), ("created_by_version", __version__)):
-                conn.execute(text("DELETE FROM workspace_info WHERE key = :k"), {"k": key})
-                conn.execute(
+                session.execute(text("DELETE FROM workspace_info WHERE key = :k"), {"k": key})
+                session.execute(
                     text("INSERT INTO workspace_info (key, value) VALUES (:k, :v)"),
                     {"k": key, "v": value},
                 )
-        with Session(engine) as session, session.begin():
             create_first_admin(session, admin_name)
         create_key_file(path)
     except Exception:
@@ -148,7 +160,11 @@ def open_workspace(path: Path) -> Workspace:
 
 def _refuse_used_database(engine: Engine, url: str) -> None:
     """A PostgreSQL database already holding a workspace is not silently shared."""
+    from sqlalchemy import inspect
+
     with engine.connect() as conn:
+        if not inspect(conn).has_table("workspace_info"):
+            return
         used = conn.execute(
             text("SELECT value FROM workspace_info WHERE key = 'created_at'")
         ).first()
