@@ -42,20 +42,6 @@ def test_auth_header_user_agent_and_url(scripted: Make) -> None:
     assert request.headers["user-agent"].startswith("segport/")
 
 
-def test_error_message_names_status_code_and_call(scripted: Make) -> None:
-    body = {"code": "document_not_found", "message": "List ID does not exist"}
-    client, _ = scripted(json_response(404, body, {"sib-request-id": "req-42"}))
-    with pytest.raises(NotFoundError) as caught:
-        client.get_list(9)
-    error = caught.value
-    assert (error.status, error.code, error.request_id) == (404, "document_not_found", "req-42")
-    assert (error.method, error.path) == ("GET", "/contacts/lists/9")
-    assert str(error) == (
-        "Brevo said 404 document_not_found: List ID does not exist"
-        " (GET /contacts/lists/9, request id req-42)"
-    )
-
-
 @pytest.mark.parametrize(
     ("status", "kind"),
     [(400, InvalidRequestError), (401, AuthenticationError), (403, AuthenticationError),
