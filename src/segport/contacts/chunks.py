@@ -94,7 +94,7 @@ def iter_import_chunks(
         while position < n:
             room = budget - builder.size
             # the longest run of rows from `position` that still fits in this chunk
-            stop = bisect.bisect_right(cumulative, cumulative[position] + room) - 1
+            stop = bisect.bisect_right(cumulative, cumulative[position] + room, lo=position) - 1
             if stop > position:
                 builder.add(
                     lines.slice(position, stop - position),
@@ -106,9 +106,8 @@ def iter_import_chunks(
                 if builder.empty:
                     email = rows.column(EMAIL_COLUMN)[position].as_py()
                     raise RowTooLargeError(
-                        f"the contact {email!r} takes {sizes[position].as_py()} bytes,"
-                        " more than the"
-                        f" {budget} bytes a body has for rows; shorten its attribute values"
+                        f"the contact {email!r} takes {sizes[position].as_py()} bytes, more"
+                        f" than the {budget} bytes a body has for rows; shorten its values"
                     )
                 yield builder.emit()
     if not builder.empty:

@@ -155,11 +155,5 @@ def _rejects_where(
     details: pa.Array,
 ) -> pa.Table:
     """Reject rows for ``mask``; ``reasons`` is one reason or a per-row reason column."""
-    if isinstance(reasons, Reason):
-        return reject_table(
-            ids.filter(mask), emails.filter(mask), field, reasons, details.filter(mask)
-        )
-    table = reject_table(
-        ids.filter(mask), emails.filter(mask), field, Reason.EMAIL_INVALID, details.filter(mask)
-    )
-    return table.set_column(3, "reason", reasons.filter(mask).cast(pa.string()))
+    reason = reasons if isinstance(reasons, Reason) else reasons.filter(mask)
+    return reject_table(ids.filter(mask), emails.filter(mask), field, reason, details.filter(mask))

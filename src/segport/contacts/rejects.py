@@ -113,14 +113,19 @@ def reject_table(
     customer_ids: pa.Array | pa.ChunkedArray,
     emails: pa.Array | pa.ChunkedArray,
     field: str,
-    reason: Reason,
+    reason: Reason | pa.Array,
     details: pa.Array | pa.ChunkedArray | str | None = None,
 ) -> pa.Table:
-    """Build reject rows for one field and reason; arrays must have equal lengths.
+    """Build reject rows for one field; arrays must have equal lengths.
 
-    ``customer_ids`` of any type are rendered as text (how they appear in the CSV).
+    ``reason`` is one reason for all rows or a column of reason values; ``customer_ids``
+    of any type are rendered as text (how they appear in the CSV).
     """
     n = len(customer_ids)
+    if isinstance(reason, Reason):
+        reason_col: pa.Array = pa.array([reason.value] * n, pa.string())
+    else:
+        reason_col = reason.cast(pa.string())
     if isinstance(details, str) or details is None:
         detail_col: pa.Array | pa.ChunkedArray = pa.array([details] * n, pa.string())
     else:
@@ -130,7 +135,7 @@ def reject_table(
             customer_ids.cast(pa.string()),
             emails.cast(pa.string()),
             pa.array([field] * n, pa.string()),
-            pa.array([reason.value] * n, pa.string()),
+            reason_col,
             detail_col,
         ],
         schema=REJECT_SCHEMA,
