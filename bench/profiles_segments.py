@@ -121,7 +121,7 @@ def main() -> None:
         from segport.segments.evaluation import members_query, predicate
 
         sql = store.render(members_query(store, predicate(session, store, "scattered"), COLUMNS))
-        con = duckdb.connect(str(ws.profile_store_path))
+        con = duckdb.connect(str(ws.profile_store_path), read_only=True)
 
         def raw() -> int:
             return sum(b.num_rows for b in con.sql(sql).to_arrow_reader(100_000))

@@ -90,7 +90,8 @@ class DuckDBStore(ProfileStore):
     @property
     def con(self) -> Any:
         if self._con is None:
-            self._con = connect_embedded(self.path)
+            # Read-only: several processes (export runs, CLI counts) can read at once.
+            self._con = connect_embedded(self.path, read_only=True)
         return self._con
 
     def schema(self) -> dict[str, tuple[str, str]]:
@@ -147,14 +148,21 @@ def connect_embedded(path: Path, read_only: bool = False) -> Any:
 
     try:
         con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
+    except duckdb.Error as exc:
+        doing = "read" if read_only else "load profiles into"
         raise ProfileError(
-            f"cannot open the profile store {path}: {exc}. Another segport process may be "
-            "loading profiles into it; try again when it has finished"
+            f"cannot {doing} the profile store {path} now: another segport process (or "
+            f"another part of this one) is {'loading profiles into' if read_only else 'using'} "
+            f"it; try again when it has finished ({_first_line(exc)})"
         ) from exc
     # Sessions run in UTC so timestamps compare the same way as on PostgreSQL.
     con.execute("SET TimeZone = 'UTC'")
     return con
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class PostgresStore(ProfileStore):
