@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
+import resource
 import time
 
 import httpx
@@ -78,6 +80,7 @@ def main() -> None:
             bodies.append(orjson.dumps({"listIds": [1], "fileBody": text}))
     build = time.perf_counter() - t
     kind = "jsonBody" if args.json else "fileBody"
+    print(f"load average before the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"built {len(bodies)} {kind} chunks of <= {args.chunk_bytes:,} bytes in {build:.2f} s")
 
     gc.collect()
@@ -114,6 +117,8 @@ def main() -> None:
             f"import worker: {worker_wall:.2f} s busy, {worker_cpu:.2f} s CPU "
             f"({worker_cpu / count * 1e6:.1f} µs CPU per contact)"
         )
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"peak RSS of this process (client and sandbox): {peak:,.0f} MB")
         assert count == args.contacts, count
 
 

@@ -305,3 +305,18 @@ def test_stop_finishes_queued_imports_before_saving(tmp_path: Any) -> None:
     server.stop()
     with SandboxServer(SandboxConfig(port=0, state_file=path)) as again:
         assert again.state.contact_count() == 20_000
+
+
+def test_ragged_csv_rows_are_still_read(
+    api: httpx.Client, sandbox: SandboxServer, list_id: int
+) -> None:
+    run_import(
+        api,
+        sandbox,
+        listIds=[list_id],
+        fileBody="email;firstname\r\na@example.com\r\n\r\nb@example.com;Bea;extra\r\n",
+    )
+    a = sandbox.state.get_contact("a@example.com")
+    b = sandbox.state.get_contact("b@example.com")
+    assert a is not None and a["attributes"] == {}
+    assert b is not None and b["attributes"] == {"FIRSTNAME": "Bea"}
