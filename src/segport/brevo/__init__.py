@@ -5,7 +5,7 @@ See docs/brevo-client.md for the pacing and retry policy. The sandbox server liv
 ``segport.brevo.sandbox`` and is not imported here.
 """
 
-from segport.brevo.client import BrevoClient, format_brevo_datetime
+from segport.brevo.client import BrevoClient
 from segport.brevo.errors import (
     AuthenticationError,
     BrevoError,
@@ -29,6 +29,7 @@ from segport.brevo.models import (
     Plan,
     Process,
 )
+from segport.brevo.payloads import format_brevo_datetime
 from segport.brevo.session import DEFAULT_BASE_URL, DEFAULT_TIMEOUT
 
 __all__ = [

@@ -11,17 +11,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
-import orjson
 from tenacity import RetryCallState, Retrying, retry_if_result
 from tenacity.wait import wait_exponential
 
-from segport.brevo.errors import InvalidRequestError, ProcessTimeoutError, ServerError
+from segport.brevo.errors import InvalidRequestError, ProcessTimeoutError
 from segport.brevo.models import (
     Account,
     Attribute,
@@ -32,38 +31,23 @@ from segport.brevo.models import (
     ListContactsPage,
     Process,
 )
+from segport.brevo.payloads import (
+    CONTACTS_PAGE_SIZE,
+    LIST_PAGE_SIZE,
+    MAX_IMPORT_BYTES,
+    MAX_LIST_CHANGE,
+    SortOrder,
+    answer_int,
+    format_brevo_datetime,
+    import_body,
+    nothing_changed,
+    positive_id,
+)
 from segport.brevo.session import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, ApiSession
 
 log = logging.getLogger("segport.brevo")
 
-LIST_PAGE_SIZE = 50  # Brevo's maximum for lists and folders
-CONTACTS_PAGE_SIZE = 500  # Brevo's maximum for a list's contacts
-MAX_LIST_CHANGE = 150  # emails per add/remove call
-MAX_IMPORT_BYTES = 10_000_000  # Brevo refuses bodies over 10 MB; ~8 MB is advised
-
-SortOrder = Literal["asc", "desc"]
-
-
-def _positive_id(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    raise TypeError(f"cannot send a value of type {type(value).__name__} to Brevo")
-
-
-def format_brevo_datetime(moment: datetime) -> str:
-    """Brevo's ``YYYY-MM-DDTHH:mm:ss.SSSZ`` form, in UTC; naive datetimes are refused."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("modified_since must be timezone-aware (e.g. datetime.now(UTC))")
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+__all__ = ["MAX_IMPORT_BYTES", "BrevoClient"]
 
 
 class BrevoClient:
@@ -202,15 +186,15 @@ class BrevoClient:
 
     def get_list(self, list_id: int) -> ContactList:
         """One list; NotFoundError when it does not exist in this account."""
-        path = f"/contacts/lists/{_positive_id(list_id, 'list_id')}"
+        path = f"/contacts/lists/{positive_id(list_id, 'list_id')}"
         return ContactList.from_api(self._session.call("GET", path))
 
     def create_list(self, name: str, folder_id: int) -> int:
         if not name.strip():
             raise ValueError("a list needs a name")
-        body = {"name": name, "folderId": _positive_id(folder_id, "folder_id")}
+        body = {"name": name, "folderId": positive_id(folder_id, "folder_id")}
         data = self._session.call("POST", "/contacts/lists", json=body, idempotent=False)
-        return _answer_int(data, "id", "POST", "/contacts/lists")
+        return answer_int(data, "id", "POST", "/contacts/lists")
 
     # -- list members -----------------------------------------------------------------
 
@@ -231,7 +215,7 @@ class BrevoClient:
         params: dict[str, Any] = {"limit": limit, "offset": offset, "sort": sort}
         if modified_since is not None:
             params["modifiedSince"] = format_brevo_datetime(modified_since)
-        path = f"/contacts/lists/{_positive_id(list_id, 'list_id')}/contacts"
+        path = f"/contacts/lists/{positive_id(list_id, 'list_id')}/contacts"
         return ListContactsPage.from_api(self._session.call("GET", path, params=params) or {})
 
     def iter_list_contacts(
@@ -278,11 +262,11 @@ class BrevoClient:
                 f"{action} takes 1 to {MAX_LIST_CHANGE} emails per call, got {len(emails)};"
                 " cut the list into chunks (or use import_contacts for additions in bulk)"
             )
-        path = f"/contacts/lists/{_positive_id(list_id, 'list_id')}/contacts/{action}"
+        path = f"/contacts/lists/{positive_id(list_id, 'list_id')}/contacts/{action}"
         try:
             data = self._session.call("POST", path, json={"emails": list(emails)})
         except InvalidRequestError as error:
-            if _nothing_changed(error):
+            if nothing_changed(error):
                 return ListChangeResult(success=[], failure=list(emails))
             raise
         return ListChangeResult.from_api(data or {})
@@ -307,41 +291,20 @@ class BrevoClient:
         an import cannot blacklist anyone nor lift a blacklist. Safe to retry: an import
         is an upsert, so a resubmitted chunk leaves the same contacts.
         """
-        if (file_body is None) == (json_body is None):
-            raise ValueError("import_contacts takes exactly one of file_body and json_body")
-        if not list_ids:
-            raise ValueError("import_contacts needs at least one list id")
-        head: dict[str, Any] = {
-            "listIds": [_positive_id(i, "list id") for i in list_ids],
-            "updateExistingContacts": update_existing_contacts,
-            "emptyContactsAttributes": empty_contacts_attributes,
-            "disableNotification": disable_notification,
-        }
-        if file_body is not None:
-            if not file_body.strip():
-                raise ValueError("file_body is empty: nothing to import")
-            content = orjson.dumps({**head, "fileBody": file_body})
-        elif isinstance(json_body, bytes | bytearray | memoryview):
-            payload = bytes(json_body)
-            if not payload.lstrip().startswith(b"["):
-                raise ValueError("json_body bytes must be a serialised JSON array of contacts")
-            content = orjson.dumps(head)[:-1] + b',"jsonBody":' + payload + b"}"
-        else:
-            assert json_body is not None
-            if not json_body:
-                raise ValueError("json_body is empty: nothing to import")
-            content = orjson.dumps({**head, "jsonBody": list(json_body)}, default=_json_default)
-        if len(content) > MAX_IMPORT_BYTES:
-            raise ValueError(
-                f"the import body is {len(content):,} bytes, over Brevo's 10 MB limit;"
-                " send smaller chunks (about 8 MB is the recommended size)"
-            )
+        content = import_body(
+            list_ids=list_ids,
+            file_body=file_body,
+            json_body=json_body,
+            update_existing_contacts=update_existing_contacts,
+            empty_contacts_attributes=empty_contacts_attributes,
+            disable_notification=disable_notification,
+        )
         data = self._session.call("POST", "/contacts/import", content=content)
-        return _answer_int(data, "processId", "POST", "/contacts/import")
+        return answer_int(data, "processId", "POST", "/contacts/import")
 
     def get_process(self, process_id: int) -> Process:
         """A background process. Brevo allows only ~100 of these calls per hour."""
-        path = f"/processes/{_positive_id(process_id, 'process_id')}"
+        path = f"/processes/{positive_id(process_id, 'process_id')}"
         return Process.from_api(self._session.call("GET", path))
 
     def wait_for_process(
@@ -406,7 +369,7 @@ class BrevoClient:
     def get_contact(self, identifier: str | int) -> Contact:
         """A contact by email, id or SMS; NotFoundError when there is none."""
         if isinstance(identifier, int) and not isinstance(identifier, bool):
-            key = str(_positive_id(identifier, "identifier"))
+            key = str(positive_id(identifier, "identifier"))
         elif isinstance(identifier, str) and identifier.strip():
             key = quote(identifier, safe="")
         else:
@@ -428,7 +391,7 @@ class BrevoClient:
         if attributes:
             body["attributes"] = dict(attributes)
         if list_ids:
-            body["listIds"] = [_positive_id(i, "list id") for i in list_ids]
+            body["listIds"] = [positive_id(i, "list id") for i in list_ids]
         # Without update_enabled a repeat would fail as a duplicate, so no blind retry.
         data = self._session.call("POST", "/contacts", json=body, idempotent=update_enabled)
         return int(data["id"]) if isinstance(data, Mapping) and "id" in data else None
@@ -448,28 +411,7 @@ class BrevoClient:
         if attributes is not None:
             body["attributes"] = dict(attributes)
         if list_ids:
-            body["listIds"] = [_positive_id(i, "list id") for i in list_ids]
+            body["listIds"] = [positive_id(i, "list id") for i in list_ids]
         if unlink_list_ids:
-            body["unlinkListIds"] = [_positive_id(i, "list id") for i in unlink_list_ids]
+            body["unlinkListIds"] = [positive_id(i, "list id") for i in unlink_list_ids]
         self._session.call("PUT", f"/contacts/{quote(email, safe='')}", json=body)
-
-
-def _answer_int(data: Any, key: str, method: str, path: str) -> int:
-    """The integer ``key`` of a successful answer; ServerError when Brevo left it out."""
-    value = data.get(key) if isinstance(data, Mapping) else None
-    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
-        raise ServerError(
-            f"answered without a valid {key!r}: {str(data)[:200]!r}", method=method, path=path
-        )
-    return int(value)
-
-
-def _nothing_changed(error: InvalidRequestError) -> bool:
-    """Brevo's 400 for an add/remove where no contact changed (all already in/out, or
-    unknown): "Contact already in list and/or does not exist"."""
-    message = error.message.lower()
-    return (
-        error.status == 400
-        and "contact" in message
-        and ("already" in message or "not exist" in message)
-    )
