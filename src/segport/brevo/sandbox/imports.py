@@ -297,7 +297,8 @@ class _Importer:
                         contacts[cid] = contact
                         by_email[email] = contact
                         add_member(cid)
-                        yield None
+                        if n % _SLICE == 0:
+                            yield None
                         continue
             found = self.resolve(
                 n,
@@ -316,7 +317,8 @@ class _Importer:
                         attrs[key] = v
                     else:
                         self.set_value(attrs, key, v)
-            yield None
+            if n % _SLICE == 0:
+                yield None  # let readers in between slices
 
     def run_json(self, items: list[dict[str, Any]]) -> Iterator[None]:
         st, job = self.state, self.job
@@ -363,10 +365,12 @@ class _Importer:
                         contacts[cid] = contact
                         by_email[email] = contact
                         add_member(cid)
-                        yield None
+                        if n % _SLICE == 0:
+                            yield None
                         continue
             self._json_row(n, item)
-            yield None
+            if n % _SLICE == 0:
+                yield None  # let readers in between slices
 
     def _json_row(self, n: int, item: dict[str, Any]) -> None:
         attrs = item.get("attributes") or {}
@@ -460,20 +464,19 @@ def run_import(state: AccountState, job: ImportJob) -> None:
         else importer.run_json(job.json_body or [])
     )
     job.file_body = job.json_body = None  # the generator holds what it still needs
-    done = False
     rows = 0
-    while not done:
+    while True:
+        # each step applies up to _SLICE rows under the lock, then lets readers in
         with state.lock:
-            for _ in range(_SLICE):
-                if next(steps, True):
-                    done = True
-                    break
+            more = next(steps, False) is None
             importer.flush_members()
         rows += _SLICE
         if rows >= _FREEZE_AFTER_ROWS:
             # Contacts live as long as the account: moving them out of the collector's
             # generations keeps full collections from rescanning millions of them.
             gc.freeze()
+        if not more:
+            break
     with state.lock:
         proc = state.processes[job.process_id]
         proc.reports = {
