@@ -166,3 +166,22 @@ def test_segments_need_profiles_first(tmp_path: Path) -> None:
             create_segment(ws, None, "a", where="x = 1")
     finally:
         ws.close()
+
+
+def test_segments_on_sqlite_and_postgresql_metadata(
+    workspace: Workspace, profiles_parquet: Path
+) -> None:
+    """The `workspace` fixture runs this once with SQLite and once with PostgreSQL metadata."""
+    from segport.workspace.profile_service import describe_source, load_profiles
+
+    load_profiles(workspace, None, profiles_parquet)
+    assert describe_source(workspace, None).row_count == 240
+    create_segment(workspace, None, "a", where="orders > 4", description="many orders")
+    create_segment(workspace, None, "b", combine="a except a")
+    n = count_segment(workspace, None, "a")
+    rename_segment(workspace, None, "a", "many")
+    listed = {s.name: s for s in list_segments(workspace, None)}
+    assert listed["many"].member_count == n and listed["many"].evaluated_at is not None
+    assert listed["b"].expression == "many except many"
+    delete_segment(workspace, None, "b")
+    assert [s.name for s in list_segments(workspace, None)] == ["many"]
