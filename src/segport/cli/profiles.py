@@ -60,12 +60,15 @@ def load(
     encoding: str | None = typer.Option(
         None, "--encoding", help="CSV text encoding (default: detected)."
     ),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="Write every bad row (line, reason, text) to this CSV file."
+    ),
 ) -> None:
     """Load profiles from a file into the workspace's DuckDB store."""
     from segport.workspace.profile_service import load_profiles
 
     with opened(ctx) as (ws, actor):
-        report = load_profiles(ws, actor, file, table, id_column, replace, encoding)
+        report = load_profiles(ws, actor, file, table, id_column, replace, encoding, rejects)
     enc = f", {report.encoding}" if report.encoding else ""
     typer.echo(
         f"Loaded {report.rows:,} profiles into {report.table} from {report.file} "
@@ -78,7 +81,11 @@ def load(
             text = f"  | {row.text}" if row.text else ""
             typer.echo(f"  {where}: {row.reason}{text}", err=True)
         if report.rejected_total > SHOW_REJECTED:
-            typer.echo(f"  ... and {report.rejected_total - SHOW_REJECTED:,} more", err=True)
+            more = f"  ... and {report.rejected_total - SHOW_REJECTED:,} more"
+            hint = "" if report.rejects_file else " (--rejects FILE lists them all)"
+            typer.echo(more + hint, err=True)
+        if report.rejects_file:
+            typer.echo(f"Every bad row is in {report.rejects_file}", err=True)
 
 
 @app.command("use")

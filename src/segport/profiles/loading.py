@@ -55,6 +55,7 @@ class LoadReport:
     columns: dict[str, str] = field(default_factory=dict)
     rejected: list[RejectedRow] = field(default_factory=list)
     rejected_total: int = 0
+    rejects_file: str | None = None  # every bad row, when asked for
     seconds: float = 0.0
 
 
@@ -86,8 +87,12 @@ def load_file(
     id_column: str = "customer_id",
     replace: bool = False,
     encoding: str | None = None,
+    rejects_file: Path | None = None,
 ) -> LoadReport:
-    """Load ``file`` into ``table`` of the DuckDB store at ``store_path``."""
+    """Load ``file`` into ``table`` of the DuckDB store at ``store_path``.
+
+    ``rejects_file``: where to write every bad row (CSV: line, reason, text).
+    """
     started = time.perf_counter()
     check_table_name(table)
     if not id_column.strip():
@@ -99,6 +104,7 @@ def load_file(
         raise ProfileError(f"cannot read {file}: {exc.strerror or exc}") from exc
     fmt = file_format(file)
     report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
+    report.rejects_file = str(rejects_file) if rejects_file else None
     with tempfile.TemporaryDirectory(prefix="segport-load-") as tmp:
         if fmt == "jsonl":
             _load_jsonl(store_path, file, Path(tmp), report, replace)
@@ -144,6 +150,8 @@ def _load_jsonl(store_path: Path, file: Path, tmp: Path, report: LoadReport, rep
         bad.sort(key=lambda r: r.line or 0)
         report.rejected_total = len(bad)
         report.rejected = bad[:KEEP_REJECTED]
+        if report.rejects_file:
+            _write_rejects(Path(report.rejects_file), bad)
         return
     raise ProfileError(
         f"{file}: more than {MAX_TYPE_RETRIES} records have values that do not fit their "
@@ -318,6 +326,18 @@ def _check_ids(con: Any, report: LoadReport) -> None:
         )
 
 
+def _write_rejects(path: Path, rows: list[RejectedRow]) -> None:
+    import csv
+
+    try:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(["line", "reason", "text"])
+            out.writerows([r.line, r.reason, r.text] for r in rows)
+    except OSError as exc:
+        raise ProfileError(f"cannot write --rejects {path}: {exc.strerror or exc}") from exc
+
+
 def _collect_rejects(con: Any, report: LoadReport) -> None:
     total = con.execute("SELECT count(*) FROM segport_rejects").fetchone()[0]
     rows = con.execute(
@@ -326,6 +346,28 @@ def _collect_rejects(con: Any, report: LoadReport) -> None:
     ).fetchall()
     report.rejected_total = int(total)
     for line, column, kind, message, text in rows:
-        where = f"column {column}: " if column else ""
-        reason = f"{where}{str(kind).lower()}: {_first_line(Exception(message))}"
-        report.rejected.append(RejectedRow(int(line) if line is not None else None, reason, text))
+        report.rejected.append(
+            RejectedRow(
+                int(line) if line is not None else None, _reason(column, kind, message), text
+            )
+        )
+    if report.rejects_file:
+        if total > len(rows):
+            every = con.execute(
+                "SELECT line, column_name, error_type, error_message, csv_line "
+                "FROM segport_rejects ORDER BY line"
+            ).fetchall()
+        else:
+            every = rows
+        _write_rejects(
+            Path(report.rejects_file),
+            [
+                RejectedRow(line, _reason(col, kind, msg), text)
+                for line, col, kind, msg, text in every
+            ],
+        )
+
+
+def _reason(column: Any, kind: Any, message: Any) -> str:
+    where = f"column {column}: " if column else ""
+    return f"{where}{str(kind).lower()}: {_first_line(Exception(str(message)))}"

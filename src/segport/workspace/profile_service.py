@@ -43,12 +43,15 @@ def load_profiles(
     id_column: str = "customer_id",
     replace: bool = False,
     encoding: str | None = None,
+    rejects_file: Path | None = None,
 ) -> LoadReport:
     """Load a CSV, Parquet or JSON Lines file into the embedded store and use that table."""
     from segport.profiles.loading import load_file
 
     who = authorize(ws, actor, Action.PROFILES_WRITE)
-    report = load_file(ws.profile_store_path, file, table, id_column, replace, encoding)
+    report = load_file(
+        ws.profile_store_path, file, table, id_column, replace, encoding, rejects_file
+    )
     with ws.session() as session:
         source = session.get(ProfileSource, 1) or ProfileSource(id=1)
         source.kind, source.url, source.table_name = EMBEDDED, None, table

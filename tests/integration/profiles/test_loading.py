@@ -201,3 +201,22 @@ def test_json_lines_values_of_the_wrong_type_are_bad_rows(ws: Workspace, tmp_pat
     (bad,) = report.rejected
     assert (bad.line, bad.text) == (25001, '{"customer_id": 25000, "orders": "many"}')
     assert "many" in bad.reason
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_every_bad_row_can_go_to_a_rejects_file(ws: Workspace, tmp_path: Path, fmt: str) -> None:
+    import csv as csv_module
+
+    if fmt == "csv":
+        source = write(tmp_path / "p.csv", "customer_id,name\n1,a\n2,b,extra\n3,c\n4\n")
+        expected_lines = ["3", "5"]
+    else:
+        source = write(tmp_path / "p.jsonl", '{"customer_id": 1}\nnope\n[2]\n{"customer_id": 3}\n')
+        expected_lines = ["2", "3"]
+    rejects = tmp_path / "rejects.csv"
+    report = load_profiles(ws, None, source, rejects_file=rejects)
+    assert report.rows == 2
+    with rejects.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv_module.DictReader(fh))
+    assert [r["line"] for r in rows] == expected_lines
+    assert all(r["reason"] and r["text"] for r in rows)
