@@ -7,50 +7,24 @@ slices so reads stay responsive while a large import runs.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gc
-import io
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 from segport.brevo.sandbox.errors import bad_request, missing
-from segport.brevo.sandbox.records import Contact
+from segport.brevo.sandbox.import_rows import IDENTIFIERS, SLICE, ImportJob, RowImporter
 from segport.brevo.sandbox.state import AccountState
-from segport.brevo.sandbox.values import (
-    EMAIL_RE,
-    Coercer,
-    normalize_email,
-    normalize_sms,
-    text_value,
-)
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # Brevo refuses fileBody/jsonBody over 10 MB
-_SLICE = 5000
 _FREEZE_AFTER_ROWS = 50_000
-_IDENTIFIERS = ("EMAIL", "SMS", "EXT_ID", "CONTACT_ID")
 _NO_ID_MESSAGE = (
     "We could not find any valid email or SMS or Contact ID in the file you uploaded. "
     "Please check that the first line holds the attribute names (EMAIL, SMS, ...) separated "
     "by semicolons. Also check that you are not using space as a delimiter"
 )
-
-
-@dataclass
-class ImportJob:
-    process_id: int
-    list_ids: list[int]
-    file_body: str | None = None
-    json_body: list[dict[str, Any]] | None = None
-    update_existing: bool = True
-    empty_attributes: bool = False
-    email_blacklist: bool = False
-    sms_blacklist: bool = False
-    reports: dict[str, list[str]] = field(default_factory=dict)
 
 
 def _flag(body: dict[str, Any], name: str, default: bool) -> bool:
@@ -92,7 +66,7 @@ def prepare_import(state: AccountState, body: Any, body_bytes: int) -> ImportJob
                 "Please use fileUrl instead to import bigger files"
             )
         header = _csv_header(file_body)
-        if not any(h in _IDENTIFIERS for h in header):
+        if not any(h in IDENTIFIERS for h in header):
             raise bad_request(_NO_ID_MESSAGE)
     else:
         if not isinstance(json_body, list) or not all(isinstance(i, dict) for i in json_body):
@@ -137,313 +111,6 @@ def prepare_import(state: AccountState, body: Any, body_bytes: int) -> ImportJob
     return job
 
 
-class _Importer:
-    """Applies one job's rows; remembers identifiers seen in this file for duplicates.
-
-    Written for speed (an import may carry a million rows): attribute coercers are
-    resolved once per job, and list membership is added once per slice.
-    """
-
-    def __init__(self, state: AccountState, job: ImportJob) -> None:
-        self.state = state
-        self.job = job
-        self.seen_emails: dict[str, int] = {}
-        self.seen_sms: dict[str, int] = {}
-        self.now = time.time()
-        self.members: list[int] = []
-        # attribute name -> coercer, or None for text (kept as given); unknown names absent
-        self.coercers: dict[str, Coercer | None] = {}
-        for name, attr in state.attributes.items():
-            coerce = attr.coercer()
-            if name not in _IDENTIFIERS and coerce is not None:
-                self.coercers[name] = None if coerce is text_value else coerce
-
-    def report(self, kind: str, line: str) -> None:
-        self.job.reports.setdefault(kind, []).append(line)
-
-    def resolve(self, n: int, raw_email: str, raw_sms: str, raw_ext: str) -> Contact | None:
-        """The contact a row updates (created if new), or None when the row is skipped."""
-        st, job = self.state, self.job
-        email: str | None = None
-        if raw_email and not raw_email.isspace():
-            email = normalize_email(raw_email)
-            if email is None:
-                self.report("invalid_emails", f"{n};{_q(raw_email)};invalid email address")
-                return None
-            first = self.seen_emails.get(email)
-            if first is not None:
-                self.report("duplicate_email_id", f"{n};{_q(email)};duplicate of row {first}")
-                return None
-            self.seen_emails[email] = n
-        sms: str | None = None
-        has_sms = bool(raw_sms) and not raw_sms.isspace()
-        if has_sms:
-            sms = normalize_sms(raw_sms)
-            if sms is None:
-                self.report(
-                    "duplicate_phone_id",
-                    f"{n};{_q(email or '')};{_q(raw_sms)};invalid phone number "
-                    "(a country code is required, e.g. +33612345678)",
-                )
-        ext = raw_ext.strip() or None if raw_ext else None
-        contact: Contact | None = None
-        if email is not None:
-            contact = st.by_email.get(email)
-        elif sms is not None or ext is not None:
-            cid = st.by_sms.get(sms) if sms is not None else None
-            if cid is None and ext is not None:
-                cid = st.by_ext_id.get(ext)
-            contact = st.contacts.get(cid) if cid is not None else None
-        else:
-            if not has_sms:
-                self.report("invalid_emails", f"{n};;no email, SMS or EXT_ID in this row")
-            return None  # (an invalid SMS alone was reported above)
-        if sms is not None:
-            first = self.seen_sms.get(sms)
-            owner = st.by_sms.get(sms)
-            if first is not None:
-                self.report(
-                    "duplicate_phone_id", f"{n};{_q(email or '')};{sms};duplicate of row {first}"
-                )
-                sms = None
-            elif owner is not None and (contact is None or owner != contact.id):
-                self.report(
-                    "duplicate_phone_id",
-                    f"{n};{_q(email or '')};{sms};already the SMS of contact {owner}",
-                )
-                sms = None
-            else:
-                self.seen_sms[sms] = n
-        if contact is None:
-            if email is None and sms is None and ext is None:
-                return None
-            contact = Contact(st.new_id("contact"), email, {}, self.now)
-            st.add_contact(contact)
-            if ext is not None and ext not in st.by_ext_id:
-                st.set_ext_id(contact, ext)
-        elif not job.update_existing:
-            self.members.append(contact.id)
-            return None
-        else:
-            contact.modified = self.now
-            if ext is not None and contact.ext_id != ext and ext not in st.by_ext_id:
-                st.set_ext_id(contact, ext)
-        if sms is not None:
-            st.set_sms(contact, sms)
-        elif job.empty_attributes and not has_sms and "SMS" in contact.attrs:
-            st.set_sms(contact, None)
-        if job.email_blacklist:
-            contact.email_blacklisted = True
-        if job.sms_blacklist:
-            contact.sms_blacklisted = True
-        self.members.append(contact.id)
-        return contact
-
-    def set_value(self, attrs: dict[str, Any], key: str, value: Any) -> None:
-        if key not in self.coercers:
-            return  # attributes the account does not have are ignored
-        if value is None or (isinstance(value, str) and (not value or value.isspace())):
-            if self.job.empty_attributes:
-                attrs.pop(key, None)
-            return
-        coerce = self.coercers[key]
-        if coerce is None:
-            attrs[key] = value if isinstance(value, str) else text_value(value)
-            return
-        # a value that does not fit the type is ignored, as Brevo does
-        with contextlib.suppress(ValueError, TypeError):
-            attrs[key] = coerce(value)
-
-    def run_csv(self, text: str) -> Iterator[None]:
-        first_line = text.split("\n", 1)[0].rstrip("\r")
-        header = [h.strip().upper() for h in next(csv.reader([first_line], delimiter=";"), [])]
-        idx = {name: i for i, name in enumerate(header)}
-        e_i, s_i, x_i = idx.get("EMAIL"), idx.get("SMS"), idx.get("EXT_ID")
-        plan = [(i, n, self.coercers[n]) for i, n in enumerate(header) if n in self.coercers]
-        text_only = all(coerce is None for _, _, coerce in plan)
-        erase = self.job.empty_attributes
-        width = len(header)
-        # Locals for the fast path: a new contact with a valid, unseen email and a valid,
-        # unused SMS (the bulk of a first export). Everything else takes `resolve`.
-        st, job = self.state, self.job
-        fast_ok = e_i is not None and x_i is None and text_only
-        by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
-        seen_e, seen_s, next_ids = self.seen_emails, self.seen_sms, st.next_ids
-        email_ok = EMAIL_RE.fullmatch
-        add_member = self.members.append
-        now, e_bl, s_bl = self.now, job.email_blacklist, job.sms_blacklist
-        for n, cells in enumerate(_csv_cells(text, width), start=2):
-            if fast_ok:
-                raw_email = cells[e_i]  # type: ignore[index]
-                email = raw_email.lower()
-                if (
-                    len(raw_email) <= 254
-                    and email_ok(raw_email)
-                    and email not in seen_e
-                    and email not in by_email
-                ):
-                    raw_sms = cells[s_i] if s_i is not None else ""
-                    sms = normalize_sms(raw_sms) if raw_sms else None
-                    if not raw_sms or (sms is not None and sms not in seen_s and sms not in by_sms):
-                        seen_e[email] = n
-                        cid = next_ids["contact"]
-                        next_ids["contact"] = cid + 1
-                        attrs = {key: cells[i] for i, key, _ in plan if cells[i]}
-                        if sms is not None:
-                            seen_s[sms] = n
-                            attrs["SMS"] = sms
-                            by_sms[sms] = cid
-                        contact = Contact(cid, email, attrs, now, e_bl, s_bl)
-                        contacts[cid] = contact
-                        by_email[email] = contact
-                        add_member(cid)
-                        if n % _SLICE == 0:
-                            yield None
-                        continue
-            found = self.resolve(
-                n,
-                cells[e_i] if e_i is not None else "",
-                cells[s_i] if s_i is not None else "",
-                cells[x_i] if x_i is not None else "",
-            )
-            if found is not None:
-                attrs = found.attrs
-                for i, key, coerce in plan:
-                    v = cells[i]
-                    if not v or v.isspace():
-                        if erase:
-                            attrs.pop(key, None)
-                    elif coerce is None:
-                        attrs[key] = v
-                    else:
-                        self.set_value(attrs, key, v)
-            if n % _SLICE == 0:
-                yield None  # let readers in between slices
-
-    def run_json(self, items: list[dict[str, Any]]) -> Iterator[None]:
-        st, job = self.state, self.job
-        # Fast path as in run_csv: a new contact whose attributes are all known text ones.
-        text_keys = {key for key, coerce in self.coercers.items() if coerce is None}
-        by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
-        seen_e, seen_s, next_ids = self.seen_emails, self.seen_sms, st.next_ids
-        email_ok = EMAIL_RE.fullmatch
-        add_member = self.members.append
-        now, e_bl, s_bl = self.now, job.email_blacklist, job.sms_blacklist
-        for n, item in enumerate(items, start=1):
-            raw_email = item.get("email")
-            attrs = item.get("attributes")
-            if (
-                type(raw_email) is str
-                and type(attrs) is dict
-                and "ext_id" not in item
-                and len(raw_email) <= 254
-                and email_ok(raw_email)
-            ):
-                email = raw_email.lower()
-                if email not in seen_e and email not in by_email:
-                    values: dict[str, Any] = {}
-                    sms: str | None = None
-                    for key, v in attrs.items():
-                        if key in text_keys and type(v) is str:
-                            if v and not v.isspace():
-                                values[key] = v
-                        elif key == "SMS" and type(v) is str and v:
-                            sms = normalize_sms(v)
-                            if sms is None or sms in seen_s or sms in by_sms:
-                                break
-                        else:
-                            break
-                    else:
-                        seen_e[email] = n
-                        cid = next_ids["contact"]
-                        next_ids["contact"] = cid + 1
-                        if sms is not None:
-                            seen_s[sms] = n
-                            values["SMS"] = sms
-                            by_sms[sms] = cid
-                        contact = Contact(cid, email, values, now, e_bl, s_bl)
-                        contacts[cid] = contact
-                        by_email[email] = contact
-                        add_member(cid)
-                        if n % _SLICE == 0:
-                            yield None
-                        continue
-            self._json_row(n, item)
-            if n % _SLICE == 0:
-                yield None  # let readers in between slices
-
-    def _json_row(self, n: int, item: dict[str, Any]) -> None:
-        attrs = item.get("attributes") or {}
-        if not isinstance(attrs, dict):
-            attrs = {}
-        attrs = {str(k).upper(): v for k, v in attrs.items()}
-        sms = attrs.pop("SMS", None)
-        ext = item.get("ext_id", attrs.pop("EXT_ID", None))
-        email = item.get("email", attrs.pop("EMAIL", None))
-        contact = self.resolve(
-            n,
-            email if isinstance(email, str) else "",
-            str(sms) if sms is not None else "",
-            str(ext) if ext is not None else "",
-        )
-        if contact is not None:
-            for key, value in attrs.items():
-                self.set_value(contact.attrs, key, value)
-
-    def flush_members(self) -> None:
-        if not self.members:
-            return
-        for lid in self.job.list_ids:
-            lst = self.state.lists.get(lid)
-            if lst is not None:  # (a list deleted while the import ran)
-                lst.members.update(self.members)
-                lst.touch()
-        self.members.clear()
-
-
-def _csv_cells(text: str, width: int) -> Iterator[list[str] | tuple[str, ...]]:
-    """The data rows of a semicolon CSV, each padded to the header's width.
-
-    pyarrow's parser is about three times faster than the csv module on large files;
-    the csv module takes over for what pyarrow refuses (e.g. rows of uneven width).
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(skip_rows=1, autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(delimiter=";", newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        table = None
-    if table is not None and table.num_columns == width:
-        columns = [table.column(i).to_pylist() for i in range(width)]
-        del table
-        yield from zip(*columns, strict=True)
-        return
-    reader = csv.reader(io.StringIO(text), delimiter=";")
-    next(reader, None)
-    for cells in reader:
-        if not cells:
-            continue
-        if len(cells) < width:
-            cells += [""] * (width - len(cells))
-        yield cells
-
-
-def _q(value: str) -> str:
-    if any(ch in value for ch in ';"\n\r'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
 _REPORT_HEADERS = {
     "invalid_emails": "ROW;EMAIL;REASON",
     "duplicate_email_id": "ROW;EMAIL;REASON",
@@ -457,7 +124,7 @@ def run_import(state: AccountState, job: ImportJob) -> None:
     with state.lock:
         state.processes[job.process_id].status = "in_process"
     with state.lock:
-        importer = _Importer(state, job)
+        importer = RowImporter(state, job)
     steps = (
         importer.run_csv(job.file_body)
         if job.file_body is not None
@@ -466,11 +133,11 @@ def run_import(state: AccountState, job: ImportJob) -> None:
     job.file_body = job.json_body = None  # the generator holds what it still needs
     rows = 0
     while True:
-        # each step applies up to _SLICE rows under the lock, then lets readers in
+        # each step applies up to SLICE rows under the lock, then lets readers in
         with state.lock:
             more = next(steps, False) is None
             importer.flush_members()
-        rows += _SLICE
+        rows += SLICE
         if rows >= _FREEZE_AFTER_ROWS:
             # Contacts live as long as the account: moving them out of the collector's
             # generations keeps full collections from rescanning millions of them.
