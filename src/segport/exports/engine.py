@@ -19,7 +19,7 @@ from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan
 from segport.exports.progress import Progress, ProgressCallback, no_progress
-from segport.exports.report import brevo_failures, write_rejects_csv
+from segport.exports.report import brevo_failures, finish_rejects_csv, write_rejects_csv
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
     MemberSource,
@@ -33,6 +33,7 @@ from segport.exports.summary import FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget, config_fingerprint
 
 ClientFactory = Callable[[], BrevoClient]
+PLAN_REJECTS = "plan-rejects.csv"  # the plan's rejects, written before anything is sent
 
 
 @dataclass(frozen=True)
@@ -187,8 +188,9 @@ class _Run:
                     progress=self.progress,
                 )
         with timer("report"):
-            path = self.runs_dir / str(self.run_id) / "rejected.csv"
-            write_rejects_csv(state, self.tables.rejects, self.run_id, path)
+            folder = self.runs_dir / str(self.run_id)
+            path = folder / "rejected.csv"
+            finish_rejects_csv(state, folder / PLAN_REJECTS, self.run_id, path)
             summary.rejected_csv = str(path)
             summary.brevo_failures = brevo_failures(state, self.run_id)
         if not removal_ok:
@@ -283,9 +285,10 @@ class _Run:
                 mirror=self.target.mirror,
                 allow_mass_removal=opts.allow_mass_removal,
             )
-            state.con.execute("DROP TABLE IF EXISTS stage_todo")
-            state.con.execute("DROP TABLE IF EXISTS stage_raw")
+            state.con.execute("DROP TABLE IF EXISTS scratch.stage_raw")
             if not opts.dry_run:
+                part = self.runs_dir / str(self.run_id) / PLAN_REJECTS
+                write_rejects_csv(state, self.tables.rejects, None, part)
                 state.set("plan", {"run_id": self.run_id, "key": key, "counts": asdict(counts)})
         self.progress(Progress("plan", counts.to_send, counts.valid))
         hooks.checkpoint("planned")
@@ -367,6 +370,6 @@ class _Run:
     def _finish(self) -> None:
         state = self.state
         state.delete("plan")
-        for table in (REAL.send, REAL.remove, REAL.rejects):
+        for table in (REAL.send, REAL.remove):
             state.con.execute(f"DROP TABLE IF EXISTS {table}")
         state.con.execute("CHECKPOINT")

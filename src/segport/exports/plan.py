@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import duckdb
+
+from segport.contacts.dedupe import EMAIL_KEPT_DETAIL as EMAIL_KEPT
+from segport.contacts.dedupe import SMS_KEPT_DETAIL as SMS_KEPT
 from segport.exports.fingerprint import fingerprint_sql, quote_ident
 from segport.exports.state import ExportState
 
@@ -31,8 +35,10 @@ class PlanTables:
         return "CREATE OR REPLACE TEMP TABLE" if self.temporary else "CREATE OR REPLACE TABLE"
 
 
-REAL = PlanTables("plan_send", "plan_remove", "plan_rejects", temporary=False)
-DRY = PlanTables("dry_send", "dry_remove", "dry_rejects", temporary=True)
+# A real run's send and remove plans are persistent (a resumed run continues them); its
+# rejects go to a CSV file at plan time. A dry run's plan lives in memory only.
+REAL = PlanTables("plan_send", "plan_remove", "scratch.plan_rejects", temporary=False)
+DRY = PlanTables("scratch.dry_send", "scratch.dry_remove", "scratch.dry_rejects", temporary=False)
 
 
 @dataclass
@@ -60,8 +66,6 @@ def build_plan(
 ) -> PlanCounts:
     con = state.con
     counts = PlanCounts(members=members)
-    from segport.contacts.dedupe import dedupe_sql
-
     present = {
         str(r[0])
         for r in con.execute(
@@ -77,13 +81,12 @@ def build_plan(
             f"CREATE TABLE prep_contacts AS SELECT NULL::VARCHAR AS {CUSTOMER}, "
             f"NULL::VARCHAR AS {EMAIL}{attrs} WHERE false"
         )
-    # One contact per email, one SMS per contact: the contacts layer's rule, as SQL.
-    dedupe = dedupe_sql("prep_contacts", has_updated_at=UPDATED in present, has_sms=has_sms)
+    _rank(con, has_updated_at=UPDATED in present, has_sms=has_sms)
     fp = fingerprint_sql(send_cols)
     select_cols = ", ".join(quote_ident(c) for c in send_cols)
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE keyed AS SELECT CAST({CUSTOMER} AS VARCHAR) "
-        f"AS {CUSTOMER}, {select_cols}, {fp} AS __fp FROM ({dedupe.contacts})"
+        f"AS {CUSTOMER}, {select_cols}, {fp} AS __fp FROM temp.ranked WHERE __erank = 1"
     )
     row = con.execute(
         """SELECT count(*), count(h.email) FILTER (WHERE h.fp = k.__fp),
@@ -115,10 +118,20 @@ def build_plan(
         )
     counts.to_remove = state.count(f"SELECT count(*) FROM {tables.remove}")
     counts.removal_refused = _refuse_removal(state, counts, allow_mass_removal)
+    sms_rejects = (
+        f"""UNION ALL SELECT CAST({CUSTOMER} AS VARCHAR), {EMAIL}, 'SMS', 'sms_duplicate',
+            '{SMS_KEPT}' || CAST(__swinner AS VARCHAR)
+        FROM temp.ranked WHERE __erank = 1 AND __srank > 1"""
+        if has_sms
+        else ""
+    )
     con.execute(
         f"""{tables.create} {tables.rejects} AS
         SELECT customer_id, email, field, reason, detail FROM prep_rejects
-        UNION ALL ({dedupe.rejects})"""
+        UNION ALL SELECT CAST({CUSTOMER} AS VARCHAR), {EMAIL}, 'EMAIL', 'email_duplicate',
+            '{EMAIL_KEPT}' || CAST(__ewinner AS VARCHAR)
+        FROM temp.ranked WHERE __erank > 1
+        {sms_rejects}"""
     )
     counts.rejected = dict(
         (str(r), int(n))
@@ -127,7 +140,40 @@ def build_plan(
         ).fetchall()
     )
     con.execute("DROP TABLE IF EXISTS temp.keyed")
+    con.execute("DROP TABLE IF EXISTS temp.ranked")
     return counts
+
+
+def _rank(con: duckdb.DuckDBPyConnection, *, has_updated_at: bool, has_sms: bool) -> None:
+    """``temp.ranked``: prep_contacts ranked once by the contacts layer's duplicate rule.
+
+    The rule is segport.contacts.dedupe's (a test proves both give the same result):
+    best first by ``_updated_at`` descending (when mapped), then ``_customer_id``; one
+    contact per email (``__erank = 1``), then among those, one holder per SMS
+    (``__srank = 1``; later holders are sent without SMS). Materialised once, it serves
+    the contacts and both kinds of duplicate rejects, instead of ranking three times.
+    """
+    order = f"{CUSTOMER} ASC"
+    if has_updated_at:
+        order = f"{UPDATED} DESC NULLS LAST, {order}"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ranked AS
+        SELECT *, row_number() OVER e AS __erank, first({CUSTOMER}) OVER e AS __ewinner
+        FROM prep_contacts WINDOW e AS (PARTITION BY {EMAIL} ORDER BY {order})"""
+    )
+    if not has_sms:
+        return
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE ranked AS
+        SELECT * REPLACE (CASE WHEN __srank = 1 THEN SMS END AS SMS) FROM (
+            SELECT *,
+                CASE WHEN __erank = 1 AND SMS IS NOT NULL
+                     THEN row_number() OVER s END AS __srank,
+                CASE WHEN __erank = 1 AND SMS IS NOT NULL
+                     THEN first({CUSTOMER}) OVER s END AS __swinner
+            FROM temp.ranked
+            WINDOW s AS (PARTITION BY SMS, __erank = 1 ORDER BY {order}))"""
+    )
 
 
 def _refuse_removal(state: ExportState, counts: PlanCounts, allow: bool) -> str | None:

@@ -32,3 +32,17 @@ def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
         [run_id],
     ).fetchall()
     return {str(r): int(n) for r, n in rows}
+
+
+def finish_rejects_csv(state: ExportState, part: Path, run_id: int, path: Path) -> None:
+    """The run's CSV: the rejects written at plan time, then what Brevo reported."""
+    source = (
+        f"SELECT {COLUMNS} FROM read_csv({quote_literal(str(part))}, header = true, "
+        "all_varchar = true, delim = ',')"
+        if part.exists()
+        else f"SELECT {COLUMNS} FROM brevo_rejects WHERE false"
+    )
+    query = f"{source} UNION ALL SELECT {COLUMNS} FROM brevo_rejects WHERE run_id = {int(run_id)}"
+    tmp = path.with_suffix(".csv.part")
+    state.con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
+    tmp.replace(path)

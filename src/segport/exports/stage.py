@@ -20,6 +20,7 @@ from segport.exports.fingerprint import fingerprint_sql, quote_ident
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
 
+RAW = "scratch.stage_raw"
 CID = "__cid"
 RAW_FP = "__raw_fp"
 PREPARE_BATCH_ROWS = 50_000
@@ -57,7 +58,7 @@ def stage_members(
 ) -> int:
     """Stream the members into ``stage_raw``; returns how many were staged."""
     con = state.con
-    con.execute("DROP TABLE IF EXISTS stage_raw")
+    con.execute(f"DROP TABLE IF EXISTS {RAW}")
     id_col = source.id_column
     fp = fingerprint_sql(list(columns))
     select = (
@@ -69,17 +70,17 @@ def stage_members(
         con.register("__batch", batch)
         try:
             if not created:
-                con.execute(f"CREATE TABLE stage_raw AS {select}")
+                con.execute(f"CREATE TABLE {RAW} AS {select}")
                 created = True
             else:
-                con.execute(f"INSERT INTO stage_raw {select}")
+                con.execute(f"INSERT INTO {RAW} {select}")
         finally:
             con.unregister("__batch")
         staged += batch.num_rows
         progress(Progress("read", staged, total))
     if not created:
         con.execute(
-            f"CREATE TABLE stage_raw AS SELECT NULL::VARCHAR AS {CID}, "
+            f"CREATE TABLE {RAW} AS SELECT NULL::VARCHAR AS {CID}, "
             f"NULL::UHUGEINT AS {RAW_FP} WHERE false"
         )
     return staged
@@ -105,16 +106,15 @@ def prepare_changed(
 ) -> int:
     """Prepare the staged rows the cache does not hold; returns how many were prepared."""
     con = state.con
-    con.execute(
-        f"""CREATE OR REPLACE TABLE stage_todo AS
-        SELECT s.* FROM stage_raw s ANTI JOIN prep_index p
+    # Rows to prepare: staged rows whose raw values the cache does not hold. prep_index
+    # only changes after the loop below, so this query gives the same rows each time.
+    todo_sql = f"""SELECT s.* FROM {RAW} s ANTI JOIN prep_index p
         ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
-    )
     # Cached entries of customers that changed or left the segments go; the cache then
     # holds exactly the current members once the changed ones are added back.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE stale AS
-        SELECT customer_id FROM prep_index p ANTI JOIN stage_raw s
+        SELECT customer_id FROM prep_index p ANTI JOIN {RAW} s
         ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
     )
     # The cache is exactly what prep_index lists: entries written by a preparation that
@@ -133,14 +133,14 @@ def prepare_changed(
             "OR customer_id NOT IN (SELECT customer_id FROM prep_index)"
         )
     con.execute("COMMIT")
-    todo = state.count("SELECT count(*) FROM stage_todo")
+    todo = state.count(f"SELECT count(*) FROM ({todo_sql})")
     progress(Progress("prepare", 0, todo))
     if todo == 0:
         _ensure_prepared_tables(state)
         return 0
     reader = (
         con.cursor()
-        .sql(f"SELECT * EXCLUDE ({CID}, {RAW_FP}) FROM stage_todo")
+        .sql(f"SELECT * EXCLUDE ({CID}, {RAW_FP}) FROM ({todo_sql})")
         .to_arrow_reader(PREPARE_BATCH_ROWS)
     )
     done = 0
@@ -150,7 +150,7 @@ def prepare_changed(
         done += prepared.rows
         progress(Progress("prepare", min(done, todo), todo))
     con.execute(
-        f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM stage_todo WHERE {CID} IS NOT NULL"
+        f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"
     )
     _ensure_prepared_tables(state)
     progress(Progress("prepare", todo, todo))

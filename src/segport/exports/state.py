@@ -62,6 +62,10 @@ class ExportState:
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         self.con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
         self.con.execute(_SCHEMA)
+        # Scratch tables of one run (staged members, dry-run plans) live in memory (spilling
+        # to temp_directory past the limit): they need no durability, and writing them to
+        # the file would cost more than computing them.
+        self.con.execute("ATTACH ':memory:' AS scratch")
 
     def __enter__(self) -> ExportState:
         return self
