@@ -48,7 +48,9 @@ def cell_text(values: pa.Array | pa.ChunkedArray) -> pa.StringArray:
         seconds = values.cast(pa.timestamp("s", t.tz), safe=False)
         return pc.strftime(seconds, "%Y-%m-%dT%H:%M:%S")
     text = values.cast(pa.string())
-    return pc.if_else(pc.equal(text, lit("")), NULL_STR, text)
+    empty = pc.equal(text, lit(""))
+    # copying a million strings costs more than looking for an empty one first
+    return pc.if_else(empty, NULL_STR, text) if pc.any(empty).as_py() else text
 
 
 def quote_cells(text: pa.StringArray) -> pa.StringArray:
@@ -59,7 +61,7 @@ def quote_cells(text: pa.StringArray) -> pa.StringArray:
         doubled = pc.replace_substring(text.filter(needs), '"', '""')
         quoted = pc.binary_join_element_wise(lit('"'), doubled, lit('"'), lit(""))
         text = pc.replace_with_mask(text, needs, quoted)
-    return pc.fill_null(text, lit(""))
+    return pc.fill_null(text, lit("")) if text.null_count else text
 
 
 def header_line(attribute_columns: Sequence[str]) -> str:
