@@ -150,6 +150,13 @@ def test_roles_on_exports(setup: tuple[Cli, int], profiled_workspace: Workspace)
     assert cli("exports", "list", actor="vic").output.count("view\n") == 2
     cli("exports", "edit", "c1", "--limit", "5", actor="carol", ok=True)
     assert get_run_spec(profiled_workspace, "carol", "c1").profile_limit == 5
+    # Nor may a contributor move an export onto a connection not shared with them...
+    out = cli("exports", "edit", "c1", "--connection", "private", actor="carol", ok=False)
+    assert "connection 'private' is not shared with contributors" in out.output
+    # ...and once an admin stops sharing, the contributor's exports there become view-only.
+    cli("connections", "edit", "shared", "--no-share-with-contributors", ok=True)
+    assert "may only view it" in cli("exports", "edit", "c1", "--limit", "6", actor="carol").output
+    assert "not shared with contributors" in cli("exports", "run", "c1", actor="carol").output
 
 
 def test_edit_duplicate_detach_remove(

@@ -79,6 +79,8 @@ def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
     assert creds.api_key == KEY and creds.api_key.reveal() == KEY
     assert KEY not in f"{creds} {creds!r} {creds.api_key} {spec!r} {spec}"
     assert creds.requests_per_second == 10.0 and creds.export_user == "bob"
+    connections.edit_connection(ws, None, "shared", requests_per_second=4)
+    assert get_run_spec(ws, "carol", "news").connection.requests_per_second == 4.0
     with ws.session() as s:
         assert s.get(Export, spec.export_id) is not None
 
