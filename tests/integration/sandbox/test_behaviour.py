@@ -320,3 +320,27 @@ def test_ragged_csv_rows_are_still_read(
     b = sandbox.state.get_contact("b@example.com")
     assert a is not None and a["attributes"] == {}
     assert b is not None and b["attributes"] == {"FIRSTNAME": "Bea"}
+
+
+def test_only_present_columns_erase_and_phone_only_duplicates_are_skipped(
+    api: httpx.Client, sandbox: SandboxServer, list_id: int
+) -> None:
+    sandbox.state.upsert_contact("a@example.com", {"FIRSTNAME": "Ann", "SMS": "+33612345678"})
+    run_import(
+        api,
+        sandbox,
+        listIds=[list_id],
+        emptyContactsAttributes=True,
+        fileBody="EMAIL;FIRSTNAME\na@example.com;\n",  # no SMS column: the number stays
+    )
+    a = sandbox.state.get_contact("a@example.com")
+    assert a is not None and a["attributes"] == {"SMS": "33612345678"}
+    report = run_import(
+        api,
+        sandbox,
+        listIds=[list_id],
+        fileBody="SMS;LASTNAME\n+33700000001;First\n+33700000001;Second\n",
+    )
+    assert report_rows(report["duplicate_phone_id"]) == ["3;;33700000001;duplicate of row 2"]
+    phone = sandbox.state.get_contact("+33700000001")
+    assert phone is not None and phone["attributes"]["LASTNAME"] == "First"

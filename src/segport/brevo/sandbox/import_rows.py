@@ -25,6 +25,7 @@ from segport.brevo.sandbox.values import (
 )
 
 SLICE = 5000  # rows applied per hold of the account lock
+_ABSENT = object()
 IDENTIFIERS = ("EMAIL", "SMS", "EXT_ID", "CONTACT_ID")
 
 
@@ -61,8 +62,11 @@ class RowImporter:
     def report(self, kind: str, line: str) -> None:
         self.job.reports.setdefault(kind, []).append(line)
 
-    def resolve(self, n: int, raw_email: str, raw_sms: str, raw_ext: str) -> Contact | None:
-        """The contact a row updates (created if new), or None when the row is skipped."""
+    def resolve(self, n: int, raw_email: str, raw_sms: str | None, raw_ext: str) -> Contact | None:
+        """The contact a row updates (created if new), or None when the row is skipped.
+
+        `raw_sms` is None when the file has no SMS column (then SMS is never erased).
+        """
         st, job = self.state, self.job
         email: str | None = None
         if raw_email and not raw_email.isspace():
@@ -76,8 +80,9 @@ class RowImporter:
                 return None
             self.seen_emails[email] = n
         sms: str | None = None
-        has_sms = bool(raw_sms) and not raw_sms.isspace()
-        if has_sms:
+        has_sms = False
+        if raw_sms and not raw_sms.isspace():
+            has_sms = True
             sms = normalize_sms(raw_sms)
             if sms is None:
                 self.report(
@@ -105,6 +110,8 @@ class RowImporter:
                 self.report(
                     "duplicate_phone_id", f"{n};{_q(email or '')};{sms};duplicate of row {first}"
                 )
+                if email is None:
+                    return None  # the number was this row's only identifier
                 sms = None
             elif owner is not None and (contact is None or owner != contact.id):
                 self.report(
@@ -130,7 +137,7 @@ class RowImporter:
                 st.set_ext_id(contact, ext)
         if sms is not None:
             st.set_sms(contact, sms)
-        elif job.empty_attributes and not has_sms and "SMS" in contact.attrs:
+        elif job.empty_attributes and raw_sms is not None and not has_sms:
             st.set_sms(contact, None)
         if job.email_blacklist:
             contact.email_blacklisted = True
@@ -203,7 +210,7 @@ class RowImporter:
             found = self.resolve(
                 n,
                 cells[e_i] if e_i is not None else "",
-                cells[s_i] if s_i is not None else "",
+                cells[s_i] if s_i is not None else None,
                 cells[x_i] if x_i is not None else "",
             )
             if found is not None:
@@ -277,13 +284,13 @@ class RowImporter:
         if not isinstance(attrs, dict):
             attrs = {}
         attrs = {str(k).upper(): v for k, v in attrs.items()}
-        sms = attrs.pop("SMS", None)
+        sms = attrs.pop("SMS", _ABSENT)
         ext = item.get("ext_id", attrs.pop("EXT_ID", None))
         email = item.get("email", attrs.pop("EMAIL", None))
         contact = self.resolve(
             n,
             email if isinstance(email, str) else "",
-            str(sms) if sms is not None else "",
+            None if sms is _ABSENT else ("" if sms is None else str(sms)),
             str(ext) if ext is not None else "",
         )
         if contact is not None:
