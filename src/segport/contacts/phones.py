@@ -9,9 +9,13 @@ parsed, and values already known from an earlier run can be passed in and are no
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import ModuleType, TracebackType
 from typing import Any
@@ -22,6 +26,7 @@ import pyarrow.compute as pc
 from segport.contacts._literals import NULL_STR, lit
 
 BACKENDS = ("rphonenumbers", "phonenumbers")
+_log = logging.getLogger(__name__)
 
 
 def _load(backend: str | None) -> ModuleType:
@@ -74,6 +79,22 @@ def parse_values(
     return out, why
 
 
+def _exit_with_parent() -> None:
+    """Pool worker start-up: exit as soon as the parent dies (even by SIGKILL).
+
+    Without this a worker blocked on its task queue outlives a killed run.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 @dataclass(frozen=True)
 class PhoneCheck:
     """Per-row outcome of :meth:`PhoneParser.parse`, aligned with the input.
@@ -123,8 +144,8 @@ class PhoneParser:
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def check_region(self, region: str) -> None:
         if region not in self._regions:
@@ -177,19 +198,29 @@ class PhoneParser:
         step = -(-len(values) // parts)
         slices = [values[i : i + step] for i in range(0, len(values), step)]
         pool = self._ensure_pool()
-        futures: list[Future[tuple[list[str | None], list[str | None]]]] = [
-            pool.submit(parse_values, part, region, self.backend) for part in slices[1:]
-        ]
-        e164, why = parse_values(slices[0], region, self.backend)
-        for future in futures:
-            more_e164, more_why = future.result()
-            e164.extend(more_e164)
-            why.extend(more_why)
+        try:
+            futures: list[Future[tuple[list[str | None], list[str | None]]]] = [
+                pool.submit(parse_values, part, region, self.backend) for part in slices[1:]
+            ]
+            e164, why = parse_values(slices[0], region, self.backend)
+            for future in futures:
+                more_e164, more_why = future.result()
+                e164.extend(more_e164)
+                why.extend(more_why)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory, or a __main__ that cannot be
+            # re-imported under spawn): finish here, and stay in-process from now on.
+            _log.warning("phone parsing pool failed; parsing in-process", exc_info=True)
+            self.close()
+            self.workers = 0
+            return parse_values(values, region, self.backend)
         return e164, why
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             # spawn, not fork: the engine runs threads (uploads, DuckDB) that fork would copy.
             context = multiprocessing.get_context("spawn")
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_exit_with_parent
+            )
         return self._pool

@@ -132,3 +132,56 @@ def test_output_is_e164_or_explained(values: list[str]) -> None:
             assert parse_values([e164], "US")[0] == [e164]
         else:
             assert (detail is None) == (raw.strip() == "")
+
+
+def test_a_broken_pool_falls_back_to_in_process(in_process: PhoneParser) -> None:
+    """A worker killed mid-run must not lose numbers: the batch finishes in-process."""
+    import os
+    import signal
+
+    values = [raw for raw, region in phone_corpus(2_000, seed=5) if region == "GB"]
+    raw = pa.array(values)
+    with PhoneParser(workers=1, parallel_threshold=10) as pooled:
+        pooled.parse(raw.slice(0, 50), "GB")  # starts the worker
+        assert pooled._pool is not None
+        for pid in list(pooled._pool._processes):  # kill our own worker, by id
+            os.kill(pid, signal.SIGKILL)
+        result = pooled.parse(raw, "GB")
+        assert pooled.workers == 0 and pooled._pool is None
+    assert result.e164.to_pylist() == in_process.parse(raw, "GB").e164.to_pylist()
+
+
+def test_pool_workers_exit_when_the_run_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the parent (a killed run) must not leave phone workers behind."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = tmp_path / "run.py"
+    script.write_text(
+        "import time, pyarrow as pa\n"
+        "from segport.contacts import PhoneParser\n"
+        "if __name__ == '__main__':\n"
+        "    p = PhoneParser(workers=1, parallel_threshold=10)\n"
+        "    p.parse(pa.array([f'+44 20 7946 {i:04d}' for i in range(100)]), 'GB')\n"
+        "    print(*p._pool._processes, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    worker = int(proc.stdout.readline())
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        status = Path(f"/proc/{worker}/status")
+        if status.exists() and "State:\tZ" in status.read_text():
+            return  # exited; only waiting for whoever adopted it to reap it
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)  # clean up our own orphan before failing
+    pytest.fail(f"phone worker {worker} outlived its killed parent")
