@@ -176,37 +176,28 @@ class RowImporter:
         fast_ok = e_i is not None and x_i is None and text_only
         by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
         seen_e, seen_s, next_ids = self.seen_emails, self.seen_sms, st.next_ids
-        email_ok = EMAIL_RE.fullmatch
         add_member = self.members.append
         now, e_bl, s_bl = self.now, job.email_blacklist, job.sms_blacklist
-        for n, cells in enumerate(_csv_cells(text, width), start=2):
-            if fast_ok:
-                raw_email = cells[e_i]  # type: ignore[index]
-                email = raw_email.lower()
-                if (
-                    len(raw_email) <= 254
-                    and email_ok(raw_email)
-                    and email not in seen_e
-                    and email not in by_email
-                ):
-                    raw_sms = cells[s_i] if s_i is not None else ""
-                    sms = normalize_sms(raw_sms) if raw_sms else None
-                    if not raw_sms or (sms is not None and sms not in seen_s and sms not in by_sms):
-                        seen_e[email] = n
-                        cid = next_ids["contact"]
-                        next_ids["contact"] = cid + 1
-                        attrs = {key: cells[i] for i, key, _ in plan if cells[i]}
-                        if sms is not None:
-                            seen_s[sms] = n
-                            attrs["SMS"] = sms
-                            by_sms[sms] = cid
-                        contact = Contact(cid, email, attrs, now, e_bl, s_bl)
-                        contacts[cid] = contact
-                        by_email[email] = contact
-                        add_member(cid)
-                        if n % SLICE == 0:
-                            yield None
-                        continue
+        for n, (cells, email) in enumerate(_csv_cells(text, width, e_i), start=2):
+            if fast_ok and email is not None and email not in seen_e and email not in by_email:
+                raw_sms = cells[s_i] if s_i is not None else ""
+                sms = normalize_sms(raw_sms) if raw_sms else None
+                if not raw_sms or (sms is not None and sms not in seen_s and sms not in by_sms):
+                    seen_e[email] = n
+                    cid = next_ids["contact"]
+                    next_ids["contact"] = cid + 1
+                    attrs = {key: cells[i] for i, key, _ in plan if cells[i]}
+                    if sms is not None:
+                        seen_s[sms] = n
+                        attrs["SMS"] = sms
+                        by_sms[sms] = cid
+                    contact = Contact(cid, email, attrs, now, e_bl, s_bl)
+                    contacts[cid] = contact
+                    by_email[email] = contact
+                    add_member(cid)
+                    if n % SLICE == 0:
+                        yield None
+                    continue
             found = self.resolve(
                 n,
                 cells[e_i] if e_i is not None else "",
@@ -308,13 +299,19 @@ class RowImporter:
         self.members.clear()
 
 
-def _csv_cells(text: str, width: int) -> Iterator[list[str] | tuple[str, ...]]:
-    """The data rows of a semicolon CSV, each padded to the header's width.
+Cells = list[str] | tuple[str, ...]
 
-    pyarrow's parser is about three times faster than the csv module on large files;
-    the csv module takes over for what pyarrow refuses (e.g. rows of uneven width).
+
+def _csv_cells(text: str, width: int, e_i: int | None) -> Iterator[tuple[Cells, str | None]]:
+    """The data rows of a semicolon CSV (padded to the header's width), each with its
+    email lower-cased when it is a valid address as written (else None: check it slowly).
+
+    pyarrow's parser is about three times faster than the csv module on large files, and
+    checks the emails of a whole column at once; the csv module takes over for what
+    pyarrow refuses (e.g. rows of uneven width).
     """
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     try:
@@ -331,18 +328,29 @@ def _csv_cells(text: str, width: int) -> Iterator[list[str] | tuple[str, ...]]:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         table = None
     if table is not None and table.num_columns == width:
+        if e_i is not None:
+            col = table.column(e_i)
+            valid = pc.and_(
+                pc.match_substring_regex(col, f"^(?:{EMAIL_RE.pattern})$"),
+                pc.less_equal(pc.utf8_length(col), 254),
+            )
+            emails = pc.if_else(valid, pc.utf8_lower(col), None).to_pylist()
+        else:
+            emails = [None] * table.num_rows
         columns = [table.column(i).to_pylist() for i in range(width)]
         del table
-        yield from zip(*columns, strict=True)
+        yield from zip(zip(*columns, strict=True), emails, strict=True)
         return
     reader = csv.reader(io.StringIO(text), delimiter=";")
     next(reader, None)
+    email_ok = EMAIL_RE.fullmatch
     for cells in reader:
         if not cells:
             continue
         if len(cells) < width:
             cells += [""] * (width - len(cells))
-        yield cells
+        raw = cells[e_i] if e_i is not None else ""
+        yield cells, (raw.lower() if len(raw) <= 254 and email_ok(raw) else None)
 
 
 def _q(value: str) -> str:
