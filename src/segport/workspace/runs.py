@@ -9,6 +9,7 @@ apart), resumes a run that a crash left ``processing``, and hands the work to th
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -82,33 +83,43 @@ class RunView:
 
 
 class SegmentMembers:
-    """The export's segments as a member source for the engine."""
+    """The export's segments as a member source for the engine.
+
+    The profile store is opened per call and closed right after: its database keeps the
+    blocks it read cached while open, memory the rest of the run needs more.
+    """
 
     def __init__(self, ws: Workspace, segments: Sequence[str]) -> None:
-        from segport.profiles import open_profile_store
-
         self._ws = ws
         self._segments = list(segments)
-        self._store = open_profile_store(ws.engine, ws.path)
+        with self._store() as store:
+            self._id_column = str(store.id_column)
+
+    @contextmanager
+    def _store(self) -> Iterator[Any]:
+        from segport.profiles import open_profile_store
+
+        store = open_profile_store(self._ws.engine, self._ws.path)
+        try:
+            yield store
+        finally:
+            store.close()
 
     @property
     def id_column(self) -> str:
-        return str(self._store.id_column)
+        return self._id_column
 
     def count(self) -> int:
         from segport.segments import count_members
 
-        with self._ws.session() as session:
-            return count_members(session, self._store, self._segments)
+        with self._store() as store, self._ws.session() as session:
+            return count_members(session, store, self._segments)
 
     def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
         from segport.segments import stream_members
 
-        with self._ws.session() as session:
-            yield from stream_members(session, self._store, self._segments, columns, batch_size)
-
-    def close(self) -> None:
-        self._store.close()
+        with self._store() as store, self._ws.session() as session:
+            yield from stream_members(session, store, self._segments, columns, batch_size)
 
 
 def run_export(
@@ -164,7 +175,6 @@ def run_export(
                 run.started_at = run.started_at or utcnow()
                 session.flush()
                 run_id = run.id
-        source = SegmentMembers(ws, spec.segments)
         conn = spec.connection
 
         def client() -> Any:
@@ -177,6 +187,7 @@ def run_export(
             )
 
         try:
+            source = SegmentMembers(ws, spec.segments)
             summary = execute_run(
                 state,
                 source,
@@ -195,8 +206,6 @@ def run_export(
         except Exception as exc:
             _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}")
             raise
-        finally:
-            source.close()
     if run_id is not None:
         with ws.session() as session:
             run_row = session.get(Run, run_id)
