@@ -88,8 +88,10 @@ class Scenario:
         return self.sandbox.state.get_contact(email)
 
 
-def make_scenario(ws_path: Path, sandbox: SandboxServer, tmp: Path) -> Scenario:
-    ws = init_workspace(ws_path)
+def make_scenario(
+    ws_path: Path, sandbox: SandboxServer, tmp: Path, database_url: str | None = None
+) -> Scenario:
+    ws = init_workspace(ws_path, database_url)
     connections.add_connection(
         ws,
         None,

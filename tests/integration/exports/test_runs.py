@@ -3,10 +3,13 @@ and mirror runs, dry runs, limits, blacklists and recorded statuses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.fixtures.sandbox import TEST_API_KEY
-from tests.integration.exports.conftest import Scenario, profile
+from tests.integration.exports.conftest import Scenario, make_scenario, profile
 
 from segport.brevo import BrevoClient
+from segport.brevo.sandbox import SandboxServer
 from segport.workspace.exports import detach_export
 from segport.workspace.runs import list_runs
 
@@ -187,3 +190,21 @@ def test_a_wrong_key_fails_the_run_with_brevos_message(scenario: Scenario) -> No
     summary = scenario.run()
     assert summary.status == "failed" and summary.message
     assert "API key" in summary.message and "wrong-key" not in summary.message
+
+
+def test_runs_on_postgresql_metadata(
+    sandbox: SandboxServer, tmp_path: Path, pg_database: str
+) -> None:
+    s = make_scenario(tmp_path / "ws", sandbox, tmp_path, pg_database)
+    try:
+        s.load([profile(i) for i in range(1, 8)])
+        s.add_export(mode="mirror")
+        first = s.run()
+        s.load([profile(i) for i in range(1, 6)])
+        second = s.run()
+        assert (first.sent, second.removed) == (7, 2)
+        runs = list_runs(s.ws, None, "news")
+        assert [(r.status, r.members) for r in runs] == [("successful", 5), ("successful", 7)]
+        assert s.members() == emails(range(1, 6))
+    finally:
+        s.ws.close()
