@@ -1,71 +1,92 @@
-"""`make demo`: start the Brevo sandbox, make a few real API calls to it, and stop it.
+"""`make demo`: a full export of a sample segment into the built-in Brevo sandbox.
 
-An interim tour until the export pipeline is assembled: it shows what the sandbox
-answers to the calls an export makes (account, attributes, folder and list, an import,
-polling its process, reading the list back).
+No account and no setup: it writes realistic sample profiles (with a few bad rows), starts
+the sandbox on loopback, and runs the same `segport` commands a user would type — init,
+profiles load, segments create, connections add, exports add, exports run (twice, to show
+that the second run sends only what changed) — printing each command and its output.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+KEY_ENV = "SEGPORT_DEMO_BREVO_KEY"
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    print(f"\n$ segport {shlex.join(args)}", flush=True)
+    proc = subprocess.run([sys.executable, "-m", "segport", *args], env=env, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"demo stopped: `segport {args[0]}` exited with {proc.returncode}")
 
 
 def main() -> None:
-    import httpx
-
     from segport.brevo.sandbox import SandboxConfig, SandboxServer
+    from segport.demo_data import write_sample_profiles
 
-    config = SandboxConfig(port=0, rate_limits="brevo")
-    with SandboxServer(config) as server:
-        print(f"Brevo sandbox started on {server.base_url} (API key: {server.api_key})")
-        with httpx.Client(
-            base_url=server.base_url, headers={"api-key": server.api_key}, timeout=10
-        ) as api:
+    with tempfile.TemporaryDirectory(prefix="segport-demo-") as tmp:
+        work = Path(tmp)
+        profiles = work / "customers.csv"
+        bad = write_sample_profiles(profiles)
+        print(f"Sample profiles: {profiles} (2,000 customers; bad rows on purpose: {bad})")
 
-            def call(method: str, path: str, **kwargs: Any) -> Any:
-                r = api.request(method, path, **kwargs)
-                print(f"  {method} /v3{path} -> {r.status_code}")
-                r.raise_for_status()
-                return r.json() if r.content else None
+        # The sandbox keeps Brevo's rate limits on, as a real account would.
+        with SandboxServer(SandboxConfig(port=0, rate_limits="brevo")) as brevo:
+            list_id = brevo.state.create_list("UK high-value customers")
+            print(f"Brevo sandbox on {brevo.base_url}; list {list_id} created in it")
 
-            account = call("GET", "/account")
-            print(f"    account: {account['companyName']} <{account['email']}>")
-            attrs = call("GET", "/contacts/attributes")["attributes"]
-            print(f"    attributes: {', '.join(a['name'] for a in attrs)}")
-            folder = call("POST", "/contacts/folders", json={"name": "segport demo"})["id"]
-            list_id = call(
-                "POST", "/contacts/lists", json={"name": "VIP customers", "folderId": folder}
-            )["id"]
-            print(f"    folder {folder}, list {list_id}")
-            body = (
-                "EMAIL;FIRSTNAME;LASTNAME;SMS\n"
-                "ada@example.com;Ada;Lovelace;+447700900001\n"
-                "Grace@Example.com;Grace;Hopper;+14155550100\n"
-                "not-an-email;Bad;Row;\n"
+            env = dict(os.environ)
+            env.update({"SEGPORT_WORKSPACE": str(work / "workspace"), KEY_ENV: brevo.api_key})
+            env.pop("SEGPORT_USER", None)
+            if sys.stdout.isatty():
+                env.setdefault("COLUMNS", "100")
+            _run(["init", "--admin", "demo-admin"], env)
+            _run(["profiles", "load", str(profiles)], env)
+            _run(["profiles", "schema"], env)
+            _run(
+                [
+                    "segments", "create", "uk-high-value",
+                    "--where", "country = 'GB' and lifetime_value > 50",
+                    "--description", "UK customers worth more than 50",
+                ],
+                env,
+            )  # fmt: skip
+            _run(
+                ["segments", "create", "newsletter", "--where", "newsletter = true"],
+                env,
             )
-            pid = call("POST", "/contacts/import", json={"listIds": [list_id], "fileBody": body})[
-                "processId"
-            ]
-            print(f"    import accepted as process {pid}")
-            while True:
-                proc = call("GET", f"/processes/{pid}")
-                print(f"    process {pid}: {proc['status']}")
-                if proc["status"] == "completed":
-                    break
-                time.sleep(0.2)
-            invalid = proc["info"]["import"]["invalid_emails"]
-            if invalid:
-                rows = httpx.get(invalid).text.strip().splitlines()[1:]
-                print(f"    rejected rows ({invalid}): {rows}")
-            members = call("GET", f"/contacts/lists/{list_id}/contacts", params={"limit": 50})
-            print(f"    list {list_id} holds {members['count']} contacts:")
-            for c in members["contacts"]:
-                a = c["attributes"]
-                name = f"{a.get('FIRSTNAME')} {a.get('LASTNAME')}"
-                print(f"      {c['email']}: {name}, SMS {a.get('SMS')}")
-        calls = server.requests_log.count()
-    print(f"Sandbox stopped after {calls} API calls.")
+            _run(["segments", "list"], env)
+            _run(
+                [
+                    "connections", "add", "Brevo sandbox", "--type", "brevo",
+                    "--api-key-env", KEY_ENV, "--base-url", brevo.base_url,
+                    "--agree-privacy",
+                ],
+                env,
+            )  # fmt: skip
+            _run(
+                [
+                    "exports", "add", "uk-newsletter", "--connection", "Brevo sandbox",
+                    "--list-id", str(list_id), "--segment", "uk-high-value",
+                    "--email", "email", "--first-name", "first_name",
+                    "--last-name", "last_name", "--phone", "phone", "--phone-region", "GB",
+                ],
+                env,
+            )  # fmt: skip
+            _run(["exports", "run", "uk-newsletter", "--dry-run"], env)
+            _run(["exports", "run", "uk-newsletter"], env)
+            members = brevo.state.list_member_emails(list_id)
+            print(f"\nThe Brevo list {list_id} now holds {len(members)} contacts.")
+            print("Running again: nothing changed, so nothing is sent.")
+            _run(["exports", "run", "uk-newsletter"], env)
+            _run(["exports", "list"], env)
+            calls = brevo.requests_log.count()
+        print(f"\nDone: the sandbox answered {calls} API calls and stopped.")
 
 
 if __name__ == "__main__":

@@ -233,11 +233,11 @@ def _snippet(raw: bytes) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _reader_sql(fmt: str) -> str:
+def _reader_sql(fmt: str, lenient: bool = False) -> str:
     if fmt == "csv":
         return (
             "read_csv(?, store_rejects = true, rejects_table = 'segport_rejects', "
-            "rejects_scan = 'segport_reject_scans')"
+            "rejects_scan = 'segport_reject_scans'" + (", strict_mode = false)" if lenient else ")")
         )
     if fmt == "parquet":
         return "read_parquet(?)"
@@ -259,11 +259,12 @@ def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -
             f"table {table!r} already holds {rows} profiles; pass --replace to replace them "
             "with this file, or --table to load into another table"
         )
+    lenient = fmt == "csv" and not _sniffs(con, source)
     con.execute("BEGIN TRANSACTION")
     try:
         try:
             con.execute(
-                f'CREATE OR REPLACE TABLE "{STAGING}" AS SELECT * FROM {_reader_sql(fmt)}',
+                f'CREATE OR REPLACE TABLE "{STAGING}" AS SELECT * FROM {_reader_sql(fmt, lenient)}',
                 [str(source)],
             )
         except duckdb.Error as exc:
@@ -283,6 +284,24 @@ def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _sniffs(con: Any, source: Path) -> bool:
+    """Whether DuckDB's sniffer finds the CSV dialect in strict mode.
+
+    It gives up on a file whose only fault is a broken line (an unclosed quote, say);
+    read without strict mode, the dialect is found and the broken line goes to the rejects
+    table with its line number like any other bad row.
+    """
+    import duckdb
+
+    try:
+        con.execute("SELECT * FROM sniff_csv(?)", [str(source)]).fetchall()
+    except duckdb.Error as exc:
+        if "sniffing" in str(exc):
+            return False
+        raise
+    return True
 
 
 def quote_identifier(name: str) -> str:
@@ -339,23 +358,26 @@ def _write_rejects(path: Path, rows: list[RejectedRow]) -> None:
 
 
 def _collect_rejects(con: Any, report: LoadReport) -> None:
-    total = con.execute("SELECT count(*) FROM segport_rejects").fetchone()[0]
+    # DuckDB reports a short line once per missing column: one reason per line is enough.
+    total = con.execute("SELECT count(DISTINCT line) FROM segport_rejects").fetchone()[0]
     rows = con.execute(
-        "SELECT line, column_name, error_type, error_message, csv_line FROM segport_rejects "
-        f"ORDER BY line LIMIT {KEEP_REJECTED}"
+        "SELECT DISTINCT ON (line) line, column_name, error_type, error_message, csv_line "
+        f"FROM segport_rejects ORDER BY line, column_idx LIMIT {KEEP_REJECTED}"
     ).fetchall()
     report.rejected_total = int(total)
     for line, column, kind, message, text in rows:
         report.rejected.append(
             RejectedRow(
-                int(line) if line is not None else None, _reason(column, kind, message), text
+                int(line) if line is not None else None,
+                _reason(column, kind, message),
+                str(text).strip("\r\n") if text is not None else text,
             )
         )
     if report.rejects_file:
         if total > len(rows):
             every = con.execute(
-                "SELECT line, column_name, error_type, error_message, csv_line "
-                "FROM segport_rejects ORDER BY line"
+                "SELECT DISTINCT ON (line) line, column_name, error_type, error_message, "
+                "csv_line FROM segport_rejects ORDER BY line, column_idx"
             ).fetchall()
         else:
             every = rows

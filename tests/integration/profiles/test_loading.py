@@ -63,6 +63,27 @@ def test_csv_dialect_is_detected_and_bad_rows_are_reported_by_line(
     assert describe_source(ws, None).columns["lifetime_value"][1] == "number"
 
 
+def test_an_unclosed_quote_is_one_bad_row_not_an_unreadable_file(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    # DuckDB's strict sniffer gives up on such a file; the loader reads it leniently and
+    # reports the broken line once, however many columns it lacks.
+    csv = write(
+        tmp_path / "p.csv",
+        "customer_id,email,first_name,country,ltv\n"
+        "1,a@x.io,Ann,GB,10\n"
+        "2,b@x.io,Bo,FR,20\n"
+        '3,"c@x.io,Unclosed,quote\n',
+    )
+    report = load_profiles(ws, None, csv)
+    assert report.rows == 2
+    assert report.rejected_total == 1
+    (bad,) = report.rejected
+    assert bad.line == 4
+    assert bad.text == '3,"c@x.io,Unclosed,quote'
+    assert ids(ws) == [1, 2]
+
+
 def test_values_of_the_wrong_type_are_bad_rows(ws: Workspace, tmp_path: Path) -> None:
     # Past the sniffer's sample (20,480 rows), so the column is typed as a number first.
     rows = "".join(f"{i},{i * 2}\n" for i in range(1, 30000))
