@@ -301,7 +301,7 @@ def edit_export(
     draft = current.copy()
     for key, value in changes.items():
         setattr(draft, key, value)
-    brevo_keys = {"connection", "list_id", "first_name", "last_name", "attributes"}
+    brevo_keys = {"connection", "list_id", "first_name", "last_name", "phone", "attributes"}
     brevo_unchanged = all(getattr(draft, k) == getattr(current, k) for k in brevo_keys)
     d, conn_id = _checked(ws, actor, draft, brevo_unchanged=brevo_unchanged)
     with ws.session() as session:
