@@ -76,9 +76,13 @@ def csv_lines(
     cells = [
         quote_cells(cell_text(contacts.column(name))) for name in (EMAIL_COLUMN, *attribute_columns)
     ]
-    joined = pc.binary_join_element_wise(*cells, lit(DELIMITER))
-    # Each line carries its newline, so any run of lines is one contiguous slice of bytes.
-    return pc.binary_join_element_wise(joined, lit("\n"), lit(""))
+    # One pass: cells interleaved with delimiters, then the newline each line carries (so
+    # any run of lines is one contiguous slice of bytes); the join separator is empty.
+    parts: list[pa.Array | pa.Scalar] = []
+    for cell in cells:
+        parts.extend((cell, lit(DELIMITER)))
+    parts[-1] = lit("\n")
+    return pc.binary_join_element_wise(*parts, lit(""))
 
 
 def json_string_sizes(lines: pa.StringArray) -> pa.Int64Array:
