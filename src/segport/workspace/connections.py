@@ -25,7 +25,7 @@ from segport.workspace.connection_use import (
 from segport.workspace.models import Connection, Export, User, utcnow
 from segport.workspace.privacy import PRIVACY_STATEMENT, PRIVACY_VERSION
 from segport.workspace.usage import exports_using_connection
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.workspace.workspace import Workspace, WorkspaceError, has_control_characters
 
 if TYPE_CHECKING:
     from segport.brevo import Account
@@ -92,7 +92,7 @@ def parse_type(value: str) -> str:
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not _NAME.match(name):
+    if not _NAME.match(name) or has_control_characters(name):
         raise WorkspaceError(
             f"invalid connection name {name!r}: give 1 to 100 characters that say its purpose "
             "and target, e.g. 'Brevo newsletter (prod)'"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.workspace.workspace import Workspace, WorkspaceError, has_control_characters
 
 if TYPE_CHECKING:
     from segport.brevo import Attribute
@@ -104,7 +104,7 @@ def check_local(draft: Draft) -> Draft:
     """Checks that need neither the profile store, the segments nor Brevo."""
     d = draft.copy()
     d.name = d.name.strip()
-    if not _NAME.match(d.name):
+    if not _NAME.match(d.name) or has_control_characters(d.name):
         raise ExportInvalid(f"invalid export name {d.name!r}: give 1 to 100 characters")
     if d.list_id <= 0:
         raise ExportInvalid(

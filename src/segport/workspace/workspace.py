@@ -35,6 +35,13 @@ class WorkspaceNotFound(WorkspaceError):
     pass
 
 
+def has_control_characters(text: str) -> bool:
+    """Names with control characters could rewrite other users' terminals; they are refused."""
+    import unicodedata
+
+    return any(unicodedata.category(c).startswith("C") for c in text)
+
+
 @dataclass
 class Workspace:
     path: Path

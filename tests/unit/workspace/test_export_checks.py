@@ -22,6 +22,7 @@ GOOD = Draft("news", "c", 3, ["gb"], "email")
     ("change", "message"),
     [
         ({"name": "  "}, "invalid export name"),
+        ({"name": "x\x1b[2Jy"}, "invalid export name"),
         ({"list_id": 0}, "--list-id 0 is not a Brevo list ID"),
         ({"segments": []}, "give at least one --segment"),
         ({"segments": ["a", "a"]}, "--segment a is given more than once"),
@@ -85,3 +86,12 @@ def test_attribute_refusals() -> None:
         )
     with pytest.raises(ExportInvalid, match="--phone: this Brevo account has no SMS attribute"):
         resolve_attributes(_attrs("FIRSTNAME"), replace(GOOD, phone="p"))
+
+
+def test_connection_names_refuse_control_characters() -> None:
+    from segport.workspace.connections import check_name
+    from segport.workspace.workspace import WorkspaceError
+
+    assert check_name(" Brevo (prod) ") == "Brevo (prod)"
+    with pytest.raises(WorkspaceError, match="invalid connection name"):
+        check_name("evil\x1b]0;title\x07")
