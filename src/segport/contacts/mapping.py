@@ -16,7 +16,7 @@ UPDATED_AT_COLUMN = "_updated_at"
 
 # Brevo attribute names are letters, digits and underscores, stored upper-case; a leading
 # letter keeps them apart from our underscore-prefixed bookkeeping columns.
-_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,49}$")
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _REGION = re.compile(r"^[A-Z]{2}$")
 
 
@@ -77,7 +77,7 @@ class ContactMapping:
         if not self.email or not self.email.strip():
             raise MappingError("the email field is required: name the profile column holding it")
         region = self.phone_region.strip().upper()
-        if not _REGION.match(region):
+        if not _REGION.fullmatch(region):
             raise MappingError(
                 f"phone region {self.phone_region!r} is not a two-letter country code (e.g. GB, US)"
             )
@@ -89,10 +89,10 @@ class ContactMapping:
         object.__setattr__(self, "attribute_types", types)
         seen: set[str] = set()
         for name, column in self.sources():
-            if not _ATTRIBUTE_NAME.match(name):
+            if not _ATTRIBUTE_NAME.fullmatch(name):
                 raise MappingError(
                     f"Brevo attribute name {name!r} (for profile column {column!r}) must start"
-                    " with a letter and hold only letters, digits and underscores (max 50)"
+                    " with a letter and hold only letters, digits and underscores"
                 )
             if name in (EMAIL_COLUMN, SMS_COLUMN):
                 raise MappingError(

@@ -146,6 +146,7 @@ def test_a_nested_column_is_refused_with_its_name() -> None:
         ({"attributes": {"sms": "x"}}, "set by the email/phone fields"),
         ({"attributes": {"1CITY": "x"}}, "must start with a letter"),
         ({"attributes": {"MY CITY": "x"}}, "must start with a letter"),
+        ({"attributes": {"CITY\n": "x"}}, "must start with a letter"),
         ({"first_name": "f", "attributes": {"FIRSTNAME": "x"}}, "mapped twice"),
         ({"attributes": {"CITY": ""}}, "has no profile column"),
         ({"attribute_types": {"CITY": "text"}}, "not mapped"),
