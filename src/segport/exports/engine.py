@@ -17,6 +17,7 @@ from pathlib import Path
 from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
+from segport.exports.current import refresh_current
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.report import brevo_failures, finish_rejects_csv, write_rejects_csv
@@ -274,8 +275,9 @@ class _Run:
                 out = prepare_batch(batch, mapping, id_column, phone_parser=parser)
                 return Prepared(out.contacts, out.rejects, batch.num_rows)
 
-            prepare_changed(state, staged, prepare, progress=self.progress)
+            changed = prepare_changed(state, staged, prepare, progress=self.progress)
         with timer("plan"):
+            refresh_current(state, list(mapping.attribute_columns), changed=changed, members=staged)
             counts = build_plan(
                 state,
                 self.tables,

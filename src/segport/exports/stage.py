@@ -16,11 +16,13 @@ from typing import Protocol
 
 import pyarrow as pa
 
-from segport.exports.fingerprint import fingerprint_sql, quote_ident
+from segport.exports.current import DIRTY
+from segport.exports.fingerprint import fingerprint_sql, quote_ident, quote_literal
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
 
 RAW = "scratch.stage_raw"
+PREP_DIRTY = "prep_dirty"  # meta key: a preparation started and has not finished
 CID = "__cid"
 RAW_FP = "__raw_fp"
 PREPARE_BATCH_ROWS = 50_000
@@ -89,8 +91,9 @@ def stage_members(
 def reset_prepared(state: ExportState, config_fp: str) -> None:
     """Drop the prepared-contacts cache when the mapping or its settings changed."""
     if state.get("prep_config") != config_fp:
-        for table in ("prep_index", "prep_contacts", "prep_rejects"):
+        for table in ("prep_index", "prep_contacts", "prep_rejects", "cur", "dup_rejects"):
             state.con.execute(f"DROP TABLE IF EXISTS {table}")
+        state.set(DIRTY, True)
         state.set("prep_config", config_fp)
     state.con.execute(
         "CREATE TABLE IF NOT EXISTS prep_index (customer_id VARCHAR, raw_fp UHUGEINT)"
@@ -103,8 +106,14 @@ def prepare_changed(
     preparer: Preparer,
     *,
     progress: ProgressCallback,
-) -> int:
-    """Prepare the staged rows the cache does not hold; returns how many were prepared."""
+) -> int | None:
+    """Prepare the staged rows the cache does not hold.
+
+    Returns how many customers changed (new, changed or gone since the cache was written),
+    or None when that is not known (first run, new mapping, an interrupted run); they are
+    listed in ``scratch.changed_cids`` and their former emails and numbers in
+    ``scratch.old_keys``.
+    """
     con = state.con
     # Rows to prepare: staged rows whose raw values the cache does not hold. prep_index
     # only changes after the loop below, so this query gives the same rows each time.
@@ -117,27 +126,66 @@ def prepare_changed(
         SELECT customer_id FROM prep_index p ANTI JOIN {RAW} s
         ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
     )
-    # The cache is exactly what prep_index lists: entries written by a preparation that
-    # was killed before its index rows went in are dropped here too.
+    # What changed, for the de-duplication to rank again only the groups it touches:
+    # the customers, and the emails and numbers their cached versions had.
+    con.execute(
+        f"""CREATE OR REPLACE TABLE scratch.changed_cids AS
+        SELECT customer_id AS cid FROM stale
+        UNION SELECT {CID} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"""
+    )
+    has_contacts = state.table_exists("prep_contacts")
+    sms = "SMS" if has_contacts and _has_column(state, "prep_contacts", "SMS") else "NULL"
+    con.execute(
+        "CREATE OR REPLACE TABLE scratch.old_keys AS SELECT NULL::VARCHAR AS EMAIL, "
+        "NULL::VARCHAR AS SMS WHERE false"
+    )
+    if has_contacts:
+        con.execute(
+            f"""INSERT INTO scratch.old_keys SELECT EMAIL, {sms} FROM prep_contacts
+            WHERE CAST(_customer_id AS VARCHAR) IN (SELECT customer_id FROM stale)"""
+        )
+    # From here until the current contacts are refreshed, the cache and them disagree: a
+    # run killed in between must rebuild them (see current.refresh_current).
+    unknown = bool(state.get(DIRTY)) or not state.table_exists("cur")
+    state.set(DIRTY, True)
+    interrupted = bool(state.get(PREP_DIRTY))
+    state.set(PREP_DIRTY, True)
     con.execute("BEGIN")
     con.execute("DELETE FROM prep_index WHERE customer_id IN (SELECT customer_id FROM stale)")
     con.execute("DELETE FROM prep_index WHERE customer_id IS NULL")
-    if state.table_exists("prep_contacts"):
-        con.execute(
-            "DELETE FROM prep_contacts WHERE _customer_id IS NULL "
-            "OR CAST(_customer_id AS VARCHAR) NOT IN (SELECT customer_id FROM prep_index)"
-        )
-    if state.table_exists("prep_rejects"):
-        con.execute(
-            "DELETE FROM prep_rejects WHERE customer_id IS NULL "
-            "OR customer_id NOT IN (SELECT customer_id FROM prep_index)"
-        )
+    if interrupted:
+        # A preparation was killed before its index rows went in: the cache is made
+        # exactly what prep_index lists, dropping what that preparation wrote.
+        if has_contacts:
+            con.execute(
+                "DELETE FROM prep_contacts WHERE _customer_id IS NULL "
+                "OR CAST(_customer_id AS VARCHAR) NOT IN (SELECT customer_id FROM prep_index)"
+            )
+        if state.table_exists("prep_rejects"):
+            con.execute(
+                "DELETE FROM prep_rejects WHERE customer_id IS NULL "
+                "OR customer_id NOT IN (SELECT customer_id FROM prep_index)"
+            )
+    else:
+        if has_contacts:
+            con.execute(
+                "DELETE FROM prep_contacts WHERE CAST(_customer_id AS VARCHAR) IN "
+                "(SELECT customer_id FROM stale)"
+            )
+        if state.table_exists("prep_rejects"):
+            con.execute(
+                "DELETE FROM prep_rejects WHERE customer_id IS NULL "
+                "OR customer_id IN (SELECT customer_id FROM stale)"
+            )
     con.execute("COMMIT")
     todo = state.count(f"SELECT count(*) FROM ({todo_sql})")
     progress(Progress("prepare", 0, todo))
+    # None: what changed is not known (the current contacts must be rebuilt).
+    changed = None if unknown else state.count("SELECT count(*) FROM scratch.changed_cids")
     if todo == 0:
         _ensure_prepared_tables(state)
-        return 0
+        state.set(PREP_DIRTY, False)
+        return changed
     reader = (
         con.cursor()
         .sql(f"SELECT * EXCLUDE ({CID}, {RAW_FP}) FROM ({todo_sql})")
@@ -146,19 +194,23 @@ def prepare_changed(
     done = 0
     for batch in reader:
         prepared = preparer(batch)
-        _store_prepared(state, prepared)
+        if _store_prepared(state, prepared):
+            changed = None  # the table was made anew: the current contacts are rebuilt
         done += prepared.rows
         progress(Progress("prepare", min(done, todo), todo))
     con.execute(
         f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"
     )
     _ensure_prepared_tables(state)
+    state.set(PREP_DIRTY, False)
     progress(Progress("prepare", todo, todo))
-    return todo
+    return changed
 
 
-def _store_prepared(state: ExportState, prepared: Prepared) -> None:
+def _store_prepared(state: ExportState, prepared: Prepared) -> bool:
+    """Append to the cache; True when prep_contacts was (re)created by this batch."""
     con = state.con
+    created = False
     contacts = prepared.contacts
     con.register("__contacts", contacts)
     try:
@@ -169,6 +221,7 @@ def _store_prepared(state: ExportState, prepared: Prepared) -> None:
         )
         if fresh:  # typed by the first batch (an empty placeholder is replaced)
             con.execute(f"CREATE OR REPLACE TABLE prep_contacts AS {select}")
+            created = True
         else:
             con.execute(f"INSERT INTO prep_contacts BY NAME {select}")
     finally:
@@ -187,10 +240,21 @@ def _store_prepared(state: ExportState, prepared: Prepared) -> None:
             con.execute(f"INSERT INTO prep_rejects {select}")
     finally:
         con.unregister("__rejects")
+    return created
 
 
 def _ensure_prepared_tables(state: ExportState) -> None:
     state.con.execute(
         "CREATE TABLE IF NOT EXISTS prep_rejects (customer_id VARCHAR, email VARCHAR, "
         "field VARCHAR, reason VARCHAR, detail VARCHAR)"
+    )
+
+
+def _has_column(state: ExportState, table: str, column: str) -> bool:
+    return bool(
+        state.count(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = "
+            f"{quote_literal(table)} AND column_name = {quote_literal(column)} "
+            "AND schema_name = 'main' AND database_name <> 'temp'"
+        )
     )

@@ -1,0 +1,211 @@
+"""The current contacts: the export's members after de-duplication, kept between runs.
+
+``cur`` holds one row per contact as it would be sent (``SMS`` emptied for later holders
+of a number, ``__sms_raw`` keeping the prepared number) with its fingerprint; ``dup_rejects``
+the duplicate rejects, each with its group (the email or the number). A run rebuilds them
+from the prepared-contacts cache when they are missing or much changed; otherwise only the
+duplicate groups that changed customers touch are ranked again, so a run after 1% of the
+profiles changed ranks about 1% of the rows instead of all of them.
+
+The rule is segport.contacts.dedupe's (property tests compare both, and the incremental
+refresh with a rebuild): best first by ``_updated_at`` descending (when mapped), then
+``_customer_id``; one contact per email, then among those, one holder per SMS number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from segport.contacts.dedupe import EMAIL_KEPT_DETAIL as EMAIL_KEPT
+from segport.contacts.dedupe import SMS_KEPT_DETAIL as SMS_KEPT
+from segport.exports.fingerprint import fingerprint_sql, quote_ident
+from segport.exports.state import ExportState
+
+EMAIL = "EMAIL"
+CUSTOMER = "_customer_id"
+UPDATED = "_updated_at"
+DIRTY = "current_dirty"  # meta key: the cache changed and cur was not refreshed yet
+# Past this share of changed customers, ranking everything is cheaper than patching.
+REBUILD_SHARE = 0.2
+
+
+def prepared_columns(state: ExportState) -> set[str]:
+    return {
+        str(r[0])
+        for r in state.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'prep_contacts' "
+            "AND schema_name = 'main' AND database_name <> 'temp'"
+        ).fetchall()
+    }
+
+
+def refresh_current(
+    state: ExportState,
+    attribute_columns: Sequence[str],
+    *,
+    changed: int | None,
+    members: int,
+    rebuild_share: float = REBUILD_SHARE,
+) -> str:
+    """Bring ``cur`` and ``dup_rejects`` in line with ``prep_contacts``.
+
+    ``changed`` customers are listed in ``scratch.changed_cids`` with their former emails
+    and numbers in ``scratch.old_keys`` (see stage.prepare_changed); None: rebuild.
+    Returns how: "rebuilt", "patched" or "unchanged".
+    """
+    con = state.con
+    present = prepared_columns(state)
+    if not present:  # nothing was ever prepared: an empty segment
+        attrs = "".join(f", NULL::VARCHAR AS {quote_ident(a)}" for a in attribute_columns)
+        con.execute(
+            f"CREATE TABLE prep_contacts AS SELECT NULL::VARCHAR AS {CUSTOMER}, "
+            f"NULL::VARCHAR AS {EMAIL}{attrs} WHERE false"
+        )
+        present = prepared_columns(state)
+    order = f"{CUSTOMER} ASC"
+    if UPDATED in present:
+        order = f"{UPDATED} DESC NULLS LAST, {order}"
+    has_sms = "SMS" in attribute_columns
+    rebuild = (
+        changed is None
+        or not state.table_exists("cur")
+        or not state.table_exists("dup_rejects")
+        or changed > rebuild_share * max(members, 1)
+    )
+    how = "rebuilt" if rebuild else "patched" if changed else "unchanged"
+    if rebuild:
+        _rebuild(con, attribute_columns, order, has_sms)
+    elif changed:
+        _patch(con, attribute_columns, order, has_sms)
+    state.set(DIRTY, False)
+    return how
+
+
+def _ranked_rows(source: str, where: str, order: str) -> str:
+    return f"""SELECT *, row_number() OVER e AS __erank, first({CUSTOMER}) OVER e AS __ewinner
+        FROM {source} {where} WINDOW e AS (PARTITION BY {EMAIL} ORDER BY {order})"""
+
+
+def _sms_ranked(source: str, order: str) -> str:
+    return f"""SELECT *,
+            CASE WHEN SMS IS NOT NULL THEN row_number() OVER s END AS __srank,
+            CASE WHEN SMS IS NOT NULL THEN first({CUSTOMER}) OVER s END AS __swinner
+        FROM {source} WINDOW s AS (PARTITION BY SMS ORDER BY {order})"""
+
+
+def _cur_select(source: str, attribute_columns: Sequence[str], has_sms: bool) -> str:
+    """Rows of ``source`` (SMS-ranked when has_sms) as ``cur`` rows, fingerprinted."""
+    send_cols = [EMAIL, *attribute_columns]
+    fp = fingerprint_sql(send_cols)
+    if has_sms:
+        inner = (
+            f"SELECT * EXCLUDE (__srank, __swinner) REPLACE "
+            f"(CASE WHEN __srank > 1 THEN NULL ELSE SMS END AS SMS), SMS AS __sms_raw "
+            f"FROM {source}"
+        )
+    else:
+        inner = f"SELECT * FROM {source}"
+    return f"SELECT CAST({CUSTOMER} AS VARCHAR) AS __cid, *, {fp} AS __fp FROM ({inner})"
+
+
+def _email_rejects(source: str) -> str:
+    return f"""SELECT CAST({CUSTOMER} AS VARCHAR) AS customer_id, {EMAIL} AS email,
+            'EMAIL' AS field, 'email_duplicate' AS reason,
+            '{EMAIL_KEPT}' || CAST(__ewinner AS VARCHAR) AS detail, {EMAIL} AS __grp
+        FROM {source} WHERE __erank > 1"""
+
+
+def _sms_rejects(source: str) -> str:
+    return f"""SELECT CAST({CUSTOMER} AS VARCHAR), {EMAIL}, 'SMS', 'sms_duplicate',
+            '{SMS_KEPT}' || CAST(__swinner AS VARCHAR), SMS
+        FROM {source} WHERE __srank > 1"""
+
+
+def _rebuild(
+    con: duckdb.DuckDBPyConnection, attribute_columns: Sequence[str], order: str, has_sms: bool
+) -> None:
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE e_rank AS " + _ranked_rows("prep_contacts", "", order)
+    )
+    kept = "(SELECT * EXCLUDE (__erank, __ewinner) FROM temp.e_rank WHERE __erank = 1)"
+    if has_sms:
+        con.execute("CREATE OR REPLACE TEMP TABLE r_rank AS " + _sms_ranked(kept, order))
+        source = "temp.r_rank"
+    else:
+        source = kept
+    con.execute("BEGIN")
+    con.execute("CREATE OR REPLACE TABLE cur AS " + _cur_select(source, attribute_columns, has_sms))
+    rejects = _email_rejects("temp.e_rank")
+    if has_sms:
+        rejects += " UNION ALL " + _sms_rejects("temp.r_rank")
+    con.execute("CREATE OR REPLACE TABLE dup_rejects AS " + rejects)
+    con.execute("COMMIT")
+    con.execute("DROP TABLE IF EXISTS temp.e_rank")
+    con.execute("DROP TABLE IF EXISTS temp.r_rank")
+
+
+def _patch(
+    con: duckdb.DuckDBPyConnection, attribute_columns: Sequence[str], order: str, has_sms: bool
+) -> None:
+    """Rank again only the email groups and SMS groups changed customers touch."""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE affected_emails AS
+        SELECT DISTINCT {EMAIL} FROM (
+            SELECT {EMAIL} FROM scratch.old_keys
+            UNION ALL SELECT p.{EMAIL} FROM prep_contacts p
+            SEMI JOIN scratch.changed_cids c ON c.cid = CAST(p.{CUSTOMER} AS VARCHAR)
+        ) WHERE {EMAIL} IS NOT NULL"""
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE e_rank AS "
+        + _ranked_rows(
+            "prep_contacts",
+            f"WHERE {EMAIL} IN (SELECT {EMAIL} FROM temp.affected_emails)",
+            order,
+        )
+    )
+    kept = "(SELECT * EXCLUDE (__erank, __ewinner) FROM temp.e_rank WHERE __erank = 1)"
+    if has_sms:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE affected_sms AS
+            SELECT DISTINCT SMS FROM (
+                SELECT SMS FROM scratch.old_keys UNION ALL SELECT SMS FROM temp.e_rank
+            ) WHERE SMS IS NOT NULL"""
+        )
+        # Kept holders of an affected number: those of the re-ranked email groups, and
+        # the others from cur (their email group did not change, so they stay kept).
+        cur_cols = "* EXCLUDE (__cid, __fp, SMS, __sms_raw)"
+        holders = f"""(SELECT * FROM {kept}
+            UNION ALL BY NAME
+            SELECT {cur_cols}, __sms_raw AS SMS FROM cur
+            WHERE {EMAIL} NOT IN (SELECT {EMAIL} FROM temp.affected_emails)
+            AND __sms_raw IN (SELECT SMS FROM temp.affected_sms))"""
+        con.execute("CREATE OR REPLACE TEMP TABLE r_rank AS " + _sms_ranked(holders, order))
+        source = "temp.r_rank"
+        drop_cur = (
+            f"{EMAIL} IN (SELECT {EMAIL} FROM temp.affected_emails) "
+            "OR __sms_raw IN (SELECT SMS FROM temp.affected_sms)"
+        )
+        drop_rejects = (
+            f"(reason = 'email_duplicate' AND __grp IN (SELECT {EMAIL} FROM "
+            "temp.affected_emails)) OR (reason = 'sms_duplicate' AND __grp IN "
+            "(SELECT SMS FROM temp.affected_sms))"
+        )
+    else:
+        source = kept
+        drop_cur = f"{EMAIL} IN (SELECT {EMAIL} FROM temp.affected_emails)"
+        drop_rejects = (
+            f"reason = 'email_duplicate' AND __grp IN (SELECT {EMAIL} FROM temp.affected_emails)"
+        )
+    con.execute("BEGIN")
+    con.execute(f"DELETE FROM cur WHERE {drop_cur}")
+    con.execute("INSERT INTO cur BY NAME " + _cur_select(source, attribute_columns, has_sms))
+    con.execute(f"DELETE FROM dup_rejects WHERE {drop_rejects}")
+    con.execute("INSERT INTO dup_rejects " + _email_rejects("temp.e_rank"))
+    if has_sms:
+        con.execute("INSERT INTO dup_rejects " + _sms_rejects("temp.r_rank"))
+    con.execute("COMMIT")
+    for temp in ("affected_emails", "affected_sms", "e_rank", "r_rank"):
+        con.execute(f"DROP TABLE IF EXISTS temp.{temp}")
