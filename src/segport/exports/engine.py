@@ -8,6 +8,7 @@ segment as Python objects: rows move as Arrow batches and DuckDB tables.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,6 +50,16 @@ class RunOptions:
     sample_size: int = 10
 
 
+def _peak_rss_mb() -> int:
+    """This process's peak resident memory so far, in MB (0 where unknown)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak // 1024 if sys.platform != "darwin" else peak // (1024 * 1024))
+
+
 class _Timer:
     def __init__(self, summary: RunSummary) -> None:
         self.summary = summary
@@ -62,6 +73,7 @@ class _Timer:
             spent = time.perf_counter() - start
             seconds = self.summary.stage_seconds
             seconds[stage] = round(seconds.get(stage, 0.0) + spent, 3)
+            self.summary.peak_rss_mb[stage] = _peak_rss_mb()
 
 
 def execute_run(
@@ -287,7 +299,8 @@ class _Run:
                 mirror=self.target.mirror,
                 allow_mass_removal=opts.allow_mass_removal,
             )
-            state.con.execute("DROP TABLE IF EXISTS scratch.stage_raw")
+            for scratch in ("stage_raw", "todo", "changed_cids", "old_keys"):
+                state.con.execute(f"DROP TABLE IF EXISTS scratch.{scratch}")
             if not opts.dry_run:
                 part = self.runs_dir / str(self.run_id) / PLAN_REJECTS
                 write_rejects_csv(state, self.tables.rejects, None, part)

@@ -115,10 +115,16 @@ def prepare_changed(
     ``scratch.old_keys``.
     """
     con = state.con
-    # Rows to prepare: staged rows whose raw values the cache does not hold. prep_index
-    # only changes after the loop below, so this query gives the same rows each time.
-    todo_sql = f"""SELECT s.* FROM {RAW} s ANTI JOIN prep_index p
-        ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
+    # Rows to prepare: staged rows whose raw values the cache does not hold (all of them
+    # when the cache is empty, as on a first run: no copy is made then).
+    if state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)"):
+        con.execute(
+            f"""CREATE OR REPLACE TABLE scratch.todo AS SELECT s.* FROM {RAW} s
+            ANTI JOIN prep_index p ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
+        )
+        todo_sql = "SELECT * FROM scratch.todo"
+    else:
+        todo_sql = f"SELECT * FROM {RAW}"
     # Cached entries of customers that changed or left the segments go; the cache then
     # holds exactly the current members once the changed ones are added back.
     con.execute(

@@ -46,6 +46,7 @@ class RunSummary:
     rejected: dict[str, int] = field(default_factory=dict)
     brevo_failures: dict[str, int] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    peak_rss_mb: dict[str, int] = field(default_factory=dict)  # peak so far, after each stage
     total_seconds: float = 0.0
     rejected_csv: str | None = None
     samples: dict[str, list[str]] = field(default_factory=dict)
