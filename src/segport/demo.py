@@ -82,6 +82,12 @@ def main() -> None:
             _run(["exports", "run", "uk-newsletter"], env)
             members = brevo.state.list_member_emails(list_id)
             print(f"\nThe Brevo list {list_id} now holds {len(members)} contacts.")
+            rejected = work / "workspace" / "runs" / "1" / "rejected.csv"
+            if rejected.exists():
+                lines = rejected.read_text(encoding="utf-8").splitlines()
+                print(f"Rejected rows, each with its reason ({rejected}):")
+                for line in lines[:6]:
+                    print(f"  {line}")
             print("Running again: nothing changed, so nothing is sent.")
             _run(["exports", "run", "uk-newsletter"], env)
             _run(["exports", "list"], env)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import random
+import unicodedata
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,15 +22,33 @@ LAST = [
 DOMAINS = ["example.com", "example.co.uk", "mail.example.org", "example.fr", "example.de"]
 # (country, phone formats in that country's national habits; x = a random digit)
 PHONES = {
-    "GB": ["07700 900xxx", "+44 7700 900xxx", "0044 (0)7700 900xxx", "020 7946 0xxx"],
-    "FR": ["06 12 34 5x xx", "+33 6 12 34 5x xx", "0033 6 12 34 5x xx"],
-    "US": ["(415) 555-0xxx", "+1 415-555-0xxx", "415.555.0xxx"],
+    "GB": ["07911 xxxxxx", "+44 7911 xxxxxx", "0044 (0)7911 xxxxxx", "020 7xxx xxxx"],
+    "FR": ["06 12 xx xx xx", "+33 6 12 xx xx xx", "0033 6 12 xx xx xx"],
+    "US": ["(415) 2xx-xxxx", "+1 415-2xx-xxxx", "415.2xx.xxxx"],
     "DE": ["+49 (0) 30 901820xx", "030 901820xx"],
 }
 
 
+def _ascii(text: str) -> str:
+    """What most email providers make of a name: accents dropped."""
+    text = text.replace("ł", "l").replace("Ł", "L")
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
 def _digits(pattern: str, rng: random.Random) -> str:
     return "".join(str(rng.randrange(10)) if ch == "x" else ch for ch in pattern)
+
+
+def _phone(country: str, rng: random.Random) -> str:
+    """A number in one of the country's usual formats, in a range that is really allocated."""
+    import phonenumbers
+
+    pattern = rng.choice(PHONES[country])
+    for _ in range(200):
+        raw = _digits(pattern, rng)
+        if phonenumbers.is_valid_number(phonenumbers.parse(raw, country)):
+            return raw
+    return raw
 
 
 def write_sample_profiles(path: Path, count: int = 2_000, seed: int = 7) -> dict[str, int]:
@@ -37,7 +56,7 @@ def write_sample_profiles(path: Path, count: int = 2_000, seed: int = 7) -> dict
     rng = random.Random(seed)
     today = date(2026, 11, 29)
     bad = {"invalid_email": 0, "invalid_phone": 0, "duplicate_email": 0, "malformed_line": 0}
-    emails: list[str] = []
+    emails: dict[str, list[str]] = {}
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(
@@ -49,21 +68,25 @@ def write_sample_profiles(path: Path, count: int = 2_000, seed: int = 7) -> dict
         for i in range(1, count + 1):
             first, last = rng.choice(FIRST), rng.choice(LAST)
             country = rng.choice(list(PHONES))
-            local = f"{first}.{last}".lower().replace(" ", "").replace("'", "").replace(";", "")
+            local = _ascii(f"{first}.{last}".lower()).replace(" ", "").replace("'", "")
+            local = local.replace(";", "")
+            if i % 250 == 0:
+                local = f"{first}".lower()  # an internationalised local part, as some people have
             email = f"{local}{i}@{rng.choice(DOMAINS)}"
             if i % 9 == 0:
                 email = f"  {email.upper()} "  # stray spaces and capitals: normalised, not rejected
-            phone = _digits(rng.choice(PHONES[country]), rng)
+            phone = _phone(country, rng)
             if i % 97 == 0:
                 email = f"{local}{i}@@example.com"
                 bad["invalid_email"] += 1
             elif i % 89 == 0:
                 phone = "n/a"
                 bad["invalid_phone"] += 1
-            elif i % 83 == 0 and emails:
-                email = rng.choice(emails)
+            elif i % 83 == 0 and emails.get(country):
+                # The same person under a second customer id (a second sign-up, say).
+                email = rng.choice(emails[country])
                 bad["duplicate_email"] += 1
-            emails.append(email)
+            emails.setdefault(country, []).append(email)
             ltv = round(rng.lognormvariate(4.5, 1.0), 2)
             last_purchase = today - timedelta(days=rng.randrange(0, 400))
             out.writerow(
