@@ -66,7 +66,16 @@ def main() -> None:
     for pid in processes:
         while client.process.get_process(pid).status != "completed":
             time.sleep(0.5)
-    print(json.dumps({"sent": len(items), "requests": len(processes)}))
+    print(json.dumps({"sent": len(items), "requests": len(processes), "peak_rss_mb": vm_hwm()}))
+
+
+def vm_hwm() -> int:
+    """Peak resident memory of this process (Linux VmHWM), MB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return 0
 
 
 if __name__ == "__main__":

@@ -51,10 +51,21 @@ class RunOptions:
 
 
 def _peak_rss_mb() -> int:
-    """This process's peak resident memory so far, in MB (0 where unknown)."""
+    """This process's peak resident memory so far, in MB (0 where unknown).
+
+    Linux's VmHWM is per address space, so it starts afresh at exec; ``ru_maxrss`` (the
+    fallback elsewhere) keeps the peak of the process that forked us.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
     try:
         import resource
-    except ImportError:  # not on Windows
+    except ImportError:  # Windows
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak // 1024 if sys.platform != "darwin" else peak // (1024 * 1024))

@@ -92,24 +92,18 @@ class ChunkSender:
         if covered >= total:
             return
         cols = ", ".join(quote_ident(c) for c in ["EMAIL", *self.attribute_columns])
-        reader = (
-            con.cursor()
-            .sql(
-                f"""SELECT __seq, {cols} FROM {self.table} p WHERE NOT EXISTS (
-                    SELECT 1 FROM chunks c WHERE c.run_id = {int(self.run_id)}
-                    AND c.kind = 'import' AND p.__seq BETWEEN c.first_seq AND c.last_seq)
-                ORDER BY __seq"""
-            )
-            .to_arrow_reader(READ_BATCH_ROWS)
-        )
+        uncovered = f"""SELECT __seq, {cols} FROM {self.table} p WHERE NOT EXISTS (
+            SELECT 1 FROM chunks c WHERE c.run_id = {int(self.run_id)}
+            AND c.kind = 'import' AND p.__seq BETWEEN c.first_seq AND c.last_seq)"""
         number = self.state.count(
             "SELECT coalesce(max(chunk_no), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
             [self.run_id],
         )
         posted = covered
         self.progress(Progress("send", posted, total))
+        batches = self._windows(uncovered, total)
         for chunk in iter_import_chunks(
-            _batches(reader), self.attribute_columns, max_bytes=self.max_bytes, carry=["__seq"]
+            batches, self.attribute_columns, max_bytes=self.max_bytes, carry=["__seq"]
         ):
             number += 1
             seqs = chunk.rows.column("__seq")
@@ -130,6 +124,21 @@ class ChunkSender:
             outcome.sent += chunk.row_count
             posted += chunk.row_count
             self.progress(Progress("send", posted, total))
+
+    def _windows(self, uncovered: str, total: int) -> Iterator[pa.Table]:
+        """The uncovered rows in ``__seq`` order, a window of sequence numbers at a time.
+
+        Sorting one window at a time keeps memory small; ``__seq`` runs 1..total, so the
+        windows tile the plan.
+        """
+        for start in range(1, total + 1, READ_BATCH_ROWS):
+            stop = start + READ_BATCH_ROWS - 1
+            table: pa.Table = self.con.sql(
+                f"SELECT * FROM ({uncovered}) WHERE __seq BETWEEN {int(start)} AND {int(stop)} "
+                "ORDER BY __seq"
+            ).to_arrow_table()
+            if table.num_rows:
+                yield table
 
     # -- waiting ----------------------------------------------------------------------
 
@@ -259,7 +268,3 @@ def parse_report(text: str) -> Iterator[tuple[str | None, str]]:
             else ";".join(row)
         )
         yield (email or None), detail
-
-
-def _batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-    yield from reader

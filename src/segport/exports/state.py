@@ -40,7 +40,7 @@ def state_path(workspace_path: Path, export_id: int) -> Path:
 class ExportState:
     """An open export state; use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: Path, *, memory_limit: str = "192MB") -> None:
+    def __init__(self, path: Path, *, memory_limit: str = "160MB") -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / "tmp"
