@@ -14,6 +14,7 @@ import time
 
 from tests.integration.exports.conftest import Scenario, profile
 
+from segport.exports.state import ExportState, state_path
 from segport.workspace.runs import list_runs
 
 IMPORT = "POST /contacts/import"
@@ -72,6 +73,12 @@ def test_cli_prints_the_summary_json_and_history(scenario: Scenario) -> None:
     assert lines[1].split()[:2] == ["2", "successful"]
     bad = segport(scenario, "exports", "run", "nope", "--chunk-bytes", "20000000")
     assert bad.returncode == 1 and "--chunk-bytes" in bad.stderr
+    # While another process holds the export's state, a second run stops at once.
+    with ExportState(state_path(scenario.ws.path, 1)):
+        busy = segport(scenario, "exports", "run", "news")
+    assert busy.returncode == 1
+    assert "another run of this export is in progress" in busy.stderr
+    assert statuses(scenario) == ["successful", "successful"]
 
 
 def test_run_killed_again_and_again_finishes_exactly(scenario: Scenario) -> None:
