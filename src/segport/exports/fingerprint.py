@@ -35,3 +35,15 @@ def fingerprint_sql(columns: Sequence[str], *, labelled: bool = True, prefix: st
     if not parts:
         return "md5_number('')"
     return f"md5_number(concat_ws(chr(31), {', '.join(parts)}))"
+
+
+def quick_hash_sql(columns: Sequence[str]) -> str:
+    """A fast 64-bit hash of ``columns`` for the prepared-contacts cache key.
+
+    DuckDB's ``hash()`` may change between releases; the cache key therefore includes
+    DuckDB's version (see target.config_fingerprint), so an upgrade only makes the next
+    run prepare every row again. Never use it for what Brevo holds: that is
+    :func:`fingerprint_sql`.
+    """
+    values = [f"CAST({quote_ident(c)} AS VARCHAR)" for c in columns]
+    return f"hash({', '.join(values)})" if values else "hash('')"

@@ -92,8 +92,10 @@ class ChunkSender:
         if covered >= total:
             return
         cols = ", ".join(quote_ident(c) for c in ["EMAIL", *self.attribute_columns])
-        uncovered = f"""SELECT __seq, {cols} FROM {self.table} p WHERE NOT EXISTS (
-            SELECT 1 FROM chunks c WHERE c.run_id = {int(self.run_id)}
+        # {window} restricts the scan to one range of sequence numbers (zone maps skip the
+        # rest of the table), before the check against the chunks already sent.
+        uncovered = f"""SELECT __seq, {cols} FROM {self.table} p WHERE {{window}}
+            AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = {int(self.run_id)}
             AND c.kind = 'import' AND p.__seq BETWEEN c.first_seq AND c.last_seq)"""
         number = self.state.count(
             "SELECT coalesce(max(chunk_no), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
@@ -133,9 +135,9 @@ class ChunkSender:
         """
         for start in range(1, total + 1, READ_BATCH_ROWS):
             stop = start + READ_BATCH_ROWS - 1
+            window = f"p.__seq BETWEEN {int(start)} AND {int(stop)}"
             table: pa.Table = self.con.sql(
-                f"SELECT * FROM ({uncovered}) WHERE __seq BETWEEN {int(start)} AND {int(stop)} "
-                "ORDER BY __seq"
+                uncovered.format(window=window) + " ORDER BY __seq"
             ).to_arrow_table()
             if table.num_rows:
                 yield table

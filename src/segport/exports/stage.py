@@ -17,7 +17,7 @@ from typing import Protocol
 import pyarrow as pa
 
 from segport.exports.current import DIRTY
-from segport.exports.fingerprint import fingerprint_sql, quote_ident, quote_literal
+from segport.exports.fingerprint import quick_hash_sql, quote_ident, quote_literal
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
 
@@ -62,7 +62,7 @@ def stage_members(
     con = state.con
     con.execute(f"DROP TABLE IF EXISTS {RAW}")
     id_col = source.id_column
-    fp = fingerprint_sql(list(columns))
+    fp = quick_hash_sql(list(columns))
     select = (
         f"SELECT CAST({quote_ident(id_col)} AS VARCHAR) AS {CID}, {fp} AS {RAW_FP}, * FROM __batch"
     )
@@ -83,7 +83,7 @@ def stage_members(
     if not created:
         con.execute(
             f"CREATE TABLE {RAW} AS SELECT NULL::VARCHAR AS {CID}, "
-            f"NULL::UHUGEINT AS {RAW_FP} WHERE false"
+            f"NULL::UBIGINT AS {RAW_FP} WHERE false"
         )
     return staged
 
@@ -95,9 +95,7 @@ def reset_prepared(state: ExportState, config_fp: str) -> None:
             state.con.execute(f"DROP TABLE IF EXISTS {table}")
         state.set(DIRTY, True)
         state.set("prep_config", config_fp)
-    state.con.execute(
-        "CREATE TABLE IF NOT EXISTS prep_index (customer_id VARCHAR, raw_fp UHUGEINT)"
-    )
+    state.con.execute("CREATE TABLE IF NOT EXISTS prep_index (customer_id VARCHAR, raw_fp UBIGINT)")
 
 
 def prepare_changed(

@@ -71,8 +71,12 @@ class ExportTarget:
 
 def config_fingerprint(mapping: ContactMapping) -> str:
     """Changes whenever preparing the same profile could give another contact."""
+    import duckdb
+
     data = {
         "version": __version__,
+        "duckdb": duckdb.__version__,  # the cache key uses its hash() (stage.py)
+        "cache": 2,
         "email": mapping.email,
         "sources": mapping.sources(),
         "phone": mapping.phone,
