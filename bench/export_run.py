@@ -64,7 +64,7 @@ def profiles(n: int, seed: int = 7) -> pa.Table:
         if i % 200 == 0:
             emails.append(f"broken{i}-at-example.com")  # invalid
         elif i % 333 == 0:
-            emails.append(f"USER{i - 1}@Example.com")  # duplicate of the previous profile
+            emails.append(f"USER{i - 1}@Example{(i - 1) % 97}.com")  # the previous one's
         else:
             emails.append(f"user{i}@example{i % 97}.com")
     return pa.table(
