@@ -316,7 +316,7 @@ class _Run:
                 part = self.runs_dir / str(self.run_id) / PLAN_REJECTS
                 write_rejects_csv(state, self.tables.rejects, None, part)
                 state.set("plan", {"run_id": self.run_id, "key": key, "counts": asdict(counts)})
-        self.progress(Progress("plan", counts.to_send, counts.valid))
+        self.progress(Progress("plan", counts.valid, counts.valid, unit="contacts"))
         hooks.checkpoint("planned")
         return counts
 

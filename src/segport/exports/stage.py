@@ -16,6 +16,7 @@ from typing import Protocol
 
 import pyarrow as pa
 
+from segport.exports import hooks
 from segport.exports.current import DIRTY
 from segport.exports.fingerprint import quick_hash_sql, quote_ident, quote_literal
 from segport.exports.progress import Progress, ProgressCallback
@@ -200,6 +201,7 @@ def prepare_changed(
         prepared = preparer(batch)
         if _store_prepared(state, prepared):
             changed = None  # the table was made anew: the current contacts are rebuilt
+        hooks.checkpoint("preparing", done // PREPARE_BATCH_ROWS + 1)
         done += prepared.rows
         progress(Progress("prepare", min(done, todo), todo))
     con.execute(

@@ -86,7 +86,7 @@ def test_run_killed_again_and_again_finishes_exactly(scenario: Scenario) -> None
     checkpointed submit, after a chunk was done: each next run continues the same run."""
     scenario.load([profile(i) for i in range(1, 301)])
     scenario.add_export()
-    for kill_at in ("planned", "posted:2", "submitted:4", "done:5"):
+    for kill_at in ("preparing:1", "planned", "posted:2", "submitted:4", "done:5"):
         killed = segport(scenario, "exports", "run", "news", *CHUNK, kill_at=kill_at)
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stderr)
         assert statuses(scenario) == ["processing"]
@@ -102,6 +102,33 @@ def test_run_killed_again_and_again_finishes_exactly(scenario: Scenario) -> None
     assert statuses(scenario) == ["successful"]
     after = json.loads(segport(scenario, "exports", "run", "news", "--json").stdout)
     assert (after["sent"], after["unchanged"]) == (0, 300)
+
+
+def test_killed_while_preparing_changes_resumes_exactly(scenario: Scenario) -> None:
+    """Killed after changed rows entered the prepared-contacts cache but before their index
+    and the de-duplicated contacts were updated: the next run rebuilds them."""
+    scenario.load([profile(i) for i in range(1, 41)])
+    scenario.add_export()
+    assert segport(scenario, "exports", "run", "news").returncode == 0
+    rows = [profile(i) for i in range(1, 41)]
+    for i in range(1, 11):
+        rows[i - 1]["last_name"] = f"Moved{i}"
+    rows[11]["email"] = "user13@example.com"  # 12 now duplicates 13: one of them is dropped
+    scenario.load(rows)
+    killed = segport(scenario, "exports", "run", "news", kill_at="preparing:1")
+    assert killed.returncode == -signal.SIGKILL
+    resumed = segport(scenario, "exports", "run", "news", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    data = json.loads(resumed.stdout)
+    assert data["rejected"] == {"email_duplicate": 1}
+    # 10 renamed, and user13@ now carries customer 12 (the smaller id wins the duplicate).
+    assert (data["changed"], data["valid"]) == (11, 39)
+    scenario.sandbox.state.wait_idle()
+    assert scenario.members() == emails(40)  # add mode: user12 stays in the list
+    contact = scenario.contact("user7@example.com")
+    assert contact is not None and contact["attributes"]["LASTNAME"] == "Moved7"
+    thirteen = scenario.contact("user13@example.com")
+    assert thirteen is not None and thirteen["attributes"]["FIRSTNAME"] == "First12"
 
 
 def test_killed_at_a_random_moment_while_posting(scenario: Scenario) -> None:
