@@ -217,23 +217,30 @@ def test_processes_move_from_queued_to_completed(
     api: httpx.Client, sandbox: SandboxServer, list_id: int
 ) -> None:
     big = "EMAIL;FIRSTNAME\n" + "".join(f"u{i}@example.com;U{i}\n" for i in range(60_000))
-    first = api.post("/contacts/import", json={"listIds": [list_id], "fileBody": big}).json()
-    second = api.post(
-        "/contacts/import", json={"listIds": [list_id], "fileBody": "EMAIL\nlast@example.com\n"}
-    ).json()
-    early = api.get(f"/processes/{second['processId']}").json()
-    assert early["status"] == "queued" and "info" not in early
-    seen = set()
+    with sandbox.imports_paused():
+        first = api.post("/contacts/import", json={"listIds": [list_id], "fileBody": big}).json()
+        second = api.post(
+            "/contacts/import",
+            json={"listIds": [list_id], "fileBody": "EMAIL\nlast@example.com\n"},
+        ).json()
+        for pid in (first["processId"], second["processId"]):
+            early = api.get(f"/processes/{pid}").json()
+            assert early["status"] == "queued" and "info" not in early
+    # Imports run in the order they were accepted: the small second one cannot finish first.
+    seen = []
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        status = api.get(f"/processes/{first['processId']}").json()["status"]
-        seen.add(status)
-        if status == "completed":
+        statuses = [
+            api.get(f"/processes/{pid}").json()["status"]
+            for pid in (first["processId"], second["processId"])
+        ]
+        seen.append(tuple(statuses))
+        if statuses[1] == "completed":
             break
         time.sleep(0.01)
-    assert seen & {"queued", "in_process"} and "completed" in seen
+    assert all(not (b == "completed" and a != "completed") for a, b in seen)
+    assert seen[-1] == ("completed", "completed")
     sandbox.state.wait_idle()
-    assert api.get(f"/processes/{second['processId']}").json()["status"] == "completed"
     assert sandbox.state.contact_count() == 60_001
 
 

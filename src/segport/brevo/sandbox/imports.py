@@ -161,6 +161,9 @@ class ImportWorker:
     def __init__(self, state: AccountState) -> None:
         self.state = state
         self._queue: queue.Queue[ImportJob | None] = queue.Queue()
+        # Cleared by tests that must see processes still queued, whatever the machine's speed.
+        self._running = threading.Event()
+        self._running.set()
         self._thread = threading.Thread(target=self._run, name="sandbox-imports", daemon=True)
         self._thread.start()
 
@@ -173,6 +176,7 @@ class ImportWorker:
             job = self._queue.get()
             if job is None:
                 return
+            self._running.wait()
             try:
                 run_import(self.state, job)
             except Exception as exc:  # a bug must not wedge wait_idle; mark the process failed
@@ -182,6 +186,14 @@ class ImportWorker:
             finally:
                 self.state.import_done()
 
+    def pause(self) -> None:
+        """Hold queued imports (a job already running finishes) until :meth:`resume`."""
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
     def stop(self, timeout: float = 30) -> None:
+        self._running.set()
         self._queue.put(None)
         self._thread.join(timeout)

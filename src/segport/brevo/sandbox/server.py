@@ -8,6 +8,8 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -152,6 +154,18 @@ class SandboxServer:
             self._finish()
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    @contextmanager
+    def imports_paused(self) -> Iterator[None]:
+        """Imports accepted inside the block stay ``queued`` until it ends (for tests)."""
+        if self._worker is None:
+            raise RuntimeError("the sandbox is not started")
+        worker = self._worker
+        worker.pause()
+        try:
+            yield
+        finally:
+            worker.resume()
 
     def stop(self) -> None:
         """Stop serving, finish queued imports, and save the state file if one is set."""
