@@ -233,6 +233,7 @@ class _Reporter:
         self._task: Any = None
         self._stage: str | None = None
         self._last_line = 0.0
+        self._last_key: tuple[str, int, int | None] | None = None
 
     def __call__(self, event: Progress) -> None:
         if not self.enabled:
@@ -273,13 +274,20 @@ class _Reporter:
         self._progress.update(self._task, completed=event.done, total=event.total, rate=rate)
 
     def _line(self, event: Progress) -> None:
+        # A stage with nothing to do (no chunk to settle, say) is not worth a line.
+        if event.total == 0:
+            return
         now = time.monotonic()
         new_stage = event.stage != self._stage
         finished = event.total is not None and event.done >= event.total
+        key = (event.stage, event.done, event.total)
+        if key == self._last_key:
+            return
         if not (new_stage or finished or now - self._last_line >= 2.0):
             return
         self._stage = event.stage
         self._last_line = now
+        self._last_key = key
         label = STAGE_NAMES.get(event.stage, event.stage)
         of = f" of {event.total:,}" if event.total is not None else ""
         typer.echo(f"{label}: {event.done:,}{of} {event.unit}", err=True)
