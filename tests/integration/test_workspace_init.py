@@ -128,3 +128,9 @@ def test_bad_environment_key_stops_init_before_anything_is_made(tmp_path: Path) 
     result = _cli(tmp_path / "ws", "init", env={"SEGPORT_SECRET_KEY": "nope"})
     assert result.exit_code == 1 and "not a valid Fernet key" in result.output
     assert not (tmp_path / "ws").exists()
+
+
+def test_head_revision_constant_matches_the_migrations() -> None:
+    from segport.metadata.db import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION

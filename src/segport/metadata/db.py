@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+# The newest migration. Every command opens the workspace, so an up-to-date database is
+# recognised with one query instead of importing Alembic and reading every migration
+# file (a test keeps this equal to the head of migrations/versions).
+HEAD_REVISION = "0004"
 
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -66,24 +71,32 @@ def create_metadata_engine(url: str) -> Engine:
 
 
 def _config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
 def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def check_schema(engine: Engine) -> None:
     """Refuse a database written by a newer segport; a known older one is fine to upgrade."""
+    from alembic.script import ScriptDirectory
+
     current = current_revision(engine)
     if current is None:
         return
@@ -97,8 +110,22 @@ def check_schema(engine: Engine) -> None:
         )
 
 
+def _stored_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database, read without Alembic (None: not recorded)."""
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    except DBAPIError:  # no alembic_version table yet: a new database
+        return None
+    return str(row[0]) if row is not None else None
+
+
 def upgrade(engine: Engine) -> None:
     """Run every migration the database has not had yet."""
+    if _stored_revision(engine) == HEAD_REVISION:
+        return
+    from alembic import command
+
     check_schema(engine)
     cfg = _config()
     with engine.begin() as conn:
