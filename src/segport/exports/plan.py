@@ -63,13 +63,7 @@ def build_plan(
     con = state.con
     counts = PlanCounts(members=members)
     send_cols = [EMAIL, *attribute_columns]
-    row = con.execute(
-        """SELECT count(*), count(h.email) FILTER (WHERE h.fp = k.__fp),
-                  count(h.email) FILTER (WHERE h.fp <> k.__fp)
-           FROM cur k LEFT JOIN held h ON h.email = k.EMAIL"""
-    ).fetchall()[0]
-    counts.valid, counts.unchanged, counts.changed = int(row[0]), int(row[1]), int(row[2])
-    counts.new = counts.valid - counts.unchanged - counts.changed
+    counts.valid = state.count("SELECT count(*) FROM cur")
     where = "" if full else "WHERE h.email IS NULL OR h.fp <> k.__fp"
     kcols = ", ".join(f"k.{quote_ident(c)}" for c in send_cols)
     con.execute(
@@ -79,7 +73,17 @@ def build_plan(
                  ELSE 'changed' END AS __kind, {kcols}
         FROM cur k LEFT JOIN held h ON h.email = k.EMAIL {where}"""
     )
-    counts.to_send = state.count(f"SELECT count(*) FROM {tables.send}")
+    # The counts come from the send plan (a few rows on a later run) rather than from a
+    # second join of every current contact with what Brevo holds.
+    kinds = dict(
+        (str(k), int(n))
+        for k, n in con.execute(
+            f"SELECT __kind, count(*) FROM {tables.send} GROUP BY __kind"
+        ).fetchall()
+    )
+    counts.new, counts.changed = kinds.get("new", 0), kinds.get("changed", 0)
+    counts.unchanged = counts.valid - counts.new - counts.changed
+    counts.to_send = sum(kinds.values())
     if mirror:
         con.execute(
             f"""{tables.create} {tables.remove} AS

@@ -15,12 +15,14 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import duckdb
 import pyarrow as pa
 
 from segport.brevo import BrevoClient, Process
-from segport.contacts.chunks import iter_import_chunks
+from segport.contacts.chunks import ImportChunk, iter_import_chunks
 from segport.exports import hooks
 from segport.exports.fingerprint import quote_ident
+from segport.exports.prefetch import prefetched
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
 
@@ -103,31 +105,46 @@ class ChunkSender:
         )
         posted = covered
         self.progress(Progress("send", posted, total))
-        batches = self._windows(uncovered, total)
-        for chunk in iter_import_chunks(
-            batches, self.attribute_columns, max_bytes=self.max_bytes, carry=["__seq"]
-        ):
-            number += 1
-            seqs = chunk.rows.column("__seq")
-            first, last = int(seqs[0].as_py()), int(seqs[-1].as_py())
-            process_id = self.client.import_contacts(
-                list_ids=[self.list_id],
-                file_body=chunk.body,
-                update_existing_contacts=True,
-                empty_contacts_attributes=False,
-            )
-            hooks.checkpoint("posted", number)
-            con.execute(
-                "INSERT INTO chunks VALUES (?, 'import', ?, ?, ?, ?, ?, 'submitted', ?)",
-                [self.run_id, number, first, last, chunk.row_count, chunk.byte_size, process_id],
-            )
-            hooks.checkpoint("submitted", number)
-            outcome.chunks += 1
-            outcome.sent += chunk.row_count
-            posted += chunk.row_count
-            self.progress(Progress("send", posted, total))
+        # The next chunk's body is built on a thread (with its own cursor) while Brevo
+        # takes the current one: serialising costs about a quarter of the send time.
+        reader = self.con.cursor()
 
-    def _windows(self, uncovered: str, total: int) -> Iterator[pa.Table]:
+        def chunks() -> Iterator[ImportChunk]:
+            return iter_import_chunks(
+                self._windows(reader, uncovered, total),
+                self.attribute_columns,
+                max_bytes=self.max_bytes,
+                carry=["__seq"],
+            )
+
+        with reader, prefetched(chunks) as ahead:
+            for chunk in ahead:
+                number += 1
+                self._post(chunk, number, outcome)
+                posted += chunk.row_count
+                self.progress(Progress("send", posted, total))
+
+    def _post(self, chunk: ImportChunk, number: int, outcome: SendOutcome) -> None:
+        seqs = chunk.rows.column("__seq")
+        first, last = int(seqs[0].as_py()), int(seqs[-1].as_py())
+        process_id = self.client.import_contacts(
+            list_ids=[self.list_id],
+            file_body=chunk.body,
+            update_existing_contacts=True,
+            empty_contacts_attributes=False,
+        )
+        hooks.checkpoint("posted", number)
+        self.con.execute(
+            "INSERT INTO chunks VALUES (?, 'import', ?, ?, ?, ?, ?, 'submitted', ?)",
+            [self.run_id, number, first, last, chunk.row_count, chunk.byte_size, process_id],
+        )
+        hooks.checkpoint("submitted", number)
+        outcome.chunks += 1
+        outcome.sent += chunk.row_count
+
+    def _windows(
+        self, con: duckdb.DuckDBPyConnection, uncovered: str, total: int
+    ) -> Iterator[pa.Table]:
         """The uncovered rows in ``__seq`` order, a window of sequence numbers at a time.
 
         Sorting one window at a time keeps memory small; ``__seq`` runs 1..total, so the
@@ -136,7 +153,7 @@ class ChunkSender:
         for start in range(1, total + 1, READ_BATCH_ROWS):
             stop = start + READ_BATCH_ROWS - 1
             window = f"p.__seq BETWEEN {int(start)} AND {int(stop)}"
-            table: pa.Table = self.con.sql(
+            table: pa.Table = con.sql(
                 uncovered.format(window=window) + " ORDER BY __seq"
             ).to_arrow_table()
             if table.num_rows:

@@ -131,27 +131,29 @@ def prepare_changed(
         SELECT customer_id FROM prep_index p ANTI JOIN {RAW} s
         ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
     )
-    # What changed, for the de-duplication to rank again only the groups it touches:
-    # the customers, and the emails and numbers their cached versions had.
-    con.execute(
-        f"""CREATE OR REPLACE TABLE scratch.changed_cids AS
-        SELECT customer_id AS cid FROM stale
-        UNION SELECT {CID} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"""
-    )
     has_contacts = state.table_exists("prep_contacts")
-    sms = "SMS" if has_contacts and _has_column(state, "prep_contacts", "SMS") else "NULL"
-    con.execute(
-        "CREATE OR REPLACE TABLE scratch.old_keys AS SELECT NULL::VARCHAR AS EMAIL, "
-        "NULL::VARCHAR AS SMS WHERE false"
-    )
-    if has_contacts:
+    # True: the current contacts will be rebuilt, so what changed need not be listed.
+    unknown = bool(state.get(DIRTY)) or not state.table_exists("cur")
+    if not unknown:
+        # What changed, for the de-duplication to rank again only the groups it touches:
+        # the customers, and the emails and numbers their cached versions had.
         con.execute(
-            f"""INSERT INTO scratch.old_keys SELECT EMAIL, {sms} FROM prep_contacts
-            WHERE CAST(_customer_id AS VARCHAR) IN (SELECT customer_id FROM stale)"""
+            f"""CREATE OR REPLACE TABLE scratch.changed_cids AS
+            SELECT customer_id AS cid FROM stale
+            UNION SELECT {CID} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"""
         )
+        sms = "SMS" if has_contacts and _has_column(state, "prep_contacts", "SMS") else "NULL"
+        con.execute(
+            "CREATE OR REPLACE TABLE scratch.old_keys AS SELECT NULL::VARCHAR AS EMAIL, "
+            "NULL::VARCHAR AS SMS WHERE false"
+        )
+        if has_contacts:
+            con.execute(
+                f"""INSERT INTO scratch.old_keys SELECT EMAIL, {sms} FROM prep_contacts
+                WHERE CAST(_customer_id AS VARCHAR) IN (SELECT customer_id FROM stale)"""
+            )
     # From here until the current contacts are refreshed, the cache and them disagree: a
     # run killed in between must rebuild them (see current.refresh_current).
-    unknown = bool(state.get(DIRTY)) or not state.table_exists("cur")
     state.set(DIRTY, True)
     interrupted = bool(state.get(PREP_DIRTY))
     state.set(PREP_DIRTY, True)
