@@ -161,6 +161,24 @@ class RowImporter:
         with contextlib.suppress(ValueError, TypeError):
             attrs[key] = coerce(value)
 
+    def _add_new(self, n: int, email: str, attrs: dict[str, Any], sms: str | None) -> None:
+        """Register a contact the fast paths proved new: unseen email, unused SMS or none."""
+        self.seen_emails[email] = n
+        if sms is not None:
+            self.seen_sms[sms] = n
+            attrs["SMS"] = sms
+        job = self.job
+        contact = Contact(
+            self.state.new_id("contact"),
+            email,
+            attrs,
+            self.now,
+            job.email_blacklist,
+            job.sms_blacklist,
+        )
+        self.state.add_contact(contact)
+        self.members.append(contact.id)
+
     def run_csv(self, text: str) -> Iterator[None]:
         first_line = text.split("\n", 1)[0].rstrip("\r")
         header = [h.strip().upper() for h in next(csv.reader([first_line], delimiter=";"), [])]
@@ -172,29 +190,16 @@ class RowImporter:
         width = len(header)
         # Locals for the fast path: a new contact with a valid, unseen email and a valid,
         # unused SMS (the bulk of a first export). Everything else takes `resolve`.
-        st, job = self.state, self.job
         fast_ok = e_i is not None and x_i is None and text_only
-        by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
-        seen_e, seen_s, next_ids = self.seen_emails, self.seen_sms, st.next_ids
-        add_member = self.members.append
-        now, e_bl, s_bl = self.now, job.email_blacklist, job.sms_blacklist
+        by_email, by_sms = self.state.by_email, self.state.by_sms
+        seen_e, seen_s = self.seen_emails, self.seen_sms
+        add_new = self._add_new
         for n, (cells, email) in enumerate(_csv_cells(text, width, e_i), start=2):
             if fast_ok and email is not None and email not in seen_e and email not in by_email:
                 raw_sms = cells[s_i] if s_i is not None else ""
                 sms = normalize_sms(raw_sms) if raw_sms else None
                 if not raw_sms or (sms is not None and sms not in seen_s and sms not in by_sms):
-                    seen_e[email] = n
-                    cid = next_ids["contact"]
-                    next_ids["contact"] = cid + 1
-                    attrs = {key: cells[i] for i, key, _ in plan if cells[i]}
-                    if sms is not None:
-                        seen_s[sms] = n
-                        attrs["SMS"] = sms
-                        by_sms[sms] = cid
-                    contact = Contact(cid, email, attrs, now, e_bl, s_bl)
-                    contacts[cid] = contact
-                    by_email[email] = contact
-                    add_member(cid)
+                    add_new(n, email, {key: cells[i] for i, key, _ in plan if cells[i]}, sms)
                     if n % SLICE == 0:
                         yield None
                     continue
@@ -219,14 +224,12 @@ class RowImporter:
                 yield None  # let readers in between slices
 
     def run_json(self, items: list[dict[str, Any]]) -> Iterator[None]:
-        st, job = self.state, self.job
         # Fast path as in run_csv: a new contact whose attributes are all known text ones.
         text_keys = {key for key, coerce in self.coercers.items() if coerce is None}
-        by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
-        seen_e, seen_s, next_ids = self.seen_emails, self.seen_sms, st.next_ids
+        by_email, by_sms = self.state.by_email, self.state.by_sms
+        seen_e, seen_s = self.seen_emails, self.seen_sms
         email_ok = EMAIL_RE.fullmatch
-        add_member = self.members.append
-        now, e_bl, s_bl = self.now, job.email_blacklist, job.sms_blacklist
+        add_new = self._add_new
         for n, item in enumerate(items, start=1):
             raw_email = item.get("email")
             attrs = item.get("attributes")
@@ -252,17 +255,7 @@ class RowImporter:
                         else:
                             break
                     else:
-                        seen_e[email] = n
-                        cid = next_ids["contact"]
-                        next_ids["contact"] = cid + 1
-                        if sms is not None:
-                            seen_s[sms] = n
-                            values["SMS"] = sms
-                            by_sms[sms] = cid
-                        contact = Contact(cid, email, values, now, e_bl, s_bl)
-                        contacts[cid] = contact
-                        by_email[email] = contact
-                        add_member(cid)
+                        add_new(n, email, values, sms)
                         if n % SLICE == 0:
                             yield None
                         continue
