@@ -236,7 +236,9 @@ class _Reporter:
         self._last_key: tuple[str, int, int | None] | None = None
 
     def __call__(self, event: Progress) -> None:
-        if not self.enabled:
+        # A stage with nothing to do (no chunk to settle, say) is worth neither a bar nor
+        # a line.
+        if not self.enabled or event.total == 0:
             return
         if self.tty:
             self._bar(event)
@@ -274,9 +276,6 @@ class _Reporter:
         self._progress.update(self._task, completed=event.done, total=event.total, rate=rate)
 
     def _line(self, event: Progress) -> None:
-        # A stage with nothing to do (no chunk to settle, say) is not worth a line.
-        if event.total == 0:
-            return
         now = time.monotonic()
         new_stage = event.stage != self._stage
         finished = event.total is not None and event.done >= event.total
