@@ -95,8 +95,15 @@ def _sms_ranked(source: str, order: str) -> str:
         FROM {source} WINDOW s AS (PARTITION BY SMS ORDER BY {order})"""
 
 
-def _cur_select(source: str, attribute_columns: Sequence[str], has_sms: bool) -> str:
-    """Rows of ``source`` (SMS-ranked when has_sms) as ``cur`` rows, fingerprinted."""
+def _cur_select(
+    source: str, attribute_columns: Sequence[str], has_sms: bool, *, numbered: bool = False
+) -> str:
+    """Rows of ``source`` (SMS-ranked when has_sms) as ``cur`` rows, fingerprinted.
+
+    ``numbered`` (a rebuild) gives the rows ``__seq`` 1..n, so that a plan sending every
+    current contact can be a view of ``cur`` instead of a copy (see plan.build_plan);
+    rows a patch adds have none.
+    """
     send_cols = [EMAIL, *attribute_columns]
     fp = fingerprint_sql(send_cols)
     if has_sms:
@@ -107,7 +114,8 @@ def _cur_select(source: str, attribute_columns: Sequence[str], has_sms: bool) ->
         )
     else:
         inner = f"SELECT * FROM {source}"
-    return f"SELECT CAST({CUSTOMER} AS VARCHAR) AS __cid, *, {fp} AS __fp FROM ({inner})"
+    seq = "row_number() OVER () AS __seq, " if numbered else ""
+    return f"SELECT {seq}CAST({CUSTOMER} AS VARCHAR) AS __cid, *, {fp} AS __fp FROM ({inner})"
 
 
 def _email_rejects(source: str) -> str:
@@ -136,7 +144,10 @@ def _rebuild(
     else:
         source = kept
     con.execute("BEGIN")
-    con.execute("CREATE OR REPLACE TABLE cur AS " + _cur_select(source, attribute_columns, has_sms))
+    con.execute(
+        "CREATE OR REPLACE TABLE cur AS "
+        + _cur_select(source, attribute_columns, has_sms, numbered=True)
+    )
     rejects = _email_rejects("temp.e_rank")
     if has_sms:
         rejects += " UNION ALL " + _sms_rejects("temp.r_rank")

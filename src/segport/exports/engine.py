@@ -19,7 +19,7 @@ from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFound
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.current import refresh_current
-from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan
+from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.report import brevo_failures, finish_rejects_csv, write_rejects_csv
 from segport.exports.send import ChunkSender, SendOutcome
@@ -35,6 +35,7 @@ from segport.exports.summary import FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget, config_fingerprint
 
 ClientFactory = Callable[[], BrevoClient]
+SEND_MEMORY_LIMIT = "64MB"
 PLAN_REJECTS = "plan-rejects.csv"  # the plan's rejects, written before anything is sent
 
 
@@ -300,7 +301,9 @@ class _Run:
 
             changed = prepare_changed(state, staged, prepare, progress=self.progress)
         with timer("plan"):
-            refresh_current(state, list(mapping.attribute_columns), changed=changed, members=staged)
+            how = refresh_current(
+                state, list(mapping.attribute_columns), changed=changed, members=staged
+            )
             counts = build_plan(
                 state,
                 self.tables,
@@ -309,6 +312,7 @@ class _Run:
                 full=opts.full,
                 mirror=self.target.mirror,
                 allow_mass_removal=opts.allow_mass_removal,
+                cur_rebuilt=how == "rebuilt",
             )
             for scratch in ("stage_raw", "todo", "changed_cids", "old_keys"):
                 state.con.execute(f"DROP TABLE IF EXISTS scratch.{scratch}")
@@ -359,6 +363,9 @@ class _Run:
         assert self.run_id is not None
         sender = self._sender(self.run_id, attribute_columns)
         outcome = SendOutcome()
+        # Sending reads one window of the plan at a time: a smaller buffer pool keeps the
+        # blocks cached for planning from adding to the request bodies in flight.
+        self.state.con.execute(f"SET memory_limit = '{SEND_MEMORY_LIMIT}'")
         with self.timer("process"):
             sender.settle(outcome)  # chunks a killed run left submitted
         if not outcome.waiting:
@@ -380,7 +387,7 @@ class _Run:
     def _settle_previous(self, old_run_id: int, attribute_columns: list[str]) -> None:
         """An earlier run left chunks submitted: record what Brevo did with them before
         planning, so their contacts count as held and are not sent again."""
-        if not self.state.table_exists(REAL.send):
+        if self.state.relation_kind(REAL.send) is None:
             return
         pending = self.state.count(
             "SELECT count(*) FROM chunks WHERE run_id = ? AND status = 'submitted'", [old_run_id]
@@ -397,5 +404,5 @@ class _Run:
         state = self.state
         state.delete("plan")
         for table in (REAL.send, REAL.remove):
-            state.con.execute(f"DROP TABLE IF EXISTS {table}")
+            drop_relation(state, table)
         state.con.execute("CHECKPOINT")

@@ -25,6 +25,7 @@ class PlanTables:
     remove: str
     rejects: str
     temporary: bool
+    viewable: bool = False  # the send plan may be a view of ``cur`` (real runs)
 
     @property
     def create(self) -> str:
@@ -33,7 +34,9 @@ class PlanTables:
 
 # A real run's send and remove plans are persistent (a resumed run continues them); its
 # rejects go to a CSV file at plan time. A dry run's plan lives in memory only.
-REAL = PlanTables("plan_send", "plan_remove", "scratch.plan_rejects", temporary=False)
+REAL = PlanTables(
+    "plan_send", "plan_remove", "scratch.plan_rejects", temporary=False, viewable=True
+)
 DRY = PlanTables("scratch.dry_send", "scratch.dry_remove", "scratch.dry_rejects", temporary=False)
 
 
@@ -59,20 +62,33 @@ def build_plan(
     full: bool,
     mirror: bool,
     allow_mass_removal: bool,
+    cur_rebuilt: bool = False,
 ) -> PlanCounts:
+    """Plan the run; ``cur_rebuilt``: ``cur`` was numbered afresh by this run."""
     con = state.con
     counts = PlanCounts(members=members)
     send_cols = [EMAIL, *attribute_columns]
     counts.valid = state.count("SELECT count(*) FROM cur")
-    where = "" if full else "WHERE h.email IS NULL OR h.fp <> k.__fp"
+    drop_relation(state, tables.send)
     kcols = ", ".join(f"k.{quote_ident(c)}" for c in send_cols)
-    con.execute(
-        f"""{tables.create} {tables.send} AS
-        SELECT row_number() OVER () AS __seq, k.__cid AS {CUSTOMER}, k.__fp,
-            CASE WHEN h.email IS NULL THEN 'new' WHEN h.fp = k.__fp THEN 'unchanged'
-                 ELSE 'changed' END AS __kind, {kcols}
-        FROM cur k LEFT JOIN held h ON h.email = k.EMAIL {where}"""
-    )
+    if tables.viewable and cur_rebuilt and not state.held_count():
+        # Brevo holds nothing from us (a first run): every current contact is new, so the
+        # send plan is ``cur`` itself, numbered when it was rebuilt; a copy of a million
+        # rows would cost more than the rest of the plan. ``cur`` stays as it is until
+        # the next run plans, after this plan's chunks are settled.
+        con.execute(
+            f"""CREATE VIEW {tables.send} AS SELECT k.__seq, k.__cid AS {CUSTOMER}, k.__fp,
+            'new' AS __kind, {kcols} FROM cur k"""
+        )
+    else:
+        where = "" if full else "WHERE h.email IS NULL OR h.fp <> k.__fp"
+        con.execute(
+            f"""{tables.create} {tables.send} AS
+            SELECT row_number() OVER () AS __seq, k.__cid AS {CUSTOMER}, k.__fp,
+                CASE WHEN h.email IS NULL THEN 'new' WHEN h.fp = k.__fp THEN 'unchanged'
+                     ELSE 'changed' END AS __kind, {kcols}
+            FROM cur k LEFT JOIN held h ON h.email = k.EMAIL {where}"""
+        )
     # The counts come from the send plan (a few rows on a later run) rather than from a
     # second join of every current contact with what Brevo holds.
     kinds = dict(
@@ -109,6 +125,13 @@ def build_plan(
         ).fetchall()
     )
     return counts
+
+
+def drop_relation(state: ExportState, name: str) -> None:
+    """Drop the table or view ``name`` if there is one (a send plan may be either)."""
+    kind = state.relation_kind(name)
+    if kind is not None:
+        state.con.execute(f"DROP {kind} {name}")
 
 
 def _refuse_removal(state: ExportState, counts: PlanCounts, allow: bool) -> str | None:

@@ -19,6 +19,7 @@ import pyarrow as pa
 from segport.exports import hooks
 from segport.exports.current import DIRTY
 from segport.exports.fingerprint import quick_hash_sql, quote_ident, quote_literal
+from segport.exports.prefetch import prefetched
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
 
@@ -193,19 +194,23 @@ def prepare_changed(
         _ensure_prepared_tables(state)
         state.set(PREP_DIRTY, False)
         return changed
-    reader = (
-        con.cursor()
-        .sql(f"SELECT * EXCLUDE ({CID}, {RAW_FP}) FROM ({todo_sql})")
-        .to_arrow_reader(PREPARE_BATCH_ROWS)
-    )
+    cursor = con.cursor()
+    query = f"SELECT * EXCLUDE ({CID}, {RAW_FP}) FROM ({todo_sql})"
+
+    def prepared_batches() -> Iterator[Prepared]:
+        for batch in cursor.sql(query).to_arrow_reader(PREPARE_BATCH_ROWS):
+            yield preparer(batch)
+
     done = 0
-    for batch in reader:
-        prepared = preparer(batch)
-        if _store_prepared(state, prepared):
-            changed = None  # the table was made anew: the current contacts are rebuilt
-        hooks.checkpoint("preparing", done // PREPARE_BATCH_ROWS + 1)
-        done += prepared.rows
-        progress(Progress("prepare", min(done, todo), todo))
+    # The next batch is prepared on a thread (phone parsing, mostly in the pool's
+    # processes and in Arrow, outside the GIL) while this one is stored by DuckDB.
+    with cursor, prefetched(prepared_batches) as batches:
+        for prepared in batches:
+            if _store_prepared(state, prepared):
+                changed = None  # the table was made anew: the current contacts are rebuilt
+            hooks.checkpoint("preparing", done // PREPARE_BATCH_ROWS + 1)
+            done += prepared.rows
+            progress(Progress("prepare", min(done, todo), todo))
     con.execute(
         f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"
     )
