@@ -279,18 +279,19 @@ class _Run:
             state.con.execute("DELETE FROM chunks WHERE run_id <> ?", [self.run_id])
             state.con.execute("DELETE FROM brevo_rejects WHERE run_id <> ?", [self.run_id])
         with timer("read"):
-            staged = stage_members(
+            reset_prepared(state, config_fingerprint(mapping))
+            staged, todo_ready = stage_members(
                 state,
                 self.source,
                 mapping.profile_columns,
                 batch_size=opts.batch_size,
                 progress=self.progress,
                 total=members,
+                cached=bool(state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)")),
             )
         summary.members = staged
         id_column = self.source.id_column
         with PhoneParser(workers=opts.phone_workers) as parser, timer("prepare"):
-            reset_prepared(state, config_fingerprint(mapping))
 
             def prepare(batch: object) -> Prepared:
                 import pyarrow as pa
@@ -299,7 +300,9 @@ class _Run:
                 out = prepare_batch(batch, mapping, id_column, phone_parser=parser)
                 return Prepared(out.contacts, out.rejects, batch.num_rows)
 
-            changed = prepare_changed(state, staged, prepare, progress=self.progress)
+            changed = prepare_changed(
+                state, staged, prepare, progress=self.progress, todo_ready=todo_ready
+            )
         with timer("plan"):
             how = refresh_current(
                 state, list(mapping.attribute_columns), changed=changed, members=staged

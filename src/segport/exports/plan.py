@@ -80,14 +80,27 @@ def build_plan(
             f"""CREATE VIEW {tables.send} AS SELECT k.__seq, k.__cid AS {CUSTOMER}, k.__fp,
             'new' AS __kind, {kcols} FROM cur k"""
         )
-    else:
-        where = "" if full else "WHERE h.email IS NULL OR h.fp <> k.__fp"
+    elif full:
         con.execute(
             f"""{tables.create} {tables.send} AS
             SELECT row_number() OVER () AS __seq, k.__cid AS {CUSTOMER}, k.__fp,
                 CASE WHEN h.email IS NULL THEN 'new' WHEN h.fp = k.__fp THEN 'unchanged'
                      ELSE 'changed' END AS __kind, {kcols}
-            FROM cur k LEFT JOIN held h ON h.email = k.EMAIL {where}"""
+            FROM cur k LEFT JOIN held h ON h.email = k.EMAIL"""
+        )
+    else:
+        # A fingerprint covers the email, so a contact Brevo holds as it is now has its
+        # fingerprint in ``held``: one join on 128-bit numbers finds the new and changed
+        # ones (cheaper than joining a million emails), and only those few are looked up
+        # by email to tell new from changed.
+        con.execute(
+            f"""{tables.create} {tables.send} AS
+            WITH todo AS (SELECT * FROM cur k ANTI JOIN held h ON h.fp = k.__fp),
+            known AS (SELECT h.email FROM held h SEMI JOIN todo t ON t.EMAIL = h.email)
+            SELECT row_number() OVER () AS __seq, k.__cid AS {CUSTOMER}, k.__fp,
+                CASE WHEN k.EMAIL IN (SELECT email FROM known) THEN 'changed' ELSE 'new'
+                END AS __kind, {kcols}
+            FROM todo k"""
         )
     # The counts come from the send plan (a few rows on a later run) rather than from a
     # second join of every current contact with what Brevo holds.

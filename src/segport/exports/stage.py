@@ -1,44 +1,39 @@
-"""Stage the segment's members in the export state, and prepare only what changed.
+"""Prepare only the staged members that changed, and keep the prepared-contacts cache.
 
-Members stream from the profile store as Arrow batches into ``stage_raw`` with a
-fingerprint of their raw mapped values. Only rows whose fingerprint differs from the one
-cached at the previous run go through ``segport.contacts`` (phone parsing is the costly
-step); the prepared contacts and rejects of the others are reused from the cache. The
-preparer parses phones on both cores (``segport.contacts.PhoneParser`` runs worker
-processes: the phone library holds the GIL, so threads would not help).
+Members are staged in ``stage_raw`` with a key of their raw mapped values
+(:mod:`segport.exports.members`). Only rows whose key the cache lacks go through
+``segport.contacts`` (phone parsing is the costly step); the prepared contacts and rejects
+of the others are reused from the cache. The preparer parses phones on both cores
+(``segport.contacts.PhoneParser`` runs worker processes: the phone library holds the GIL,
+so threads would not help).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
 
 import pyarrow as pa
 
 from segport.exports import hooks
 from segport.exports.current import DIRTY
-from segport.exports.fingerprint import quick_hash_sql, quote_ident, quote_literal
+from segport.exports.fingerprint import quote_literal
+from segport.exports.members import CID, RAW, RAW_FP, TODO, MemberSource, stage_members
 from segport.exports.prefetch import prefetched
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
 
-RAW = "scratch.stage_raw"
 PREP_DIRTY = "prep_dirty"  # meta key: a preparation started and has not finished
-CID = "__cid"
-RAW_FP = "__raw_fp"
 PREPARE_BATCH_ROWS = 50_000
 
-
-class MemberSource(Protocol):
-    """The members of the export's segments, as the profile store streams them."""
-
-    @property
-    def id_column(self) -> str: ...
-
-    def count(self) -> int: ...
-
-    def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]: ...
+__all__ = [
+    "MemberSource",
+    "Prepared",
+    "Preparer",
+    "prepare_changed",
+    "reset_prepared",
+    "stage_members",
+]
 
 
 @dataclass(frozen=True)
@@ -49,45 +44,6 @@ class Prepared:
 
 
 Preparer = Callable[[pa.RecordBatch], Prepared]
-
-
-def stage_members(
-    state: ExportState,
-    source: MemberSource,
-    columns: Sequence[str],
-    *,
-    batch_size: int,
-    progress: ProgressCallback,
-    total: int | None,
-) -> int:
-    """Stream the members into ``stage_raw``; returns how many were staged."""
-    con = state.con
-    con.execute(f"DROP TABLE IF EXISTS {RAW}")
-    id_col = source.id_column
-    fp = quick_hash_sql(list(columns))
-    select = (
-        f"SELECT CAST({quote_ident(id_col)} AS VARCHAR) AS {CID}, {fp} AS {RAW_FP}, * FROM __batch"
-    )
-    staged = 0
-    created = False
-    for batch in source.batches(columns, batch_size):
-        con.register("__batch", batch)
-        try:
-            if not created:
-                con.execute(f"CREATE TABLE {RAW} AS {select}")
-                created = True
-            else:
-                con.execute(f"INSERT INTO {RAW} {select}")
-        finally:
-            con.unregister("__batch")
-        staged += batch.num_rows
-        progress(Progress("read", staged, total))
-    if not created:
-        con.execute(
-            f"CREATE TABLE {RAW} AS SELECT NULL::VARCHAR AS {CID}, "
-            f"NULL::UBIGINT AS {RAW_FP} WHERE false"
-        )
-    return staged
 
 
 def reset_prepared(state: ExportState, config_fp: str) -> None:
@@ -106,8 +62,10 @@ def prepare_changed(
     preparer: Preparer,
     *,
     progress: ProgressCallback,
+    todo_ready: bool = False,
 ) -> int | None:
-    """Prepare the staged rows the cache does not hold.
+    """Prepare the staged rows the cache does not hold (``todo_ready``: staging listed
+    them in ``scratch.todo`` already).
 
     Returns how many customers changed (new, changed or gone since the cache was written),
     or None when that is not known (first run, new mapping, an interrupted run); they are
@@ -117,20 +75,21 @@ def prepare_changed(
     con = state.con
     # Rows to prepare: staged rows whose raw values the cache does not hold (all of them
     # when the cache is empty, as on a first run: no copy is made then).
-    if state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)"):
+    if todo_ready:
+        todo_sql = f"SELECT * FROM {TODO}"
+    elif state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)"):
         con.execute(
-            f"""CREATE OR REPLACE TABLE scratch.todo AS SELECT s.* FROM {RAW} s
-            ANTI JOIN prep_index p ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
+            f"""CREATE OR REPLACE TABLE {TODO} AS SELECT s.* FROM {RAW} s
+            ANTI JOIN prep_index p ON p.raw_fp = s.{RAW_FP}"""
         )
-        todo_sql = "SELECT * FROM scratch.todo"
+        todo_sql = f"SELECT * FROM {TODO}"
     else:
         todo_sql = f"SELECT * FROM {RAW}"
     # Cached entries of customers that changed or left the segments go; the cache then
     # holds exactly the current members once the changed ones are added back.
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE stale AS
-        SELECT customer_id FROM prep_index p ANTI JOIN {RAW} s
-        ON p.customer_id = s.{CID} AND p.raw_fp = s.{RAW_FP}"""
+        SELECT customer_id FROM prep_index p ANTI JOIN {RAW} s ON p.raw_fp = s.{RAW_FP}"""
     )
     has_contacts = state.table_exists("prep_contacts")
     # True: the current contacts will be rebuilt, so what changed need not be listed.

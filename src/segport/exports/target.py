@@ -76,7 +76,7 @@ def config_fingerprint(mapping: ContactMapping) -> str:
     data = {
         "version": __version__,
         "duckdb": duckdb.__version__,  # the cache key uses its hash() (stage.py)
-        "cache": 2,
+        "cache": 3,  # 3: the cache key covers the customer id too
         "email": mapping.email,
         "sources": mapping.sources(),
         "phone": mapping.phone,

@@ -8,7 +8,7 @@ apart), resumes a run that a crash left ``processing``, and hands the work to th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,6 +94,7 @@ class SegmentMembers:
         self._segments = list(segments)
         with self._store() as store:
             self._id_column = str(store.id_column)
+            self._dialect = str(store.dialect)
 
     @contextmanager
     def _store(self) -> Iterator[Any]:
@@ -120,6 +121,32 @@ class SegmentMembers:
 
         with self._store() as store, self._ws.session() as session:
             yield from stream_members(session, store, self._segments, columns, batch_size)
+
+    @property
+    def speaks_duckdb(self) -> bool:
+        """Whether :meth:`sql_batches` works: the profiles are in the workspace's DuckDB."""
+        return self._dialect == "duckdb"
+
+    def sql_batches(
+        self,
+        columns: Sequence[str],
+        wrap: Callable[[str], str],
+        batch_size: int,
+        tables: Mapping[str, pa.Table] | None = None,
+    ) -> Iterator[pa.RecordBatch]:
+        """Stream ``wrap(members SQL)`` run in the profile store (see exports.members)."""
+        from segport.segments.evaluation import members_predicate, members_query
+
+        with self._store() as store, self._ws.session() as session:
+            where = members_predicate(session, store, self._segments)
+            sql = wrap(store.render(members_query(store, where, columns)))
+            cursor = store.con.cursor()
+            try:
+                for name, table in (tables or {}).items():
+                    cursor.register(name, table)
+                yield from cursor.sql(sql).to_arrow_reader(batch_size)
+            finally:
+                cursor.close()
 
 
 def run_export(

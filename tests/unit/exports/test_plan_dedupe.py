@@ -90,7 +90,8 @@ def check_steps(history: list[dict[int, Row]], rebuild_share: float) -> None:
     with ExportState(folder / "s.duckdb") as state:
         for step, rows in enumerate(history):
             source = Members(rows)
-            staged = stage_members(
+            reset_prepared(state, "cfg")
+            staged, _ = stage_members(
                 state,
                 source,
                 ["email", "phone", "updated"],
@@ -98,7 +99,6 @@ def check_steps(history: list[dict[int, Row]], rebuild_share: float) -> None:
                 progress=lambda e: None,
                 total=None,
             )
-            reset_prepared(state, "cfg")
             changed = prepare_changed(state, staged, prepare, progress=lambda e: None)
             how = refresh_current(
                 state,
