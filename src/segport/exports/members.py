@@ -2,27 +2,29 @@
 
 The key (``__raw_fp``) is a 64-bit hash of the customer id and the raw mapped values: a
 row whose key the prepared-contacts cache holds need not be prepared again (see
-:mod:`segport.exports.stage`). Three ways, by what the source can do:
+:mod:`segport.exports.stage`). Two ways, by where the profiles are:
 
-- any source: every member streams as Arrow and the key is computed here;
-- a source that runs DuckDB SQL (the workspace's profile store) computes the key itself,
-  so the keys of every run come from the same values;
-- and when the cache is filled (a later run), such a source first sends only ids and keys,
-  and then the full rows of the members whose key the cache lacks: a run after 1 % of a
-  million profiles changed copies 10,000 rows instead of a million.
+- in the workspace's DuckDB file: the state's connection attaches it read-only and runs
+  the members query itself, so no row crosses into Python. When the cache is filled (a
+  later run), it stages only ids and keys, then the full rows of the members whose key the
+  cache lacks: a run after 1 % of a million profiles changed copies 10,000 rows, not a
+  million;
+- anywhere else (PostgreSQL): every member streams as Arrow and is copied with its key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import pyarrow as pa
 
-from segport.exports.fingerprint import quick_hash_sql, quote_ident
+from segport.exports.fingerprint import quick_hash_sql, quote_ident, quote_literal
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
 
+PROFILES = "segport_profiles"  # the profile store's file, attached while reading
 RAW = "scratch.stage_raw"  # every member: __cid, __raw_fp (and the raw columns unless narrow)
 TODO = "scratch.todo"  # the members to prepare, with their raw columns
 CID = "__cid"
@@ -41,24 +43,15 @@ class MemberSource(Protocol):
 
 
 @runtime_checkable
-class SqlMemberSource(MemberSource, Protocol):
-    """A source that can run DuckDB SQL over its members.
+class DuckDBMemberSource(MemberSource, Protocol):
+    """A source whose profiles are in a DuckDB file the export state can attach.
 
-    ``sql_batches`` renders the members query (id column first, then ``columns``), passes
-    its text to ``wrap`` and streams the result of the SQL ``wrap`` returns, with
-    ``tables`` registered by name for it to use.
+    ``duckdb_members`` gives the file and the members query (id column first, then
+    ``columns``) with its tables qualified by ``catalog``; None when the profiles are
+    elsewhere (then :meth:`batches` serves).
     """
 
-    @property
-    def speaks_duckdb(self) -> bool: ...
-
-    def sql_batches(
-        self,
-        columns: Sequence[str],
-        wrap: Callable[[str], str],
-        batch_size: int,
-        tables: Mapping[str, pa.Table] | None = None,
-    ) -> Iterator[pa.RecordBatch]: ...
+    def duckdb_members(self, columns: Sequence[str], catalog: str) -> tuple[Path, str] | None: ...
 
 
 def _keyed_select(id_col: str, columns: Sequence[str], source: str, *, narrow: bool) -> str:
@@ -84,31 +77,52 @@ def stage_members(
 ) -> tuple[int, bool]:
     """Read the members into ``stage_raw``: (how many were staged, whether ``todo`` is made).
 
-    ``cached``: the prepared-contacts cache holds rows (``prep_index``); a source that
-    speaks DuckDB then stages ids and keys only and makes ``todo`` itself.
+    ``cached``: the prepared-contacts cache holds rows (``prep_index``); when the profiles
+    are in a DuckDB file, only ids and keys are then staged and ``todo`` is made here.
     """
     con = state.con
     for table in (RAW, TODO):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     id_col = source.id_column
-    sql = isinstance(source, SqlMemberSource) and source.speaks_duckdb
-    if sql and cached:
-        assert isinstance(source, SqlMemberSource)
-        staged = _stage_keys_then_changed(state, source, columns, batch_size, progress, total)
-        return staged, True
-    if sql:
-        assert isinstance(source, SqlMemberSource)
-        batches = source.sql_batches(
-            columns,
-            lambda members: _keyed_select(id_col, columns, f"({members}) m", narrow=False),
-            batch_size,
-        )
-        select = "SELECT * FROM __batch"
-    else:
-        batches = source.batches(columns, batch_size)
+    found = (
+        source.duckdb_members(columns, PROFILES) if isinstance(source, DuckDBMemberSource) else None
+    )
+    if found is None:
         select = _keyed_select(id_col, columns, "__batch", narrow=False)
-    staged = _copy(state, batches, RAW, select, lambda n: progress(Progress("read", n, total)))
-    return staged, False
+        batches = source.batches(columns, batch_size)
+        report = lambda n: progress(Progress("read", n, total))  # noqa: E731
+        return _copy(state, batches, RAW, select, report), False
+    path, members = found
+    # The state's connection reads the profile file itself: no rows cross into Python.
+    con.execute(f"ATTACH {quote_literal(str(path))} AS {PROFILES} (READ_ONLY)")
+    try:
+        if not cached:
+            con.execute(
+                f"CREATE TABLE {RAW} AS "
+                + _keyed_select(id_col, columns, f"({members}) m", narrow=False)
+            )
+        else:
+            con.execute(
+                f"CREATE TABLE {RAW} AS "
+                + _keyed_select(id_col, columns, f"({members}) m", narrow=True)
+            )
+            wanted = (
+                f"(SELECT s.{CID} FROM {RAW} s ANTI JOIN prep_index p "
+                f"ON p.raw_fp = s.{RAW_FP} WHERE s.{CID} IS NOT NULL) w"
+            )
+            source_rows = (
+                f"({members}) m SEMI JOIN {wanted} "
+                f"ON w.{CID} = CAST(m.{quote_ident(id_col)} AS VARCHAR)"
+            )
+            con.execute(
+                f"CREATE TABLE {TODO} AS "
+                + _keyed_select(id_col, columns, source_rows, narrow=False)
+            )
+    finally:
+        con.execute(f"DETACH {PROFILES}")
+    staged = state.count(f"SELECT count(*) FROM {RAW}")
+    progress(Progress("read", staged, total))
+    return staged, cached
 
 
 def _copy(
@@ -140,44 +154,3 @@ def _copy(
             f"NULL::UBIGINT AS {RAW_FP} WHERE false"
         )
     return copied
-
-
-def _stage_keys_then_changed(
-    state: ExportState,
-    source: SqlMemberSource,
-    columns: Sequence[str],
-    batch_size: int,
-    progress: ProgressCallback,
-    total: int | None,
-) -> int:
-    """Stage ids and keys of every member, then the full rows of those the cache lacks."""
-    id_col = source.id_column
-    keys = source.sql_batches(
-        columns,
-        lambda members: _keyed_select(id_col, columns, f"({members}) m", narrow=True),
-        batch_size,
-    )
-    staged = _copy(
-        state, keys, RAW, "SELECT * FROM __batch", lambda n: progress(Progress("read", n, total))
-    )
-    wanted: pa.Table = state.con.sql(
-        f"SELECT {CID} FROM {RAW} s ANTI JOIN prep_index p ON p.raw_fp = s.{RAW_FP} "
-        f"WHERE {CID} IS NOT NULL"
-    ).to_arrow_table()
-    if wanted.num_rows == 0:
-        state.con.execute(f"CREATE TABLE {TODO} AS SELECT * FROM {RAW} WHERE false")
-        return staged
-    rows = source.sql_batches(
-        columns,
-        lambda members: _keyed_select(
-            id_col,
-            columns,
-            f"({members}) m SEMI JOIN __wanted w "
-            f"ON w.{CID} = CAST(m.{quote_ident(id_col)} AS VARCHAR)",
-            narrow=False,
-        ),
-        batch_size,
-        tables={"__wanted": wanted},
-    )
-    _copy(state, rows, TODO, "SELECT * FROM __batch", lambda _n: None)
-    return staged

@@ -36,6 +36,11 @@ def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
 
 def finish_rejects_csv(state: ExportState, part: Path, run_id: int, path: Path) -> None:
     """The run's CSV: the rejects written at plan time, then what Brevo reported."""
+    if part.exists() and not state.count(
+        "SELECT count(*) FROM brevo_rejects WHERE run_id = ?", [int(run_id)]
+    ):
+        part.replace(path)  # Brevo reported nothing: the plan's file is the whole list
+        return
     source = (
         f"SELECT {COLUMNS} FROM read_csv({quote_literal(str(part))}, header = true, "
         "all_varchar = true, delim = ',')"

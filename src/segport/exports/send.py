@@ -179,7 +179,9 @@ class ChunkSender:
                 process = self.client.get_process(int(process_id))
                 if not process.finished:
                     process = self.client.wait_for_process(
-                        int(process_id), timeout=self.process_timeout, first_delay=0.2
+                        int(process_id),
+                        timeout=self.process_timeout,
+                        first_delay=_first_poll_delay(int(count)),
                     )
             except ProcessTimeoutError as exc:
                 outcome.waiting.append(f"chunk {number} (process {process_id}): {exc}")
@@ -229,9 +231,12 @@ class ChunkSender:
                     WHERE __seq BETWEEN ? AND ?) p ON p.EMAIL = r.email""",
                 [self.run_id, first, last],
             )
+            # Only contacts Brevo held from us at plan time can have a row to replace (a
+            # new one enters held only through its own chunk, below).
             con.execute(
                 f"""DELETE FROM held WHERE email IN (
-                    SELECT EMAIL FROM {self.table} WHERE __seq BETWEEN ? AND ?)""",
+                    SELECT EMAIL FROM {self.table} WHERE __seq BETWEEN ? AND ?
+                    AND __kind <> 'new')""",
                 [first, last],
             )
             con.execute(
@@ -262,6 +267,12 @@ class ChunkSender:
             text = self.client.download_report(url)
             for email, detail in parse_report(text):
                 yield email, reason, detail, dropped
+
+
+def _first_poll_delay(rows: int) -> float:
+    """Seconds before polling a chunk's process again: a small import is often done in a
+    tenth of a second, a full one takes longer; the backoff doubles from here."""
+    return min(0.2, max(0.05, rows * 2e-6))
 
 
 def parse_report(text: str) -> Iterator[tuple[str | None, str]]:

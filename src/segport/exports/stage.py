@@ -25,6 +25,7 @@ from segport.exports.state import ExportState
 
 PREP_DIRTY = "prep_dirty"  # meta key: a preparation started and has not finished
 PREPARE_BATCH_ROWS = 50_000
+STORE_ROWS = 200_000  # prepared rows gathered per insert into the cache
 
 __all__ = [
     "MemberSource",
@@ -161,15 +162,27 @@ def prepare_changed(
             yield preparer(batch)
 
     done = 0
+    stored = 0
+    pending: list[Prepared] = []
     # The next batch is prepared on a thread (phone parsing, mostly in the pool's
-    # processes and in Arrow, outside the GIL) while this one is stored by DuckDB.
+    # processes and in Arrow, outside the GIL) while DuckDB stores the earlier ones,
+    # a few at a time: an insert into the file costs about the same for 50,000 rows as
+    # for 200,000 (measured), so fewer, larger inserts are cheaper.
     with cursor, prefetched(prepared_batches) as batches:
         for prepared in batches:
-            if _store_prepared(state, prepared):
-                changed = None  # the table was made anew: the current contacts are rebuilt
-            hooks.checkpoint("preparing", done // PREPARE_BATCH_ROWS + 1)
+            pending.append(prepared)
             done += prepared.rows
+            if sum(p.rows for p in pending) >= STORE_ROWS or done >= todo:
+                if _store_prepared(state, _concat(pending)):
+                    changed = None  # the table was made anew: the current contacts are rebuilt
+                pending.clear()
+                stored += 1
+                hooks.checkpoint("preparing", stored)
             progress(Progress("prepare", min(done, todo), todo))
+        if pending:
+            if _store_prepared(state, _concat(pending)):
+                changed = None
+            hooks.checkpoint("preparing", stored + 1)
     con.execute(
         f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"
     )
@@ -177,6 +190,16 @@ def prepare_changed(
     state.set(PREP_DIRTY, False)
     progress(Progress("prepare", todo, todo))
     return changed
+
+
+def _concat(parts: list[Prepared]) -> Prepared:
+    if len(parts) == 1:
+        return parts[0]
+    return Prepared(
+        pa.concat_tables([p.contacts for p in parts], promote_options="permissive"),
+        pa.concat_tables([p.rejects for p in parts], promote_options="permissive"),
+        sum(p.rows for p in parts),
+    )
 
 
 def _store_prepared(state: ExportState, prepared: Prepared) -> bool:

@@ -78,6 +78,8 @@ class ExportState:
         # costs memory in large CREATE TABLE AS statements).
         self.con.execute("SET preserve_insertion_order = false")
         _cheap_string_compression(self.con)
+        # In UTC, as the profile store's sessions are: the members query runs here too.
+        self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(_SCHEMA)
         # Scratch tables of one run (staged members, dry-run plans) live in memory (spilling
         # to temp_directory past the limit): they need no durability, and writing them to

@@ -8,10 +8,11 @@ apart), resumes a run that a crash left ``processing``, and hands the work to th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -122,31 +123,31 @@ class SegmentMembers:
         with self._store() as store, self._ws.session() as session:
             yield from stream_members(session, store, self._segments, columns, batch_size)
 
-    @property
-    def speaks_duckdb(self) -> bool:
-        """Whether :meth:`sql_batches` works: the profiles are in the workspace's DuckDB."""
-        return self._dialect == "duckdb"
+    def duckdb_members(self, columns: Sequence[str], catalog: str) -> tuple[Path, str] | None:
+        """The profile file and the members query with its table in ``catalog``, for the
+        export state to attach and read (exports.members); None unless the profiles are in
+        the workspace's DuckDB file."""
+        if self._dialect != "duckdb":
+            return None
+        from sqlglot import exp
 
-    def sql_batches(
-        self,
-        columns: Sequence[str],
-        wrap: Callable[[str], str],
-        batch_size: int,
-        tables: Mapping[str, pa.Table] | None = None,
-    ) -> Iterator[pa.RecordBatch]:
-        """Stream ``wrap(members SQL)`` run in the profile store (see exports.members)."""
         from segport.segments.evaluation import members_predicate, members_query
 
         with self._store() as store, self._ws.session() as session:
             where = members_predicate(session, store, self._segments)
-            sql = wrap(store.render(members_query(store, where, columns)))
-            cursor = store.con.cursor()
-            try:
-                for name, table in (tables or {}).items():
-                    cursor.register(name, table)
-                yield from cursor.sql(sql).to_arrow_reader(batch_size)
-            finally:
-                cursor.close()
+            query = members_query(store, where, columns)
+            name = store.table_expr().name
+
+            def qualify(node: exp.Expr) -> exp.Expr:
+                if isinstance(node, exp.Table) and node.name == name:
+                    qualified = node.copy()
+                    qualified.set("catalog", exp.to_identifier(catalog, quoted=True))
+                    if not qualified.args.get("db"):
+                        qualified.set("db", exp.to_identifier("main", quoted=True))
+                    return qualified
+                return node
+
+            return Path(store.path), store.render(query.transform(qualify))
 
 
 def run_export(
