@@ -9,11 +9,13 @@ client's default headers; it is never formatted into a message, a log line or a 
 from __future__ import annotations
 
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import getproxies
 
 import httpx
 import orjson
@@ -52,6 +54,55 @@ def check_api_key(api_key: str) -> str:
             " it was probably copied with extra text: paste it again"
         )
     return api_key
+
+
+class _PlainHttpTransport(httpx.BaseTransport):
+    """httpx's default transport for a client of an ``http://`` base URL (the sandbox),
+    minus the up-front cost of TLS.
+
+    httpx builds a verifying SSL context, loading the whole CA bundle (30-130 ms), when a
+    client is made, even if it only ever speaks plain HTTP. Here ``http://`` requests go
+    through a transport that holds no CA certificates (its context still demands
+    verification, so it could never make an unverified TLS connection), and an
+    ``https://`` request (a report URL elsewhere) goes through httpx's default transport,
+    built with httpx's defaults on first use: exactly as verifying as before.
+    """
+
+    def __init__(self) -> None:
+        self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        self._tls: httpx.HTTPTransport | None = None
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http":
+            return self._plain.handle_request(request)
+        return self._secure().handle_request(request)
+
+    def _secure(self) -> httpx.HTTPTransport:
+        with self._lock:
+            if self._tls is None:
+                self._tls = httpx.HTTPTransport()
+            return self._tls
+
+    def close(self) -> None:
+        self._plain.close()
+        with self._lock:
+            if self._tls is not None:
+                self._tls.close()
+
+
+def _default_transport(scheme: str) -> httpx.BaseTransport | None:
+    """The transport for a client of a ``scheme`` base URL; None: httpx's own default.
+
+    Only a plain-HTTP base URL gets :class:`_PlainHttpTransport`, and only without proxies
+    in the environment (httpx uses those only when it builds the transport itself).
+    """
+    if scheme != "http":
+        return None
+    proxies = getproxies()
+    if any(proxies.get(kind) for kind in ("http", "https", "all")):
+        return None
+    return _PlainHttpTransport()
 
 
 def _request_id(headers: httpx.Headers) -> str | None:
@@ -103,7 +154,7 @@ class ApiSession:
         self._http = httpx.Client(
             base_url=self.base_url + "/",
             timeout=timeout,
-            transport=transport,
+            transport=transport if transport is not None else _default_transport(parts.scheme),
             follow_redirects=False,
             headers={"api-key": api_key, "accept": "application/json", "user-agent": user_agent},
         )

@@ -3,6 +3,7 @@
 Only typer is imported at module level here and in the command modules: commands that
 touch no data must not import a query library (``segport --help`` stays fast).
 Each command module imports its service lazily, inside the command function.
+:mod:`segport.cli.lifecycle` keeps the garbage collector out of start-up and exit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from segport.cli import (
     connections,
     export_run,
     exports,
+    lifecycle,
     profiles,
     sandbox,
     segments,
@@ -62,4 +64,9 @@ app.add_typer(exports.app, name="exports")
 
 
 def main() -> None:
-    app()
+    """The console entry point (``segport``, ``python -m segport``)."""
+    lifecycle.starting()
+    try:
+        app()
+    finally:
+        lifecycle.ending()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from segport.cli import lifecycle
 from segport.cli.context import get_state
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
     from segport.segments.rules import RuleError
     from segport.workspace.workspace import WorkspaceError, open_workspace
 
+    lifecycle.started()  # the command has imported its services by now
     state = get_state(ctx)
     try:
         ws = open_workspace(state.workspace)

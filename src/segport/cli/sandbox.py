@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from segport.cli import lifecycle
+
 
 def register(app: typer.Typer) -> None:
     app.command("sandbox")(sandbox)
@@ -43,6 +45,8 @@ def sandbox(
         SandboxServer,
         StateFileError,
     )
+
+    lifecycle.started()  # a long-running server: collect normally from here on
 
     if rate_limits not in ("brevo", "off"):
         raise typer.BadParameter("use 'brevo' or 'off'", param_hint="--rate-limits")

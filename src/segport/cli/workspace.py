@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
+from segport.cli import lifecycle
 from segport.cli.context import get_state
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
     """The workspace given by --workspace and the actor given by --as, closed afterwards."""
     from segport.workspace.workspace import open_workspace
 
+    lifecycle.started()  # the command has imported its services by now
     state = get_state(ctx)
     with service_errors():
         ws = open_workspace(state.workspace)
@@ -85,6 +87,7 @@ def init(
     from segport.workspace.secrets import SECRET_KEY_ENV, key_file, key_from_environment
     from segport.workspace.workspace import init_workspace, redact_url
 
+    lifecycle.started()
     state = get_state(ctx)
     with service_errors():
         ws = init_workspace(state.workspace, database_url, admin=admin)
