@@ -1,13 +1,15 @@
 """Contacts at scale: prepare (emails, names, phones), dedupe, fingerprint and chunk 1M rows.
 
 Run: .venv/bin/python bench/contacts.py [--rows 1000000] [--batch 100000] [--repeat 1]
-     [--pure-sample 50000]
+     [--pure-sample 50000] [--phones-only]
 
 Synthetic profiles like those of shared/research/deps-bench.md: ~2 % invalid emails, ~1 %
 UTF-8 local parts, 5 % mixed case, 1 % stray whitespace, ~1 % duplicate people under a new
 id, names with semicolons/quotes/line breaks/emoji, and phones in mixed national and
 international formats (export region GB) with ~3 % junk. Data is built before any clock
-starts. Every timed step is the public segport.contacts API the engine calls.
+starts. Every timed step is the public segport.contacts API the engine calls. Phones are
+also timed on bench/export_run.py's phone column (five GB spellings, 2 % junk), each with
+the library alone (``fast=False``) and with the fast path first.
 """
 
 from __future__ import annotations
@@ -17,15 +19,19 @@ import gc
 import os
 import random
 import resource
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from segport.contacts import (
     ContactMapping,
+    PhoneCheck,
     PhoneParser,
     concat_rejects,
     dedupe_contacts,
@@ -35,6 +41,9 @@ from segport.contacts import (
     prepare_batch,
 )
 from segport.contacts.phones import parse_values
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from export_run import phone as export_phone
 
 T = TypeVar("T")
 FIRST = ["Anna", "Bob", "Chloé", "Dmitri", "Émile", "Fatima", "Grace", "Hiro", "Inès", "Jo"]
@@ -143,7 +152,43 @@ def json_bodies(contacts: pa.Table, attrs: list[str], max_bytes: int) -> tuple[i
     return bodies + 1, total + size
 
 
-def run(rows: int, batch_rows: int, repeat: int, pure_sample: int) -> None:
+def phone_figures(data: str, column: pa.ChunkedArray, repeat: int) -> list[tuple[str, float, str]]:
+    """``PhoneParser.parse`` of a whole column: library alone, then fast path first; one
+    process, then a spawned pool (start-up included)."""
+    out: list[tuple[str, float, str]] = []
+    distinct = len(pc.unique(column))
+    for fast in (False, True):
+        how = f"fast path + {default_backend()}" if fast else f"{default_backend()} alone"
+
+        def one(fast: bool = fast) -> PhoneCheck:
+            return PhoneParser(workers=0, fast=fast).parse(column, "GB")
+
+        secs, result = timed(one, repeat)
+        note = f"{distinct:,} distinct"
+        if fast:
+            note += f", {result.fast:,} answered by the fast path"
+        out.append((f"phones ({data}), {how}, 1 process", secs, note))
+
+        def pooled(fast: bool = fast) -> PhoneCheck:
+            with PhoneParser(fast=fast) as parser:
+                return parser.parse(column, "GB")
+
+        secs, result = timed(pooled, repeat)
+        valid = len(result.e164) - result.e164.null_count
+        out.append((f"phones ({data}), {how}, 2 cores", secs, f"{valid:,} valid"))
+    return out
+
+
+def print_figures(rows: int, batch_rows: int, figures: list[tuple[str, float, str]]) -> None:
+    print()
+    print(f"| step ({rows:,} rows, batches of {batch_rows:,}) | wall s | CPU s | notes |")
+    print("| --- | ---: | ---: | --- |")
+    for name, secs, note in figures:
+        cpu = f"{secs.cpu:.2f}" if isinstance(secs, Timing) else "–"
+        print(f"| {name} | {secs:.2f} | {cpu} | {note} |")
+
+
+def run(rows: int, batch_rows: int, repeat: int, pure_sample: int, phones_only: bool) -> None:
     t = time.perf_counter()
     profiles = make_profiles(rows)
     print(f"built {rows:,} synthetic profiles in {time.perf_counter() - t:.1f} s (not timed)")
@@ -166,20 +211,14 @@ def run(rows: int, batch_rows: int, repeat: int, pure_sample: int) -> None:
         )
     )
 
-    # 2. phones: one core vs both cores
-    distinct = len(set(profiles.column("phone").to_pylist()))
-    secs, _ = timed(lambda: PhoneParser(workers=0).parse(profiles.column("phone"), "GB"), repeat)
-    figures.append(
-        (f"phones, {default_backend()}, 1 process", secs, f"{distinct:,} distinct values")
-    )
-
-    def pooled() -> object:
-        with PhoneParser() as parser:
-            return parser.parse(profiles.column("phone"), "GB")
-
-    secs, result = timed(pooled, repeat)
-    valid = len(result.e164) - result.e164.null_count  # type: ignore[attr-defined]
-    figures.append(("phones, 2 cores (spawned pool, start-up included)", secs, f"{valid:,} valid"))
+    # 2. phones: library alone vs fast path first, one core vs both, on both data sets
+    r = random.Random(7)
+    export_phones = pa.array([export_phone(r, i) for i in range(rows)])
+    for data, column in (("contacts", profiles.column("phone")), ("export_run", export_phones)):
+        figures += phone_figures(data, column, repeat)
+    if phones_only:
+        print_figures(rows, batch_rows, figures)
+        return
     if pure_sample:
         sample = profiles.column("phone").to_pylist()[:pure_sample]
         t = time.perf_counter()
@@ -248,12 +287,7 @@ def run(rows: int, batch_rows: int, repeat: int, pure_sample: int) -> None:
 
     total = secs_prepare + secs_dedupe + secs_fp + secs_chunk
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print()
-    print(f"| step ({rows:,} rows, batches of {batch_rows:,}) | wall s | CPU s | notes |")
-    print("| --- | ---: | ---: | --- |")
-    for name, secs, note in figures:
-        cpu = f"{secs.cpu:.2f}" if isinstance(secs, Timing) else "–"
-        print(f"| {name} | {secs:.2f} | {cpu} | {note} |")
+    print_figures(rows, batch_rows, figures)
     cpu_total = sum(t.cpu for t in (secs_prepare, secs_dedupe, secs_fp, secs_chunk))
     print(f"| **prepare + dedupe + fingerprint + chunk** | **{total:.2f}** | {cpu_total:.2f} | |")
     print(
@@ -269,8 +303,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--pure-sample", type=int, default=50_000)
+    parser.add_argument("--phones-only", action="store_true", help="stop after the phones")
     args = parser.parse_args()
-    run(args.rows, args.batch, args.repeat, args.pure_sample)
+    run(args.rows, args.batch, args.repeat, args.pure_sample, args.phones_only)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Phone numbers to E.164 through the ``phonenumbers`` API (libphonenumber metadata).
 
 ``rphonenumbers`` (Rust, same API, ~10x faster) is used when importable, else
-``phonenumbers`` (installed as ``phonenumberslite``). The libraries hold the GIL, so big
-batches are spread over processes; small ones stay in-process. Only distinct raw values are
-parsed, and values already known from an earlier run can be passed in and are not parsed.
+``phonenumbers`` (installed as ``phonenumberslite``). Only distinct raw values are parsed,
+and values already known from an earlier run can be passed in and are not parsed. Simply
+written numbers are first answered column-wise by :mod:`segport.contacts.phone_fast` (the
+library's exact answer, without a call per number); the library takes the rest. It holds
+the GIL, so big batches of those are spread over processes; small ones stay in-process.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from segport.contacts._literals import NULL_STR, lit
+from segport.contacts.phone_fast import fast_e164
 
 BACKENDS = ("rphonenumbers", "phonenumbers")
 _log = logging.getLogger(__name__)
@@ -47,6 +50,30 @@ def default_backend() -> str:
 
 def supported_regions(backend: str | None = None) -> frozenset[str]:
     return frozenset(_load(backend).SUPPORTED_REGIONS)
+
+
+# rphonenumbers carries rlibphonenumber's own copy of libphonenumber's metadata, not the one
+# in the phonenumbers package that the fast path reads. Where the two differ the fast path
+# would not give the Rust backend's answer, so these regions (as the default region, or
+# anywhere in a country code's region list) are left to the library. Keyed by the
+# (rphonenumbers, phonenumbers) versions; tests/unit/contacts/test_phone_fast.py derives the
+# set from the metadata compiled into rphonenumbers and fails, printing the entry to add,
+# when the installed pair is missing.
+RUST_METADATA_DIFFERS: dict[tuple[str, str], frozenset[str]] = {
+    ("0.1.0", "9.0.42"): frozenset(
+        {"AU", "AX", "BW", "CC", "CN", "CO", "CR", "CV", "CX", "DK", "ES"}
+        | {"FI", "GH", "GY", "IN", "KE", "KW", "PG", "PY", "RU", "SH"}
+    ),
+}
+
+
+def fast_path_exclusions(backend: str) -> frozenset[str] | None:
+    """Regions whose numbers the fast path must leave to ``backend``'s library; None when
+    the fast path cannot be used with it (a version pair nobody has compared)."""
+    if backend == "phonenumbers":
+        return frozenset()  # the very metadata the fast path reads
+    versions = (str(_load(backend).__version__), str(_load("phonenumbers").__version__))
+    return RUST_METADATA_DIFFERS.get(versions)
 
 
 def parse_values(
@@ -101,21 +128,26 @@ class PhoneCheck:
 
     ``e164`` is null where there is no usable number; ``details`` is non-null exactly for
     the rows that had a non-empty raw value which could not be made valid (reject rows).
-    ``parsed`` counts the distinct values actually parsed (the rest were reused or empty).
+    ``parsed`` counts the distinct values actually parsed (the rest were reused or empty),
+    by the fast path or the library; ``fast`` how many of those the fast path answered.
     """
 
     e164: pa.StringArray
     details: pa.StringArray
     parsed: int
+    fast: int = 0
 
 
 class PhoneParser:
     """Parses phone columns to E.164; reuse one per run (it may hold a process pool).
 
-    ``workers`` extra processes (default: CPU count - 1, so the calling process parses
-    too) are started, with ``spawn``, the first time a batch has at least
-    ``parallel_threshold`` distinct values to parse; ``workers=0`` never starts any.
-    Use as a context manager, or call :meth:`close`.
+    A batch with at least ``fast_threshold`` distinct values (default: 2,000 with
+    rphonenumbers, 200 with the slower phonenumbers; below that the library is quicker)
+    goes through the fast path first; ``fast=False`` never uses it. ``workers`` extra
+    processes (default: CPU count - 1, so the calling process parses too) are started, with
+    ``spawn``, the first time a batch leaves at least ``parallel_threshold`` distinct values
+    to the library; ``workers=0`` never starts any. Use as a context manager, or call
+    :meth:`close`.
     """
 
     def __init__(
@@ -124,12 +156,25 @@ class PhoneParser:
         backend: str | None = None,
         workers: int | None = None,
         parallel_threshold: int = 20_000,
+        fast: bool = True,
+        fast_threshold: int | None = None,
     ) -> None:
         self.backend = str(_load(backend).__name__)
         self.workers = max(0, (os.cpu_count() or 1) - 1) if workers is None else workers
         self.parallel_threshold = parallel_threshold
         self._regions = supported_regions(self.backend)
         self._pool: ProcessPoolExecutor | None = None
+        self._fast_exclude = fast_path_exclusions(self.backend) if fast else None
+        if fast and self._fast_exclude is None:
+            _log.warning(
+                "phone fast path off: the metadata of %s has not been compared with the"
+                " phonenumbers package's (see RUST_METADATA_DIFFERS in %s)",
+                self.backend,
+                __name__,
+            )
+        if fast_threshold is None:
+            fast_threshold = 2_000 if self.backend == "rphonenumbers" else 200
+        self.fast_threshold = fast_threshold
 
     def __enter__(self) -> PhoneParser:
         return self
@@ -181,13 +226,28 @@ class PhoneParser:
         else:
             to_parse = text
         encoded = pc.dictionary_encode(to_parse)
-        distinct: list[str] = encoded.dictionary.to_pylist()
-        e164, why = self._parse_distinct(distinct, region)
-        e164_col = pc.take(pa.array(e164, pa.string()), encoded.indices)
-        why_col = pc.take(pa.array(why, pa.string()), encoded.indices)
+        distinct = encoded.dictionary
+        e164, why, fast = self._normalise(distinct, region)
+        e164_col = pc.take(e164, encoded.indices)
+        why_col = pc.take(why, encoded.indices)
         if known is not None:
             e164_col = pc.coalesce(known, e164_col)
-        return PhoneCheck(e164_col, why_col, len(distinct))
+        return PhoneCheck(e164_col, why_col, len(distinct), fast)
+
+    def _normalise(self, values: pa.StringArray, region: str) -> tuple[pa.Array, pa.Array, int]:
+        """Distinct values -> (E.164, why not, how many the fast path answered)."""
+        fast = None
+        if self._fast_exclude is not None and len(values) >= self.fast_threshold:
+            fast = fast_e164(values, region, exclude=self._fast_exclude)
+        if fast is None or fast.null_count == len(values):
+            e164, why = self._parse_distinct(values.to_pylist(), region)
+            return pa.array(e164, pa.string()), pa.array(why, pa.string()), 0
+        rest = pc.is_null(fast)
+        e164, why = self._parse_distinct(values.filter(rest).to_pylist(), region)
+        nothing = pa.nulls(len(values), pa.string())
+        e164_col = pc.replace_with_mask(fast, rest, pa.array(e164, pa.string()))
+        why_col = pc.replace_with_mask(nothing, rest, pa.array(why, pa.string()))
+        return e164_col, why_col, len(values) - rest.true_count
 
     def _parse_distinct(
         self, values: list[str], region: str

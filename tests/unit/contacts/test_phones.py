@@ -119,6 +119,19 @@ def test_process_pool_gives_the_same_result(in_process: PhoneParser) -> None:
     assert parallel.details.to_pylist() == serial.details.to_pylist()
 
 
+def test_fast_path_then_pool_gives_the_library_result() -> None:
+    """The fast path answers first; what it leaves goes to the pool; nothing changes."""
+    values = [raw for raw, region in phone_corpus(4_000, seed=13) if region in ("GB", "US")]
+    raw = pa.array(values)
+    with PhoneParser(workers=1, parallel_threshold=50, fast_threshold=0) as both:
+        result = both.parse(raw, "GB")
+        assert both._pool is not None  # the leftovers really went to the pool
+    library = PhoneParser(workers=0, fast=False).parse(raw, "GB")
+    assert result.e164.to_pylist() == library.e164.to_pylist()
+    assert result.details.to_pylist() == library.details.to_pylist()
+    assert result.parsed == library.parsed and 0 < result.fast < result.parsed
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet="0123456789 +()-.x/tel:", max_size=20), max_size=20))
 def test_output_is_e164_or_explained(values: list[str]) -> None:
