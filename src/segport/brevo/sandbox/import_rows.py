@@ -1,7 +1,11 @@
 """Applying an import's rows to the account: identity rules, attributes, per-row reports.
 
-Written for speed (an import may carry a million rows): attribute coercers are resolved
-once per job, new contacts take a fast path, and list membership is added once per slice.
+Written for speed (an import may carry a million rows, and an export waits for them):
+`resolve` is the reference for Brevo's rules and takes every row that needs a report or
+an unusual case; the bulk of a file (new or updated contacts with a valid email and, if
+any, a free number) is checked a whole column at a time with pyarrow and applied by one
+tight loop. tests/integration/sandbox/test_import_paths.py checks both give the same
+account and reports.
 """
 
 from __future__ import annotations
@@ -10,9 +14,12 @@ import contextlib
 import csv
 import io
 import time
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress, repeat
+from operator import setitem
+from typing import TYPE_CHECKING, Any
 
 from segport.brevo.sandbox.records import Contact
 from segport.brevo.sandbox.state import AccountState
@@ -21,8 +28,12 @@ from segport.brevo.sandbox.values import (
     Coercer,
     normalize_email,
     normalize_sms,
+    normalize_sms_column,
     text_value,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 SLICE = 5000  # rows applied per hold of the account lock
 _ABSENT = object()
@@ -45,13 +56,20 @@ class ImportJob:
 class RowImporter:
     """Applies one job's rows; remembers identifiers seen in this file for duplicates."""
 
+    # False sends every row through `resolve` (the tests compare both ways)
+    fast_loop = True
+
     def __init__(self, state: AccountState, job: ImportJob) -> None:
         self.state = state
         self.job = job
+        # identifier -> first row that had it; rows of the fast loop are not recorded here
+        # but in `fast` (see first_row)
         self.seen_emails: dict[str, int] = {}
         self.seen_sms: dict[str, int] = {}
+        self.fast: _Columns | None = None
         self.now = time.time()
         self.members: list[int] = []
+        self.rows = 0  # in the file, known once the first step has parsed it
         # attribute name -> coercer, or None for text (kept as given); unknown names absent
         self.coercers: dict[str, Coercer | None] = {}
         for name, attr in state.attributes.items():
@@ -61,6 +79,13 @@ class RowImporter:
 
     def report(self, kind: str, line: str) -> None:
         self.job.reports.setdefault(kind, []).append(line)
+
+    def first_row(self, kind: str, value: str, n: int) -> int | None:
+        """The earlier row of this file that used `value` (kind "email" or "sms"), if any."""
+        first = (self.seen_emails if kind == "email" else self.seen_sms).get(value)
+        if first is None and self.fast is not None:
+            first = self.fast.fast_row(kind, value, n)
+        return first
 
     def resolve(self, n: int, raw_email: str, raw_sms: str | None, raw_ext: str) -> Contact | None:
         """The contact a row updates (created if new), or None when the row is skipped.
@@ -74,7 +99,7 @@ class RowImporter:
             if email is None:
                 self.report("invalid_emails", f"{n};{_q(raw_email)};invalid email address")
                 return None
-            first = self.seen_emails.get(email)
+            first = self.first_row("email", email, n)
             if first is not None:
                 self.report("duplicate_email_id", f"{n};{_q(email)};duplicate of row {first}")
                 return None
@@ -104,7 +129,7 @@ class RowImporter:
                 self.report("invalid_emails", f"{n};;no email, SMS or EXT_ID in this row")
             return None  # (an invalid SMS alone was reported above)
         if sms is not None:
-            first = self.seen_sms.get(sms)
+            first = self.first_row("sms", sms, n)
             owner = st.by_sms.get(sms)
             if first is not None:
                 self.report(
@@ -180,48 +205,154 @@ class RowImporter:
         self.members.append(contact.id)
 
     def run_csv(self, text: str) -> Iterator[None]:
+        """Apply a `fileBody`. The first step only parses and checks columns (it touches no
+        account state, so the worker runs it without the lock); each later step applies up
+        to SLICE rows."""
         first_line = text.split("\n", 1)[0].rstrip("\r")
         header = [h.strip().upper() for h in next(csv.reader([first_line], delimiter=";"), [])]
+        cols = self._columns(header, _read_table(text, len(header)))
+        self.rows = cols.table.num_rows
+        self.fast = cols
+        del text  # (the parsed table holds what is needed)
+        yield None
+        for start in range(0, cols.table.num_rows, SLICE):
+            self._apply(cols, start, min(start + SLICE, cols.table.num_rows))
+            yield None  # let readers in between slices
+
+    def _columns(self, header: list[str], table: pa.Table) -> _Columns:
+        """Check whole columns at once: which rows may take the fast loop, their emails,
+        numbers and attribute values (see _apply)."""
+        import pyarrow.compute as pc
+
         idx = {name: i for i, name in enumerate(header)}
         e_i, s_i, x_i = idx.get("EMAIL"), idx.get("SMS"), idx.get("EXT_ID")
         plan = [(i, n, self.coercers[n]) for i, n in enumerate(header) if n in self.coercers]
-        text_only = all(coerce is None for _, _, coerce in plan)
-        erase = self.job.empty_attributes
-        width = len(header)
-        # Locals for the fast path: a new contact with a valid, unseen email and a valid,
-        # unused SMS (the bulk of a first export). Everything else takes `resolve`.
-        fast_ok = e_i is not None and x_i is None and text_only
-        by_email, by_sms = self.state.by_email, self.state.by_sms
+        cols = _Columns(table, e_i, s_i, x_i, plan, [None] * table.num_rows)
+        # (a file naming an attribute twice is rare enough to leave to `resolve`)
+        if (
+            not self.fast_loop
+            or e_i is None
+            or x_i is not None
+            or len({key for _, key, _ in plan}) < len(plan)
+        ):
+            return cols
+        email = table.column(e_i)
+        valid = pc.and_(
+            pc.match_substring_regex(email, f"^(?:{EMAIL_RE.pattern})$"),
+            pc.less_equal(pc.utf8_length(email), 254),
+        )
+        # (str.lower on Python strings costs less than Arrow's lower and if_else)
+        cols.emails = list(map(str.lower, email.to_pylist()))
+        slow: list[int] = pc.indices_nonzero(pc.invert(valid)).to_pylist()  # to `resolve`
+        if s_i is not None:
+            cols.sms, others = normalize_sms_column(table.column(s_i))
+            raw = table.column(s_i).take(others).to_pylist() if others else []
+            for i, cell in zip(others, raw, strict=True):
+                cols.sms[i] = normalize_sms(cell)
+                if cols.sms[i] is None:
+                    slow.append(i)  # invalid, or blank: reported or erased by `resolve`
+        for i, key, coerce in plan:
+            values = table.column(i).to_pylist()
+            keep: list[bool] | None = None
+            if "" in values or any(map(str.isspace, values)):
+                keep = [v != "" and not v.isspace() for v in values]
+                if self.job.empty_attributes:  # erasing a value is left to `resolve`
+                    slow.extend(r for r, kept in enumerate(keep) if not kept)
+            cols.attrs.append((key, values, keep, coerce))
+        for r in slow:
+            cols.emails[r] = None
+        _first_only(cols.emails, list(compress(cols.emails, cols.emails)))
+        if cols.sms is not None:
+            _first_only(cols.emails, list(compress(cols.sms, cols.emails)))
+        cols.fast = True
+        return cols
+
+    def _apply(self, cols: _Columns, start: int, stop: int) -> None:
+        """Apply rows [start, stop): the fast loop takes a row with a valid email as written
+        and, if any, a number in use by no other contact and no earlier row, that creates a
+        contact or updates one (as `resolve` would, without reports); others go to `resolve`.
+
+        The fast loop does not record the emails and numbers it applies: they are unique
+        among its rows (_first_only), and `first_row` finds them when `resolve` asks.
+        """
+        st, job = self.state, self.job
+        by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
         seen_e, seen_s = self.seen_emails, self.seen_sms
-        add_new = self._add_new
-        for n, (cells, email) in enumerate(_csv_cells(text, width, e_i), start=2):
-            if fast_ok and email is not None and email not in seen_e and email not in by_email:
-                raw_sms = cells[s_i] if s_i is not None else ""
-                sms = normalize_sms(raw_sms) if raw_sms else None
-                if not raw_sms or (sms is not None and sms not in seen_s and sms not in by_sms):
-                    add_new(n, email, {key: cells[i] for i, key, _ in plan if cells[i]}, sms)
-                    if n % SLICE == 0:
-                        yield None
-                    continue
-            found = self.resolve(
-                n,
-                cells[e_i] if e_i is not None else "",
-                cells[s_i] if s_i is not None else None,
-                cells[x_i] if x_i is not None else "",
-            )
-            if found is not None:
-                attrs = found.attrs
-                for i, key, coerce in plan:
-                    v = cells[i]
-                    if not v or v.isspace():
-                        if erase:
-                            attrs.pop(key, None)
-                    elif coerce is None:
-                        attrs[key] = v
-                    else:
-                        self.set_value(attrs, key, v)
-            if n % SLICE == 0:
-                yield None  # let readers in between slices
+        add_member = self.members.append
+        now, update = self.now, job.update_existing
+        e_black, s_black = job.email_blacklist, job.sms_blacklist
+        erase_sms = job.empty_attributes and cols.s_i is not None
+        emails = cols.emails[start:stop]
+        sms_list = cols.sms[start:stop] if cols.sms is not None else repeat(None)
+        dicts: Iterable[dict[str, Any]] = repeat({})  # (not fast: every email is None)
+        if cols.fast:
+            dicts = _attr_dicts(cols, start, stop)
+        raw: list[tuple[str, ...]] | None = None
+        next_id = st.next_ids["contact"]
+        rows = zip(range(start + 2, stop + 2), emails, sms_list, dicts, strict=False)
+        for n, email, sms, attrs in rows:  # (sms_list and dicts may be endless repeats)
+            if email is not None and email not in seen_e:
+                contact = by_email.get(email)
+                if sms is None or (
+                    sms not in seen_s
+                    and (
+                        (owner := by_sms.get(sms)) is None
+                        or (contact is not None and owner == contact.id)
+                    )
+                ):
+                    if contact is None:  # new: registered inline (a million rows)
+                        cid = next_id
+                        next_id += 1
+                        if sms is not None:
+                            attrs["SMS"] = sms
+                            by_sms[sms] = cid
+                        contact = Contact(cid, email, attrs, now, e_black, s_black)
+                        contacts[cid] = contact
+                        by_email[email] = contact
+                        add_member(cid)
+                        continue
+                    if update:
+                        contact.modified = now
+                        if sms is not None:
+                            if contact.attrs.get("SMS") != sms:
+                                st.set_sms(contact, sms)
+                        elif erase_sms and "SMS" in contact.attrs:
+                            st.set_sms(contact, None)
+                        if e_black:
+                            contact.email_blacklisted = True
+                        if s_black:
+                            contact.sms_blacklisted = True
+                        contact.attrs.update(attrs)
+                        add_member(contact.id)
+                        continue
+            if raw is None:
+                raw = _raw_rows(cols.table, start, stop)
+            st.next_ids["contact"] = next_id
+            cols.slow_rows.add(n)
+            self._slow_row(cols, n, raw[n - 2 - start])
+            next_id = st.next_ids["contact"]
+        st.next_ids["contact"] = next_id
+
+    def _slow_row(self, cols: _Columns, n: int, cells: Sequence[str]) -> None:
+        e_i, s_i, x_i = cols.e_i, cols.s_i, cols.x_i
+        found = self.resolve(
+            n,
+            cells[e_i] if e_i is not None else "",
+            cells[s_i] if s_i is not None else None,
+            cells[x_i] if x_i is not None else "",
+        )
+        if found is None:
+            return
+        attrs, erase = found.attrs, self.job.empty_attributes
+        for i, key, coerce in cols.plan:
+            v = cells[i]
+            if not v or v.isspace():
+                if erase:
+                    attrs.pop(key, None)
+            elif coerce is None:
+                attrs[key] = v
+            else:
+                self.set_value(attrs, key, v)
 
     def run_json(self, items: list[dict[str, Any]]) -> Iterator[None]:
         # Fast path as in run_csv: a new contact whose attributes are all known text ones.
@@ -230,11 +361,14 @@ class RowImporter:
         seen_e, seen_s = self.seen_emails, self.seen_sms
         email_ok = EMAIL_RE.fullmatch
         add_new = self._add_new
+        self.rows = len(items)
+        yield None  # (nothing to prepare: see run_csv)
         for n, item in enumerate(items, start=1):
             raw_email = item.get("email")
             attrs = item.get("attributes")
             if (
-                type(raw_email) is str
+                self.fast_loop
+                and type(raw_email) is str
                 and type(attrs) is dict
                 and "ext_id" not in item
                 and len(raw_email) <= 254
@@ -292,28 +426,103 @@ class RowImporter:
         self.members.clear()
 
 
-Cells = list[str] | tuple[str, ...]
+@dataclass
+class _Columns:
+    """One file's parsed columns, checked as a whole (see RowImporter._columns)."""
+
+    table: pa.Table
+    e_i: int | None
+    s_i: int | None
+    x_i: int | None
+    plan: list[tuple[int, str, Coercer | None]]  # attribute columns: position, name, coercer
+    emails: list[str | None]  # lower-cased, or None: the row goes to `resolve`
+    sms: list[str | None] | None = None  # normalised numbers (None: empty cell)
+    # attribute columns: name, cells, which cells to set (None: all), coercer (None: text)
+    attrs: list[tuple[str, list[str], list[bool] | None, Coercer | None]] = field(
+        default_factory=list
+    )
+    fast: bool = False
+    slow_rows: set[int] = field(default_factory=set)  # rows the fast loop left to `resolve`
+    _rows: dict[str, dict[str | None, int]] = field(default_factory=dict)
+
+    def fast_row(self, kind: str, value: str, n: int) -> int | None:
+        """The row before n that the fast loop applied with this email or number, if any."""
+        rows = self._rows.get(kind)
+        if rows is None:  # built on the first question: most files never ask
+            values = self.emails if kind == "email" else self.sms
+            numbers = range(2, len(self.emails) + 2)
+            # (rows whose email is None never reach the fast loop)
+            rows = dict(
+                zip(
+                    compress(values or (), self.emails),
+                    compress(numbers, self.emails),
+                    strict=values is not None,
+                )
+            )
+            self._rows[kind] = rows
+        r = rows.get(value)
+        return r if r is not None and r < n and r not in self.slow_rows else None
 
 
-def _csv_cells(text: str, width: int, e_i: int | None) -> Iterator[tuple[Cells, str | None]]:
-    """The data rows of a semicolon CSV (padded to the header's width), each with its
-    email lower-cased when it is a valid address as written (else None: check it slowly).
+def _first_only(emails: list[str | None], values: Sequence[str | None]) -> None:
+    """Leave to `resolve` each row (email set to None) whose value, an email or a number,
+    an earlier row of the fast loop has: `values` are those of the rows whose email is set.
+    """
+    distinct = set(values)
+    if len(distinct) - (None in distinct) == len(values) - values.count(None):
+        return  # (the usual case, checked at C speed)
+    seen: set[str] = set()
+    positions = (r for r, e in enumerate(emails) if e is not None)
+    for r, value in zip(list(positions), values, strict=True):
+        if value is not None:
+            if value in seen:
+                emails[r] = None
+            seen.add(value)
 
-    pyarrow's parser is about three times faster than the csv module on large files, and
-    checks the emails of a whole column at once; the csv module takes over for what
-    pyarrow refuses (e.g. rows of uneven width).
+
+def _attr_dicts(cols: _Columns, start: int, stop: int) -> list[dict[str, Any]]:
+    """Each row's attributes (non-blank cells, typed values that fit), built a column at a
+    time: a C-level loop per column costs about half as much as one dict per row."""
+    dicts: list[dict[str, Any]] = [{} for _ in range(stop - start)]
+    for key, values, keep, coerce in cols.attrs:
+        cells: Iterable[str] = values[start:stop]
+        targets: Iterable[dict[str, Any]] = dicts
+        if keep is not None:
+            mask = keep[start:stop]
+            cells, targets = compress(cells, mask), compress(dicts, mask)
+        if coerce is None:
+            deque(map(setitem, targets, repeat(key), cells), maxlen=0)
+            continue
+        for attrs, v in zip(targets, cells, strict=True):
+            # a value that does not fit the type is ignored, as Brevo does
+            with contextlib.suppress(ValueError, TypeError):
+                attrs[key] = coerce(v)
+    return dicts
+
+
+def _raw_rows(table: pa.Table, start: int, stop: int) -> list[tuple[str, ...]]:
+    columns = [c.slice(start, stop - start).to_pylist() for c in table.columns]
+    return list(zip(*columns, strict=True))
+
+
+def _read_table(text: str, width: int) -> pa.Table:
+    """The data rows of a semicolon CSV as `width` string columns (short rows padded with
+    empty cells).
+
+    pyarrow's parser is about three times faster than the csv module on large files; the
+    csv module takes over for what pyarrow refuses (e.g. rows of uneven width).
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
+    names = [f"f{i}" for i in range(width)]
     try:
         table = pacsv.read_csv(
             pa.py_buffer(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(skip_rows=1, autogenerate_column_names=True),
+            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
             parse_options=pacsv.ParseOptions(delimiter=";", newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={f"f{i}": pa.string() for i in range(width)},
+                column_types={name: pa.string() for name in names},
                 strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
@@ -321,29 +530,12 @@ def _csv_cells(text: str, width: int, e_i: int | None) -> Iterator[tuple[Cells, 
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         table = None
     if table is not None and table.num_columns == width:
-        if e_i is not None:
-            col = table.column(e_i)
-            valid = pc.and_(
-                pc.match_substring_regex(col, f"^(?:{EMAIL_RE.pattern})$"),
-                pc.less_equal(pc.utf8_length(col), 254),
-            )
-            emails = pc.if_else(valid, pc.utf8_lower(col), None).to_pylist()
-        else:
-            emails = [None] * table.num_rows
-        columns = [table.column(i).to_pylist() for i in range(width)]
-        del table
-        yield from zip(zip(*columns, strict=True), emails, strict=True)
-        return
+        return table
     reader = csv.reader(io.StringIO(text), delimiter=";")
     next(reader, None)
-    email_ok = EMAIL_RE.fullmatch
-    for cells in reader:
-        if not cells:
-            continue
-        if len(cells) < width:
-            cells += [""] * (width - len(cells))
-        raw = cells[e_i] if e_i is not None else ""
-        yield cells, (raw.lower() if len(raw) <= 254 and email_ok(raw) else None)
+    rows = [(cells + [""] * width)[:width] for cells in reader if cells]
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
+    return pa.table([pa.array(c, pa.string()) for c in columns], names=names)
 
 
 def _q(value: str) -> str:

@@ -15,11 +15,11 @@ import time
 from typing import Any
 
 from segport.brevo.sandbox.errors import bad_request, missing
-from segport.brevo.sandbox.import_rows import IDENTIFIERS, SLICE, ImportJob, RowImporter
+from segport.brevo.sandbox.import_rows import IDENTIFIERS, ImportJob, RowImporter
 from segport.brevo.sandbox.state import AccountState
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # Brevo refuses fileBody/jsonBody over 10 MB
-_FREEZE_AFTER_ROWS = 50_000
+_BIG_IMPORT_ROWS = 50_000
 _NO_ID_MESSAGE = (
     "We could not find any valid email or SMS or Contact ID in the file you uploaded. "
     "Please check that the first line holds the attribute names (EMAIL, SMS, ...) separated "
@@ -131,17 +131,26 @@ def run_import(state: AccountState, job: ImportJob) -> None:
         else importer.run_json(job.json_body or [])
     )
     job.file_body = job.json_body = None  # the generator holds what it still needs
-    rows = 0
+    next(steps, None)  # parsing and column checks: no account state, so no lock
+    # A big import's contacts live as long as the account: the cyclic collector is kept out
+    # of each slice (it would scan thousands of new objects that hold no cycles, many times
+    # over), and they are moved out of its generations (gc.freeze) so that full collections
+    # never rescan millions of them. Small imports leave the collector alone.
+    big = importer.rows >= _BIG_IMPORT_ROWS
     while True:
         # each step applies up to SLICE rows under the lock, then lets readers in
         with state.lock:
-            more = next(steps, False) is None
-            importer.flush_members()
-        rows += SLICE
-        if rows >= _FREEZE_AFTER_ROWS:
-            # Contacts live as long as the account: moving them out of the collector's
-            # generations keeps full collections from rescanning millions of them.
-            gc.freeze()
+            collecting = big and gc.isenabled()
+            if collecting:
+                gc.disable()
+            try:
+                more = next(steps, False) is None
+                importer.flush_members()
+            finally:
+                if big:
+                    gc.freeze()
+                if collecting:
+                    gc.enable()
         if not more:
             break
     with state.lock:

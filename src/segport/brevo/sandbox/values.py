@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 # A pragmatic address check (ASCII local part, dotted domain with a TLD); Brevo's exact
 # rule is not published, see docs/sandbox.md.
@@ -63,6 +66,32 @@ def normalize_sms(raw: str) -> str | None:
     if digits[:1] in codes or digits[:2] in codes or digits[:3] in codes:
         return digits
     return None
+
+
+# The form segport and most tools send (`+447700900123`, `0044...`, `447700...`): whole
+# columns of it are normalised at once by Arrow; any other cell goes through normalize_sms.
+_SMS_PLAIN = r"^(?:\+|00)?[1-9][0-9]{7,14}$"
+
+
+def normalize_sms_column(cells: pa.ChunkedArray | pa.Array) -> tuple[list[str | None], list[int]]:
+    """normalize_sms for a column of (non-null) cells, vectorised for the plain form.
+
+    Returns the normalised numbers, None for empty cells and for the cells listed second:
+    the positions of the non-empty cells the caller must check with normalize_sms (not in
+    the plain form, or with an unknown country code).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    # (in the plain form, `+` or `00` is followed by a digit 1-9: trimming both is exact)
+    digits = pc.utf8_ltrim(cells, "+0")
+    codes = pa.array(sorted(_COUNTRY_CODES or _country_codes()), pa.string())
+    known = pc.is_in(pc.utf8_slice_codeunits(digits, 0, 1), value_set=codes)
+    for width in (2, 3):
+        known = pc.or_(known, pc.is_in(pc.utf8_slice_codeunits(digits, 0, width), value_set=codes))
+    ok = pc.and_(pc.match_substring_regex(cells, _SMS_PLAIN), known)
+    others = pc.and_(pc.invert(ok), pc.not_equal(cells, ""))
+    return pc.if_else(ok, digits, None).to_pylist(), pc.indices_nonzero(others).to_pylist()
 
 
 def iso_time(ts: float) -> str:
