@@ -33,6 +33,7 @@ from segport.workspace.exports import (
     get_run_spec,
     record_last_run,
 )
+from segport.workspace.member_queries import QueryCache, query_key
 from segport.workspace.models import Export, UTCDateTime, utcnow
 from segport.workspace.workspace import Workspace
 
@@ -115,7 +116,22 @@ class SegmentMembers:
         from segport.segments import count_members
 
         with self._store() as store, self._ws.session() as session:
-            return count_members(session, store, self._segments)
+            if self._dialect != "duckdb":
+                return count_members(session, store, self._segments)
+
+            def render() -> str:
+                from sqlglot import exp
+
+                from segport.segments.evaluation import members_predicate
+
+                where = members_predicate(session, store, self._segments)
+                query = exp.select(exp.Count(this=exp.Star())).from_(store.table_expr())
+                return str(store.render(query.where(where)))
+
+            key = query_key(session, store, self._segments, {"kind": "count"})
+            sql = QueryCache(self._ws.path).get_or_render(key, render)
+            rows = store.con.execute(sql).fetchall()
+            return int(rows[0][0] or 0) if rows else 0
 
     def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
         from segport.segments import stream_members
@@ -129,25 +145,31 @@ class SegmentMembers:
         the workspace's DuckDB file."""
         if self._dialect != "duckdb":
             return None
-        from sqlglot import exp
-
-        from segport.segments.evaluation import members_predicate, members_query
-
         with self._store() as store, self._ws.session() as session:
-            where = members_predicate(session, store, self._segments)
-            query = members_query(store, where, columns)
-            name = store.table_expr().name
 
-            def qualify(node: exp.Expr) -> exp.Expr:
-                if isinstance(node, exp.Table) and node.name == name:
-                    qualified = node.copy()
-                    qualified.set("catalog", exp.to_identifier(catalog, quoted=True))
-                    if not qualified.args.get("db"):
-                        qualified.set("db", exp.to_identifier("main", quoted=True))
-                    return qualified
-                return node
+            def render() -> str:
+                from sqlglot import exp
 
-            return Path(store.path), store.render(query.transform(qualify))
+                from segport.segments.evaluation import members_predicate, members_query
+
+                where = members_predicate(session, store, self._segments)
+                query = members_query(store, where, columns)
+                name = store.table_expr().name
+
+                def qualify(node: exp.Expr) -> exp.Expr:
+                    if isinstance(node, exp.Table) and node.name == name:
+                        qualified = node.copy()
+                        qualified.set("catalog", exp.to_identifier(catalog, quoted=True))
+                        if not qualified.args.get("db"):
+                            qualified.set("db", exp.to_identifier("main", quoted=True))
+                        return qualified
+                    return node
+
+                return str(store.render(query.transform(qualify)))
+
+            shape = {"kind": "members", "columns": list(columns), "catalog": catalog}
+            key = query_key(session, store, self._segments, shape)
+            return Path(store.path), QueryCache(self._ws.path).get_or_render(key, render)
 
 
 def run_export(
