@@ -233,11 +233,15 @@ def run(rows: int, batch_rows: int, repeat: int, pure_sample: int, phones_only: 
         )
 
     # 3. the pipeline as the engine runs it: prepare per batch, dedupe, fingerprint, chunk
-    def prepare_all() -> tuple[pa.Table, pa.Table]:
-        with PhoneParser() as parser:
+    def prepare_all(fast: bool = True) -> tuple[pa.Table, pa.Table]:
+        with PhoneParser(fast=fast) as parser:
             out = [prepare_batch(b, mapping, "customer_id", phone_parser=parser) for b in batches]
         return pa.concat_tables([p.contacts for p in out]), concat_rejects([p.rejects for p in out])
 
+    secs_slow, _ = timed(lambda: prepare_all(fast=False), repeat)
+    figures.append(
+        (f"(before) prepare_batch x {len(batches)}, phones without the fast path", secs_slow, "")
+    )
     secs_prepare, (contacts, rejects) = timed(prepare_all, repeat)
     figures.append(
         (

@@ -126,7 +126,7 @@ def region_rules(region: str) -> Rules | None:
     )
     patterns = [rules.general, *(p for p in rules.by_length.values() if p)]
     patterns += [p for p in (rules.prefix, rules.idd_pattern, rules.leading) if p]
-    if not all(_compiles(p) for p in patterns):
+    if not all(_compiles(p) for p in set(patterns)):
         return Rules(region, meta.country_code, usable=False)
     return rules
 
