@@ -408,4 +408,3 @@ class _Run:
         state.delete("plan")
         for table in (REAL.send, REAL.remove):
             drop_relation(state, table)
-        state.con.execute("CHECKPOINT")
