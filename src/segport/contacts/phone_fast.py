@@ -28,8 +28,6 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from phonenumbers import PhoneMetadata
-from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
 
 from segport.contacts._literals import lit
 
@@ -49,9 +47,24 @@ _TYPES = (
     "fixed_line",
     "mobile",
 )
-_CC_STRINGS = pa.array(sorted(str(cc) for cc in COUNTRY_CODE_TO_REGION_CODE))
 _NO_STR = pa.scalar(None, pa.string())
 _NO_INT = pa.scalar(None, pa.int32())
+
+
+@functools.cache
+def regions_of(cc: int) -> tuple[str, ...]:
+    """The library's regions for a calling code, main one first ("001": non-geographic)."""
+    # phonenumbers is imported on first use: ~0.1 s that runs with few phones do not need
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    return tuple(COUNTRY_CODE_TO_REGION_CODE.get(cc, ()))
+
+
+@functools.cache
+def _calling_codes() -> pa.Array:
+    from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE
+
+    return pa.array(sorted(str(cc) for cc in COUNTRY_CODE_TO_REGION_CODE))
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ def _compiles(pattern: str) -> bool:
 @functools.cache
 def region_rules(region: str) -> Rules | None:
     """The rules for ``region``, built once; None where the library has no metadata."""
+    from phonenumbers import PhoneMetadata
+
     meta = PhoneMetadata.metadata_for_region(region, None)
     if meta is None or meta.country_code is None:
         return None
@@ -264,7 +279,7 @@ def _answer(
     ``regions`` are the code's regions still to try, in order (all by default);
     ``general``, if given, is the general pattern match for the first of them."""
     if regions is None:
-        regions = tuple(COUNTRY_CODE_TO_REGION_CODE.get(cc, ()))
+        regions = regions_of(cc)
     for index, region in enumerate(regions):
         rules = region_rules(region)
         if rules is None:
@@ -272,7 +287,7 @@ def _answer(
         if not rules.usable:
             break  # any rest goes to the library
         # region_code_for_number takes a code's only region without looking at it
-        if rules.leading is not None and len(COUNTRY_CODE_TO_REGION_CODE[cc]) > 1:
+        if rules.leading is not None and len(regions_of(cc)) > 1:
             decided = _matches(nsn, rules.leading)
             valid = _spread(decided, _valid(nsn.filter(decided), rules), decided)
         else:
@@ -292,7 +307,9 @@ def _country_code(rest: pa.Array) -> tuple[pa.Array, pa.Array]:
     cc, national = _all(_NO_INT, len(rest)), rest
     for size in (3, 2, 1):  # prefix-free, so at most one size hits
         head = _slice(rest, 0, size)
-        hit = pc.and_(pc.is_in(head, value_set=_CC_STRINGS), pc.equal(_length(head), lit(size)))
+        hit = pc.and_(
+            pc.is_in(head, value_set=_calling_codes()), pc.equal(_length(head), lit(size))
+        )
         cc = pc.if_else(hit, pc.cast(pc.if_else(hit, head, _NO_STR), pa.int32()), cc)
         national = pc.if_else(hit, _slice(rest, size), national)
     short = pc.less(_length(rest), lit(_MIN_AFTER_IDD))
@@ -327,7 +344,7 @@ def _idd(digits: pa.Array, rules: Rules) -> tuple[pa.Array, pa.Array] | None:
 
 
 def _involves(cc: int, exclude: frozenset[str]) -> bool:
-    return any(r in exclude for r in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()))
+    return any(r in exclude for r in regions_of(cc))
 
 
 def fast_e164(
@@ -389,7 +406,7 @@ def fast_e164(
     # NSN per row: coded rows with their code's main region's rules (parse switches
     # metadata to it), national rows with the region's, which are the same rules unless
     # the region shares its code and is not the main one (CA, GG...)
-    separate = region != COUNTRY_CODE_TO_REGION_CODE[rules.cc][0] and pc.any(national).as_py()
+    separate = region != regions_of(rules.cc)[0] and pc.any(national).as_py()
     if not separate:
         cc = pc.if_else(national, _int32(rules.cc), cc)
         number = pc.if_else(national, digits, number)
@@ -397,7 +414,7 @@ def fast_e164(
     counts = pc.value_counts(cc.filter(pc.is_valid(cc)))
     groups = [(c.as_py(), k.as_py()) for c, k in zip(counts.field(0), counts.field(1), strict=True)]
     for code, count in groups:
-        regions = COUNTRY_CODE_TO_REGION_CODE.get(code, ())
+        regions = regions_of(code)
         main = region_rules(regions[0]) if regions else None
         if main is None or not main.usable or _involves(code, exclude):
             continue  # non-geographic, excluded, or patterns RE2 cannot run

@@ -164,14 +164,8 @@ class PhoneParser:
         self.parallel_threshold = parallel_threshold
         self._regions = supported_regions(self.backend)
         self._pool: ProcessPoolExecutor | None = None
-        self._fast_exclude = fast_path_exclusions(self.backend) if fast else None
-        if fast and self._fast_exclude is None:
-            _log.warning(
-                "phone fast path off: the metadata of %s has not been compared with the"
-                " phonenumbers package's (see RUST_METADATA_DIFFERS in %s)",
-                self.backend,
-                __name__,
-            )
+        self.fast = fast
+        self._fast_exclude: frozenset[str] | None = None  # looked up on first use
         if fast_threshold is None:
             fast_threshold = 2_000 if self.backend == "rphonenumbers" else 200
         self.fast_threshold = fast_threshold
@@ -237,8 +231,19 @@ class PhoneParser:
     def _normalise(self, values: pa.StringArray, region: str) -> tuple[pa.Array, pa.Array, int]:
         """Distinct values -> (E.164, why not, how many the fast path answered)."""
         fast = None
-        if self._fast_exclude is not None and len(values) >= self.fast_threshold:
-            fast = fast_e164(values, region, exclude=self._fast_exclude)
+        if self.fast and len(values) >= self.fast_threshold:
+            if self._fast_exclude is None:
+                self._fast_exclude = fast_path_exclusions(self.backend)
+            if self._fast_exclude is None:
+                _log.warning(
+                    "phone fast path off: the metadata of %s has not been compared with the"
+                    " phonenumbers package's (see RUST_METADATA_DIFFERS in %s)",
+                    self.backend,
+                    __name__,
+                )
+                self.fast = False
+            else:
+                fast = fast_e164(values, region, exclude=self._fast_exclude)
         if fast is None or fast.null_count == len(values):
             e164, why = self._parse_distinct(values.to_pylist(), region)
             return pa.array(e164, pa.string()), pa.array(why, pa.string()), 0
