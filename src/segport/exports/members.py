@@ -58,7 +58,8 @@ def _keyed_select(id_col: str, columns: Sequence[str], source: str, *, narrow: b
     # The key covers the id, so one 64-bit value finds a cached row (joins on it are
     # several times cheaper than on the id text and the hash together).
     fp = quick_hash_sql(list(dict.fromkeys([id_col, *columns])))
-    rest = "" if narrow else ", *"
+    # Narrow rows keep the id as it is typed, to find their full rows by it later.
+    rest = f", {quote_ident(id_col)}" if narrow else ", *"
     return (
         f"SELECT CAST({quote_ident(id_col)} AS VARCHAR) AS {CID}, {fp} AS {RAW_FP}{rest} "
         f"FROM {source}"
@@ -106,14 +107,12 @@ def stage_members(
                 f"CREATE TABLE {RAW} AS "
                 + _keyed_select(id_col, columns, f"({members}) m", narrow=True)
             )
+            ident = quote_ident(id_col)
             wanted = (
-                f"(SELECT s.{CID} FROM {RAW} s ANTI JOIN prep_index p "
+                f"(SELECT s.{ident} FROM {RAW} s ANTI JOIN prep_index p "
                 f"ON p.raw_fp = s.{RAW_FP} WHERE s.{CID} IS NOT NULL) w"
             )
-            source_rows = (
-                f"({members}) m SEMI JOIN {wanted} "
-                f"ON w.{CID} = CAST(m.{quote_ident(id_col)} AS VARCHAR)"
-            )
+            source_rows = f"({members}) m SEMI JOIN {wanted} ON w.{ident} = m.{ident}"
             con.execute(
                 f"CREATE TABLE {TODO} AS "
                 + _keyed_select(id_col, columns, source_rows, narrow=False)
