@@ -20,9 +20,10 @@ def write_rejects_csv(state: ExportState, plan_rejects: str, run_id: int | None,
     )
     query = f"SELECT {COLUMNS} FROM {plan_rejects} {brevo} ORDER BY reason, customer_id, email"
     tmp = path.with_suffix(".csv.part")
-    state.con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
+    # COPY answers with the number of rows it wrote.
+    written = state.count(f"COPY ({query}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
     tmp.replace(path)
-    return state.count(f"SELECT count(*) FROM ({query})")
+    return written
 
 
 def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
