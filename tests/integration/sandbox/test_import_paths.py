@@ -231,7 +231,7 @@ def test_fast_loop_matches_resolve(
             if fast and header == HEADERS[0] and not flags:
                 # the guard is only worth something if the fast loop took many rows (the
                 # files are made to need many reports: about half the rows do)
-                assert len(importer.fast.slow_rows) < 1500 * 2 / 3
+                assert len(importer.columns.slow_rows) < 1500 * 2 / 3
         results.append((_snapshot(state), reports))
     (fast_state, fast_reports), (ref_state, ref_reports) = results
     assert fast_reports == ref_reports

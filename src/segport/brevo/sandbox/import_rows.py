@@ -3,24 +3,28 @@
 Written for speed (an import may carry a million rows, and an export waits for them):
 `resolve` is the reference for Brevo's rules and takes every row that needs a report or
 an unusual case; the bulk of a file (new or updated contacts with a valid email and, if
-any, a free number) is checked a whole column at a time with pyarrow and applied by one
-tight loop. tests/integration/sandbox/test_import_paths.py checks both give the same
-account and reports.
+any, a free number) is checked a whole column at a time (import_columns) and applied by
+one tight loop (RowImporter._apply). tests/integration/sandbox/test_import_paths.py
+checks that both ways give the same account and reports.
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import setitem
-from typing import TYPE_CHECKING, Any
+from itertools import repeat
+from typing import Any
 
+from segport.brevo.sandbox.import_columns import (
+    Columns,
+    attr_dicts,
+    check_columns,
+    raw_rows,
+    read_table,
+)
 from segport.brevo.sandbox.records import Contact
 from segport.brevo.sandbox.state import AccountState
 from segport.brevo.sandbox.values import (
@@ -28,12 +32,8 @@ from segport.brevo.sandbox.values import (
     Coercer,
     normalize_email,
     normalize_sms,
-    normalize_sms_column,
     text_value,
 )
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 SLICE = 5000  # rows applied per hold of the account lock
 _ABSENT = object()
@@ -63,10 +63,10 @@ class RowImporter:
         self.state = state
         self.job = job
         # identifier -> first row that had it; rows of the fast loop are not recorded here
-        # but in `fast` (see first_row)
+        # (see first_row)
         self.seen_emails: dict[str, int] = {}
         self.seen_sms: dict[str, int] = {}
-        self.fast: _Columns | None = None
+        self.columns: Columns | None = None  # a fileBody's, once parsed
         self.now = time.time()
         self.members: list[int] = []
         self.rows = 0  # in the file, known once the first step has parsed it
@@ -83,8 +83,8 @@ class RowImporter:
     def first_row(self, kind: str, value: str, n: int) -> int | None:
         """The earlier row of this file that used `value` (kind "email" or "sms"), if any."""
         first = (self.seen_emails if kind == "email" else self.seen_sms).get(value)
-        if first is None and self.fast is not None:
-            first = self.fast.fast_row(kind, value, n)
+        if first is None and self.columns is not None:
+            first = self.columns.fast_row(kind, value, n)
         return first
 
     def resolve(self, n: int, raw_email: str, raw_sms: str | None, raw_ext: str) -> Contact | None:
@@ -210,70 +210,28 @@ class RowImporter:
         to SLICE rows."""
         first_line = text.split("\n", 1)[0].rstrip("\r")
         header = [h.strip().upper() for h in next(csv.reader([first_line], delimiter=";"), [])]
-        cols = self._columns(header, _read_table(text, len(header)))
+        cols = check_columns(
+            read_table(text, len(header)),
+            header,
+            self.coercers,
+            self.job.empty_attributes,
+            self.fast_loop,
+        )
         self.rows = cols.table.num_rows
-        self.fast = cols
+        self.columns = cols
         del text  # (the parsed table holds what is needed)
         yield None
         for start in range(0, cols.table.num_rows, SLICE):
             self._apply(cols, start, min(start + SLICE, cols.table.num_rows))
             yield None  # let readers in between slices
 
-    def _columns(self, header: list[str], table: pa.Table) -> _Columns:
-        """Check whole columns at once: which rows may take the fast loop, their emails,
-        numbers and attribute values (see _apply)."""
-        import pyarrow.compute as pc
-
-        idx = {name: i for i, name in enumerate(header)}
-        e_i, s_i, x_i = idx.get("EMAIL"), idx.get("SMS"), idx.get("EXT_ID")
-        plan = [(i, n, self.coercers[n]) for i, n in enumerate(header) if n in self.coercers]
-        cols = _Columns(table, e_i, s_i, x_i, plan, [None] * table.num_rows)
-        # (a file naming an attribute twice is rare enough to leave to `resolve`)
-        if (
-            not self.fast_loop
-            or e_i is None
-            or x_i is not None
-            or len({key for _, key, _ in plan}) < len(plan)
-        ):
-            return cols
-        email = table.column(e_i)
-        valid = pc.and_(
-            pc.match_substring_regex(email, f"^(?:{EMAIL_RE.pattern})$"),
-            pc.less_equal(pc.utf8_length(email), 254),
-        )
-        # (str.lower on Python strings costs less than Arrow's lower and if_else)
-        cols.emails = list(map(str.lower, email.to_pylist()))
-        slow: list[int] = pc.indices_nonzero(pc.invert(valid)).to_pylist()  # to `resolve`
-        if s_i is not None:
-            cols.sms, others = normalize_sms_column(table.column(s_i))
-            raw = table.column(s_i).take(others).to_pylist() if others else []
-            for i, cell in zip(others, raw, strict=True):
-                cols.sms[i] = normalize_sms(cell)
-                if cols.sms[i] is None:
-                    slow.append(i)  # invalid, or blank: reported or erased by `resolve`
-        for i, key, coerce in plan:
-            values = table.column(i).to_pylist()
-            keep: list[bool] | None = None
-            if "" in values or any(map(str.isspace, values)):
-                keep = [v != "" and not v.isspace() for v in values]
-                if self.job.empty_attributes:  # erasing a value is left to `resolve`
-                    slow.extend(r for r, kept in enumerate(keep) if not kept)
-            cols.attrs.append((key, values, keep, coerce))
-        for r in slow:
-            cols.emails[r] = None
-        _first_only(cols.emails, list(compress(cols.emails, cols.emails)))
-        if cols.sms is not None:
-            _first_only(cols.emails, list(compress(cols.sms, cols.emails)))
-        cols.fast = True
-        return cols
-
-    def _apply(self, cols: _Columns, start: int, stop: int) -> None:
+    def _apply(self, cols: Columns, start: int, stop: int) -> None:
         """Apply rows [start, stop): the fast loop takes a row with a valid email as written
         and, if any, a number in use by no other contact and no earlier row, that creates a
         contact or updates one (as `resolve` would, without reports); others go to `resolve`.
 
         The fast loop does not record the emails and numbers it applies: they are unique
-        among its rows (_first_only), and `first_row` finds them when `resolve` asks.
+        among its rows (import_columns.first_only), and `first_row` finds them for `resolve`.
         """
         st, job = self.state, self.job
         by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
@@ -286,7 +244,7 @@ class RowImporter:
         sms_list = cols.sms[start:stop] if cols.sms is not None else repeat(None)
         dicts: Iterable[dict[str, Any]] = repeat({})  # (not fast: every email is None)
         if cols.fast:
-            dicts = _attr_dicts(cols, start, stop)
+            dicts = attr_dicts(cols, start, stop)
         raw: list[tuple[str, ...]] | None = None
         next_id = st.next_ids["contact"]
         rows = zip(range(start + 2, stop + 2), emails, sms_list, dicts, strict=False)
@@ -326,14 +284,14 @@ class RowImporter:
                         add_member(contact.id)
                         continue
             if raw is None:
-                raw = _raw_rows(cols.table, start, stop)
+                raw = raw_rows(cols.table, start, stop)
             st.next_ids["contact"] = next_id
             cols.slow_rows.add(n)
             self._slow_row(cols, n, raw[n - 2 - start])
             next_id = st.next_ids["contact"]
         st.next_ids["contact"] = next_id
 
-    def _slow_row(self, cols: _Columns, n: int, cells: Sequence[str]) -> None:
+    def _slow_row(self, cols: Columns, n: int, cells: Sequence[str]) -> None:
         e_i, s_i, x_i = cols.e_i, cols.s_i, cols.x_i
         found = self.resolve(
             n,
@@ -424,118 +382,6 @@ class RowImporter:
                 lst.members.update(self.members)
                 lst.touch()
         self.members.clear()
-
-
-@dataclass
-class _Columns:
-    """One file's parsed columns, checked as a whole (see RowImporter._columns)."""
-
-    table: pa.Table
-    e_i: int | None
-    s_i: int | None
-    x_i: int | None
-    plan: list[tuple[int, str, Coercer | None]]  # attribute columns: position, name, coercer
-    emails: list[str | None]  # lower-cased, or None: the row goes to `resolve`
-    sms: list[str | None] | None = None  # normalised numbers (None: empty cell)
-    # attribute columns: name, cells, which cells to set (None: all), coercer (None: text)
-    attrs: list[tuple[str, list[str], list[bool] | None, Coercer | None]] = field(
-        default_factory=list
-    )
-    fast: bool = False
-    slow_rows: set[int] = field(default_factory=set)  # rows the fast loop left to `resolve`
-    _rows: dict[str, dict[str | None, int]] = field(default_factory=dict)
-
-    def fast_row(self, kind: str, value: str, n: int) -> int | None:
-        """The row before n that the fast loop applied with this email or number, if any."""
-        rows = self._rows.get(kind)
-        if rows is None:  # built on the first question: most files never ask
-            values = self.emails if kind == "email" else self.sms
-            numbers = range(2, len(self.emails) + 2)
-            # (rows whose email is None never reach the fast loop)
-            rows = dict(
-                zip(
-                    compress(values or (), self.emails),
-                    compress(numbers, self.emails),
-                    strict=values is not None,
-                )
-            )
-            self._rows[kind] = rows
-        r = rows.get(value)
-        return r if r is not None and r < n and r not in self.slow_rows else None
-
-
-def _first_only(emails: list[str | None], values: Sequence[str | None]) -> None:
-    """Leave to `resolve` each row (email set to None) whose value, an email or a number,
-    an earlier row of the fast loop has: `values` are those of the rows whose email is set.
-    """
-    distinct = set(values)
-    if len(distinct) - (None in distinct) == len(values) - values.count(None):
-        return  # (the usual case, checked at C speed)
-    seen: set[str] = set()
-    positions = (r for r, e in enumerate(emails) if e is not None)
-    for r, value in zip(list(positions), values, strict=True):
-        if value is not None:
-            if value in seen:
-                emails[r] = None
-            seen.add(value)
-
-
-def _attr_dicts(cols: _Columns, start: int, stop: int) -> list[dict[str, Any]]:
-    """Each row's attributes (non-blank cells, typed values that fit), built a column at a
-    time: a C-level loop per column costs about half as much as one dict per row."""
-    dicts: list[dict[str, Any]] = [{} for _ in range(stop - start)]
-    for key, values, keep, coerce in cols.attrs:
-        cells: Iterable[str] = values[start:stop]
-        targets: Iterable[dict[str, Any]] = dicts
-        if keep is not None:
-            mask = keep[start:stop]
-            cells, targets = compress(cells, mask), compress(dicts, mask)
-        if coerce is None:
-            deque(map(setitem, targets, repeat(key), cells), maxlen=0)
-            continue
-        for attrs, v in zip(targets, cells, strict=True):
-            # a value that does not fit the type is ignored, as Brevo does
-            with contextlib.suppress(ValueError, TypeError):
-                attrs[key] = coerce(v)
-    return dicts
-
-
-def _raw_rows(table: pa.Table, start: int, stop: int) -> list[tuple[str, ...]]:
-    columns = [c.slice(start, stop - start).to_pylist() for c in table.columns]
-    return list(zip(*columns, strict=True))
-
-
-def _read_table(text: str, width: int) -> pa.Table:
-    """The data rows of a semicolon CSV as `width` string columns (short rows padded with
-    empty cells).
-
-    pyarrow's parser is about three times faster than the csv module on large files; the
-    csv module takes over for what pyarrow refuses (e.g. rows of uneven width).
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    names = [f"f{i}" for i in range(width)]
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(skip_rows=1, column_names=names),
-            parse_options=pacsv.ParseOptions(delimiter=";", newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={name: pa.string() for name in names},
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        table = None
-    if table is not None and table.num_columns == width:
-        return table
-    reader = csv.reader(io.StringIO(text), delimiter=";")
-    next(reader, None)
-    rows = [(cells + [""] * width)[:width] for cells in reader if cells]
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in names]
-    return pa.table([pa.array(c, pa.string()) for c in columns], names=names)
 
 
 def _q(value: str) -> str:

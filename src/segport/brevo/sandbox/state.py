@@ -22,6 +22,20 @@ from segport.brevo.sandbox.records import (
 from segport.brevo.sandbox.values import is_empty, normalize_email, normalize_sms
 
 
+def _hashed_dict() -> dict[Any, Any]:
+    """An empty dict for an index with string keys that may hold millions of them.
+
+    CPython stores no hashes in a dict whose keys have only ever been str, so every slot a
+    lookup probes costs a read of that key object, far away in memory; a dict that has
+    once held another key stores hashes for good. At a million emails, lookups that find
+    nothing (every new contact of an import) take about half the time, lookups that find
+    one about three quarters. Behaviour is the same.
+    """
+    index: dict[Any, Any] = {0: None}
+    del index[0]
+    return index
+
+
 class AccountState:
     def __init__(self, locale: str = "en") -> None:
         self.lock = threading.RLock()
@@ -30,9 +44,9 @@ class AccountState:
         self.folders: dict[int, Folder] = {}
         self.lists: dict[int, ContactList] = {}
         self.contacts: dict[int, Contact] = {}
-        self.by_email: dict[str, Contact] = {}
-        self.by_sms: dict[str, int] = {}
-        self.by_ext_id: dict[str, int] = {}
+        self.by_email: dict[str, Contact] = _hashed_dict()
+        self.by_sms: dict[str, int] = _hashed_dict()
+        self.by_ext_id: dict[str, int] = _hashed_dict()
         self.processes: dict[int, Process] = {}
         self.next_ids = {"folder": 1, "list": 1, "contact": 1, "process": 1}
         self._idle = threading.Condition(self.lock)

@@ -68,9 +68,17 @@ def normalize_sms(raw: str) -> str | None:
     return None
 
 
-# The form segport and most tools send (`+447700900123`, `0044...`, `447700...`): whole
-# columns of it are normalised at once by Arrow; any other cell goes through normalize_sms.
-_SMS_PLAIN = r"^(?:\+|00)?[1-9][0-9]{7,14}$"
+_SMS_PLAIN: str | None = None
+
+
+def _sms_plain() -> str:
+    """A regex for the form segport and most tools send (`+447700900123`, `0044...`,
+    `447700...`): optional `+` or `00`, a known country code, digits only."""
+    global _SMS_PLAIN
+    if _SMS_PLAIN is None:
+        codes = sorted(_COUNTRY_CODES or _country_codes())
+        _SMS_PLAIN = r"^(?:\+|00)?(?:" + "|".join(codes) + r")[0-9]*$"
+    return _SMS_PLAIN
 
 
 def normalize_sms_column(cells: pa.ChunkedArray | pa.Array) -> tuple[list[str | None], list[int]]:
@@ -78,18 +86,18 @@ def normalize_sms_column(cells: pa.ChunkedArray | pa.Array) -> tuple[list[str | 
 
     Returns the normalised numbers, None for empty cells and for the cells listed second:
     the positions of the non-empty cells the caller must check with normalize_sms (not in
-    the plain form, or with an unknown country code).
+    the plain form, or of the wrong length).
     """
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    # (in the plain form, `+` or `00` is followed by a digit 1-9: trimming both is exact)
+    # (no country code starts with 0, so in the plain form trimming `+` and `0` from the
+    # left removes exactly the `+` or `00`)
     digits = pc.utf8_ltrim(cells, "+0")
-    codes = pa.array(sorted(_COUNTRY_CODES or _country_codes()), pa.string())
-    known = pc.is_in(pc.utf8_slice_codeunits(digits, 0, 1), value_set=codes)
-    for width in (2, 3):
-        known = pc.or_(known, pc.is_in(pc.utf8_slice_codeunits(digits, 0, width), value_set=codes))
-    ok = pc.and_(pc.match_substring_regex(cells, _SMS_PLAIN), known)
+    length = pc.utf8_length(digits)
+    ok = pc.and_(
+        pc.match_substring_regex(cells, _sms_plain()),
+        pc.and_(pc.greater_equal(length, 8), pc.less_equal(length, 15)),
+    )
     others = pc.and_(pc.invert(ok), pc.not_equal(cells, ""))
     return pc.if_else(ok, digits, None).to_pylist(), pc.indices_nonzero(others).to_pylist()
 
