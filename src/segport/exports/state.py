@@ -50,6 +50,18 @@ def state_path(workspace_path: Path, export_id: int) -> Path:
     return workspace_path / STATE_DIR / f"export-{export_id}.duckdb"
 
 
+def discard_state(workspace_path: Path, export_id: int) -> None:
+    """Delete an export's state (its file and write-ahead log), if any.
+
+    Called when an export is removed, and when one is created: a database may hand a new
+    export the id of a removed one (SQLite does), and that export must not inherit what
+    Brevo held from the old one, or it would skip contacts its own list never got.
+    """
+    path = state_path(workspace_path, export_id)
+    for leftover in (path, path.with_name(path.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+
+
 class ExportState:
     """An open export state; use as a context manager, or call :meth:`close`."""
 

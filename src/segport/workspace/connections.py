@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -406,8 +407,10 @@ def remove_connection(
                 "and do not run until given a connection) or --remove-exports",
                 using,
             )
+        removed: list[int] = []
         for export in session.scalars(select(Export).where(Export.connection_id == conn.id)):
             if remove_exports:
+                removed.append(export.id)
                 session.delete(export)
             else:
                 export.connection_id = None
@@ -420,7 +423,9 @@ def remove_connection(
             name,
             {"exports_removed" if remove_exports else "exports_detached": using},
         )
-        return using
+    for export_id in removed:
+        _discard_state(ws.path, export_id)
+    return using
 
 
 def take_over(ws: Workspace, actor_name: str | None, name: str) -> ConnectionView:
@@ -466,3 +471,10 @@ def rotate_secret_key(ws: Workspace, actor_name: str | None) -> int:
         first = secrets.load_keys(ws.path)[0]
         secrets.install_key(ws.path, first, keep_old=False)
     return len(conns)
+
+
+def _discard_state(workspace_path: Path, export_id: int) -> None:
+    # Imported here: the state module brings DuckDB, which most commands never need.
+    from segport.exports.state import discard_state
+
+    discard_state(workspace_path, export_id)

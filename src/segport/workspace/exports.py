@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -260,6 +261,7 @@ def add_export(ws: Workspace, actor_name: str | None, draft: Draft) -> ExportVie
         _apply(session, export, d, session.get(Connection, conn_id) if conn_id else None)
         session.add(export)
         session.flush()
+        _discard_state(ws.path, export.id)
         audit.record(session, actor, "exports.add", d.name, _summary(d))
         return _view(actor, export)
 
@@ -330,6 +332,7 @@ def duplicate_export(ws: Workspace, actor_name: str | None, name: str, new_name:
         _apply(session, export, d, source.connection)
         session.add(export)
         session.flush()
+        _discard_state(ws.path, export.id)
         audit.record(session, actor, "exports.duplicate", d.name, {"from": name})
         return _view(actor, export)
 
@@ -352,6 +355,8 @@ def remove_export(ws: Workspace, actor_name: str | None, name: str) -> None:
         export = _managed(session, actor, name)
         session.delete(export)
         audit.record(session, actor, "exports.remove", name, {"list_id": export.list_id})
+        export_id = export.id
+    _discard_state(ws.path, export_id)
 
 
 def get_run_spec(ws: Workspace, actor_name: str | None, export_name: str) -> RunSpec:
@@ -405,3 +410,10 @@ def record_last_run(session: Session, export_id: int, status: str, at: datetime)
     if export is not None:
         export.last_status = status
         export.last_run_at = at
+
+
+def _discard_state(workspace_path: Path, export_id: int) -> None:
+    # Imported here: the state module brings DuckDB, which most commands never need.
+    from segport.exports.state import discard_state
+
+    discard_state(workspace_path, export_id)
