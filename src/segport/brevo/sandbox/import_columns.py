@@ -10,7 +10,7 @@ import contextlib
 import csv
 import io
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import setitem
@@ -72,9 +72,6 @@ def check_columns(
         cols.attrs.append((key, values, keep, coerce))
     for r in slow:
         cols.emails[r] = None
-    first_only(cols.emails, list(compress(cols.emails, cols.emails)))
-    if cols.sms is not None:
-        first_only(cols.emails, list(compress(cols.sms, cols.emails)))
     cols.fast = True
     return cols
 
@@ -96,41 +93,32 @@ class Columns:
     )
     fast: bool = False
     slow_rows: set[int] = field(default_factory=set)  # rows the fast loop left to `resolve`
-    _rows: dict[str, dict[str | None, int]] = field(default_factory=dict)
+    _rows: dict[str, dict[str | None, list[int]]] = field(default_factory=dict)
 
     def fast_row(self, kind: str, value: str, n: int) -> int | None:
-        """The row before n that the fast loop applied with this email or number, if any."""
+        """The row before n that the fast loop applied with this email or number, if any.
+
+        (At most one row of the fast loop has a given email or number: a later row with
+        it finds the contact the first one touched, or the number taken, and goes to
+        `resolve`.)
+        """
         rows = self._rows.get(kind)
         if rows is None:  # built on the first question: most files never ask
-            values = self.emails if kind == "email" else self.sms
+            rows = {}
+            values = self.emails if kind == "email" else self.sms or []
+            # (rows whose email is None never reach the fast loop; `values` is empty for
+            # numbers when the file has no SMS column)
             numbers = range(2, len(self.emails) + 2)
-            # (rows whose email is None never reach the fast loop)
-            rows = dict(
-                zip(
-                    compress(values or (), self.emails),
-                    compress(numbers, self.emails),
-                    strict=values is not None,
-                )
-            )
+            for r, email, v in zip(numbers, self.emails, values, strict=False):
+                if email is not None:
+                    rows.setdefault(v, []).append(r)
             self._rows[kind] = rows
-        r = rows.get(value)
-        return r if r is not None and r < n and r not in self.slow_rows else None
-
-
-def first_only(emails: list[str | None], values: Sequence[str | None]) -> None:
-    """Leave to `resolve` each row (email set to None) whose value, an email or a number,
-    an earlier row of the fast loop has: `values` are those of the rows whose email is set.
-    """
-    distinct = set(values)
-    if len(distinct) - (None in distinct) == len(values) - values.count(None):
-        return  # (the usual case, checked at C speed)
-    seen: set[str] = set()
-    positions = (r for r, e in enumerate(emails) if e is not None)
-    for r, value in zip(list(positions), values, strict=True):
-        if value is not None:
-            if value in seen:
-                emails[r] = None
-            seen.add(value)
+        for r in rows.get(value, ()):
+            if r >= n:
+                break
+            if r not in self.slow_rows:
+                return r
+        return None
 
 
 def attr_dicts(cols: Columns, start: int, stop: int) -> list[dict[str, Any]]:

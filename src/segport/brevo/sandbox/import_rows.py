@@ -230,8 +230,9 @@ class RowImporter:
         and, if any, a number in use by no other contact and no earlier row, that creates a
         contact or updates one (as `resolve` would, without reports); others go to `resolve`.
 
-        The fast loop does not record the emails and numbers it applies: they are unique
-        among its rows (import_columns.first_only), and `first_row` finds them for `resolve`.
+        The fast loop does not record the emails and numbers it applies (`first_row` finds
+        them for `resolve` in the file's columns); a contact it meets again is known by its
+        `modified` time, which is this import's own `now` object.
         """
         st, job = self.state, self.job
         by_email, by_sms, contacts = st.by_email, st.by_sms, st.contacts
@@ -269,7 +270,9 @@ class RowImporter:
                         by_email[email] = contact
                         add_member(cid)
                         continue
-                    if update:
+                    # (a contact this import touched already: a duplicate, or a row
+                    # without email found it by its number; `resolve` knows which)
+                    if update and contact.modified is not now:
                         contact.modified = now
                         if sms is not None:
                             if contact.attrs.get("SMS") != sms:
