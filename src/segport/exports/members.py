@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+import duckdb
 import pyarrow as pa
 
+from segport.exports.errors import ExportRunError
 from segport.exports.fingerprint import quick_hash_sql, quote_ident, quote_literal
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
@@ -95,7 +97,13 @@ def stage_members(
         return _copy(state, batches, RAW, select, report), False
     path, members = found
     # The state's connection reads the profile file itself: no rows cross into Python.
-    con.execute(f"ATTACH {quote_literal(str(path))} AS {PROFILES} (READ_ONLY)")
+    try:
+        con.execute(f"ATTACH {quote_literal(str(path))} AS {PROFILES} (READ_ONLY)")
+    except duckdb.Error as exc:
+        raise ExportRunError(
+            f"cannot read the profile store {path} now: another process is loading profiles "
+            f"into it; run again when it has finished ({str(exc).splitlines()[0]})"
+        ) from exc
     try:
         if not cached:
             con.execute(
