@@ -114,6 +114,22 @@ def test_mirror_refuses_to_empty_the_list(scenario: Scenario) -> None:
     assert scenario.members() == emails(range(1, 6))
 
 
+def test_a_first_run_of_an_empty_segment_sends_nothing_then_members_go(
+    scenario: Scenario,
+) -> None:
+    scenario.load([profile(i, tier="silver") for i in range(1, 6)])
+    scenario.add_export()
+    scenario.sandbox.requests_log.clear()
+    empty = scenario.run()
+    assert empty.status == "successful", empty.message
+    assert (empty.members, empty.valid, empty.sent) == (0, 0, 0)
+    assert scenario.sandbox.requests_log.count(IMPORT) == 0
+    scenario.load([profile(i) for i in range(1, 6)])
+    filled = scenario.run()
+    assert (filled.members, filled.new, filled.sent) == (5, 5, 5)
+    assert scenario.members() == emails(range(1, 6))
+
+
 def test_dry_run_sends_nothing_and_changes_no_state(scenario: Scenario) -> None:
     scenario.load([profile(i) for i in range(1, 13)] + [profile(13, email="not-an-email")])
     scenario.add_export(mode="mirror")
