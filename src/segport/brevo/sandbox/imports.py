@@ -16,6 +16,7 @@ from typing import Any
 
 from segport.brevo.sandbox.errors import bad_request, missing
 from segport.brevo.sandbox.import_rows import IDENTIFIERS, ImportJob, RowImporter
+from segport.brevo.sandbox.params import body_bool, body_int_list
 from segport.brevo.sandbox.state import AccountState
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # Brevo refuses fileBody/jsonBody over 10 MB
@@ -25,15 +26,6 @@ _NO_ID_MESSAGE = (
     "Please check that the first line holds the attribute names (EMAIL, SMS, ...) separated "
     "by semicolons. Also check that you are not using space as a delimiter"
 )
-
-
-def _flag(body: dict[str, Any], name: str, default: bool) -> bool:
-    value = body.get(name, default)
-    if value is None:
-        return default
-    if not isinstance(value, bool):
-        raise bad_request(f"{name} should be a boolean (true or false)")
-    return value
 
 
 def _csv_header(file_body: str) -> list[str]:
@@ -73,16 +65,12 @@ def prepare_import(state: AccountState, body: Any, body_bytes: int) -> ImportJob
             raise bad_request("jsonBody should be an array of objects {email, attributes}")
         if body_bytes > MAX_BODY_BYTES:
             raise bad_request(f"jsonBody is about {body_bytes} bytes; the maximum is 10 MB")
-    list_ids = body.get("listIds")
+    list_ids = body_int_list(body, "listIds")
     new_list = body.get("newList")
     if list_ids is None and not new_list:
         raise missing("listIds", "listIds is missing: give listIds or newList")
     if list_ids is None:
         list_ids = []
-    if not isinstance(list_ids, list) or not all(
-        isinstance(i, int) and not isinstance(i, bool) for i in list_ids
-    ):
-        raise bad_request("listIds should be an array of integers")
     with state.lock:
         for lid in list_ids:
             if lid not in state.lists:
@@ -92,12 +80,12 @@ def prepare_import(state: AccountState, body: Any, body_bytes: int) -> ImportJob
             list_ids=list(list_ids),
             file_body=file_body,
             json_body=json_body if file_body is None else None,
-            update_existing=_flag(body, "updateExistingContacts", True),
-            empty_attributes=_flag(body, "emptyContactsAttributes", False),
-            email_blacklist=_flag(body, "emailBlacklist", False),
-            sms_blacklist=_flag(body, "smsBlacklist", False),
+            update_existing=body_bool(body, "updateExistingContacts", True),
+            empty_attributes=body_bool(body, "emptyContactsAttributes", False),
+            email_blacklist=body_bool(body, "emailBlacklist", False),
+            sms_blacklist=body_bool(body, "smsBlacklist", False),
         )
-        _flag(body, "disableNotification", False)
+        body_bool(body, "disableNotification", False)
         if new_list:
             if not isinstance(new_list, dict) or not isinstance(new_list.get("listName"), str):
                 raise bad_request("newList should be an object {listName, folderId}")

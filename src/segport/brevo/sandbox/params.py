@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.requests import Request
 
 from segport.brevo.sandbox.errors import bad_request
-from segport.brevo.sandbox.imports import ImportWorker
 from segport.brevo.sandbox.state import AccountState
 from segport.brevo.sandbox.values import parse_time
+
+if TYPE_CHECKING:  # (imports.py reads bodies with the helpers below)
+    from segport.brevo.sandbox.imports import ImportWorker
 
 
 @dataclass
