@@ -26,6 +26,7 @@ from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
     MemberSource,
     Prepared,
+    cache_filled,
     prepare_changed,
     reset_prepared,
     stage_members,
@@ -287,7 +288,7 @@ class _Run:
                 batch_size=opts.batch_size,
                 progress=self.progress,
                 total=members,
-                cached=bool(state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)")),
+                cached=cache_filled(state),
             )
         summary.members = staged
         id_column = self.source.id_column

@@ -105,16 +105,11 @@ def stage_members(
             f"into it; run again when it has finished ({str(exc).splitlines()[0]})"
         ) from exc
     try:
-        if not cached:
-            con.execute(
-                f"CREATE TABLE {RAW} AS "
-                + _keyed_select(id_col, columns, f"({members}) m", narrow=False)
-            )
-        else:
-            con.execute(
-                f"CREATE TABLE {RAW} AS "
-                + _keyed_select(id_col, columns, f"({members}) m", narrow=True)
-            )
+        con.execute(
+            f"CREATE TABLE {RAW} AS "
+            + _keyed_select(id_col, columns, f"({members}) m", narrow=cached)
+        )
+        if cached:
             ident = quote_ident(id_col)
             wanted = (
                 f"(SELECT s.{ident} FROM {RAW} s ANTI JOIN prep_index p "

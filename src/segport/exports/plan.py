@@ -71,36 +71,39 @@ def build_plan(
     counts.valid = state.count("SELECT count(*) FROM cur")
     drop_relation(state, tables.send)
     kcols = ", ".join(f"k.{quote_ident(c)}" for c in send_cols)
+
+    def plan_rows(seq: str, kind: str, source: str) -> str:
+        return (
+            f"SELECT {seq} AS __seq, k.__cid AS {CUSTOMER}, k.__fp, {kind} AS __kind, "
+            f"{kcols} FROM {source}"
+        )
+
+    numbered = "row_number() OVER ()"
     if tables.viewable and cur_rebuilt and not state.held_count():
         # Brevo holds nothing from us (a first run): every current contact is new, so the
         # send plan is ``cur`` itself, numbered when it was rebuilt; a copy of a million
         # rows would cost more than the rest of the plan. ``cur`` stays as it is until
         # the next run plans, after this plan's chunks are settled.
-        con.execute(
-            f"""CREATE VIEW {tables.send} AS SELECT k.__seq, k.__cid AS {CUSTOMER}, k.__fp,
-            'new' AS __kind, {kcols} FROM cur k"""
-        )
+        con.execute(f"CREATE VIEW {tables.send} AS " + plan_rows("k.__seq", "'new'", "cur k"))
     elif full:
-        con.execute(
-            f"""{tables.create} {tables.send} AS
-            SELECT row_number() OVER () AS __seq, k.__cid AS {CUSTOMER}, k.__fp,
-                CASE WHEN h.email IS NULL THEN 'new' WHEN h.fp = k.__fp THEN 'unchanged'
-                     ELSE 'changed' END AS __kind, {kcols}
-            FROM cur k LEFT JOIN held h ON h.email = k.EMAIL"""
+        kind = (
+            "CASE WHEN h.email IS NULL THEN 'new' WHEN h.fp = k.__fp THEN 'unchanged' "
+            "ELSE 'changed' END"
         )
+        source = "cur k LEFT JOIN held h ON h.email = k.EMAIL"
+        con.execute(f"{tables.create} {tables.send} AS " + plan_rows(numbered, kind, source))
     else:
         # A fingerprint covers the email, so a contact Brevo holds as it is now has its
         # fingerprint in ``held``: one join on 128-bit numbers finds the new and changed
         # ones (cheaper than joining a million emails), and only those few are looked up
         # by email to tell new from changed.
+        kind = "CASE WHEN k.EMAIL IN (SELECT email FROM known) THEN 'changed' ELSE 'new' END"
         con.execute(
             f"""{tables.create} {tables.send} AS
             WITH todo AS (SELECT * FROM cur k ANTI JOIN held h ON h.fp = k.__fp),
             known AS (SELECT h.email FROM held h SEMI JOIN todo t ON t.EMAIL = h.email)
-            SELECT row_number() OVER () AS __seq, k.__cid AS {CUSTOMER}, k.__fp,
-                CASE WHEN k.EMAIL IN (SELECT email FROM known) THEN 'changed' ELSE 'new'
-                END AS __kind, {kcols}
-            FROM todo k"""
+            """
+            + plan_rows(numbered, kind, "todo k")
         )
     # The counts come from the send plan (a few rows on a later run) rather than from a
     # second join of every current contact with what Brevo holds.

@@ -31,6 +31,7 @@ __all__ = [
     "MemberSource",
     "Prepared",
     "Preparer",
+    "cache_filled",
     "prepare_changed",
     "reset_prepared",
     "stage_members",
@@ -57,6 +58,11 @@ def reset_prepared(state: ExportState, config_fp: str) -> None:
     state.con.execute("CREATE TABLE IF NOT EXISTS prep_index (customer_id VARCHAR, raw_fp UBIGINT)")
 
 
+def cache_filled(state: ExportState) -> bool:
+    """Whether the prepared-contacts cache holds any row (none on a first run)."""
+    return bool(state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)"))
+
+
 def prepare_changed(
     state: ExportState,
     staged: int,
@@ -78,7 +84,7 @@ def prepare_changed(
     # when the cache is empty, as on a first run: no copy is made then).
     if todo_ready:
         todo_sql = f"SELECT * FROM {TODO}"
-    elif state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)"):
+    elif cache_filled(state):
         con.execute(
             f"""CREATE OR REPLACE TABLE {TODO} AS SELECT s.* FROM {RAW} s
             ANTI JOIN prep_index p ON p.raw_fp = s.{RAW_FP}"""
@@ -161,9 +167,18 @@ def prepare_changed(
         for batch in cursor.sql(query).to_arrow_reader(PREPARE_BATCH_ROWS):
             yield preparer(batch)
 
-    done = 0
-    stored = 0
+    done = stored = pending_rows = 0
     pending: list[Prepared] = []
+
+    def flush() -> None:
+        nonlocal changed, stored, pending_rows
+        if _store_prepared(state, _concat(pending)):
+            changed = None  # the table was made anew: the current contacts are rebuilt
+        pending.clear()
+        pending_rows = 0
+        stored += 1
+        hooks.checkpoint("preparing", stored)
+
     # The next batch is prepared on a thread (phone parsing, mostly in the pool's
     # processes and in Arrow, outside the GIL) while DuckDB stores the earlier ones,
     # a few at a time: an insert into the file costs about the same for 50,000 rows as
@@ -171,18 +186,13 @@ def prepare_changed(
     with cursor, prefetched(prepared_batches) as batches:
         for prepared in batches:
             pending.append(prepared)
+            pending_rows += prepared.rows
             done += prepared.rows
-            if sum(p.rows for p in pending) >= STORE_ROWS or done >= todo:
-                if _store_prepared(state, _concat(pending)):
-                    changed = None  # the table was made anew: the current contacts are rebuilt
-                pending.clear()
-                stored += 1
-                hooks.checkpoint("preparing", stored)
+            if pending_rows >= STORE_ROWS:
+                flush()
             progress(Progress("prepare", min(done, todo), todo))
         if pending:
-            if _store_prepared(state, _concat(pending)):
-                changed = None
-            hooks.checkpoint("preparing", stored + 1)
+            flush()
     con.execute(
         f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"
     )

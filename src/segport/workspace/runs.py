@@ -148,28 +148,32 @@ class SegmentMembers:
         with self._store() as store, self._ws.session() as session:
 
             def render() -> str:
-                from sqlglot import exp
-
                 from segport.segments.evaluation import members_predicate, members_query
 
                 where = members_predicate(session, store, self._segments)
                 query = members_query(store, where, columns)
-                name = store.table_expr().name
-
-                def qualify(node: exp.Expr) -> exp.Expr:
-                    if isinstance(node, exp.Table) and node.name == name:
-                        qualified = node.copy()
-                        qualified.set("catalog", exp.to_identifier(catalog, quoted=True))
-                        if not qualified.args.get("db"):
-                            qualified.set("db", exp.to_identifier("main", quoted=True))
-                        return qualified
-                    return node
-
-                return str(store.render(query.transform(qualify)))
+                return str(store.render(_in_catalog(query, store.table_expr().name, catalog)))
 
             shape = {"kind": "members", "columns": list(columns), "catalog": catalog}
             key = query_key(session, store, self._segments, shape)
             return Path(store.path), QueryCache(self._ws.path).get_or_render(key, render)
+
+
+def _in_catalog(query: Any, table: str, catalog: str) -> Any:
+    """``query`` (a sqlglot tree) with every reference to ``table`` qualified by
+    ``catalog`` (and schema ``main`` where it has none)."""
+    from sqlglot import exp
+
+    def qualify(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table) and node.name == table:
+            qualified = node.copy()
+            qualified.set("catalog", exp.to_identifier(catalog, quoted=True))
+            if not qualified.args.get("db"):
+                qualified.set("db", exp.to_identifier("main", quoted=True))
+            return qualified
+        return node
+
+    return query.transform(qualify)
 
 
 def run_export(
