@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -117,6 +118,11 @@ class Export(Base):
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     mode: Mapped[str] = mapped_column(String(10), default="add")
     phone_region: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    # Migration 0005: day-two settings (see its docstring).
+    phone_country_column: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    empty_values: Mapped[str] = mapped_column(String(5), default="clear", server_default="clear")
+    share_list: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    state_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     profile_limit: Mapped[int] = mapped_column(Integer, default=1_000_000)
     schedule: Mapped[str] = mapped_column(String(10), default="system")
     # Written by the run engine when a run ends (see exports.record_last_run).
