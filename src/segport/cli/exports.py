@@ -18,6 +18,10 @@ SEGMENT_HELP = "Segment to export; repeat for several (their members are combine
 ATTRIBUTE_HELP = "More data matching: Brevo attribute = profile column, e.g. CITY=city; repeat."
 MODE_HELP = "add: only add and update contacts; mirror: also remove those who left the segments."
 REGION_HELP = "Region for phone numbers written without a country code, e.g. GB."
+COUNTRY_HELP = (
+    "Profile column with each row's ISO 3166 country code (e.g. FR): national numbers are "
+    "read in it; --phone-region serves rows whose country is blank."
+)
 LIMIT_HELP = "Most profiles one run may send; a bigger segment skips the run."
 SCHEDULE_HELP = "system: runs with every refresh; manual: runs only on demand."
 
@@ -51,6 +55,9 @@ def add(
     ),
     mode: str = typer.Option("add", "--mode", help=MODE_HELP),
     phone_region: str | None = typer.Option(None, "--phone-region", help=REGION_HELP),
+    phone_country_column: str | None = typer.Option(
+        None, "--phone-country-column", metavar="COL", help=COUNTRY_HELP
+    ),
     limit: int = typer.Option(1_000_000, "--limit", help=LIMIT_HELP),
     schedule: str = typer.Option("system", "--schedule", help=SCHEDULE_HELP),
 ) -> None:
@@ -75,6 +82,7 @@ def add(
             phone_region=phone_region,
             profile_limit=limit,
             schedule=schedule.strip().lower(),
+            phone_country_column=phone_country_column,
         )
         view = add_export(ws, actor, draft)
     typer.echo(f"Export {view.name!r} saved (not run): {_describe(view)}")
@@ -144,7 +152,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
         ("list", str(v.list_id)),
         ("segments", ", ".join(v.segments)),
         ("mode", v.mode),
-        ("phone region", v.phone_region or "-"),
+        ("phone region", _region_label(v)),
+        ("phone country", v.phone_country_column or "-"),
         ("profile limit", f"{v.profile_limit:,}"),
         ("schedule", v.schedule),
         ("last status", v.last_status or "not_started"),
@@ -158,6 +167,13 @@ def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     typer.echo("data matching:")
     for line in _mapping_lines(v):
         typer.echo(f"  {line}")
+
+
+def _region_label(v: ExportView) -> str:
+    if v.phone_region:
+        return v.phone_region
+    default = v.default_phone_region
+    return f"{default} (default)" if default else "-"
 
 
 def _clearable(value: str | None) -> str | None:
@@ -185,6 +201,9 @@ def edit(
     ),
     mode: str | None = typer.Option(None, "--mode", help=MODE_HELP),
     phone_region: str | None = typer.Option(None, "--phone-region", help="'' clears it."),
+    phone_country_column: str | None = typer.Option(
+        None, "--phone-country-column", metavar="COL", help=COUNTRY_HELP + " '' clears it."
+    ),
     limit: int | None = typer.Option(None, "--limit", help=LIMIT_HELP),
     schedule: str | None = typer.Option(None, "--schedule", help=SCHEDULE_HELP),
 ) -> None:
@@ -208,6 +227,7 @@ def edit(
             ("last_name", last_name),
             ("phone", phone),
             ("phone_region", phone_region),
+            ("phone_country_column", phone_country_column),
         ):
             if value is not None:
                 changes[key] = _clearable(value)

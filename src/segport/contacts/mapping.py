@@ -60,6 +60,9 @@ class ContactMapping:
     national numbers. ``attributes`` maps more Brevo attribute names to profile columns;
     ``attribute_types`` gives their Brevo types (missing = text). ``updated_at``, when set,
     is the profile column that picks the most recently updated profile among duplicates.
+    ``phone_country``, when set, is the profile column holding each row's ISO 3166
+    alpha-2 country: national numbers are read in it, ``phone_region`` being the fallback
+    for rows whose country is blank (see :meth:`PhoneParser.parse`).
     """
 
     email: str
@@ -72,10 +75,16 @@ class ContactMapping:
     phone_region: str = "GB"
     attribute_types: Mapping[str, str] = field(default_factory=dict)
     updated_at: str | None = None
+    phone_country: str | None = None
 
     def __post_init__(self) -> None:
         if not self.email or not self.email.strip():
             raise MappingError("the email field is required: name the profile column holding it")
+        if self.phone_country is not None and not self.phone:
+            raise MappingError(
+                f"phone_country names column {self.phone_country!r} but no phone is mapped;"
+                " map the phone column or drop phone_country"
+            )
         region = self.phone_region.strip().upper()
         if not _REGION.fullmatch(region):
             raise MappingError(
@@ -135,6 +144,8 @@ class ContactMapping:
         cols = [self.email, *(c for _, c in self.sources())]
         if self.phone:
             cols.append(self.phone)
+        if self.phone_country:
+            cols.append(self.phone_country)
         if self.updated_at:
             cols.append(self.updated_at)
         return tuple(dict.fromkeys(cols))

@@ -73,8 +73,9 @@ def prepare_batch(
 
     ``phone_parser`` (one per run, it may hold a process pool) defaults to an in-process
     parser. ``known_sms``, aligned with ``batch``, gives E.164 numbers from an earlier run
-    for rows whose raw phone did not change; nulls are parsed (see
-    :meth:`PhoneParser.parse`). Raises :class:`MappingError` when a mapped column is absent.
+    for rows whose raw phone (and country) did not change; nulls are parsed (see
+    :meth:`PhoneParser.parse`; with ``mapping.phone_country`` each row's national number
+    is read in its own country). Raises :class:`MappingError` when a mapped column is absent.
     """
     ids = _column(batch, id_column, "customer id")
     raw_email = _column(batch, mapping.email, "email")
@@ -126,16 +127,24 @@ def prepare_batch(
         raw_phone = _column(batch, mapping.phone, "phone").filter(keep)
         parser = phone_parser or _in_process_parser()
         known = known_sms.filter(keep) if known_sms is not None else None
-        phones = parser.parse(raw_phone, mapping.phone_region, known=known)
+        countries = None
+        if mapping.phone_country:
+            countries = _column(batch, mapping.phone_country, "phone country").filter(keep)
+        phones = parser.parse(
+            raw_phone,
+            mapping.phone_region,
+            known=known,
+            countries=countries,
+            country_label=f"column {mapping.phone_country!r} holds",
+        )
         parsed = phones.parsed
         names.append(SMS_COLUMN)
         columns.append(phones.e164)
         bad = pc.is_valid(phones.details)
         if pc.any(bad).as_py():
+            reasons = phones.reasons if phones.reasons is not None else Reason.PHONE_INVALID
             rejects.append(
-                _rejects_where(
-                    bad, kept_ids, kept_emails, SMS_COLUMN, Reason.PHONE_INVALID, phones.details
-                )
+                _rejects_where(bad, kept_ids, kept_emails, SMS_COLUMN, reasons, phones.details)
             )
 
     if mapping.updated_at:

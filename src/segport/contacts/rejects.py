@@ -32,6 +32,7 @@ class Reason(enum.StrEnum):
     EMAIL_UNICODE_LOCAL_PART = "email_unicode_local_part"
     EMAIL_DUPLICATE = "email_duplicate"
     PHONE_INVALID = "phone_invalid"
+    PHONE_COUNTRY_INVALID = "phone_country_invalid"
     SMS_DUPLICATE = "sms_duplicate"
     VALUE_INVALID = "value_invalid"
     # Reported by Brevo after an import (GET /processes/{id} -> info.import); merged by the engine.
@@ -59,6 +60,7 @@ _EFFECTS: dict[Reason, Effect] = {
     Reason.EMAIL_UNICODE_LOCAL_PART: Effect.DROPPED,
     Reason.EMAIL_DUPLICATE: Effect.DROPPED,
     Reason.PHONE_INVALID: Effect.ALTERED,
+    Reason.PHONE_COUNTRY_INVALID: Effect.ALTERED,
     Reason.SMS_DUPLICATE: Effect.ALTERED,
     Reason.VALUE_INVALID: Effect.ALTERED,
     Reason.BREVO_INVALID_EMAIL: Effect.DROPPED,
@@ -82,6 +84,10 @@ _DESCRIPTIONS: dict[Reason, str] = {
     ),
     Reason.EMAIL_DUPLICATE: "another profile in the export has the same email and was preferred",
     Reason.PHONE_INVALID: "the phone number cannot be made a valid E.164 number; sent without SMS",
+    Reason.PHONE_COUNTRY_INVALID: (
+        "the row's phone country is not an ISO 3166 alpha-2 code, so its national number"
+        " cannot be read; sent without SMS"
+    ),
     Reason.SMS_DUPLICATE: "another contact in the export holds this phone number; sent without SMS",
     Reason.VALUE_INVALID: "the value does not fit the Brevo attribute's type; sent without it",
     Reason.BREVO_INVALID_EMAIL: "Brevo reported the email as invalid during the import",

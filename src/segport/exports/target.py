@@ -28,6 +28,7 @@ class ExportTarget:
     first_name_attribute: str = "FIRSTNAME"
     last_name_attribute: str = "LASTNAME"
     phone_region: str = "GB"
+    phone_country_column: str | None = None
 
     @property
     def mirror(self) -> bool:
@@ -51,6 +52,7 @@ class ExportTarget:
             first_name_attribute=spec.first_name_attribute or "FIRSTNAME",
             last_name_attribute=spec.last_name_attribute or "LASTNAME",
             phone_region=spec.phone_region or "GB",
+            phone_country_column=getattr(spec, "phone_country_column", None),
         )
 
     def mapping(self, attribute_types: dict[str, str]) -> ContactMapping:
@@ -65,6 +67,7 @@ class ExportTarget:
             first_name_attribute=self.first_name_attribute,
             last_name_attribute=self.last_name_attribute,
             phone_region=self.phone_region,
+            phone_country=self.phone_country_column,
             attribute_types={k: v for k, v in attribute_types.items() if k in mapped},
         )
 
@@ -83,4 +86,6 @@ def config_fingerprint(mapping: ContactMapping) -> str:
         "region": mapping.phone_region,
         "types": dict(sorted(mapping.attribute_types.items())),
     }
+    if mapping.phone_country:  # only when set: other exports keep their cache
+        data["phone_country"] = mapping.phone_country
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()

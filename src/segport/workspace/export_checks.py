@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 MODES = ("add", "mirror")
 SCHEDULES = ("system", "manual")
 DEFAULT_PROFILE_LIMIT = 1_000_000
+# Region national phone numbers are read in without --phone-region (the engine's default,
+# segport.exports.target / segport.contacts.mapping); `exports show` says so.
+DEFAULT_PHONE_REGION = "GB"
 # Names Brevo accounts use for first and last name, by account language (api-notes §4):
 # English FIRSTNAME/LASTNAME, French PRENOM/NOM, and the variants seen in older accounts.
 FIRST_NAME_ATTRIBUTES = (
@@ -79,6 +82,7 @@ class Draft:
     # Resolved from the account's attributes when the export is checked against Brevo.
     first_name_attribute: str | None = None
     last_name_attribute: str | None = None
+    phone_country_column: str | None = None
 
     def copy(self) -> Draft:
         return replace(self, segments=list(self.segments), attributes=dict(self.attributes))
@@ -128,6 +132,13 @@ def check_local(draft: Draft) -> Draft:
         raise ExportInvalid(f"--limit {d.profile_limit} must be 1 or more profiles")
     if d.phone_region is not None:
         d.phone_region = _check_region(d.phone_region)
+    if d.phone_country_column is not None:
+        d.phone_country_column = d.phone_country_column.strip() or None
+        if d.phone_country_column is not None and d.phone is None:
+            raise ExportInvalid(
+                f"--phone-country-column {d.phone_country_column!r} is only used to read "
+                "phone numbers: give --phone too, or clear it with --phone-country-column ''"
+            )
     if not d.email.strip():
         raise ExportInvalid("--email is required: the profile column holding the address")
     for attr in d.attributes:
@@ -182,6 +193,7 @@ def check_columns(ws: Workspace, draft: Draft) -> None:
         ("--first-name", draft.first_name),
         ("--last-name", draft.last_name),
         ("--phone", draft.phone),
+        ("--phone-country-column", draft.phone_country_column),
         *((f"--attribute {attr}", col) for attr, col in draft.attributes.items()),
     ]
     for option, column in wanted:

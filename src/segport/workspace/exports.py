@@ -26,6 +26,7 @@ from segport.workspace.connection_use import (
     may_use,
 )
 from segport.workspace.export_checks import (
+    DEFAULT_PHONE_REGION,
     DEFAULT_PROFILE_LIMIT,
     Draft,
     ExportInvalid,
@@ -90,6 +91,7 @@ class RunSpec:
     last_name_attribute: str | None
     connection: ConnectionCredentials
     schedule: str = "system"
+    phone_country_column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,18 @@ class ExportView:
     created_at: datetime
     updated_at: datetime
     permissions: list[str] = field(default_factory=list)
+    phone_country_column: str | None = None
 
     @property
     def connection_label(self) -> str:
         return self.connection or NO_CONNECTION
+
+    @property
+    def default_phone_region(self) -> str | None:
+        """The region used when none is set and a phone is mapped (None otherwise)."""
+        if self.phone_region or not self.mapping.phone:
+            return None
+        return DEFAULT_PHONE_REGION
 
 
 def _permissions(actor: Actor, export: Export) -> list[str]:
@@ -151,6 +161,7 @@ def _view(actor: Actor, e: Export) -> ExportView:
         created_at=e.created_at,
         updated_at=e.updated_at,
         permissions=_permissions(actor, e),
+        phone_country_column=e.phone_country_column,
     )
 
 
@@ -179,6 +190,7 @@ def _draft_of(e: Export) -> Draft:
         schedule=e.schedule,
         first_name_attribute=e.first_name_attribute,
         last_name_attribute=e.last_name_attribute,
+        phone_country_column=e.phone_country_column,
     )
 
 
@@ -195,6 +207,7 @@ def _apply(session: Session, e: Export, d: Draft, conn: Connection | None) -> No
     e.attributes = dict(d.attributes)
     e.mode = d.mode
     e.phone_region = d.phone_region
+    e.phone_country_column = d.phone_country_column
     e.profile_limit = d.profile_limit
     e.schedule = d.schedule
     e.updated_at = utcnow()
@@ -237,6 +250,7 @@ def _summary(d: Draft) -> dict[str, Any]:
         "attributes": d.attributes,
         "mode": d.mode,
         "phone_region": d.phone_region,
+        "phone_country_column": d.phone_country_column,
         "profile_limit": d.profile_limit,
         "schedule": d.schedule,
     }
@@ -401,6 +415,7 @@ def get_run_spec(ws: Workspace, actor_name: str | None, export_name: str) -> Run
             last_name_attribute=export.last_name_attribute,
             connection=credentials(ws, conn),
             schedule=export.schedule,
+            phone_country_column=export.phone_country_column,
         )
 
 
