@@ -9,7 +9,8 @@ id, names with semicolons/quotes/line breaks/emoji, and phones in mixed national
 international formats (export region GB) with ~3 % junk. Data is built before any clock
 starts. Every timed step is the public segport.contacts API the engine calls. Phones are
 also timed on bench/export_run.py's phone column (five GB spellings, 2 % junk), each with
-the library alone (``fast=False``) and with the fast path first.
+the library alone (``fast=False``) and with the fast path first, and on national numbers
+of eight countries with a per-row country column (``make_mixed_phones``).
 """
 
 from __future__ import annotations
@@ -179,6 +180,59 @@ def phone_figures(data: str, column: pa.ChunkedArray, repeat: int) -> list[tuple
     return out
 
 
+def make_mixed_phones(n: int, seed: int = 3) -> tuple[pa.Array, pa.Array]:
+    """National numbers of eight countries with each row's country (mixed case, 5 % blank
+    and read as GB, 1 % not a country code), 10 % in international form, 2 % junk."""
+    rng = random.Random(seed)
+
+    def d(k: int) -> str:
+        return "".join(rng.choices("0123456789", k=k))
+
+    national: dict[str, Callable[[], str]] = {
+        "GB": lambda: f"07{rng.choice('1234589')}{d(2)} {d(6)}",
+        "FR": lambda: f"06 {d(2)} {d(2)} {d(2)} {d(2)}",
+        "DE": lambda: f"0151 {d(8)}",
+        "US": lambda: f"({rng.choice(['415', '212', '646'])}) {rng.choice('2345')}{d(2)}-{d(4)}",
+        "IE": lambda: f"087 {d(3)} {d(4)}",
+        "NL": lambda: f"06-{d(8)}",
+        "IT": lambda: f"3{rng.choice('2345')}{d(1)} {d(7)}",
+        "BE": lambda: f"04{rng.choice('789')}{d(1)} {d(2)} {d(2)} {d(2)}",
+    }
+    codes = {"GB": 44, "FR": 33, "DE": 49, "US": 1, "IE": 353, "NL": 31, "IT": 39, "BE": 32}
+    regions = list(national)
+    phones, countries = [], []
+    for _ in range(n):
+        region = rng.choice(regions)
+        phone = national[region]()
+        if rng.random() < 0.1:
+            phone = f"+{codes[region]} {phone.lstrip('0')}"
+        if rng.random() < 0.02:
+            phone = rng.choice(["n/a", "12345", "", "0"])
+        r = rng.random()
+        country: str | None = region if r < 0.6 else region.lower() if r < 0.94 else None
+        if r >= 0.99:
+            country = "UK"
+        phones.append(phone)
+        countries.append(country)
+    return pa.array(phones), pa.array(countries, pa.string())
+
+
+def mixed_figures(rows: int, repeat: int) -> list[tuple[str, float, str]]:
+    """``PhoneParser.parse`` of mixed-country numbers, one process: one region for every
+    row (what an export could do before --phone-country-column) vs each row's country."""
+    phones, countries = make_mixed_phones(rows)
+    out: list[tuple[str, float, str]] = []
+    with PhoneParser(workers=0) as parser:
+        secs, result = timed(lambda: parser.parse(phones, "GB"), repeat)
+        valid = len(result.e164) - result.e164.null_count
+        out.append(("phones (mixed countries), one region GB, 1 process", secs, f"{valid:,} valid"))
+        secs, result = timed(lambda: parser.parse(phones, "GB", countries=countries), repeat)
+        valid = len(result.e164) - result.e164.null_count
+        note = f"{valid:,} valid, {result.fast:,} answered by the fast path"
+        out.append(("phones (mixed countries), each row's country, 1 process", secs, note))
+    return out
+
+
 def print_figures(rows: int, batch_rows: int, figures: list[tuple[str, float, str]]) -> None:
     print()
     print(f"| step ({rows:,} rows, batches of {batch_rows:,}) | wall s | CPU s | notes |")
@@ -216,6 +270,7 @@ def run(rows: int, batch_rows: int, repeat: int, pure_sample: int, phones_only: 
     export_phones = pa.array([export_phone(r, i) for i in range(rows)])
     for data, column in (("contacts", profiles.column("phone")), ("export_run", export_phones)):
         figures += phone_figures(data, column, repeat)
+    figures += mixed_figures(rows, repeat)
     if phones_only:
         print_figures(rows, batch_rows, figures)
         return
