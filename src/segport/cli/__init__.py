@@ -23,7 +23,7 @@ from segport.cli import (
     users,
     workspace,
 )
-from segport.cli.context import DEFAULT_WORKSPACE, CliState
+from segport.cli.context import DEFAULT_WORKSPACE, CliState, keep_files_private
 
 app = typer.Typer(
     name="segport",
@@ -51,6 +51,7 @@ def root(
     ),
 ) -> None:
     ctx.obj = CliState(workspace=workspace_dir, actor=actor)
+    keep_files_private(ctx)
 
 
 sandbox.register(app)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import URL
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,11 +51,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_metadata_engine(url: str) -> Engine:
-    """An engine for a ``sqlite:///path`` or ``postgresql://`` metadata database."""
-    url = normalise_url(url)
+def create_metadata_engine(url: str | URL) -> Engine:
+    """An engine for a ``sqlite:///path`` or ``postgresql://`` metadata database (a URL
+    object for SQLite files: the workspace builds those from a path)."""
+    from sqlalchemy.engine import make_url
+
+    if isinstance(url, str):
+        url = make_url(normalise_url(url))
     kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
+    if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_engine(url, future=True, pool_pre_ping=True, **kwargs)
     if engine.dialect.name == "sqlite":

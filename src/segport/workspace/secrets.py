@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segport.workspace.files import write_private
 from segport.workspace.workspace import WorkspaceError
 
 if TYPE_CHECKING:
@@ -59,21 +60,8 @@ def create_key_file(ws_path: Path) -> Path | None:
     from cryptography.fernet import Fernet
 
     path = key_file(ws_path)
-    _write_private(path, Fernet.generate_key().decode() + "\n")
+    write_private(path, Fernet.generate_key().decode() + "\n")
     return path
-
-
-def _write_private(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` readable by its owner only, replacing it atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, content.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def load_keys(ws_path: Path) -> list[bytes]:
@@ -157,4 +145,4 @@ def install_key(ws_path: Path, key: bytes, keep_old: bool) -> None:
     """Make ``key`` the first key of the key file, keeping the old ones while asked."""
     old = load_keys(ws_path) if keep_old else []
     lines = [key, *(k for k in old if k != key)]
-    _write_private(key_file(ws_path), "".join(k.decode() + "\n" for k in lines))
+    write_private(key_file(ws_path), "".join(k.decode() + "\n" for k in lines))
