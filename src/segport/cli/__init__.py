@@ -14,6 +14,7 @@ import typer
 
 from segport.cli import (
     connections,
+    doctor,
     export_run,
     exports,
     lifecycle,
@@ -56,6 +57,7 @@ def root(
 
 sandbox.register(app)
 workspace.register(app)
+doctor.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(connections.app, name="connections")
 app.add_typer(profiles.app, name="profiles")

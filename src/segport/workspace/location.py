@@ -141,9 +141,12 @@ def read_config(ws_path: Path) -> dict[str, Any]:
     return config
 
 
-def resolve(ws_path: Path, config: dict[str, Any]) -> tuple[MetadataLocation, list[str]]:
+def resolve(
+    ws_path: Path, config: dict[str, Any], *, rewrite: bool = True
+) -> tuple[MetadataLocation, list[str]]:
     """The location ``config`` names, and notices for the user. A legacy absolute SQLite
-    URL is rewritten in ``workspace.json`` (see the module's docstring)."""
+    URL is rewritten in ``workspace.json`` unless ``rewrite`` is False (see the module's
+    docstring)."""
     config_file = ws_path / CONFIG_FILE
     if isinstance(config.get("sqlite_file"), str) and config["sqlite_file"]:
         file = Path(config["sqlite_file"])
@@ -170,9 +173,10 @@ def resolve(ws_path: Path, config: dict[str, Any]) -> tuple[MetadataLocation, li
         )
     else:
         return MetadataLocation(sqlite_file=recorded), []
-    # A read-only workspace still opens; the next writable open records the location.
-    with contextlib.suppress(OSError):
-        write_config(ws_path, location)
+    if rewrite:
+        # A read-only workspace still opens; the next writable open records the location.
+        with contextlib.suppress(OSError):
+            write_config(ws_path, location)
     return location, notices
 
 

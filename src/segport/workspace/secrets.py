@@ -116,7 +116,9 @@ def decrypt(ws_path: Path, token: bytes, connection: str | None = None) -> Secre
     try:
         return Secret(_cipher(ws_path).decrypt(token).decode())
     except InvalidToken as exc:
-        whose = f"connection {connection!r}'s saved API key" if connection else "a saved API key"
+        whose = (
+            f"the saved API key of connection {connection!r}" if connection else "a saved API key"
+        )
         name = f'"{connection}"' if connection else "NAME"
         raise SecretKeyError(
             f"{whose} cannot be decrypted with the workspace's secrets key (was "
