@@ -243,7 +243,13 @@ def test_database_passwords_are_masked_in_output_and_audit(
     out = ok(ws, "profiles", "use", profiles_url, "--table", "customers",
              "--id-column", "customer_id")  # fmt: skip
     out += ok(ws, "profiles", "schema") + ok(ws, "audit")
-    for secret in ("UserinfoPW1", "QueryPW2", "UserinfoPW3", "QueryPW4"):
+    # A password libpq cannot parse is echoed in its error: masked there too.
+    bad = f"postgresql://postgres:Bad%ZZPassword5@{host}"
+    out += refused(
+        segport(ws, "profiles", "use", bad, "--table", "customers", "--id-column", "customer_id"),
+        "cannot connect",
+    )
+    for secret in ("UserinfoPW1", "QueryPW2", "UserinfoPW3", "QueryPW4", "Bad%ZZPassword5"):
         assert secret not in out
     assert "password=***" in out
 
