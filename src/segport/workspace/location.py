@@ -45,7 +45,7 @@ class MetadataLocation:
     def url(self) -> str:
         """The URL for messages and ``Workspace.database_url`` (may hold a password)."""
         if self.sqlite_file is not None:
-            return f"sqlite:///{self.sqlite_file}"
+            return f"sqlite:///{self.sqlite_file.absolute()}"
         assert self.server_url is not None
         return self.server_url
 
