@@ -125,9 +125,13 @@ def _stored_revision(engine: Engine) -> str | None:
     return str(row[0]) if row is not None else None
 
 
-def upgrade(engine: Engine) -> None:
-    """Run every migration the database has not had yet."""
-    if _stored_revision(engine) == HEAD_REVISION:
+_UNKNOWN = "?"
+
+
+def upgrade(engine: Engine, stored: str | None = _UNKNOWN) -> None:
+    """Run every migration the database has not had yet (``stored``: its revision, when the
+    caller has just read it)."""
+    if (_stored_revision(engine) if stored == _UNKNOWN else stored) == HEAD_REVISION:
         return
     from alembic import command
 

@@ -308,8 +308,7 @@ def open_workspace(path: Path) -> Workspace:
         raise MetadataDamaged(str(exc)) from exc
     engine = location.engine()
     try:
-        check_is_workspace(engine, location)
-        upgrade(engine)
+        upgrade(engine, check_is_workspace(engine, location))
         ws = Workspace(
             path=path,
             database_url=location.url,
@@ -327,13 +326,14 @@ def open_workspace(path: Path) -> Workspace:
     return ws
 
 
-def check_is_workspace(engine: Engine, location: MetadataLocation) -> None:
+def check_is_workspace(engine: Engine, location: MetadataLocation) -> str:
     """Refuse a database that holds no segport workspace (emptied, replaced, or a new
-    server database): opening must never start a new workspace in its place."""
+    server database): opening must never start a new workspace in its place. Returns the
+    schema revision (one query for both: every command opens the workspace)."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     query = text(
-        "SELECT (SELECT count(*) FROM alembic_version), "
+        "SELECT (SELECT max(version_num) FROM alembic_version), "
         "(SELECT count(*) FROM workspace_info WHERE key = 'created_at')"
     )
     try:
@@ -343,12 +343,13 @@ def check_is_workspace(engine: Engine, location: MetadataLocation) -> None:
         if "no such table" not in str(exc.orig) and "does not exist" not in str(exc.orig):
             raise
         row = None
-    if row is None or not row[0] or not row[1]:
-        raise MetadataDamaged(
-            f"the metadata database {location.display()} holds no segport workspace (it is "
-            f"empty or was replaced), although {CONFIG_FILE} says one is there; "
-            f"{BACKUP_HINT}. segport does not start a new workspace over it"
-        )
+    if row is not None and row[0] and row[1]:
+        return str(row[0])
+    raise MetadataDamaged(
+        f"the metadata database {location.display()} holds no segport workspace (it is "
+        f"empty or was replaced), although {CONFIG_FILE} says one is there; "
+        f"{BACKUP_HINT}. segport does not start a new workspace over it"
+    )
 
 
 def _raise_database_error(exc: Exception, location: MetadataLocation) -> None:
