@@ -45,7 +45,11 @@ def test_newer_schema_is_refused(workspace: Workspace) -> None:
 
 def test_config_file_holds_database_location(workspace: Workspace) -> None:
     config = json.loads((workspace.path / "workspace.json").read_text())
-    assert config["database_url"] == workspace.database_url
+    if workspace.engine.dialect.name == "sqlite":
+        # Relative to the workspace, so a moved or copied workspace finds its own database.
+        assert config == {"sqlite_file": "metadata.db"}
+    else:
+        assert config == {"database_url": workspace.database_url}
 
 
 def _cli(path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
@@ -134,3 +138,23 @@ def test_head_revision_constant_matches_the_migrations() -> None:
     from segport.metadata.db import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgres://u:PW@h:5432/db?password=Q7", "postgres://u:***@h:5432/db?password=***"),
+        ("postgresql://u@h/db?sslmode=require&sslpassword=x%26y&application_name=a",
+         "postgresql://u@h/db?sslmode=require&sslpassword=***&application_name=a"),
+        ("postgresql://u:p%40ss@h/db", "postgresql://u:***@h/db"),
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("not a url PW", "not a url PW"),
+    ],
+)  # fmt: skip
+def test_redact_url_masks_every_password_form(url: str, shown: str) -> None:
+    from segport.workspace.workspace import redact_text, redact_url
+
+    assert redact_url(url) == shown
+    assert redact_text('bad token "Super%ZZ5"', "postgresql://u:Super%ZZ5@h/db") == (
+        'bad token "***"'
+    )

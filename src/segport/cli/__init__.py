@@ -14,6 +14,7 @@ import typer
 
 from segport.cli import (
     connections,
+    doctor,
     export_run,
     exports,
     lifecycle,
@@ -23,7 +24,7 @@ from segport.cli import (
     users,
     workspace,
 )
-from segport.cli.context import DEFAULT_WORKSPACE, CliState
+from segport.cli.context import DEFAULT_WORKSPACE, CliState, keep_files_private
 
 app = typer.Typer(
     name="segport",
@@ -51,10 +52,12 @@ def root(
     ),
 ) -> None:
     ctx.obj = CliState(workspace=workspace_dir, actor=actor)
+    keep_files_private(ctx)
 
 
 sandbox.register(app)
 workspace.register(app)
+doctor.register(app)
 app.add_typer(users.app, name="users")
 app.add_typer(connections.app, name="connections")
 app.add_typer(profiles.app, name="profiles")

@@ -263,3 +263,19 @@ def rotate_key(ctx: typer.Context) -> None:
     with opened(ctx) as (ws, actor):
         count = rotate_secret_key(ws, actor)
     typer.echo(f"Secrets key rotated; {count} API key(s) re-encrypted.")
+
+
+@app.command("new-secret-key")
+def new_secret_key(ctx: typer.Context) -> None:
+    """Make a new secrets key when secret.key was lost with no backup (then give each
+    connection its API key again)."""
+    from segport.workspace.connections import new_secret_key as create
+
+    with opened(ctx) as (ws, actor):
+        names = create(ws, actor)
+    typer.echo("New secrets key written (readable by you only; back it up).")
+    if names:
+        typer.echo("The API keys saved with the lost key cannot be read; give each connection")
+        typer.echo("its key again:")
+        for name in names:
+            typer.echo(f'  segport connections edit "{name}" --api-key-stdin')

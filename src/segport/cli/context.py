@@ -17,6 +17,17 @@ class CliState:
     actor: str | None  # None: the workspace's default admin
 
 
+def keep_files_private(ctx: typer.Context) -> None:
+    """Every file and folder this command creates is readable by its owner only (0600,
+    0700): profiles, export state, run files and ``workspace.json`` hold personal data or
+    passwords, and many modules (and DuckDB itself) create them. The previous umask comes
+    back when the command ends, for callers that run commands in-process."""
+    from segport.workspace.files import PRIVATE_UMASK
+
+    previous = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(previous))
+
+
 def get_state(ctx: typer.Context) -> CliState:
     """The state set by the root callback; commands call this instead of reading env."""
     root = ctx.find_root()

@@ -32,6 +32,8 @@ def fail(message: str) -> NoReturn:
 @contextmanager
 def service_errors() -> Iterator[None]:
     """Service errors become one clear line on stderr and exit status 1."""
+    from sqlalchemy.exc import DBAPIError
+
     from segport.metadata import MetadataError
     from segport.workspace.workspace import WorkspaceError
 
@@ -39,6 +41,14 @@ def service_errors() -> Iterator[None]:
         yield
     except (WorkspaceError, MetadataError) as exc:
         fail(str(exc))
+    except DBAPIError as exc:
+        # The metadata database failed in the middle of a command (a damaged page, a lost
+        # server): what the driver said, without the statement or a traceback.
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "?"
+        fail(
+            f"the metadata database failed ({type(exc.orig).__name__}: {reason}); nothing "
+            "more was done. Run `segport doctor` to check the workspace"
+        )
 
 
 @contextmanager
@@ -50,6 +60,8 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
     state = get_state(ctx)
     with service_errors():
         ws = open_workspace(state.workspace)
+        for notice in ws.notices:
+            typer.echo(f"Note: {notice}", err=True)
         try:
             yield ws, state.actor
         finally:
@@ -85,14 +97,15 @@ def init(
 ) -> None:
     """Create a workspace: metadata database, secrets key, first admin and profile store."""
     from segport.workspace.secrets import SECRET_KEY_ENV, key_file, key_from_environment
-    from segport.workspace.workspace import init_workspace, redact_url
+    from segport.workspace.workspace import init_workspace
 
     lifecycle.started()
     state = get_state(ctx)
     with service_errors():
         ws = init_workspace(state.workspace, database_url, admin=admin)
     typer.echo(f"Workspace created at {ws.path}")
-    typer.echo(f"  metadata: {redact_url(ws.database_url)}")
+    kind = "SQLite" if ws.engine.dialect.name == "sqlite" else "PostgreSQL"
+    typer.echo(f"  metadata: {ws.metadata_display} ({kind})")
     typer.echo(f"  profile store: {ws.profile_store_path}")
     if key_from_environment():
         typer.echo(f"  secrets key: from {SECRET_KEY_ENV}")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import DeclarativeBase
 
 if TYPE_CHECKING:
     from alembic.config import Config
+    from sqlalchemy.engine import URL
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -50,11 +51,15 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def create_metadata_engine(url: str) -> Engine:
-    """An engine for a ``sqlite:///path`` or ``postgresql://`` metadata database."""
-    url = normalise_url(url)
+def create_metadata_engine(url: str | URL) -> Engine:
+    """An engine for a ``sqlite:///path`` or ``postgresql://`` metadata database (a URL
+    object for SQLite files: the workspace builds those from a path)."""
+    from sqlalchemy.engine import make_url
+
+    if isinstance(url, str):
+        url = make_url(normalise_url(url))
     kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
+    if url.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"timeout": 30}
     engine = create_engine(url, future=True, pool_pre_ping=True, **kwargs)
     if engine.dialect.name == "sqlite":
@@ -120,9 +125,13 @@ def _stored_revision(engine: Engine) -> str | None:
     return str(row[0]) if row is not None else None
 
 
-def upgrade(engine: Engine) -> None:
-    """Run every migration the database has not had yet."""
-    if _stored_revision(engine) == HEAD_REVISION:
+_UNKNOWN = "?"
+
+
+def upgrade(engine: Engine, stored: str | None = _UNKNOWN) -> None:
+    """Run every migration the database has not had yet (``stored``: its revision, when the
+    caller has just read it)."""
+    if (_stored_revision(engine) if stored == _UNKNOWN else stored) == HEAD_REVISION:
         return
     from alembic import command
 

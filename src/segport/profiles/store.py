@@ -182,11 +182,13 @@ class PostgresStore(ProfileStore):
             try:
                 self._con = pg.connect(self.url)
             except Exception as exc:
-                from segport.workspace.workspace import redact_url
+                from segport.workspace.workspace import redact_text, redact_url
 
+                # libpq echoes a password it cannot parse: masked in its message too.
+                reason = redact_text(str(exc).strip(), self.url)
                 raise ProfileError(
-                    f"cannot connect to {redact_url(self.url)}: {exc}. Check the URL given to "
-                    "`segport profiles use`"
+                    f"cannot connect to {redact_url(self.url)}: {reason}. Check the URL given "
+                    "to `segport profiles use`"
                 ) from exc
             with self._con.cursor() as cur:
                 cur.execute("SET TIME ZONE 'UTC'")

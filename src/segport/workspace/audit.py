@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from segport.workspace.access import Action, Actor, authorize
 from segport.workspace.models import AuditEntry
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.workspace.workspace import Workspace, WorkspaceError, redact_url
 
 # Detail keys that could carry a secret are dropped whatever a caller passes: the log is
 # readable by every admin and is copied into backups.
@@ -38,6 +38,8 @@ def _clean(details: dict[str, Any] | None) -> dict[str, Any]:
             continue
         if isinstance(value, dict):
             value = _clean(value)
+        elif isinstance(value, str) and "://" in value:
+            value = redact_url(value)  # a database URL's password, wherever a caller put it
         elif not isinstance(value, str | int | float | bool | list | type(None)):
             value = str(value)
         clean[key] = value

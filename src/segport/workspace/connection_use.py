@@ -44,7 +44,7 @@ def credentials(ws: Workspace, conn: Connection) -> ConnectionCredentials:
     return ConnectionCredentials(
         name=conn.name,
         base_url=conn.base_url,
-        api_key=secrets.decrypt(ws.path, conn.api_key_token),
+        api_key=secrets.decrypt(ws.path, conn.api_key_token, conn.name),
         requests_per_second=conn.requests_per_second,
         export_user=conn.export_user.name if conn.export_user else conn.export_user_name,
     )

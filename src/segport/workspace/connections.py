@@ -335,7 +335,7 @@ def edit_connection(
     account = None
     if verify and (key is not None or url != current_url):
         # A new URL is checked with the saved key, so a typo cannot break every export.
-        account = verify_key(url, key or secrets.decrypt(ws.path, current_token))
+        account = verify_key(url, key or secrets.decrypt(ws.path, current_token, name))
     rps = _check_rps(requests_per_second) if requests_per_second is not None else None
     with ws.session() as session:
         conn = _get(session, name)
@@ -377,7 +377,7 @@ def check_connection(ws: Workspace, actor_name: str | None, name: str) -> Connec
     with ws.session() as session:
         conn = _get(session, name)
         url, token = conn.base_url, conn.api_key_token
-    account = verify_key(url, secrets.decrypt(ws.path, token), saved=True)
+    account = verify_key(url, secrets.decrypt(ws.path, token, name), saved=True)
     with ws.session() as session:
         conn = _get(session, name)
         _apply_account(conn, account)
@@ -452,6 +452,14 @@ def rotate_secret_key(ws: Workspace, actor_name: str | None) -> int:
     then drop OLD from it.
     """
     actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    unreadable = undecryptable_connections(ws)
+    if unreadable:
+        raise secrets.SecretKeyError(
+            "nothing was rotated: the saved API key of connection(s) "
+            f"{', '.join(repr(n) for n in unreadable)} cannot be decrypted with the current "
+            "secrets key; give each its API key again (`segport connections edit NAME "
+            "--api-key-stdin`), then rotate"
+        )
     from_env = secrets.key_from_environment()
     if not from_env:
         secrets.install_key(ws.path, secrets.new_key(), keep_old=True)
@@ -471,6 +479,27 @@ def rotate_secret_key(ws: Workspace, actor_name: str | None) -> int:
         first = secrets.load_keys(ws.path)[0]
         secrets.install_key(ws.path, first, keep_old=False)
     return len(conns)
+
+
+def undecryptable_connections(ws: Workspace) -> list[str]:
+    """Names of the connections whose saved API key the workspace's key cannot open (the
+    key itself must load: a missing key file raises its own message)."""
+    with ws.session() as session:
+        rows = session.execute(select(Connection.name, Connection.api_key_token)).all()
+    return sorted(name for name, token in rows if not secrets.decrypts(ws.path, token))
+
+
+def new_secret_key(ws: Workspace, actor_name: str | None) -> list[str]:
+    """Recovery from a lost key file: write a new one; returns the connections that need
+    their API key again (all of them: nothing saved with the lost key can be read)."""
+    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    secrets.create_replacement_key(ws.path)
+    with ws.session() as session:
+        names = list(session.scalars(select(Connection.name).order_by(Connection.name)))
+        audit.record(
+            session, actor, "connections.new_secret_key", "workspace", {"connections": names}
+        )
+    return names
 
 
 def _discard_state(workspace_path: Path, export_id: int) -> None:

@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segport.workspace.files import write_private
 from segport.workspace.workspace import WorkspaceError
 
 if TYPE_CHECKING:
@@ -56,24 +57,7 @@ def create_key_file(ws_path: Path) -> Path | None:
     if os.environ.get(SECRET_KEY_ENV):
         load_keys(ws_path)  # fail early on a malformed key in the environment
         return None
-    from cryptography.fernet import Fernet
-
-    path = key_file(ws_path)
-    _write_private(path, Fernet.generate_key().decode() + "\n")
-    return path
-
-
-def _write_private(path: Path, content: str) -> None:
-    """Write ``content`` to ``path`` readable by its owner only, replacing it atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, content.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    return _create(key_file(ws_path))
 
 
 def load_keys(ws_path: Path) -> list[bytes]:
@@ -86,8 +70,10 @@ def load_keys(ws_path: Path) -> list[bytes]:
         source = str(path)
         if not path.exists():
             raise SecretKeyError(
-                f"the workspace's secrets key {path} is missing: restore it from your backup, "
-                f"or set {SECRET_KEY_ENV}; without it the saved API keys cannot be used"
+                f"the workspace's secrets key {path} is missing: restore it from your backup "
+                f"(or set {SECRET_KEY_ENV}); without it the saved API keys cannot be used. "
+                "With no backup, run `segport connections new-secret-key`, then give each "
+                "connection its API key again (`segport connections edit NAME --api-key-stdin`)"
             )
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
@@ -123,18 +109,61 @@ def encrypt(ws_path: Path, secret: str) -> bytes:
     return _cipher(ws_path).encrypt(str.__str__(secret).encode())
 
 
-def decrypt(ws_path: Path, token: bytes) -> Secret:
+def decrypt(ws_path: Path, token: bytes, connection: str | None = None) -> Secret:
+    """The API key in ``token``; ``connection`` names its connection in the error."""
     from cryptography.fernet import InvalidToken
 
     try:
         return Secret(_cipher(ws_path).decrypt(token).decode())
     except InvalidToken as exc:
+        whose = (
+            f"the saved API key of connection {connection!r}" if connection else "a saved API key"
+        )
+        name = f'"{connection}"' if connection else "NAME"
         raise SecretKeyError(
-            "a saved API key cannot be decrypted with the workspace's secrets key (was "
+            f"{whose} cannot be decrypted with the workspace's secrets key (was "
             f"{SECRET_KEY_FILE} replaced, or {SECRET_KEY_ENV} changed?); restore the old key, "
-            "or give the connection a new API key with `segport connections edit NAME "
+            f"or give the connection its API key again with `segport connections edit {name} "
             "--api-key-stdin`"
         ) from exc
+
+
+def decrypts(ws_path: Path, token: bytes) -> bool:
+    """Whether the workspace's keys open ``token`` (the key itself must load)."""
+    from cryptography.fernet import InvalidToken
+
+    try:
+        _cipher(ws_path).decrypt(token)
+    except InvalidToken:
+        return False
+    return True
+
+
+def create_replacement_key(ws_path: Path) -> Path:
+    """A new key file for a workspace whose key file was lost (saved API keys made with the
+    lost key stay unreadable: each connection needs its key again). Refused while a key
+    file exists or the key comes from the environment."""
+    if key_from_environment():
+        raise SecretKeyError(
+            f"the secrets key comes from {SECRET_KEY_ENV}: put a new key there instead (see "
+            "docs/workspace.md), then give each connection its API key again"
+        )
+    path = key_file(ws_path)
+    if path.exists():
+        raise SecretKeyError(
+            f"{path} exists; a new key would make the API keys saved with it unreadable. To "
+            "change the key use `segport connections rotate-key`; if it was replaced by "
+            "another key, give each connection its API key again with `segport connections "
+            "edit NAME --api-key-stdin`"
+        )
+    return _create(path)
+
+
+def _create(path: Path) -> Path:
+    from cryptography.fernet import Fernet
+
+    write_private(path, Fernet.generate_key().decode() + "\n")
+    return path
 
 
 def rotate_tokens(ws_path: Path, tokens: list[bytes]) -> list[bytes]:
@@ -157,4 +186,4 @@ def install_key(ws_path: Path, key: bytes, keep_old: bool) -> None:
     """Make ``key`` the first key of the key file, keeping the old ones while asked."""
     old = load_keys(ws_path) if keep_old else []
     lines = [key, *(k for k in old if k != key)]
-    _write_private(key_file(ws_path), "".join(k.decode() + "\n" for k in lines))
+    write_private(key_file(ws_path), "".join(k.decode() + "\n" for k in lines))

@@ -1,15 +1,17 @@
 """Opening and creating a workspace: the folder that holds segport's state.
 
-A workspace folder holds ``workspace.json`` (where the metadata database is), the SQLite
-metadata database ``metadata.db`` unless a PostgreSQL URL was given, the embedded
-profile store ``profiles.duckdb`` and the secrets key ``secret.key`` (0600; absent when
-the key comes from ``SEGPORT_SECRET_KEY``). Commands never read these paths ad hoc: they open the
+A workspace folder holds ``workspace.json`` (where the metadata database is: see
+:mod:`segport.workspace.location`), the SQLite metadata database ``metadata.db`` unless a
+PostgreSQL URL was given, the embedded profile store ``profiles.duckdb``, the secrets key
+``secret.key`` (absent when the key comes from ``SEGPORT_SECRET_KEY``), and the folders
+``state/``, ``runs/`` and ``cache/``. Everything is created readable by its owner only
+(:mod:`segport.workspace.files`). Commands never read these paths ad hoc: they open the
 workspace once and are handed a :class:`Workspace`.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,11 +22,17 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from segport import __version__
-from segport.metadata import create_metadata_engine, upgrade
+from segport.metadata import upgrade
+from segport.workspace.location import CONFIG_FILE, SQLITE_FILE, LocationError, MetadataLocation
 
-CONFIG_FILE = "workspace.json"
-SQLITE_FILE = "metadata.db"
 PROFILE_STORE_FILE = "profiles.duckdb"
+# Folders other modules write into (export state, run files, the member-query cache);
+# made 0700 by init so what lands in them is private even without the CLI's umask.
+PRIVATE_FOLDERS = ("state", "runs", "cache")
+
+__all__ = ["CONFIG_FILE", "PROFILE_STORE_FILE", "SQLITE_FILE", "Workspace", "WorkspaceError"]
+
+BACKUP_HINT = "restore it from a backup (docs/workspace.md, 'Backups and damage')"
 
 
 class WorkspaceError(Exception):
@@ -33,6 +41,10 @@ class WorkspaceError(Exception):
 
 class WorkspaceNotFound(WorkspaceError):
     pass
+
+
+class MetadataDamaged(WorkspaceError):
+    """The metadata database is missing, empty, unreadable or holds no workspace."""
 
 
 def has_control_characters(text: str) -> bool:
@@ -47,10 +59,16 @@ class Workspace:
     path: Path
     database_url: str
     engine: Engine
+    # Things the user should know about how the workspace was opened (a legacy location
+    # rewritten); the command line prints them.
+    notices: list[str] = field(default_factory=list)
+    metadata_display: str = ""
     _sessions: sessionmaker[Session] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if not self.metadata_display:
+            self.metadata_display = redact_url(self.database_url)
 
     @property
     def profile_store_path(self) -> Path:
@@ -76,16 +94,52 @@ class Workspace:
         self.engine.dispose()
 
 
-def _sqlite_url(path: Path) -> str:
-    return f"sqlite:///{(path / SQLITE_FILE).resolve()}"
+# -- masking secrets in database URLs ---------------------------------------------------
+
+# Query parameters that carry a secret (libpq's password and sslpassword, and the like).
+_SECRET_PARAM = re.compile(r"pass|secret|token|pwd", re.IGNORECASE)
+_QUERY_PARAM = re.compile(r"([?&;])([^=&;#]+)=([^&;#]*)")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*:)([^@]*)(@)")
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The secret values in ``url``: the userinfo password and secret query parameters,
+    as written and as decoded."""
+    from urllib.parse import unquote, unquote_plus
+
+    found: list[str] = []
+    m = _USERINFO.match(url)
+    if m and m.group(2):
+        found.append(m.group(2))
+    for _, name, value in _QUERY_PARAM.findall(url):
+        if value and _SECRET_PARAM.search(unquote(name)):
+            found.append(value)
+    decoded = [d for s in found for d in (unquote(s), unquote_plus(s)) if d]
+    return sorted({s for s in found + decoded if len(s) >= 2}, key=len, reverse=True)
 
 
 def redact_url(url: str) -> str:
-    """A database URL safe to print: the password, if any, replaced by ***."""
-    from sqlalchemy.engine import make_url
+    """A database URL safe to print: its password (``user:PASSWORD@`` and ``?password=``,
+    ``sslpassword=``...) replaced by ***. The one masking helper for URLs: output, errors
+    and audit details all go through it."""
+    masked = _USERINFO.sub(lambda m: m.group(1) + "***" + m.group(3), url)
 
-    return make_url(url).render_as_string(hide_password=True)
+    def param(m: re.Match[str]) -> str:
+        secret = _SECRET_PARAM.search(m.group(2)) and m.group(3)
+        return f"{m.group(1)}{m.group(2)}={'***' if secret else m.group(3)}"
 
+    return redact_text(_QUERY_PARAM.sub(param, masked), url)
+
+
+def redact_text(message: str, url: str) -> str:
+    """``message`` (a driver's error, say) with every secret of ``url`` replaced by ***:
+    drivers echo a password they could not parse."""
+    for secret in _url_secrets(url):
+        message = message.replace(secret, "***")
+    return message
+
+
+# -- creating and opening ---------------------------------------------------------------
 
 DEFAULT_ADMIN = "admin"
 
@@ -93,28 +147,34 @@ DEFAULT_ADMIN = "admin"
 def init_workspace(
     path: Path, database_url: str | None = None, admin: str | None = None
 ) -> Workspace:
-    """Create the workspace folder, its metadata database (migrated), its secrets key, its
-    first admin (``admin``, the default user of commands without --as) and its profile store.
+    """Create the workspace folder (0700), its metadata database (migrated), its secrets key,
+    its first admin (``admin``, the default user of commands without --as) and its profile
+    store.
 
     Running it on an existing workspace is refused rather than silently reusing it.
     """
+    from segport.workspace.location import location_for_init, write_config
     from segport.workspace.secrets import create_key_file, key_from_environment, load_keys
     from segport.workspace.users import check_name, create_first_admin
 
-    config_file = path / CONFIG_FILE
-    if config_file.exists():
-        raise WorkspaceError(
-            f"a workspace already exists at {path}; use it, or pick another --workspace"
-        )
+    _refuse_unusable_folder(path)
     admin_name = check_name(admin or DEFAULT_ADMIN)
     if key_from_environment():
         load_keys(path)  # a malformed SEGPORT_SECRET_KEY stops init before anything is made
-    path.mkdir(parents=True, exist_ok=True)
-    url = database_url or _sqlite_url(path)
-    engine = create_metadata_engine(url)
     try:
-        if database_url is not None:
-            _refuse_used_database(engine, url)
+        location = location_for_init(path, database_url)
+    except LocationError as exc:
+        raise WorkspaceError(str(exc)) from exc
+    _make_folder(path)
+    if location.sqlite_file is not None and location.sqlite_file.exists():
+        raise WorkspaceError(
+            f"{location.sqlite_file} already exists; init makes a new metadata database: move "
+            "that file away, or open the workspace it belongs to"
+        )
+    engine = _init_engine(location)
+    try:
+        if location.server_url is not None:
+            _refuse_used_database(engine, location.url)
         upgrade(engine)
         # One transaction: a failed init leaves no half-made workspace to trip over.
         with Session(engine) as session, session.begin():
@@ -127,42 +187,196 @@ def init_workspace(
                 )
             create_first_admin(session, admin_name)
         create_key_file(path)
-    except Exception:
+    except Exception as exc:
         engine.dispose()
+        _remove_sqlite_file(location)
+        _raise_database_error(exc, location)
         raise
-    # Only the location of the database is kept here, never a password in clear when the
-    # URL can take it from the environment (PGPASSWORD) instead.
-    config_file.write_text(json.dumps({"database_url": url}, indent=2) + "\n")
-    from segport.profiles.embedded import create_embedded_store
+    # Only the location of the database is kept here (0600: a server URL may hold a
+    # password, though PGPASSWORD or ~/.pgpass is better).
+    write_config(path, location)
+    _make_private_parts(path)
+    return Workspace(
+        path=path, database_url=location.url, engine=engine, metadata_display=location.display()
+    )
 
-    create_embedded_store(path / PROFILE_STORE_FILE)
-    return Workspace(path=path, database_url=url, engine=engine)
+
+def _refuse_unusable_folder(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise WorkspaceError(
+            f"--workspace {path} is a file, not a folder; give the path of a folder (it is "
+            "created if missing)"
+        )
+    if (path / CONFIG_FILE).exists():
+        raise WorkspaceError(
+            f"a workspace already exists at {path}; use it, or pick another --workspace"
+        )
+
+
+def _make_folder(path: Path) -> None:
+    """Create the workspace folder 0700; an existing empty one is made 0700 too (an existing
+    folder with other things in it keeps its mode: `segport doctor` reports it)."""
+    import os
+
+    from segport.workspace.files import PRIVATE_DIR
+
+    try:
+        existed = path.exists()
+        empty = not existed or not any(path.iterdir())
+        path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        if empty:
+            os.chmod(path, PRIVATE_DIR)
+    except OSError as exc:
+        raise WorkspaceError(
+            f"cannot create the workspace folder {path} ({exc.strerror or exc}); give a "
+            "--workspace path you can write to"
+        ) from exc
+
+
+def _init_engine(location: MetadataLocation) -> Engine:
+    from segport.workspace.files import create_private_file
+
+    if location.sqlite_file is not None:
+        try:
+            location.sqlite_file.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(location.sqlite_file)
+        except OSError as exc:
+            raise WorkspaceError(
+                f"cannot create the metadata database {location.sqlite_file} ({exc.strerror})"
+            ) from exc
+    try:
+        return location.engine(create=True)
+    except ModuleNotFoundError as exc:
+        raise WorkspaceError(
+            f"{location.display()}: segport keeps metadata in SQLite (the default) or "
+            "PostgreSQL (postgresql://USER@HOST:PORT/DATABASE); this database type is not "
+            f"supported ({exc.name} is not installed)"
+        ) from exc
+    except Exception as exc:
+        from sqlalchemy.exc import ArgumentError
+
+        if isinstance(exc, ArgumentError):
+            raise WorkspaceError(
+                f"--database-url {redact_url(location.url)} is not a database URL; give "
+                "postgresql://USER@HOST:PORT/DATABASE"
+            ) from exc
+        raise
+
+
+def _remove_sqlite_file(location: MetadataLocation) -> None:
+    """A failed init leaves no metadata database behind (a second init would refuse it)."""
+    if location.sqlite_file is not None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{location.sqlite_file}{suffix}").unlink(missing_ok=True)
+
+
+def _make_private_parts(path: Path) -> None:
+    import os
+
+    from segport.profiles.embedded import create_embedded_store
+    from segport.workspace.files import PRIVATE_FILE, make_private_dir
+
+    store = path / PROFILE_STORE_FILE
+    create_embedded_store(store)
+    os.chmod(store, PRIVATE_FILE)
+    for folder in PRIVATE_FOLDERS:
+        make_private_dir(path / folder)
 
 
 def open_workspace(path: Path) -> Workspace:
-    """Open an existing workspace, running any migrations an older one has not had."""
-    config_file = path / CONFIG_FILE
-    if not config_file.exists():
+    """Open an existing workspace, running any migrations an older one has not had.
+
+    Never creates a metadata database: a missing, empty or damaged one is refused with a
+    message saying which file and what to do.
+    """
+    from segport.workspace import location as loc
+
+    try:
+        config = loc.read_config(path)
+    except FileNotFoundError:
         raise WorkspaceNotFound(
             f"no workspace at {path}: run `segport init` first, or point --workspace "
             "(or SEGPORT_WORKSPACE) at an existing one"
+        ) from None
+    except LocationError as exc:
+        raise WorkspaceError(str(exc)) from exc
+    try:
+        location, notices = loc.resolve(path, config)
+        if location.sqlite_file is not None:
+            loc.check_sqlite_file(location.sqlite_file)
+    except LocationError as exc:
+        raise MetadataDamaged(str(exc)) from exc
+    engine = location.engine()
+    try:
+        upgrade(engine, check_is_workspace(engine, location))
+        ws = Workspace(
+            path=path,
+            database_url=location.url,
+            engine=engine,
+            notices=notices,
+            metadata_display=location.display(),
         )
-    try:
-        config = json.loads(config_file.read_text())
-        url = str(config["database_url"])
-    except (ValueError, KeyError) as exc:
-        raise WorkspaceError(f"{config_file} is damaged ({exc}); restore it from a backup") from exc
-    engine = create_metadata_engine(url)
-    try:
-        upgrade(engine)
-    except Exception:
-        engine.dispose()
-        raise
-    ws = Workspace(path=path, database_url=url, engine=engine)
-    from segport.workspace.users import ensure_users
+        from segport.workspace.users import ensure_users
 
-    ensure_users(ws)
+        ensure_users(ws)
+    except Exception as exc:
+        engine.dispose()
+        _raise_database_error(exc, location)
+        raise
     return ws
+
+
+def check_is_workspace(engine: Engine, location: MetadataLocation) -> str:
+    """Refuse a database that holds no segport workspace (emptied, replaced, or a new
+    server database): opening must never start a new workspace in its place. Returns the
+    schema revision (one query for both: every command opens the workspace)."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    query = text(
+        "SELECT (SELECT max(version_num) FROM alembic_version), "
+        "(SELECT count(*) FROM workspace_info WHERE key = 'created_at')"
+    )
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(query).first()
+    except (OperationalError, ProgrammingError) as exc:
+        if "no such table" not in str(exc.orig) and "does not exist" not in str(exc.orig):
+            raise
+        row = None
+    if row is not None and row[0] and row[1]:
+        return str(row[0])
+    raise MetadataDamaged(
+        f"the metadata database {location.display()} holds no segport workspace (it is "
+        f"empty or was replaced), although {CONFIG_FILE} says one is there; "
+        f"{BACKUP_HINT}. segport does not start a new workspace over it"
+    )
+
+
+def _raise_database_error(exc: Exception, location: MetadataLocation) -> None:
+    """A database driver's error as a message (never a traceback, never a password)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if not isinstance(exc, DBAPIError):
+        return
+    reason = redact_text(str(exc.orig), location.url).strip().splitlines()[0]
+    if location.server_url is not None and (exc.connection_invalidated or _is_connect(exc)):
+        raise WorkspaceError(
+            f"cannot reach the metadata database {location.display()} ({reason}); check "
+            f"that the server is running and the URL in {CONFIG_FILE}"
+        ) from None
+    raise MetadataDamaged(
+        f"the metadata database {location.display()} cannot be read ({reason}): it is "
+        f"damaged; {BACKUP_HINT}, then run `segport doctor`"
+    ) from None
+
+
+def _is_connect(exc: Exception) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    text_ = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, OperationalError) and any(
+        w in text_ for w in ("connection", "could not connect", "password authentication")
+    )
 
 
 def _refuse_used_database(engine: Engine, url: str) -> None:
