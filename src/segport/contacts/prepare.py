@@ -85,7 +85,9 @@ def prepare_batch(
     bad_email = pc.and_(id_ok, pc.invert(emails.valid))
     if pc.any(bad_email).as_py():
         rejects.append(
-            _rejects_where(bad_email, ids, raw_email, EMAIL_COLUMN, emails.reasons, emails.details)
+            _rejects_where(
+                bad_email, ids, raw_email, EMAIL_COLUMN, emails.reasons, emails.details, raw_email
+            )
         )
     if not pc.all(id_ok).as_py():
         no_id = pc.invert(id_ok)
@@ -117,7 +119,13 @@ def prepare_batch(
         if pc.any(bad).as_py():
             rejects.append(
                 _rejects_where(
-                    bad, kept_ids, kept_emails, attribute, Reason.VALUE_INVALID, coerced.details
+                    bad,
+                    kept_ids,
+                    kept_emails,
+                    attribute,
+                    Reason.VALUE_INVALID,
+                    coerced.details,
+                    raw,
                 )
             )
 
@@ -134,7 +142,13 @@ def prepare_batch(
         if pc.any(bad).as_py():
             rejects.append(
                 _rejects_where(
-                    bad, kept_ids, kept_emails, SMS_COLUMN, Reason.PHONE_INVALID, phones.details
+                    bad,
+                    kept_ids,
+                    kept_emails,
+                    SMS_COLUMN,
+                    Reason.PHONE_INVALID,
+                    phones.details,
+                    raw_phone,
                 )
             )
 
@@ -153,7 +167,16 @@ def _rejects_where(
     field: str,
     reasons: pa.Array | Reason,
     details: pa.Array,
+    values: pa.Array,
 ) -> pa.Table:
-    """Reject rows for ``mask``; ``reasons`` is one reason or a per-row reason column."""
+    """Reject rows for ``mask``; ``reasons`` is one reason or a per-row reason column;
+    ``values`` are the raw values that failed (shown in the rejected-rows CSV)."""
     reason = reasons if isinstance(reasons, Reason) else reasons.filter(mask)
-    return reject_table(ids.filter(mask), emails.filter(mask), field, reason, details.filter(mask))
+    return reject_table(
+        ids.filter(mask),
+        emails.filter(mask),
+        field,
+        reason,
+        details.filter(mask),
+        values.filter(mask),
+    )

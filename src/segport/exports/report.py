@@ -1,29 +1,124 @@
-"""The run's rejected-rows CSV: every rejected or altered row, ours and Brevo's."""
+"""What a run leaves on disk: its rejected-rows CSV and its change record.
+
+``rejected.csv`` has every row segport set aside or sent without a value, and every row
+Brevo's import reported, each with its outcome (:class:`segport.contacts.rejects.Outcome`),
+field, the value that failed, the reason code and a detail. ``changes.csv`` lists what
+Brevo accepted from the run: the contacts added and updated (chunks Brevo finished) and
+those taken out of the list (removal batches checkpointed).
+
+Both are written set-based by DuckDB ``COPY``; every text cell a spreadsheet would run as a
+formula is neutralised in the same statement (OWASP, "CSV Injection").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
-from segport.exports.fingerprint import quote_literal
+from segport.contacts.rejects import Outcome, Reason, not_sent_reasons
+from segport.exports.fingerprint import quote_ident, quote_literal
 from segport.exports.state import ExportState
+from segport.exports.summary import RunSummary
 
-COLUMNS = "customer_id, email, field, reason, detail"
+REJECTED_CSV = "rejected.csv"
+CHANGES_CSV = "changes.csv"
+PLAN_REJECTS = "plan-rejects.csv"  # the plan's rejects, written before anything is sent
+
+# The columns of rejected.csv: the first five as before (scripts may read them by
+# position), then what each row means for its contact and the value that failed.
+COLUMNS = ("customer_id", "email", "field", "reason", "detail", "outcome", "value")
+CHANGE_COLUMNS = ("outcome", "email", "customer_id")
+REJECTS_ORDER = "reason, customer_id, email"
+
+# Brevo reports rows by email; the field its reason is about.
+_BREVO_FIELDS = {
+    Reason.BREVO_DUPLICATE_PHONE.value: "SMS",
+    Reason.BREVO_DUPLICATE_WHATSAPP.value: "WHATSAPP",
+    Reason.BREVO_DUPLICATE_LANDLINE.value: "LANDLINE_NUMBER",
+    Reason.BREVO_DUPLICATE_EXT_ID.value: "EXT_ID",
+}
+# A cell starting with one of these is read as a formula by Excel, LibreOffice or Google
+# Sheets (OWASP's list, with the fullwidth forms some locales accept, NUL and LF).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00", "＝", "＋", "－", "＠")
+
+
+def neutralised(expr: str) -> str:
+    """SQL: the text ``expr`` with a ``'`` before a formula's first character (a spreadsheet
+    then shows the text instead of running it; a ``'`` cell is left as it is)."""
+    starts = ", ".join(quote_literal(c) for c in _FORMULA_STARTS)
+    return f"CASE WHEN left({expr}, 1) IN ({starts}) THEN '''' || {expr} ELSE {expr} END"
+
+
+def _in(values: Iterable[str]) -> str:
+    return "(" + ", ".join(quote_literal(v) for v in values) + ")"
+
+
+def _plan_rows(source: str) -> str:
+    """The plan's rejects of ``source`` with their outcome: a contact with a reason that
+    keeps it out is not sent, whatever its other rows say."""
+    dropped = _in(not_sent_reasons())
+    return f"""SELECT customer_id, email, field, reason, detail,
+        CASE WHEN reason IN {dropped} OR customer_id IN (
+            SELECT customer_id FROM {source} WHERE reason IN {dropped}
+            AND customer_id IS NOT NULL)
+        THEN '{Outcome.NOT_SENT}' ELSE '{Outcome.SENT_WITHOUT_FIELD}' END AS outcome,
+        value FROM {source}"""
+
+
+def _brevo_rows(state: ExportState, run_id: int, send_table: str | None) -> str:
+    """Brevo's reports of ``run_id`` with the field they are about, the value (from the
+    send plan, when it is there) and their outcome."""
+    field = "CASE b.reason " + " ".join(
+        f"WHEN {quote_literal(r)} THEN {quote_literal(f)}" for r, f in _BREVO_FIELDS.items()
+    )
+    field += " ELSE b.field END"
+    value = "b.email"
+    join = ""
+    if send_table is not None and state.relation_kind(send_table) is not None:
+        columns = {
+            d[0] for d in state.con.execute(f"SELECT * FROM {send_table} LIMIT 0").description
+        }
+        cases = [
+            f"WHEN {quote_literal(r)} THEN CAST(p.{quote_ident(f)} AS VARCHAR)"
+            for r, f in _BREVO_FIELDS.items()
+            if f in columns
+        ]
+        if cases:
+            value = f"CASE b.reason {' '.join(cases)} ELSE b.email END"
+            join = f"LEFT JOIN (SELECT * FROM {send_table}) p ON p.EMAIL = b.email"
+    dropped = _in(not_sent_reasons())
+    return f"""SELECT b.customer_id, b.email, {field} AS field, b.reason, b.detail,
+        CASE WHEN b.reason IN {dropped} THEN '{Outcome.NOT_IMPORTED}'
+        ELSE '{Outcome.IMPORTED_WITHOUT_FIELD}' END AS outcome,
+        {value} AS value
+        FROM brevo_rejects b {join} WHERE b.run_id = {int(run_id)}"""
+
+
+def _copy(
+    state: ExportState, query: str, columns: Iterable[str], path: Path, order: str = ""
+) -> int:
+    """COPY ``query`` to ``path`` (via a part file) with every cell neutralised, in
+    ``order`` when given; returns the rows written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cells = ", ".join(f"{neutralised(quote_ident(c))} AS {quote_ident(c)}" for c in columns)
+    tmp = path.with_name(path.name + ".part")
+    order_by = f" ORDER BY {order}" if order else ""
+    # COPY answers with the number of rows it wrote.
+    written = state.count(
+        f"COPY (SELECT {cells} FROM ({query}){order_by}) TO {quote_literal(str(tmp))} "
+        "(HEADER, DELIMITER ',')"
+    )
+    tmp.replace(path)
+    return written
 
 
 def write_rejects_csv(state: ExportState, plan_rejects: str, run_id: int | None, path: Path) -> int:
-    """Write the CSV at ``path`` (``,``-separated, header, UTF-8); returns its row count."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    brevo = (
-        f"UNION ALL SELECT {COLUMNS} FROM brevo_rejects WHERE run_id = {int(run_id)}"
-        if run_id is not None
-        else ""
-    )
-    query = f"SELECT {COLUMNS} FROM {plan_rejects} {brevo} ORDER BY reason, customer_id, email"
-    tmp = path.with_suffix(".csv.part")
-    # COPY answers with the number of rows it wrote.
-    written = state.count(f"COPY ({query}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
-    tmp.replace(path)
-    return written
+    """Write the plan's rejects (table ``plan_rejects``), and Brevo's reports of ``run_id``
+    when given, to ``path`` (``,``-separated, header, UTF-8); returns its row count."""
+    query = _plan_rows(plan_rejects)
+    if run_id is not None:
+        query += " UNION ALL " + _brevo_rows(state, run_id, None)
+    return _copy(state, query, COLUMNS, path, REJECTS_ORDER)
 
 
 def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
@@ -35,20 +130,122 @@ def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
     return {str(r): int(n) for r, n in rows}
 
 
-def finish_rejects_csv(state: ExportState, part: Path, run_id: int, path: Path) -> None:
+def count_outcomes(state: ExportState, path: Path, summary: RunSummary) -> None:
+    """Fill the summary's ``not_sent`` and ``sent_without_field`` counts from the written
+    rejected-rows file: contacts kept out by reason, and values left out by reason."""
+    if not path.exists():
+        return
+    rows = state.con.execute(
+        f"""SELECT outcome, reason, count(*) FROM read_csv({quote_literal(str(path))},
+        header = true, all_varchar = true, delim = ',')
+        WHERE outcome IN ('{Outcome.NOT_SENT}', '{Outcome.SENT_WITHOUT_FIELD}')
+        GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+    dropped = set(not_sent_reasons())
+    summary.not_sent, summary.sent_without_field = {}, {}
+    for outcome, reason, n in rows:
+        if outcome == Outcome.NOT_SENT and reason in dropped:
+            summary.not_sent[str(reason)] = int(n)
+        elif outcome == Outcome.SENT_WITHOUT_FIELD:
+            summary.sent_without_field[str(reason)] = int(n)
+
+
+def finish_rejects_csv(
+    state: ExportState, part: Path, run_id: int, path: Path, send_table: str | None = None
+) -> None:
     """The run's CSV: the rejects written at plan time, then what Brevo reported."""
     if part.exists() and not state.count(
         "SELECT count(*) FROM brevo_rejects WHERE run_id = ?", [int(run_id)]
     ):
         part.replace(path)  # Brevo reported nothing: the plan's file is the whole list
         return
+    names = ", ".join(quote_ident(c) for c in COLUMNS)
     source = (
-        f"SELECT {COLUMNS} FROM read_csv({quote_literal(str(part))}, header = true, "
+        f"SELECT {names} FROM read_csv({quote_literal(str(part))}, header = true, "
         "all_varchar = true, delim = ',')"
         if part.exists()
-        else f"SELECT {COLUMNS} FROM brevo_rejects WHERE false"
+        else f"SELECT {names} FROM ({_brevo_rows(state, run_id, None)}) WHERE false"
     )
-    query = f"{source} UNION ALL SELECT {COLUMNS} FROM brevo_rejects WHERE run_id = {int(run_id)}"
-    tmp = path.with_suffix(".csv.part")
-    state.con.execute(f"COPY ({query}) TO {quote_literal(str(tmp))} (HEADER, DELIMITER ',')")
-    tmp.replace(path)
+    query = f"{source} UNION ALL {_brevo_rows(state, run_id, send_table)}"
+    _copy(state, query, COLUMNS, path, REJECTS_ORDER)
+    part.unlink(missing_ok=True)
+
+
+def write_changes_csv(
+    state: ExportState, run_id: int, send_table: str, remove_table: str, path: Path
+) -> dict[str, int]:
+    """Write what Brevo accepted from run ``run_id`` to ``path``; returns counts by outcome.
+
+    ``added`` and ``updated``: the plan's new and changed contacts in chunks Brevo finished
+    (as they became held: not in a chunk still pending, not refused by Brevo's report);
+    ``removed``: the leavers of checkpointed removal batches. A ``--full`` run's unchanged
+    contacts are sent again but changed nothing, so they are not listed.
+    """
+    parts: list[str] = []
+    if state.relation_kind(send_table) is not None:
+        dropped = _in([r for r in not_sent_reasons() if r.startswith("brevo_")])
+        parts.append(
+            f"""SELECT CASE p.__kind WHEN 'new' THEN 'added' ELSE 'updated' END AS outcome,
+                p.EMAIL AS email, CAST(p._customer_id AS VARCHAR) AS customer_id
+            FROM {send_table} p
+            WHERE p.__kind IN ('new', 'changed')
+            AND EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = {int(run_id)}
+                AND c.kind = 'import' AND c.status = 'done'
+                AND p.__seq BETWEEN c.first_seq AND c.last_seq)
+            AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = {int(run_id)}
+                AND c.kind = 'import' AND c.status <> 'done'
+                AND p.__seq BETWEEN c.first_seq AND c.last_seq)
+            AND p.EMAIL NOT IN (SELECT email FROM brevo_rejects WHERE run_id = {int(run_id)}
+                AND reason IN {dropped} AND email IS NOT NULL)"""
+        )
+    if state.relation_kind(remove_table) is not None:
+        parts.append(
+            f"""SELECT 'removed' AS outcome, r.email, CAST(r.customer_id AS VARCHAR)
+            FROM {remove_table} r
+            WHERE EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = {int(run_id)}
+                AND c.kind = 'remove' AND c.status = 'done'
+                AND r.__seq BETWEEN c.first_seq AND c.last_seq)"""
+        )
+    if not parts:
+        parts.append(
+            "SELECT NULL::VARCHAR AS outcome, NULL::VARCHAR AS email, "
+            "NULL::VARCHAR AS customer_id WHERE false"
+        )
+    con = state.con
+    con.execute("CREATE OR REPLACE TEMP TABLE run_changes AS " + " UNION ALL ".join(parts))
+    try:
+        _copy(state, "SELECT * FROM temp.run_changes", CHANGE_COLUMNS, path)
+        rows = con.execute(
+            "SELECT outcome, count(*) FROM temp.run_changes GROUP BY outcome"
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.run_changes")
+    return {str(o): int(n) for o, n in rows}
+
+
+def write_run_report(
+    state: ExportState,
+    run_id: int,
+    folder: Path,
+    summary: RunSummary,
+    *,
+    send: str,
+    remove: str,
+) -> None:
+    """The report step of a real run: ``rejected.csv`` and ``changes.csv`` in ``folder``,
+    and the counts they give in ``summary``."""
+    path = folder / REJECTED_CSV
+    finish_rejects_csv(state, folder / PLAN_REJECTS, run_id, path, send)
+    summary.rejected_csv = str(path)
+    summary.brevo_failures = brevo_failures(state, run_id)
+    count_outcomes(state, path, summary)
+    changes = folder / CHANGES_CSV
+    summary.changes = write_changes_csv(state, run_id, send, remove, changes)
+    summary.changes_csv = str(changes)
+
+
+def write_dry_report(state: ExportState, rejects: str, path: Path, summary: RunSummary) -> None:
+    """The report step of a dry run: its rejected rows, and their counts in ``summary``."""
+    write_rejects_csv(state, rejects, None, path)
+    summary.rejected_csv = str(path)
+    count_outcomes(state, path, summary)
