@@ -18,6 +18,7 @@ from segport.cli import (
     exports,
     lifecycle,
     profiles,
+    runs,
     sandbox,
     segments,
     users,
@@ -61,6 +62,7 @@ app.add_typer(profiles.app, name="profiles")
 app.add_typer(segments.app, name="segments")
 export_run.register(exports.app)
 app.add_typer(exports.app, name="exports")
+app.add_typer(runs.app, name="runs")
 
 
 def main() -> None:
