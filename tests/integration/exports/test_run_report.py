@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,3 +187,38 @@ def test_data_cannot_drive_the_terminal(scenario: Scenario) -> None:
     )
     assert refused.returncode == 1 and "EVIL" in refused.stderr
     _assert_clean(shown, preview, refused.stderr)
+
+
+def _killed(scenario: Scenario, kill_at: str, *args: str) -> None:
+    """The real command in a subprocess, SIGKILLed at a named checkpoint."""
+    env = {**os.environ, "SEGPORT_TEST_KILL_AT": kill_at}
+    argv = ["--workspace", str(scenario.ws.path), "exports", "run", "news", *args]
+    done = subprocess.run(
+        [sys.executable, "-m", "segport", *argv], capture_output=True, env=env, timeout=120
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+
+def test_a_killed_and_resumed_run_records_every_change_once(scenario: Scenario) -> None:
+    """The change record of a resumed run covers what Brevo took before the kill too:
+    import chunks done before it, and removal batches checkpointed before it."""
+    scenario.load([profile(i) for i in range(1, 201)])
+    scenario.add_export(mode="mirror")
+    _killed(scenario, "done:2", "--chunk-bytes", "3000")  # ~40 contacts a chunk
+    first = json.loads(ok(scenario, "exports", "run", "news", "--json"))
+    assert first["resumed"] is True and first["status"] == "successful"
+    rows = read_csv(first["changes_csv"])
+    assert len(rows) == 200 and first["changes"] == {"added": 200}
+    assert {r["email"] for r in rows} == {f"user{i}@example.com" for i in range(1, 201)}
+    scenario.sandbox.state.wait_idle()
+
+    scenario.load([profile(i) for i in range(1, 21)])  # 180 leave: 2 removal batches
+    _killed(scenario, "removed:1", "--allow-mass-removal")
+    second = json.loads(ok(scenario, "exports", "run", "news", "--json", "--allow-mass-removal"))
+    assert second["resumed"] is True and second["status"] == "successful"
+    assert second["changes"] == {"removed": 180}
+    removed = read_csv(second["changes_csv"])
+    assert sorted(int(r["customer_id"]) for r in removed) == list(range(21, 201))
+    assert {r["outcome"] for r in removed} == {"removed"}
+    scenario.sandbox.state.wait_idle()
+    assert scenario.members() == {f"user{i}@example.com" for i in range(1, 21)}
