@@ -72,20 +72,22 @@ def _brevo_rows(state: ExportState, run_id: int, send_table: str | None) -> str:
         f"WHEN {quote_literal(r)} THEN {quote_literal(f)}" for r, f in _BREVO_FIELDS.items()
     )
     field += " ELSE b.field END"
-    value = "b.email"
-    join = ""
+    # The value of a field other than the email is the one the plan sent (unknown without
+    # the plan: the run's plan is gone once it ended).
+    columns: set[str] = set()
     if send_table is not None and state.relation_kind(send_table) is not None:
         columns = {
             d[0] for d in state.con.execute(f"SELECT * FROM {send_table} LIMIT 0").description
         }
-        cases = [
-            f"WHEN {quote_literal(r)} THEN CAST(p.{quote_ident(f)} AS VARCHAR)"
-            for r, f in _BREVO_FIELDS.items()
-            if f in columns
-        ]
-        if cases:
-            value = f"CASE b.reason {' '.join(cases)} ELSE b.email END"
-            join = f"LEFT JOIN (SELECT * FROM {send_table}) p ON p.EMAIL = b.email"
+    cases = " ".join(
+        f"WHEN {quote_literal(r)} THEN "
+        + (f"CAST(p.{quote_ident(f)} AS VARCHAR)" if f in columns else "NULL")
+        for r, f in _BREVO_FIELDS.items()
+    )
+    value = f"CASE b.reason {cases} ELSE b.email END"
+    join = ""
+    if any(f in columns for f in _BREVO_FIELDS.values()):
+        join = f"LEFT JOIN (SELECT * FROM {send_table}) p ON p.EMAIL = b.email"
     dropped = _in(not_sent_reasons())
     return f"""SELECT b.customer_id, b.email, {field} AS field, b.reason, b.detail,
         CASE WHEN b.reason IN {dropped} THEN '{Outcome.NOT_IMPORTED}'
@@ -126,7 +128,7 @@ def write_rejects_csv(state: ExportState, plan_rejects: str, run_id: int | None,
     query = _plan_rows(plan_rejects)
     if run_id is not None:
         query += " UNION ALL " + _brevo_rows(state, run_id, None)
-    return _copy(state, query, COLUMNS, path, REJECTS_ORDER)
+    return _copy(state, query, COLUMNS, path, REJECTS_ORDER, plain={"outcome"})
 
 
 def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
@@ -168,14 +170,19 @@ def finish_rejects_csv(
         part.replace(path)  # Brevo reported nothing: the plan's file is the whole list
         return
     names = ", ".join(quote_ident(c) for c in COLUMNS)
-    source = (
-        f"SELECT {names} FROM read_csv({quote_literal(str(part))}, header = true, "
-        "all_varchar = true, delim = ',')"
-        if part.exists()
-        else f"SELECT {names} FROM ({_brevo_rows(state, run_id, None)}) WHERE false"
-    )
+    if part.exists():
+        read = (
+            f"read_csv({quote_literal(str(part))}, header = true, all_varchar = true, delim = ',')"
+        )
+        header = {d[0] for d in state.con.execute(f"SELECT * FROM {read} LIMIT 0").description}
+        if "outcome" not in header:  # written by a release before outcomes (a resumed run)
+            read = _plan_rows(f"(SELECT *, NULL::VARCHAR AS value FROM {read})")
+            read = f"({read})"
+        source = f"SELECT {names} FROM {read}"
+    else:
+        source = f"SELECT {names} FROM ({_brevo_rows(state, run_id, None)}) WHERE false"
     query = f"{source} UNION ALL {_brevo_rows(state, run_id, send_table)}"
-    _copy(state, query, COLUMNS, path, REJECTS_ORDER)
+    _copy(state, query, COLUMNS, path, REJECTS_ORDER, plain={"outcome"})
     part.unlink(missing_ok=True)
 
 
