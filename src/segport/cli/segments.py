@@ -46,7 +46,7 @@ def create(
             combine=combine,
             description=description,
         )
-    typer.echo(f"Created segment {info.name}: {info.expression}")
+    typer.echo(f"Created segment {info.name}: {clean(info.expression)}")
 
 
 @app.command("update")
@@ -71,7 +71,7 @@ def update(
             combine=combine,
             description=description,
         )
-    typer.echo(f"Updated segment {info.name}: {info.expression}")
+    typer.echo(f"Updated segment {info.name}: {clean(info.expression)}")
 
 
 @app.command("list")

@@ -186,7 +186,11 @@ def test_data_cannot_drive_the_terminal(scenario: Scenario) -> None:
         *("--segment", "gold", "--email", "email", "--attribute", "NOPE=city"),
     )
     assert refused.returncode == 1 and "EVIL" in refused.stderr
-    _assert_clean(shown, preview, refused.stderr)
+    # A rule's text values and a description are typed by users (contributors).
+    created = ok(scenario, "segments", "create", "evil", "--where", "city = '\x1b]0;OWNED\x07'")
+    segment = ok(scenario, "segments", "show", "evil")
+    assert "OWNED" in segment
+    _assert_clean(shown, preview, refused.stderr, created, segment)
 
 
 def _killed(scenario: Scenario, kill_at: str, *args: str) -> None:
