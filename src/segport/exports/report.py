@@ -118,6 +118,7 @@ def _copy(
         f"COPY (SELECT {cells} FROM ({query}){order_by}) TO {quote_literal(str(tmp))} "
         "(HEADER, DELIMITER ',')"
     )
+    tmp.chmod(0o600)  # personal data: readable by the owner only, like the workspace's files
     tmp.replace(path)
     return written
 
