@@ -37,14 +37,14 @@ def show(
         ]
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
         return
-    typer.echo(f"Run {v.id} of export {clean_repr(v.export_name)}: {clean(v.status)}")
-    typer.echo(f"  by {clean(v.actor) or '-'} ({clean(v.trigger)}){', full' if v.full else ''}")
-    typer.echo(f"  created {when(v.created_at)}, finished {when(v.finished_at)}")
     if v.summary is not None:
-        typer.echo("")
         render_summary(v.summary)
-    elif v.message:
-        typer.echo(f"  {clean(v.message)}")
+    else:
+        typer.echo(f"Run {v.id} of export {clean_repr(v.export_name)}: {clean(v.status)}")
+        if v.message:
+            typer.echo(f"  {clean(v.message)}")
+    by = f"{clean(v.actor) or '-'} ({clean(v.trigger)})"
+    typer.echo(f"  by {by}, created {when(v.created_at)}, finished {when(v.finished_at)}")
     typer.echo("")
     if not detail.files:
         typer.echo("No files: the run left none, or they were deleted.")

@@ -21,11 +21,7 @@ from segport.exports import hooks
 from segport.exports.current import refresh_current
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
-from segport.exports.report import (
-    write_dry_report,
-    write_rejects_csv,
-    write_run_report,
-)
+from segport.exports.report import write_dry_report, write_rejects_csv, write_run_report
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
     MemberSource,
