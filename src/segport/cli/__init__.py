@@ -19,6 +19,7 @@ from segport.cli import (
     exports,
     lifecycle,
     profiles,
+    runs,
     sandbox,
     segments,
     users,
@@ -64,6 +65,7 @@ app.add_typer(profiles.app, name="profiles")
 app.add_typer(segments.app, name="segments")
 export_run.register(exports.app)
 app.add_typer(exports.app, name="exports")
+app.add_typer(runs.app, name="runs")
 
 
 def main() -> None:

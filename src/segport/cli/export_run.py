@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from segport.cli.text import clean, clean_repr
 from segport.cli.workspace import fail, opened, print_table, when
 
 if TYPE_CHECKING:
     from segport.exports.progress import Progress
     from segport.exports.summary import RunSummary
+    from segport.workspace.runs import RunView
 
 MIN_CHUNK_BYTES = 2_000
 MAX_CHUNK_BYTES = 9_500_000
@@ -117,24 +119,13 @@ def runs(
     with opened(ctx) as (ws, actor):
         views = list_runs(ws, actor, name, limit=limit)
     if as_json:
-        data = [
-            {
-                "id": v.id,
-                "status": v.status,
-                "trigger": v.trigger,
-                "actor": v.actor,
-                "full": v.full,
-                "created_at": v.created_at.isoformat(),
-                "finished_at": v.finished_at.isoformat() if v.finished_at else None,
-                "message": v.message,
-                "summary": v.summary.to_dict() if v.summary else None,
-            }
-            for v in views
-        ]
+        data = [run_record(v) for v in views]
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     if not views:
-        typer.echo(f"Export {name!r} has not run yet: `segport exports run {name}`")
+        typer.echo(
+            f"Export {clean_repr(name)} has not run yet: `segport exports run {clean(name)}`"
+        )
         return
     rows = [
         [
@@ -145,7 +136,7 @@ def runs(
             _num(v.sent),
             _num(v.removed),
             _num(v.rejected),
-            (v.message or "")[:60],
+            clean(v.message)[:60],
         ]
         for v in views
     ]
@@ -154,25 +145,42 @@ def runs(
     )
 
 
+def run_record(v: RunView) -> dict[str, Any]:
+    """A run as ``--json`` shows it (``exports runs`` and ``runs show``)."""
+    return {
+        "id": v.id,
+        "status": v.status,
+        "trigger": v.trigger,
+        "actor": v.actor,
+        "full": v.full,
+        "created_at": v.created_at.isoformat(),
+        "finished_at": v.finished_at.isoformat() if v.finished_at else None,
+        "message": v.message,
+        "summary": v.summary.to_dict() if v.summary else None,
+    }
+
+
 def _num(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
 def render_summary(s: RunSummary) -> None:
-    """The human summary of a run (or dry run)."""
+    """The human summary of a run (or dry run). Every text from data (names, Brevo's
+    messages, sampled emails, paths) is cleaned of terminal control characters."""
     out = typer.echo
+    name = clean_repr(s.export_name)
     if s.dry_run:
-        out(f"Dry run of export {s.export_name!r}: nothing was sent.")
+        out(f"Dry run of export {name}: nothing was sent.")
     else:
         run = f"Run {s.run_id}" if s.run_id is not None else "Run"
         resumed = " (resumed)" if s.resumed else ""
-        out(f"{run}{resumed} of export {s.export_name!r}: {s.status}")
+        out(f"{run}{resumed} of export {name}: {clean(s.status)}")
     if s.message:
-        out(f"  {s.message}")
+        out(f"  {clean(s.message)}")
     if s.status == "skipped" and not s.members:
         return
     to = f"list {s.list_id}" if s.list_id is not None else "its list"
-    out(f"  into {to}, mode {s.mode}{', full' if s.full else ', incremental'}")
+    out(f"  into {to}, mode {clean(s.mode)}{', full' if s.full else ', incremental'}")
     verb_new, verb_changed = ("would add", "would update") if s.dry_run else ("new", "changed")
     rows: list[tuple[str, str]] = [
         ("members", f"{s.members:,}"),
@@ -190,14 +198,22 @@ def render_summary(s: RunSummary) -> None:
         rows.append(("sent", f"{s.sent:,}{chunks}"))
         if s.mode == "mirror":
             rows.append(("removed", f"{s.removed:,}"))
-    rows.append(("rejected", _by_reason(s.rejected)))
+    not_sent, without = s.not_sent, s.sent_without_field
+    if s.rejected and not (not_sent or without):
+        from segport.exports.summary import split_by_effect
+
+        not_sent, without = split_by_effect(s.rejected)
+    rows.append(("would not send" if s.dry_run else "not sent", _by_reason(not_sent)))
+    rows.append(
+        ("would send without a field" if s.dry_run else "sent without a field", _by_reason(without))
+    )
     if not s.dry_run:
         rows.append(("Brevo-reported failures", _by_reason(s.brevo_failures)))
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         out(f"  {key.ljust(width)}  {value}")
     if s.removal_refused and s.status != "failed":
-        out(f"  removal refused: {s.removal_refused}")
+        out(f"  removal refused: {clean(s.removal_refused)}")
     for kind, label in (
         ("new", "would add"),
         ("changed", "would update"),
@@ -207,11 +223,14 @@ def render_summary(s: RunSummary) -> None:
         if sample:
             more = {"new": s.new, "changed": s.changed, "remove": s.to_remove}[kind]
             extra = f" (and {more - len(sample):,} more)" if more > len(sample) else ""
-            out(f"  {label}: {', '.join(sample)}{extra}")
+            out(f"  {label}: {', '.join(clean(e) for e in sample)}{extra}")
     if s.rejected_csv and (s.rejected or s.brevo_failures):
-        out(f"  rejected rows: {s.rejected_csv}")
+        out(f"  rejected rows: {clean(s.rejected_csv)}")
+    if s.changes_csv:
+        counts = ", ".join(f"{s.changes.get(k, 0):,} {k}" for k in ("added", "updated", "removed"))
+        out(f"  changes: {clean(s.changes_csv)} ({counts})")
     if s.stage_seconds:
-        stages = ", ".join(f"{k} {v:.2f} s" for k, v in s.stage_seconds.items())
+        stages = ", ".join(f"{clean(k)} {v:.2f} s" for k, v in s.stage_seconds.items())
         out(f"  time: {stages}; total {s.total_seconds:.2f} s")
 
 
@@ -219,7 +238,7 @@ def _by_reason(counts: dict[str, int]) -> str:
     total = sum(counts.values())
     if not total:
         return "0"
-    parts = ", ".join(f"{reason} {n:,}" for reason, n in sorted(counts.items()))
+    parts = ", ".join(f"{clean(reason)} {n:,}" for reason, n in sorted(counts.items()))
     return f"{total:,} ({parts})"
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from segport.cli.text import clean
 from segport.cli.workspace import fail, opened, print_table, when
 
 if TYPE_CHECKING:
@@ -163,10 +164,10 @@ def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
         ("updated", when(v.updated_at)),
     ]
     for label, value in rows:
-        typer.echo(f"{label + ':':15}{value}")
+        typer.echo(f"{label + ':':15}{clean(value)}")
     typer.echo("data matching:")
-    for line in _mapping_lines(v):
-        typer.echo(f"  {line}")
+    for line in _mapping_lines(v):  # profile column names come from the loaded files
+        typer.echo(f"  {clean(line)}")
 
 
 def _region_label(v: ExportView) -> str:

@@ -15,6 +15,7 @@ import typer
 
 from segport.cli import lifecycle
 from segport.cli.context import get_state
+from segport.cli.text import clean
 
 if TYPE_CHECKING:
     from segport.workspace.workspace import Workspace
@@ -39,12 +40,12 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
     try:
         ws = open_workspace(state.workspace)
     except WorkspaceError as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        typer.echo(f"Error: {clean(str(exc))}", err=True)
         raise typer.Exit(1) from exc
     try:
         yield ws, state.actor
     except (ProfileError, RuleError, SegmentNotFound, WorkspaceError, ValueError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
+        typer.echo(f"Error: {clean(str(exc))}", err=True)
         raise typer.Exit(1) from exc
     finally:
         ws.close()
@@ -80,8 +81,8 @@ def load(
         typer.echo(f"{report.rejected_total:,} bad row(s) were skipped:", err=True)
         for row in report.rejected[:SHOW_REJECTED]:
             where = f"line {row.line}" if row.line is not None else "line ?"
-            text = f"  | {row.text}" if row.text else ""
-            typer.echo(f"  {where}: {row.reason}{text}", err=True)
+            text = f"  | {clean(row.text)}" if row.text else ""
+            typer.echo(f"  {where}: {clean(row.reason)}{text}", err=True)
         if report.rejected_total > SHOW_REJECTED:
             more = f"  ... and {report.rejected_total - SHOW_REJECTED:,} more"
             hint = "" if report.rejects_file else " (--rejects FILE lists them all)"
@@ -121,7 +122,7 @@ def schema(ctx: typer.Context) -> None:
     typer.echo(f"{info.kind} table {info.table} (id: {info.id_column}{rows}) at {info.location}")
     grid = Table("attribute", "type", "segment type")
     for name, (native, logical) in info.columns.items():
-        grid.add_row(name, native, logical)
+        grid.add_row(*cells(name, native, logical))
     Console().print(grid)
 
 
@@ -138,14 +139,24 @@ def show(
     print_arrow(table)
 
 
+def cells(*values: Any) -> list[Any]:
+    """Values from data as rich table cells: cleaned of control characters, and as Text so
+    that rich reads no markup in them (a value "[link=...]" stays text)."""
+    from rich.text import Text
+
+    return [Text(clean(v)) for v in values]
+
+
 def print_arrow(table: Any) -> None:
     """A small Arrow table (a preview) as a terminal table."""
     from rich.console import Console
     from rich.table import Table
 
-    grid = Table(*table.column_names)
+    grid = Table()
+    for header in cells(*table.column_names):
+        grid.add_column(header)
     for row in table.to_pylist():
-        grid.add_row(*("" if v is None else str(v) for v in row.values()))
+        grid.add_row(*cells(*row.values()))
     console = Console()
     console.print(grid)
     console.print(f"{table.num_rows} row{'s' if table.num_rows != 1 else ''}")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import typer
 
-from segport.cli.profiles import opened, print_arrow
+from segport.cli.profiles import cells, opened, print_arrow
+from segport.cli.text import clean
 
 app = typer.Typer(
     help="Define segments of profiles and look at their members.", no_args_is_help=True
@@ -45,7 +46,7 @@ def create(
             combine=combine,
             description=description,
         )
-    typer.echo(f"Created segment {info.name}: {info.expression}")
+    typer.echo(f"Created segment {info.name}: {clean(info.expression)}")
 
 
 @app.command("update")
@@ -70,7 +71,7 @@ def update(
             combine=combine,
             description=description,
         )
-    typer.echo(f"Updated segment {info.name}: {info.expression}")
+    typer.echo(f"Updated segment {info.name}: {clean(info.expression)}")
 
 
 @app.command("list")
@@ -93,7 +94,7 @@ def list_(
     for s in segments:
         members = f"{s.member_count:,}" if s.member_count is not None else "-"
         when = s.evaluated_at.strftime("%Y-%m-%d %H:%M") if s.evaluated_at else "never"
-        grid.add_row(s.name, s.state, members, when, s.expression)
+        grid.add_row(*cells(s.name, s.state, members, when, s.expression))
     Console().print(grid)
 
 
@@ -121,7 +122,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
     ]
     width = max(len(k) for k, _ in lines)
     for key, value in lines:
-        typer.echo(f"{key:<{width}}  {value}")
+        typer.echo(f"{key:<{width}}  {clean(value)}")
     if s.kind == "rule":
         typer.echo("document:")
         typer.echo(json.dumps(s.definition, indent=2))

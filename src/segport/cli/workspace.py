@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
 
 
 def fail(message: str) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    from segport.cli.text import clean
+
+    typer.echo(f"Error: {clean(message)}", err=True)
     raise typer.Exit(1)
 
 
@@ -73,7 +75,11 @@ def when(value: datetime | None) -> str:
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """A plain, aligned table: readable on a terminal, stable in pipes and tests."""
+    """A plain, aligned table: readable on a terminal, stable in pipes and tests. Cells
+    are cleaned of terminal control characters (they hold names and messages)."""
+    from segport.cli.text import clean
+
+    rows = [[clean(c) for c in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]

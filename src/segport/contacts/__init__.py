@@ -44,6 +44,7 @@ from segport.contacts.prepare import PreparedBatch, prepare_batch
 from segport.contacts.rejects import (
     REJECT_SCHEMA,
     Effect,
+    Outcome,
     Reason,
     concat_rejects,
     empty_rejects,
@@ -70,6 +71,7 @@ __all__ = [
     "EmailCheck",
     "ImportChunk",
     "MappingError",
+    "Outcome",
     "PhoneCheck",
     "PhoneParser",
     "PreparedBatch",

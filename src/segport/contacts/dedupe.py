@@ -131,6 +131,7 @@ def _rejects(losers: pa.Table, winners: pa.Array, field: str, reason: Reason) ->
             pa.array([field] * n, pa.string()),
             pa.array([reason.value] * n, pa.string()),
             pc.binary_join_element_wise(lit(detail), winners.cast(pa.string()), lit("")),
+            losers.column(field).cast(pa.string()),  # the shared email or number
         ],
         schema=REJECT_SCHEMA,
     )
@@ -167,8 +168,8 @@ def dedupe_sql(table: str, *, has_updated_at: bool, has_sms: bool) -> DedupeSQL:
     email_rejects = (
         f"SELECT CAST({cid} AS VARCHAR) AS customer_id, {email} AS email, 'EMAIL' AS field,"
         f" '{Reason.EMAIL_DUPLICATE.value}' AS reason,"
-        f" '{EMAIL_KEPT_DETAIL}' || CAST(__email_winner AS VARCHAR) AS detail"
-        f" FROM ranked WHERE __email_rank > 1"
+        f" '{EMAIL_KEPT_DETAIL}' || CAST(__email_winner AS VARCHAR) AS detail,"
+        f" {email} AS value FROM ranked WHERE __email_rank > 1"
     )
     if not has_sms:
         return DedupeSQL(
@@ -186,7 +187,7 @@ def dedupe_sql(table: str, *, has_updated_at: bool, has_sms: bool) -> DedupeSQL:
     )
     sms_rejects = (
         f"SELECT CAST({cid} AS VARCHAR), {email}, 'SMS', '{Reason.SMS_DUPLICATE.value}',"
-        f" '{SMS_KEPT_DETAIL}' || CAST(__sms_winner AS VARCHAR)"
+        f" '{SMS_KEPT_DETAIL}' || CAST(__sms_winner AS VARCHAR), {sms}"
         f" FROM sms_ranked WHERE {sms} IS NOT NULL AND __sms_rank > 1"
     )
     return DedupeSQL(contacts=contacts, rejects=f"{ctes} {email_rejects} UNION ALL {sms_rejects}")

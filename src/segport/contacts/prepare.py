@@ -86,7 +86,9 @@ def prepare_batch(
     bad_email = pc.and_(id_ok, pc.invert(emails.valid))
     if pc.any(bad_email).as_py():
         rejects.append(
-            _rejects_where(bad_email, ids, raw_email, EMAIL_COLUMN, emails.reasons, emails.details)
+            _rejects_where(
+                bad_email, ids, raw_email, EMAIL_COLUMN, emails.reasons, emails.details, raw_email
+            )
         )
     if not pc.all(id_ok).as_py():
         no_id = pc.invert(id_ok)
@@ -118,7 +120,13 @@ def prepare_batch(
         if pc.any(bad).as_py():
             rejects.append(
                 _rejects_where(
-                    bad, kept_ids, kept_emails, attribute, Reason.VALUE_INVALID, coerced.details
+                    bad,
+                    kept_ids,
+                    kept_emails,
+                    attribute,
+                    Reason.VALUE_INVALID,
+                    coerced.details,
+                    raw,
                 )
             )
 
@@ -144,7 +152,9 @@ def prepare_batch(
         if pc.any(bad).as_py():
             reasons = phones.reasons if phones.reasons is not None else Reason.PHONE_INVALID
             rejects.append(
-                _rejects_where(bad, kept_ids, kept_emails, SMS_COLUMN, reasons, phones.details)
+                _rejects_where(
+                    bad, kept_ids, kept_emails, SMS_COLUMN, reasons, phones.details, raw_phone
+                )
             )
 
     if mapping.updated_at:
@@ -162,7 +172,16 @@ def _rejects_where(
     field: str,
     reasons: pa.Array | Reason,
     details: pa.Array,
+    values: pa.Array,
 ) -> pa.Table:
-    """Reject rows for ``mask``; ``reasons`` is one reason or a per-row reason column."""
+    """Reject rows for ``mask``; ``reasons`` is one reason or a per-row reason column;
+    ``values`` are the raw values that failed (shown in the rejected-rows CSV)."""
     reason = reasons if isinstance(reasons, Reason) else reasons.filter(mask)
-    return reject_table(ids.filter(mask), emails.filter(mask), field, reason, details.filter(mask))
+    return reject_table(
+        ids.filter(mask),
+        emails.filter(mask),
+        field,
+        reason,
+        details.filter(mask),
+        values.filter(mask),
+    )

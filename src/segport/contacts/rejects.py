@@ -1,9 +1,10 @@
 """Reason codes for rejected or altered rows, and the reject table they are reported in.
 
 Every row that is dropped, or sent without one of its values, yields one reject row:
-``customer_id, email, field, reason, detail``. The engine appends Brevo's own per-row
-reports (``info.import``) with the ``brevo_*`` codes, and writes the whole table to the
-run's rejected-rows CSV.
+``customer_id, email, field, reason, detail, value`` (``value``: the value that failed, as
+the profile had it). The engine appends Brevo's own per-row reports (``info.import``) with
+the ``brevo_*`` codes, and writes the whole table to the run's rejected-rows CSV with each
+row's :class:`Outcome`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,19 @@ class Effect(enum.StrEnum):
     """The contact is not sent at all."""
     ALTERED = "altered"
     """The contact is sent without the value named in ``field``."""
+
+
+class Outcome(enum.StrEnum):
+    """What a row of the rejected-rows CSV means for the contact (its ``outcome`` column)."""
+
+    NOT_SENT = "not_sent"
+    """segport did not send the contact: it is not in the list from this export."""
+    SENT_WITHOUT_FIELD = "sent_without_field"
+    """The contact is sent without the value of ``field``; the rest of it is in the list."""
+    NOT_IMPORTED = "not_imported"
+    """Brevo's import refused the contact (a ``brevo_*`` reason): it is not in the list."""
+    IMPORTED_WITHOUT_FIELD = "imported_without_field"
+    """Brevo imported the contact without the value of ``field`` (a ``brevo_*`` reason)."""
 
 
 class Reason(enum.StrEnum):
@@ -51,6 +65,18 @@ class Reason(enum.StrEnum):
     @property
     def description(self) -> str:
         return _DESCRIPTIONS[self]
+
+    @property
+    def outcome(self) -> Outcome:
+        brevo = self.value.startswith("brevo_")
+        if self.effect is Effect.DROPPED:
+            return Outcome.NOT_IMPORTED if brevo else Outcome.NOT_SENT
+        return Outcome.IMPORTED_WITHOUT_FIELD if brevo else Outcome.SENT_WITHOUT_FIELD
+
+
+def not_sent_reasons() -> list[str]:
+    """The reasons (ours and Brevo's) whose contact does not reach the list."""
+    return [r.value for r in Reason if r.effect is Effect.DROPPED]
 
 
 _EFFECTS: dict[Reason, Effect] = {
@@ -106,9 +132,11 @@ REJECT_SCHEMA = pa.schema(
         pa.field("field", pa.string()),
         pa.field("reason", pa.string()),
         pa.field("detail", pa.string()),
+        pa.field("value", pa.string()),
     ]
 )
-"""Columns of every reject table. ``email`` is the raw value when it was not usable."""
+"""Columns of every reject table. ``email`` is the raw value when it was not usable;
+``value`` is the value that failed (the raw email, phone or attribute value), as text."""
 
 
 def empty_rejects() -> pa.Table:
@@ -121,11 +149,12 @@ def reject_table(
     field: str,
     reason: Reason | pa.Array,
     details: pa.Array | pa.ChunkedArray | str | None = None,
+    values: pa.Array | pa.ChunkedArray | None = None,
 ) -> pa.Table:
     """Build reject rows for one field; arrays must have equal lengths.
 
     ``reason`` is one reason for all rows or a column of reason values; ``customer_ids``
-    of any type are rendered as text (how they appear in the CSV).
+    and ``values`` of any type are rendered as text (how they appear in the CSV).
     """
     n = len(customer_ids)
     if isinstance(reason, Reason):
@@ -136,6 +165,7 @@ def reject_table(
         detail_col: pa.Array | pa.ChunkedArray = pa.array([details] * n, pa.string())
     else:
         detail_col = details.cast(pa.string())
+    value_col = pa.nulls(n, pa.string()) if values is None else _as_text(values)
     return pa.table(
         [
             customer_ids.cast(pa.string()),
@@ -143,9 +173,17 @@ def reject_table(
             pa.array([field] * n, pa.string()),
             reason_col,
             detail_col,
+            value_col,
         ],
         schema=REJECT_SCHEMA,
     )
+
+
+def _as_text(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    try:
+        return values.cast(pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a type with no text form
+        return pa.nulls(len(values), pa.string())
 
 
 def concat_rejects(tables: Sequence[pa.Table]) -> pa.Table:

@@ -21,7 +21,7 @@ from segport.exports import hooks
 from segport.exports.current import refresh_current
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
-from segport.exports.report import brevo_failures, finish_rejects_csv, write_rejects_csv
+from segport.exports.report import write_dry_report, write_rejects_csv, write_run_report
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
     MemberSource,
@@ -194,9 +194,8 @@ class _Run:
         if self.options.dry_run:
             self._dry_samples()
             with timer("report"):
-                path = self.runs_dir / "dry-run" / "rejected.csv"
-                write_rejects_csv(state, self.tables.rejects, None, path)
-                summary.rejected_csv = str(path)
+                path = self.runs_dir / "dry-run" / f"export-{target.export_id}" / "rejected.csv"
+                write_dry_report(state, self.tables.rejects, path, summary)
             return
         assert self.run_id is not None
         outcome = self._send(list(mapping.attribute_columns), counts.to_send)
@@ -215,10 +214,8 @@ class _Run:
                 )
         with timer("report"):
             folder = self.runs_dir / str(self.run_id)
-            path = folder / "rejected.csv"
-            finish_rejects_csv(state, folder / PLAN_REJECTS, self.run_id, path)
-            summary.rejected_csv = str(path)
-            summary.brevo_failures = brevo_failures(state, self.run_id)
+            t = self.tables
+            write_run_report(state, self.run_id, folder, summary, send=t.send, remove=t.remove)
         if not removal_ok:
             summary.status = FAILED
             problems = outcome.failed_chunks + outcome.waiting

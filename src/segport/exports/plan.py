@@ -131,8 +131,9 @@ def build_plan(
     counts.removal_refused = _refuse_removal(state, counts, allow_mass_removal)
     con.execute(
         f"""{tables.create} {tables.rejects} AS
-        SELECT customer_id, email, field, reason, detail FROM prep_rejects
-        UNION ALL SELECT customer_id, email, field, reason, detail FROM dup_rejects"""
+        SELECT customer_id, email, field, reason, detail, value FROM prep_rejects
+        UNION ALL SELECT customer_id, email, field, reason, detail, __grp AS value
+        FROM dup_rejects"""
     )
     counts.rejected = dict(
         (str(r), int(n))

@@ -50,7 +50,10 @@ Preparer = Callable[[pa.RecordBatch], Prepared]
 
 def reset_prepared(state: ExportState, config_fp: str) -> None:
     """Drop the prepared-contacts cache when the mapping or its settings changed."""
-    if state.get("prep_config") != config_fp:
+    # A cache written before rejects kept their failed value is made afresh too.
+    if state.get("prep_config") != config_fp or (
+        state.table_exists("prep_rejects") and not _has_column(state, "prep_rejects", "value")
+    ):
         for table in ("prep_index", "prep_contacts", "prep_rejects", "cur", "dup_rejects"):
             state.con.execute(f"DROP TABLE IF EXISTS {table}")
         state.set(DIRTY, True)
@@ -237,7 +240,7 @@ def _store_prepared(state: ExportState, prepared: Prepared) -> bool:
         select = (
             "SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(email AS VARCHAR) AS email, "
             "CAST(field AS VARCHAR) AS field, CAST(reason AS VARCHAR) AS reason, "
-            "CAST(detail AS VARCHAR) AS detail FROM __rejects"
+            "CAST(detail AS VARCHAR) AS detail, CAST(value AS VARCHAR) AS value FROM __rejects"
         )
         if not state.table_exists("prep_rejects"):
             con.execute(f"CREATE TABLE prep_rejects AS {select}")
@@ -251,7 +254,7 @@ def _store_prepared(state: ExportState, prepared: Prepared) -> bool:
 def _ensure_prepared_tables(state: ExportState) -> None:
     state.con.execute(
         "CREATE TABLE IF NOT EXISTS prep_rejects (customer_id VARCHAR, email VARCHAR, "
-        "field VARCHAR, reason VARCHAR, detail VARCHAR)"
+        "field VARCHAR, reason VARCHAR, detail VARCHAR, value VARCHAR)"
     )
 
 

@@ -56,7 +56,7 @@ def test_cli_prints_the_summary_json_and_history(scenario: Scenario) -> None:
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Run 1 of export 'news': successful" in out
-    for line in ("members  ", "valid  ", "new  ", "sent  ", "rejected  ", "Brevo-reported"):
+    for line in ("members  ", "valid  ", "new  ", "sent  ", "not sent  ", "Brevo-reported"):
         assert line in out
     assert "email_invalid 1" in out and "rejected.csv" in out and "time: " in out
     assert "reading members" in done.stderr  # plain progress lines when not a terminal

@@ -45,6 +45,7 @@ def test_smallest_customer_id_wins_without_an_update_column() -> None:
             "field": "EMAIL",
             "reason": Reason.EMAIL_DUPLICATE,
             "detail": EMAIL_KEPT_DETAIL + "3",
+            "value": "a@x.io",
         }
     ]
 
@@ -175,7 +176,7 @@ def test_sql_without_sms_or_update_column() -> None:
     sql = dedupe_sql("t", has_updated_at=False, has_sms=False)
     assert con.sql(sql.contacts).fetchall() == [(1, "a@x.io", "n1")]
     assert con.sql(sql.rejects).fetchall() == [
-        ("2", "a@x.io", "EMAIL", "email_duplicate", EMAIL_KEPT_DETAIL + "1")
+        ("2", "a@x.io", "EMAIL", "email_duplicate", EMAIL_KEPT_DETAIL + "1", "a@x.io")
     ]
 
 

@@ -27,6 +27,7 @@ def test_reject_table_with_one_reason_or_a_column_of_them() -> None:
         "field": "EMAIL",
         "reason": "email_invalid",
         "detail": "bad",
+        "value": None,
     }
     many = reject_table(ids, emails, "EMAIL", pa.array(["email_invalid", "email_missing"]))
     assert many.column("reason").to_pylist() == ["email_invalid", "email_missing"]

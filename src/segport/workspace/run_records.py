@@ -1,0 +1,89 @@
+"""Runs by their id, across exports, with the files each left: what `runs show` and
+`runs list` serve to every face.
+
+Run ids are global (one sequence for the workspace), so a run is found by its id alone.
+Reading runs needs the same right as listing an export's runs (viewers may).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from segport.exports.report import CHANGES_CSV, REJECTED_CSV
+from segport.workspace.access import Action, authorize
+from segport.workspace.exports import ExportNotFound
+from segport.workspace.models import Export
+from segport.workspace.runs import RUNS_DIR, Run, RunView
+from segport.workspace.runs import _view as run_view
+from segport.workspace.workspace import Workspace, WorkspaceError
+
+# The files a run leaves in runs/<id>/, in the order they are shown, with what they hold.
+RUN_FILES = {
+    REJECTED_CSV: "rows not sent or sent without a field, and rows Brevo reported",
+    CHANGES_CSV: "contacts Brevo accepted: added, updated, removed",
+}
+
+
+class RunNotFound(WorkspaceError):
+    """No run has the id asked for."""
+
+
+@dataclass(frozen=True)
+class RunFile:
+    name: str
+    path: Path
+    description: str
+    rows: int | None  # data rows, from the run's summary (None: not counted)
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    run: RunView
+    files: list[RunFile]
+
+
+def show_run(ws: Workspace, actor_name: str | None, run_id: int) -> RunDetail:
+    """The run ``run_id`` and the files it left (those still on disk)."""
+    authorize(ws, actor_name, Action.EXPORTS_READ)
+    with ws.session() as session:
+        found = session.execute(
+            select(Run, Export.name)
+            .join(Export, Export.id == Run.export_id)
+            .where(Run.id == run_id)
+        ).one_or_none()
+        if found is None:
+            raise RunNotFound(f"no run {run_id}: `segport runs list` shows the runs and their ids")
+        view = run_view(str(found[1]), found[0])
+    return RunDetail(view, run_files(ws, view))
+
+
+def list_all_runs(
+    ws: Workspace, actor_name: str | None, export_name: str | None = None, limit: int = 20
+) -> list[RunView]:
+    """The latest runs, newest first: of every export, or of ``export_name``."""
+    authorize(ws, actor_name, Action.EXPORTS_READ)
+    with ws.session() as session:
+        query = select(Run, Export.name).join(Export, Export.id == Run.export_id)
+        if export_name is not None:
+            if session.scalars(select(Export.id).where(Export.name == export_name)).first() is None:
+                raise ExportNotFound(f"no export named {export_name!r}")
+            query = query.where(Export.name == export_name)
+        rows = session.execute(query.order_by(Run.id.desc()).limit(max(limit, 0))).all()
+        return [run_view(str(name), run) for run, name in rows]
+
+
+def run_files(ws: Workspace, view: RunView) -> list[RunFile]:
+    folder = ws.path / RUNS_DIR / str(view.id)
+    summary = view.summary
+    counts: dict[str, int | None] = {
+        REJECTED_CSV: (summary.rejected_total + summary.brevo_failures_total if summary else None),
+        CHANGES_CSV: (sum(summary.changes.values()) if summary and summary.changes_csv else None),
+    }
+    return [
+        RunFile(name, folder / name, description, counts[name])
+        for name, description in RUN_FILES.items()
+        if (folder / name).is_file()
+    ]
