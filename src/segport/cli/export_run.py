@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -66,7 +69,7 @@ def run(
 ) -> None:
     """Run an export now: send its segments' members into its Brevo list."""
     from segport.exports.engine import RunOptions
-    from segport.exports.errors import ExportRunError
+    from segport.exports.errors import ExportRunError, RunTerminated
     from segport.profiles import ProfileError
     from segport.segments import RuleError
     from segport.workspace.runs import run_export
@@ -77,7 +80,7 @@ def run(
             f"{MAX_CHUNK_BYTES:,} (Brevo refuses bodies over 10 MB and advises about 8 MB)"
         )
     reporter = _Reporter(enabled=not quiet)
-    with opened(ctx) as (ws, actor):
+    with opened(ctx) as (ws, actor), _sigterm_as_interrupt():
         try:
             summary = run_export(
                 ws,
@@ -89,9 +92,10 @@ def run(
                 progress=reporter,
                 options=RunOptions(max_bytes=chunk_bytes),
             )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             reporter.close()
-            typer.echo("Canceled: run the same command again to resume.", err=True)
+            how = " (SIGTERM)" if isinstance(exc, RunTerminated) else ""
+            typer.echo(f"Canceled{how}: run the same command again to resume.", err=True)
             raise typer.Exit(EXIT_CODES["canceled"]) from None
         except (ExportRunError, ProfileError, RuleError) as exc:
             reporter.close()
@@ -103,6 +107,29 @@ def run(
     else:
         render_summary(summary)
     raise typer.Exit(EXIT_CODES.get(summary.status, 1))
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a service manager or container stopping us) ends the run as Ctrl-C does:
+    recorded ``canceled``, resumable. Further SIGTERMs are ignored while it winds down."""
+    import signal
+
+    from segport.exports.errors import RunTerminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        raise RunTerminated("SIGTERM")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def runs(

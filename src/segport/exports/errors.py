@@ -13,3 +13,14 @@ class StateBusy(ExportRunError):
 
 class StateDamaged(ExportRunError):
     """The export's state file cannot be read."""
+
+
+class StateLost(ExportRunError):
+    """The export's state is missing or older than its last run (its token differs)."""
+
+
+class RunTerminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM): the run ends as after Ctrl-C.
+
+    A KeyboardInterrupt, so every clean-up that Ctrl-C runs runs for it too.
+    """

@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 
 from segport.exports.errors import StateBusy, StateDamaged
+from segport.exports.fingerprint import quote_literal
 
 STATE_DIR = "state"
 
@@ -85,7 +86,8 @@ class ExportState:
             ) from exc
         # Bounded memory: DuckDB spills to disk beyond the limit instead of growing.
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        self.con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
+        # Quoted: a workspace folder may be named "it's here".
+        self.con.execute(f"SET temp_directory = {quote_literal(tmp.as_posix())}")
         # Row order comes from explicit sequence numbers, so DuckDB need not keep it (which
         # costs memory in large CREATE TABLE AS statements).
         self.con.execute("SET preserve_insertion_order = false")

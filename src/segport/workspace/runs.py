@@ -20,6 +20,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from segport.exports.engine import RunOptions, execute_run
+from segport.exports.errors import RunTerminated
 from segport.exports.progress import ProgressCallback, no_progress
 from segport.exports.state import ExportState, state_path
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
@@ -252,10 +253,9 @@ def run_export(
                 options=opts,
                 progress=progress or no_progress,
             )
-        except KeyboardInterrupt:
-            _record_end(
-                ws, run_id, export_name, CANCELED, "canceled (interrupted); run again to resume"
-            )
+        except KeyboardInterrupt as exc:
+            how = "stopped by SIGTERM" if isinstance(exc, RunTerminated) else "interrupted"
+            _record_end(ws, run_id, export_name, CANCELED, f"canceled ({how}); run again to resume")
             raise
         except Exception as exc:
             _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}")

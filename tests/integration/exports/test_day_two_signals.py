@@ -1,0 +1,88 @@
+"""Day two: a run stopped by SIGTERM ends like Ctrl-C, ``sent`` after a failure counts what
+Brevo imported, and a workspace whose path holds a quote runs."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.fixtures.sandbox import SandboxFactory
+from tests.integration.exports.conftest import Scenario, make_scenario, profile
+from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, _env, emails, segport
+
+from segport.brevo.sandbox import SandboxServer
+from segport.workspace.runs import list_runs
+
+
+def test_sigterm_while_sending_ends_like_ctrl_c(scenario: Scenario) -> None:
+    scenario.load([profile(i) for i in range(1, 401)])
+    scenario.add_export()
+    cmd = [sys.executable, "-m", "segport", "--workspace", str(scenario.ws.path)]
+    proc = subprocess.Popen(
+        [*cmd, "exports", "run", "news", *CHUNK],
+        env=_env(None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while scenario.sandbox.requests_log.count(IMPORT) < 2:
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Canceled" in err and "Traceback" not in err
+    [run] = list_runs(scenario.ws, None, "news")
+    assert run.status == "canceled" and run.message is not None
+    assert "SIGTERM" in run.message and "run again" in run.message
+    resumed = segport(scenario, "exports", "run", "news", "--json", *CHUNK)
+    assert resumed.returncode == 0, resumed.stderr
+    scenario.sandbox.state.wait_idle()
+    assert scenario.members() == emails(400)
+
+
+def test_sent_counts_what_brevo_imported_after_a_failure(
+    sandbox_factory: SandboxFactory, tmp_path: Path
+) -> None:
+    # Every import after the second fails for good (the client gives up on 500s): the
+    # run fails mid-send, with the first two chunks' contacts in the list.
+    sandbox: SandboxServer = sandbox_factory(faults="import:500@1", seed=1)
+    s = make_scenario(tmp_path / "ws", sandbox, tmp_path)
+    try:
+        s.load([profile(i) for i in range(1, 201)])
+        s.add_export()
+        sandbox.state.faults_off = True  # type: ignore[attr-defined]
+        out = segport(s, "exports", "run", "news", "--json", *CHUNK)
+        data = json.loads(out.stdout)
+        assert data["status"] == "failed"
+        sandbox.state.wait_idle()
+        assert data["sent"] == len(s.members()) > 0
+    finally:
+        s.ws.close()
+
+
+def test_workspace_path_with_a_quote(sandbox: SandboxServer, tmp_path: Path) -> None:
+    folder = tmp_path / "it's here"
+    s = make_scenario(folder / "ws", sandbox, tmp_path)
+    try:
+        s.load([profile(i) for i in range(1, 21)])
+        s.add_export(mode="mirror")
+        first = segport(s, "exports", "run", "news", "--json")
+        assert first.returncode == 0, first.stderr
+        assert json.loads(first.stdout)["sent"] == 20
+        s.load([profile(i) for i in range(1, 16)])
+        dry = segport(s, "exports", "run", "news", "--dry-run", "--json")
+        assert dry.returncode == 0, dry.stderr
+        second = segport(s, "exports", "run", "news", "--json")
+        assert second.returncode == 0, second.stderr
+        assert json.loads(second.stdout)["removed"] == 5
+        sandbox.state.wait_idle()
+        assert s.members() == emails(15)
+    finally:
+        s.ws.close()
