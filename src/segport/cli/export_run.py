@@ -214,7 +214,12 @@ def render_summary(s: RunSummary) -> None:
             rows.append(("would remove", f"{s.to_remove:,}"))
     else:
         chunks = f" in {s.chunks} chunk{'s' if s.chunks != 1 else ''}" if s.chunks else ""
-        rows.append(("sent", f"{s.sent:,}{chunks}"))
+        unsure = (
+            f" ({s.unconfirmed:,} not yet confirmed by Brevo: the next run checks them)"
+            if s.unconfirmed
+            else ""
+        )
+        rows.append(("sent", f"{s.sent:,}{chunks}{unsure}"))
         if s.mode == "mirror":
             rows.append(("removed", f"{s.removed:,}"))
     rows.append(("rejected", _by_reason(s.rejected)))

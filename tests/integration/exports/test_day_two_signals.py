@@ -10,7 +10,6 @@ import sys
 import time
 from pathlib import Path
 
-from tests.fixtures.sandbox import SandboxFactory
 from tests.integration.exports.conftest import Scenario, make_scenario, profile
 from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, _env, emails, segport
 
@@ -47,24 +46,41 @@ def test_sigterm_while_sending_ends_like_ctrl_c(scenario: Scenario) -> None:
     assert scenario.members() == emails(400)
 
 
-def test_sent_counts_what_brevo_imported_after_a_failure(
-    sandbox_factory: SandboxFactory, tmp_path: Path
-) -> None:
-    # Every import after the second fails for good (the client gives up on 500s): the
-    # run fails mid-send, with the first two chunks' contacts in the list.
-    sandbox: SandboxServer = sandbox_factory(faults="import:500@1", seed=1)
-    s = make_scenario(tmp_path / "ws", sandbox, tmp_path)
-    try:
-        s.load([profile(i) for i in range(1, 201)])
-        s.add_export()
-        sandbox.state.faults_off = True  # type: ignore[attr-defined]
-        out = segport(s, "exports", "run", "news", "--json", *CHUNK)
-        data = json.loads(out.stdout)
-        assert data["status"] == "failed"
-        sandbox.state.wait_idle()
-        assert data["sent"] == len(s.members()) > 0
-    finally:
-        s.ws.close()
+def test_sent_counts_what_brevo_took_before_a_failure(scenario: Scenario) -> None:
+    """security.md L-list: the key stops working mid-send (a 401 on the next call): the
+    failed run's ``sent`` is what Brevo took, not 0; the next run confirms it."""
+    s = scenario
+    s.load([profile(i) for i in range(1, 401)])
+    s.add_export()
+    cmd = [sys.executable, "-m", "segport", "--workspace", str(s.ws.path)]
+    proc = subprocess.Popen(
+        [*cmd, "exports", "run", "news", "--json", *CHUNK],
+        env=_env(None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 90
+    while s.sandbox.requests_log.count(IMPORT) < 2:
+        assert proc.poll() is None, "the run ended before the key was revoked"
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    gateway = s.sandbox._app  # the sandbox's key check
+    keys = gateway.api_keys  # type: ignore[attr-defined]
+    gateway.api_keys = frozenset()  # type: ignore[attr-defined]
+    out, err = proc.communicate(timeout=60)
+    data = json.loads(out)
+    assert proc.returncode == 1 and data["status"] == "failed", err
+    s.sandbox.state.wait_idle()
+    taken = len(s.members())
+    assert taken >= 2 * 30  # at least two chunks
+    assert data["sent"] == taken and data["unconfirmed"] == taken
+    gateway.api_keys = keys  # type: ignore[attr-defined]
+    again = segport(s, "exports", "run", "news", "--json", *CHUNK)
+    assert again.returncode == 0, again.stderr
+    s.sandbox.state.wait_idle()
+    assert s.members() == emails(400)
+    assert json.loads(again.stdout)["new"] == 400 - taken
 
 
 def test_workspace_path_with_a_quote(sandbox: SandboxServer, tmp_path: Path) -> None:
