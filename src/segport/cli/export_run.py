@@ -42,6 +42,7 @@ def register(exports_app: typer.Typer) -> None:
     """Add the run commands to the `exports` group."""
     exports_app.command("run")(run)
     exports_app.command("runs")(runs)
+    exports_app.command("rebuild-state")(rebuild_state)
 
 
 def run(
@@ -107,6 +108,40 @@ def run(
     else:
         render_summary(summary)
     raise typer.Exit(EXIT_CODES.get(summary.status, 1))
+
+
+def rebuild_state(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Export whose state to rebuild."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+) -> None:
+    """Rebuild a lost or damaged export state from the members of its Brevo list.
+
+    Every contact of the list counts as held by the export: the next run sends the values
+    of those in its segments again, and a mirror export removes the others.
+    """
+    from segport.brevo import BrevoError, NotFoundError
+    from segport.exports.errors import ExportRunError
+    from segport.workspace.export_state import rebuild_state as rebuild
+
+    reporter = _Reporter(enabled=not quiet)
+    with opened(ctx) as (ws, actor):
+        try:
+            done = rebuild(ws, actor, name, progress=reporter)
+        except NotFoundError as exc:
+            reporter.close()
+            fail(f"Brevo has no list for export {name!r} ({exc}); check its --list-id")
+        except (BrevoError, ExportRunError) as exc:
+            reporter.close()
+            fail(f"the state of export {name!r} was not rebuilt: {exc}")
+        finally:
+            reporter.close()
+    typer.echo(
+        f"Rebuilt the state of export {name!r} from list {done.list_id}: {done.held:,} "
+        f"contacts held. The next run sends the values of every member again."
+    )
+    if done.aside is not None:
+        typer.echo(f"  The replaced state is kept as {done.aside}; delete it when done.")
 
 
 @contextmanager

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from segport.exports.errors import StateBusy, StateDamaged
 from segport.exports.fingerprint import quote_literal
 
 STATE_DIR = "state"
+TOKEN = "state_token"  # meta key: {"token": the latest, "previous": the one before}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -80,10 +83,7 @@ class ExportState:
                 ) from exc
             raise StateDamaged(f"cannot open the export state {path}: {exc}") from exc
         except duckdb.Error as exc:
-            raise StateDamaged(
-                f"cannot open the export state {path}: {exc}. Moving the file away makes the "
-                "next run send every contact again (as with --full)"
-            ) from exc
+            raise StateDamaged(f"cannot read the export state {path}: {exc}") from exc
         # Bounded memory: DuckDB spills to disk beyond the limit instead of growing.
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
         # Quoted: a workspace folder may be named "it's here".
@@ -154,3 +154,45 @@ class ExportState:
 
     def held_count(self) -> int:
         return self.count("SELECT count(*) FROM held")
+
+    # -- the state's token --------------------------------------------------------------
+
+    def token_matches(self, expected: str | None) -> bool:
+        """Whether this state is the one the metadata last recorded (``expected``).
+
+        The state is written first, so one a crash left a token ahead of the metadata
+        (``previous`` matches) is newer, not older. None expected: nothing to compare.
+        """
+        if expected is None:
+            return True
+        mine = self.get(TOKEN)
+        return isinstance(mine, dict) and expected in (mine.get("token"), mine.get("previous"))
+
+    def new_token(self) -> str:
+        """Record a fresh token (the caller writes it to the metadata next) and return it."""
+        mine = self.get(TOKEN)
+        previous = mine.get("token") if isinstance(mine, dict) else None
+        token = secrets.token_hex(16)
+        self.set(TOKEN, {"token": token, "previous": previous})
+        return token
+
+    # -- rebuilding ---------------------------------------------------------------------
+
+    def hold_unknown(self, emails: Iterable[list[str]]) -> int:
+        """Record each email (batches of them) as held with an unknown fingerprint, so the
+        next run sends its values again and a mirror export owns it. Returns how many."""
+        import pyarrow as pa
+
+        for batch in emails:
+            if not batch:
+                continue
+            self.con.register("__emails", pa.table({"email": pa.array(batch, pa.string())}))
+            try:
+                self.con.execute(
+                    """INSERT INTO held SELECT DISTINCT lower(trim(e.email)), NULL, NULL
+                    FROM __emails e WHERE nullif(trim(e.email), '') IS NOT NULL
+                    AND lower(trim(e.email)) NOT IN (SELECT email FROM held)"""
+                )
+            finally:
+                self.con.unregister("__emails")
+        return self.held_count()

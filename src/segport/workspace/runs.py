@@ -22,12 +22,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from segport.exports.engine import RunOptions, execute_run
 from segport.exports.errors import RunTerminated
 from segport.exports.progress import ProgressCallback, no_progress
-from segport.exports.state import ExportState, state_path
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget
 from segport.metadata import Base
 from segport.workspace import models as _workspace_models  # noqa: F401  (exports table for the FK)
 from segport.workspace.access import Action, authorize
+from segport.workspace.export_state import open_checked, record_token
 from segport.workspace.exports import (
     ExportNotFound,
     ExportNotRunnable,
@@ -219,7 +219,7 @@ def run_export(
                 _finish(session, run, summary)
         return summary
     target = ExportTarget.from_spec(spec)
-    with ExportState(state_path(ws.path, target.export_id)) as state:
+    with open_checked(ws, export_name, target.export_id) as state:
         run_id: int | None = None
         if not dry_run:
             with ws.session() as session:
@@ -260,6 +260,9 @@ def run_export(
         except Exception as exc:
             _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            if run_id is not None:  # a real run may have changed the state
+                record_token(ws, state, target.export_id)
     if run_id is not None:
         with ws.session() as session:
             run_row = session.get(Run, run_id)
