@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
+from segport.brevo import AuthenticationError, BrevoClient, BrevoError
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.current import refresh_current
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.report import brevo_failures, finish_rejects_csv, write_rejects_csv
+from segport.exports.resume import CARRIED, Carried, carry, settle_previous
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
     MemberSource,
@@ -71,15 +72,6 @@ def _peak_rss_mb() -> int:
         return 0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(peak // 1024 if sys.platform != "darwin" else peak // (1024 * 1024))
-
-
-@dataclass(frozen=True)
-class _Carried:
-    """Counts of the earlier plans of a resumed run."""
-
-    sent: int = 0
-    chunks: int = 0
-    removed: int = 0
 
 
 class _Timer:
@@ -182,15 +174,18 @@ class _Run:
             "mode": target.mode,
             "full": self.options.full,
         }
-        # A plan an earlier (killed, failed or canceled) run left is never replayed: the
-        # profiles, segments or export may have changed since. What Brevo took from it is
-        # settled into ``held``, then this run plans afresh against today's inputs, as a
-        # dry run does (and a dry run settles too, so both plan from the same ``held``).
-        # Re-planning costs what a run after a small change costs: the prepared-contacts
-        # cache still holds every member prepared before the crash.
+        # A plan an earlier run left is never replayed (exports.resume): what Brevo took
+        # from it is settled, then this run plans afresh, as a dry run does (and a dry
+        # run settles too, so both plan from the same ``held``).
         saved = state.get("plan")
         if isinstance(saved, dict):
-            waiting = self._settle_previous(int(saved["run_id"]), columns)
+            with timer("process"):
+                waiting = settle_previous(
+                    state,
+                    lambda run_id: self._sender(run_id, columns),
+                    int(saved["run_id"]),
+                    target.mirror,
+                )
             if waiting:
                 summary.status = FAILED
                 summary.message = (
@@ -199,7 +194,9 @@ class _Run:
                     + "); run again once Brevo has finished them"
                 )
                 return
-        carried = self._carry(saved)
+        carried = Carried()
+        if not self.options.dry_run and self.run_id is not None:
+            carried, summary.resumed = carry(state, self.run_id, saved)
         planned = self._plan(mapping, key)
         if planned is None:
             return
@@ -291,7 +288,7 @@ class _Run:
             return None
         if not opts.dry_run:
             # A new plan replaces any earlier one; its checkpoints go with it.
-            # (The earlier plan and its chunks went in _carry.)
+            # (The earlier plan and its chunks went in resume.carry.)
             state.con.execute("DELETE FROM brevo_rejects WHERE run_id <> ?", [self.run_id])
         with timer("read"):
             reset_prepared(state, config_fingerprint(mapping))
@@ -377,7 +374,7 @@ class _Run:
             max_bytes=self.options.max_bytes,
         )
 
-    def _send(self, attribute_columns: list[str], total: int, carried: _Carried) -> SendOutcome:
+    def _send(self, attribute_columns: list[str], total: int, carried: Carried) -> SendOutcome:
         assert self.run_id is not None
         sender = self._sender(self.run_id, attribute_columns)
         outcome = SendOutcome()
@@ -405,133 +402,9 @@ class _Run:
             self.summary.chunks = carried.chunks + chunks
         return outcome
 
-    def _settle_previous(self, old_run_id: int, attribute_columns: list[str]) -> list[str]:
-        """Finish what Brevo took from the plan an earlier run left, before planning.
-
-        Submitted chunks are waited for and their contacts recorded as held. Rows Brevo may
-        or may not have taken (a chunk killed while posting, the removal batch that may
-        have been in flight) become held with an unknown fingerprint: planning then sends
-        them again if they are members, and a mirror export removes them if not. Returns
-        the chunks Brevo is still importing (the caller must not plan then).
-        """
-        state = self.state
-        if state.relation_kind(REAL.send) is None:
-            return []
-        outcome = SendOutcome()
-        pending = state.count(
-            "SELECT count(*) FROM chunks WHERE run_id = ? AND kind = 'import' "
-            "AND status = 'submitted'",
-            [old_run_id],
-        )
-        if pending:
-            try:
-                with self.timer("process"):
-                    self._sender(old_run_id, attribute_columns).settle(outcome)
-            except NotFoundError:
-                pass
-        con = state.con
-        con.execute("BEGIN")
-        try:
-            if state.count(
-                "SELECT count(*) FROM chunks WHERE run_id = ? AND kind = 'import' "
-                "AND status = 'posting'",
-                [old_run_id],
-            ):
-                self._unknown_posted(old_run_id)
-            self._unknown_removal_batch(old_run_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        return outcome.waiting
-
-    def _unknown_posted(self, old_run_id: int) -> None:
-        """Rows of a chunk killed while posting: in Brevo or not, nobody knows."""
-        con = self.state.con
-        uncertain = f"""SELECT p.EMAIL, p._customer_id FROM {REAL.send} p
-            JOIN chunks c ON p.__seq BETWEEN c.first_seq AND c.last_seq
-            WHERE c.run_id = {int(old_run_id)} AND c.kind = 'import'
-            AND c.status = 'posting'"""
-        con.execute(f"UPDATE held SET fp = NULL WHERE email IN (SELECT EMAIL FROM ({uncertain}))")
-        con.execute(
-            f"""INSERT INTO held SELECT u.EMAIL, u._customer_id, NULL FROM ({uncertain}) u
-            WHERE u.EMAIL NOT IN (SELECT email FROM held)"""
-        )
-        con.execute(
-            "UPDATE chunks SET status = 'lost' WHERE run_id = ? AND kind = 'import' "
-            "AND status = 'posting'",
-            [old_run_id],
-        )
-
-    def _unknown_removal_batch(self, old_run_id: int) -> None:
-        """The removal batch after the last one checkpointed may have reached Brevo (removal
-        starts once every chunk is done): its contacts' state is unknown."""
-        from segport.exports.mirror import REMOVE_BATCH
-
-        state = self.state
-        if not self.target.mirror or state.relation_kind(REAL.remove) is None:
-            return
-        open_chunks = state.count(
-            "SELECT count(*) FROM chunks WHERE run_id = ? AND kind = 'import' AND status <> 'done'",
-            [old_run_id],
-        )
-        covered = state.count(
-            "SELECT coalesce(sum(rows), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
-            [old_run_id],
-        )
-        if open_chunks or covered < state.count(f"SELECT count(*) FROM {REAL.send}"):
-            return
-        last = state.count(
-            "SELECT coalesce(max(last_seq), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
-            [old_run_id],
-        )
-        state.con.execute(
-            f"""UPDATE held SET fp = NULL WHERE email IN (SELECT email FROM {REAL.remove}
-            WHERE __seq > ? ORDER BY __seq LIMIT ?)""",
-            [last, REMOVE_BATCH],
-        )
-
-    def _carry(self, saved: object) -> _Carried:
-        """Drop the earlier plan (settled already) and its chunks, keeping what it sent and
-        removed when it was this same run's (resumed after a crash): in one transaction, so
-        a kill at any point counts nothing twice."""
-        state = self.state
-        if self.options.dry_run or self.run_id is None:
-            return _Carried()
-        before = state.get("carried")
-        same = isinstance(before, dict) and before.get("run_id") == self.run_id
-        carried = _Carried(**before["counts"]) if same else _Carried()
-        if isinstance(saved, dict) and saved.get("run_id") == self.run_id:
-            self.summary.resumed = True
-            rows = state.con.execute(
-                """SELECT coalesce(sum(rows) FILTER (kind = 'import' AND status = 'done'), 0),
-                count(*) FILTER (kind = 'import' AND status = 'done'),
-                coalesce(sum(bytes) FILTER (kind = 'remove'), 0)
-                FROM chunks WHERE run_id = ?""",
-                [self.run_id],
-            ).fetchall()
-            sent, chunks, removed = (int(v or 0) for v in rows[0])
-            carried = _Carried(
-                carried.sent + sent, carried.chunks + chunks, carried.removed + removed
-            )
-        elif same:
-            self.summary.resumed = True  # killed after an earlier plan was dropped
-        con = state.con
-        con.execute("BEGIN")
-        try:
-            state.set("carried", {"run_id": self.run_id, "counts": asdict(carried)})
-            state.delete("plan")
-            # Their rows are numbered by the plan they belonged to, so every chunk goes.
-            con.execute("DELETE FROM chunks")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        return carried
-
     def _finish(self) -> None:
         state = self.state
         state.delete("plan")
-        state.delete("carried")
+        state.delete(CARRIED)
         for table in (REAL.send, REAL.remove):
             drop_relation(state, table)

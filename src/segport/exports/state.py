@@ -155,6 +155,17 @@ class ExportState:
     def held_count(self) -> int:
         return self.count("SELECT count(*) FROM held")
 
+    def forget_fingerprints(self, emails_sql: str) -> None:
+        """Mark the held contacts whose email ``emails_sql`` selects as not known: Brevo may
+        hold other values for them (the next run sends them again)."""
+        unknown = "fp = NULL"
+        if self.count(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'held' "
+            "AND column_name = 'mask' AND database_name <> 'temp'"
+        ):
+            unknown += ", mask = NULL"  # (which columns hold a value: not known either)
+        self.con.execute(f"UPDATE held SET {unknown} WHERE email IN ({emails_sql})")
+
     # -- the state's token --------------------------------------------------------------
 
     def token_matches(self, expected: str | None) -> bool:
@@ -189,7 +200,8 @@ class ExportState:
             self.con.register("__emails", pa.table({"email": pa.array(batch, pa.string())}))
             try:
                 self.con.execute(
-                    """INSERT INTO held SELECT DISTINCT lower(trim(e.email)), NULL, NULL
+                    """INSERT INTO held (email, customer_id, fp)
+                    SELECT DISTINCT lower(trim(e.email)), NULL, NULL
                     FROM __emails e WHERE nullif(trim(e.email), '') IS NOT NULL
                     AND lower(trim(e.email)) NOT IN (SELECT email FROM held)"""
                 )
