@@ -155,6 +155,10 @@ class ExportState:
     def held_count(self) -> int:
         return self.count("SELECT count(*) FROM held")
 
+    def is_empty(self) -> bool:
+        """Nothing recorded: no contact held, no token (a new or emptied state)."""
+        return not self.held_count() and self.get(TOKEN) is None
+
     def forget_fingerprints(self, emails_sql: str) -> None:
         """Mark the held contacts whose email ``emails_sql`` selects as not known: Brevo may
         hold other values for them (the next run sends them again)."""

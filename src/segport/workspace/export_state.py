@@ -39,8 +39,14 @@ def ways_back(export_name: str, path: Path) -> str:
 
 
 @contextmanager
-def open_checked(ws: Workspace, export_name: str, export_id: int) -> Iterator[ExportState]:
-    """The export's state, refused when unreadable or not the one its last run left."""
+def open_checked(
+    ws: Workspace, export_name: str, export_id: int, *, had_success: bool = False
+) -> Iterator[ExportState]:
+    """The export's state, refused when unreadable or not the one its last run left.
+
+    ``had_success``: the export has had a successful run. Without a token in the metadata
+    (its runs all predate tokens), an empty state is then refused too.
+    """
     path = state_path(ws.path, export_id)
     try:
         state = ExportState(path)
@@ -51,13 +57,15 @@ def open_checked(ws: Workspace, export_name: str, export_id: int) -> Iterator[Ex
             export = session.get(Export, export_id)
             expected = export.state_token if export is not None else None
             last = export.last_run_at if export is not None else None
-        if not state.token_matches(expected):
+        legacy_lost = expected is None and had_success and state.is_empty()
+        if legacy_lost or not state.token_matches(expected):
             since = f" (on {last:%Y-%m-%d %H:%M} UTC)" if last is not None else ""
             raise StateLost(
                 f"the state of export {export_name!r} ({path}) is missing, cut short or "
-                f"older than the export's last run{since}: it does not know which contacts "
-                "the list holds from this export, so a run would send everything again and "
-                f"a mirror export would forget the contacts it owns. {ways_back(export_name, path)}"
+                f"not the one the export's last run{since} left (put back from an older "
+                "copy?): it may not know every contact the list holds from this export, "
+                "so a run would send everything again and a mirror export would forget "
+                f"the contacts it owns. {ways_back(export_name, path)}"
             )
         yield state
     finally:

@@ -219,7 +219,9 @@ def run_export(
                 _finish(session, run, summary)
         return summary
     target = ExportTarget.from_spec(spec)
-    with open_checked(ws, export_name, target.export_id) as state:
+    with ws.session() as session:
+        had_success = _had_success(session, target.export_id)
+    with open_checked(ws, export_name, target.export_id, had_success=had_success) as state:
         run_id: int | None = None
         if not dry_run:
             with ws.session() as session:
@@ -316,6 +318,15 @@ def _new_run(session: Session, export_id: int, actor: str, trigger: str, opts: R
     )
     session.add(run)
     return run
+
+
+def _had_success(session: Session, export_id: int) -> bool:
+    return (
+        session.scalars(
+            select(Run.id).where(Run.export_id == export_id, Run.status == "successful").limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _unfinished(session: Session, export_id: int) -> Run | None:

@@ -13,6 +13,7 @@ from tests.integration.exports.test_cli_resume import IMPORT, emails, segport
 
 from segport.exports.state import state_path
 from segport.workspace.audit import list_entries
+from segport.workspace.models import Export
 
 
 def _paths(s: Scenario) -> tuple[Path, Path]:
@@ -38,7 +39,7 @@ def test_lost_write_ahead_log_is_detected_and_rebuilt(scenario: Scenario) -> Non
     _, wal = _paths(s)
     assert wal.exists()
     wal.unlink()
-    assert "missing, cut short or older" in refused(s)
+    assert "missing, cut short or not the one" in refused(s)
     refused(s, "--dry-run")
     s.load([profile(i) for i in range(1, 31)])  # 31-40 leave the segment meanwhile
     rebuilt = segport(s, "exports", "rebuild-state", "news")
@@ -76,7 +77,7 @@ def test_state_put_back_from_an_older_copy_is_refused(scenario: Scenario, tmp_pa
         f.unlink(missing_ok=True)
         if (backup / f.name).exists():
             shutil.copy2(backup / f.name, f)
-    assert "older than the export's last run" in refused(s)
+    assert "put back from an older copy" in refused(s)
 
 
 def test_state_cut_short_is_refused_and_rebuilt(scenario: Scenario) -> None:
@@ -100,3 +101,19 @@ def test_state_cut_short_is_refused_and_rebuilt(scenario: Scenario) -> None:
     run = segport(s, "exports", "run", "news", "--json")
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["changed"] == 20
+
+
+def test_state_lost_before_tokens_existed_is_refused(scenario: Scenario) -> None:
+    """A workspace whose runs predate state tokens: an empty state after a successful run
+    is refused all the same."""
+    s = scenario
+    s.load([profile(i) for i in range(1, 11)])
+    s.add_export(mode="mirror")
+    assert segport(s, "exports", "run", "news").returncode == 0
+    with s.ws.session() as session:
+        export = session.get(Export, 1)
+        assert export is not None and export.state_token
+        export.state_token = None
+    for f in _paths(s):
+        f.unlink(missing_ok=True)
+    refused(s)
