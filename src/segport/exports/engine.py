@@ -168,6 +168,7 @@ class _Run:
             return
         mapping = target.mapping(types)
         columns = list(mapping.attribute_columns)
+        # Saved with the plan, for the record: a saved plan is never resumed (below).
         key = {
             "config": config_fingerprint(mapping),
             "list_id": target.list_id,
@@ -210,9 +211,9 @@ class _Run:
                 summary.rejected_csv = str(path)
             return
         assert self.run_id is not None
+        summary.removed = carried.removed
         outcome = self._send(columns, counts.to_send, carried)
         removal_ok = not outcome.failed_chunks and not outcome.waiting
-        summary.removed = carried.removed
         if target.mirror and counts.to_remove and removal_ok and not counts.removal_refused:
             from segport.exports.mirror import remove_leavers
 
