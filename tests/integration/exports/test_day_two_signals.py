@@ -85,7 +85,8 @@ def test_sent_counts_what_brevo_took_before_a_failure(scenario: Scenario) -> Non
 
 def test_workspace_path_with_a_quote(sandbox: SandboxServer, tmp_path: Path) -> None:
     folder = tmp_path / "it's here"
-    s = make_scenario(folder / "ws", sandbox, tmp_path)
+    folder.mkdir()
+    s = make_scenario(folder / "ws", sandbox, folder)  # the profile files there too
     try:
         s.load([profile(i) for i in range(1, 21)])
         s.add_export(mode="mirror")
