@@ -81,7 +81,7 @@ def run(
             f"{MAX_CHUNK_BYTES:,} (Brevo refuses bodies over 10 MB and advises about 8 MB)"
         )
     reporter = _Reporter(enabled=not quiet)
-    with opened(ctx) as (ws, actor), _sigterm_as_interrupt():
+    with opened(ctx) as (ws, actor), _signals_cancel():
         try:
             summary = run_export(
                 ws,
@@ -95,7 +95,8 @@ def run(
             )
         except KeyboardInterrupt as exc:
             reporter.close()
-            how = " (SIGTERM)" if isinstance(exc, RunTerminated) else ""
+            sigterm = isinstance(exc, RunTerminated) and exc.signal_name == "SIGTERM"
+            how = " (SIGTERM)" if sigterm else ""
             typer.echo(f"Canceled{how}: run the same command again to resume.", err=True)
             raise typer.Exit(EXIT_CODES["canceled"]) from None
         except (ExportRunError, ProfileError, RuleError) as exc:
@@ -145,26 +146,29 @@ def rebuild_state(
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a service manager or container stopping us) ends the run as Ctrl-C does:
-    recorded ``canceled``, resumable. Further SIGTERMs are ignored while it winds down."""
+def _signals_cancel() -> Iterator[None]:
+    """SIGTERM (a service manager or container stopping us) and Ctrl-C end the run
+    ``canceled``, resumable (exports.stop). Further ones are ignored while it winds down."""
     import signal
 
-    from segport.exports.errors import RunTerminated
+    from segport.exports import stop
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def stop(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        raise RunTerminated("SIGTERM")
+    def cancel(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise stop.request_stop(signal.Signals(signum).name)
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    stop.clear()
+    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def runs(

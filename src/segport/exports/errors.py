@@ -20,7 +20,12 @@ class StateLost(ExportRunError):
 
 
 class RunTerminated(KeyboardInterrupt):
-    """The process was asked to stop (SIGTERM): the run ends as after Ctrl-C.
+    """The process was asked to stop (SIGTERM, or Ctrl-C): the run ends ``canceled``.
 
-    A KeyboardInterrupt, so every clean-up that Ctrl-C runs runs for it too.
+    A KeyboardInterrupt, so every clean-up that Ctrl-C runs runs for it too. Raise it
+    through :func:`segport.exports.stop.request_stop`.
     """
+
+    @property
+    def signal_name(self) -> str:
+        return str(self.args[0]) if self.args else "SIGINT"

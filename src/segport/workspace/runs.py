@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from segport.exports.engine import RunOptions, execute_run
 from segport.exports.errors import RunTerminated
 from segport.exports.progress import ProgressCallback, no_progress
+from segport.exports.stop import stop_requested
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget
 from segport.metadata import Base
@@ -256,15 +257,23 @@ def run_export(
                 progress=progress or no_progress,
             )
         except KeyboardInterrupt as exc:
-            how = "stopped by SIGTERM" if isinstance(exc, RunTerminated) else "interrupted"
-            _record_end(ws, run_id, export_name, CANCELED, f"canceled ({how}); run again to resume")
+            name = exc.signal_name if isinstance(exc, RunTerminated) else "SIGINT"
+            _record_end(ws, run_id, export_name, CANCELED, _canceled(name))
             raise
         except Exception as exc:
+            stopped = stop_requested()  # (a library turned the signal into its own error)
+            if stopped is not None:
+                _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped))
+                raise RunTerminated(stopped) from exc
             _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}")
             raise
         finally:
             if run_id is not None:  # a real run may have changed the state
                 record_token(ws, state, target.export_id)
+    stopped = stop_requested()
+    if stopped is not None and summary.status == FAILED:  # failed because it was stopped
+        _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped))
+        raise RunTerminated(stopped)
     if run_id is not None:
         with ws.session() as session:
             run_row = session.get(Run, run_id)
@@ -318,6 +327,11 @@ def _new_run(session: Session, export_id: int, actor: str, trigger: str, opts: R
     )
     session.add(run)
     return run
+
+
+def _canceled(signal_name: str) -> str:
+    how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted"
+    return f"canceled ({how}); run again to resume"
 
 
 def _had_success(session: Session, export_id: int) -> bool:
