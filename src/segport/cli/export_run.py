@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -41,6 +44,7 @@ def register(exports_app: typer.Typer) -> None:
     """Add the run commands to the `exports` group."""
     exports_app.command("run")(run)
     exports_app.command("runs")(runs)
+    exports_app.command("rebuild-state")(rebuild_state)
 
 
 def run(
@@ -68,7 +72,7 @@ def run(
 ) -> None:
     """Run an export now: send its segments' members into its Brevo list."""
     from segport.exports.engine import RunOptions
-    from segport.exports.errors import ExportRunError
+    from segport.exports.errors import ExportRunError, RunTerminated
     from segport.profiles import ProfileError
     from segport.segments import RuleError
     from segport.workspace.runs import run_export
@@ -79,7 +83,7 @@ def run(
             f"{MAX_CHUNK_BYTES:,} (Brevo refuses bodies over 10 MB and advises about 8 MB)"
         )
     reporter = _Reporter(enabled=not quiet)
-    with opened(ctx) as (ws, actor):
+    with opened(ctx) as (ws, actor), _signals_cancel():
         try:
             summary = run_export(
                 ws,
@@ -91,9 +95,11 @@ def run(
                 progress=reporter,
                 options=RunOptions(max_bytes=chunk_bytes),
             )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             reporter.close()
-            typer.echo("Canceled: run the same command again to resume.", err=True)
+            sigterm = isinstance(exc, RunTerminated) and exc.signal_name == "SIGTERM"
+            how = " (SIGTERM)" if sigterm else ""
+            typer.echo(f"Canceled{how}: run the same command again to resume.", err=True)
             raise typer.Exit(EXIT_CODES["canceled"]) from None
         except (ExportRunError, ProfileError, RuleError) as exc:
             reporter.close()
@@ -105,6 +111,66 @@ def run(
     else:
         render_summary(summary)
     raise typer.Exit(EXIT_CODES.get(summary.status, 1))
+
+
+def rebuild_state(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Export whose state to rebuild."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
+) -> None:
+    """Rebuild a lost or damaged export state from the members of its Brevo list.
+
+    Every contact of the list counts as held by the export: the next run sends the values
+    of those in its segments again, and a mirror export removes the others.
+    """
+    from segport.brevo import BrevoError, NotFoundError
+    from segport.exports.errors import ExportRunError
+    from segport.workspace.export_state import rebuild_state as rebuild
+
+    reporter = _Reporter(enabled=not quiet)
+    with opened(ctx) as (ws, actor):
+        try:
+            done = rebuild(ws, actor, name, progress=reporter)
+        except NotFoundError as exc:
+            reporter.close()
+            fail(f"Brevo has no list for export {name!r} ({exc}); check its --list-id")
+        except (BrevoError, ExportRunError) as exc:
+            reporter.close()
+            fail(f"the state of export {name!r} was not rebuilt: {exc}")
+        finally:
+            reporter.close()
+    typer.echo(
+        f"Rebuilt the state of export {name!r} from list {done.list_id}: {done.held:,} "
+        f"contacts held. The next run sends the values of every member again."
+    )
+    if done.aside is not None:
+        typer.echo(f"  The replaced state is kept as {done.aside}; delete it when done.")
+
+
+@contextmanager
+def _signals_cancel() -> Iterator[None]:
+    """SIGTERM (a service manager or container stopping us) and Ctrl-C end the run
+    ``canceled``, resumable (exports.stop). Further ones are ignored while it winds down."""
+    import signal
+
+    from segport.exports import stop
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def cancel(signum: int, frame: object) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, signal.SIG_IGN)
+        raise stop.request_stop(signal.Signals(signum).name)
+
+    stop.clear()
+    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def runs(
@@ -195,7 +261,12 @@ def render_summary(s: RunSummary) -> None:
             rows.append(("would remove", f"{s.to_remove:,}"))
     else:
         chunks = f" in {s.chunks} chunk{'s' if s.chunks != 1 else ''}" if s.chunks else ""
-        rows.append(("sent", f"{s.sent:,}{chunks}"))
+        unsure = (
+            f" ({s.unconfirmed:,} not yet confirmed by Brevo: the next run checks them)"
+            if s.unconfirmed
+            else ""
+        )
+        rows.append(("sent", f"{s.sent:,}{chunks}{unsure}"))
         if s.mode == "mirror":
             rows.append(("removed", f"{s.removed:,}"))
     not_sent, without = s.not_sent, s.sent_without_field

@@ -15,13 +15,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
+from segport.brevo import AuthenticationError, BrevoClient, BrevoError
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.current import refresh_current
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.report import write_dry_report, write_rejects_csv, write_run_report
+from segport.exports.resume import CARRIED, Carried, carry, settle_previous
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
     MemberSource,
@@ -166,30 +167,41 @@ class _Run:
         if types is None:
             return
         mapping = target.mapping(types)
+        columns = list(mapping.attribute_columns)
+        # Saved with the plan, for the record: a saved plan is never resumed (below).
         key = {
             "config": config_fingerprint(mapping),
             "list_id": target.list_id,
             "mode": target.mode,
             "full": self.options.full,
         }
+        # A plan an earlier run left is never replayed (exports.resume): what Brevo took
+        # from it is settled, then this run plans afresh, as a dry run does (and a dry
+        # run settles too, so both plan from the same ``held``).
         saved = state.get("plan")
-        resume = (
-            not self.options.dry_run
-            and isinstance(saved, dict)
-            and saved.get("run_id") == self.run_id
-            and saved.get("key") == key
-        )
-        if isinstance(saved, dict) and not resume and not self.options.dry_run:
-            self._settle_previous(int(saved["run_id"]), list(mapping.attribute_columns))
-        if resume:
-            assert isinstance(saved, dict)
-            counts = PlanCounts(**saved["counts"])
-            summary.resumed = True
-        else:
-            planned = self._plan(mapping, key)
-            if planned is None:
+        if isinstance(saved, dict):
+            with timer("process"):
+                waiting = settle_previous(
+                    state,
+                    lambda run_id: self._sender(run_id, columns),
+                    int(saved["run_id"]),
+                    target.mirror,
+                )
+            if waiting:
+                summary.status = FAILED
+                summary.message = (
+                    "Brevo is still importing chunks of the previous run ("
+                    + "; ".join(waiting[:3])
+                    + "); run again once Brevo has finished them"
+                )
                 return
-            counts = planned
+        carried = Carried()
+        if not self.options.dry_run and self.run_id is not None:
+            carried, summary.resumed = carry(state, self.run_id, saved)
+        planned = self._plan(mapping, key)
+        if planned is None:
+            return
+        counts = planned
         self._fill(counts)
         if self.options.dry_run:
             self._dry_samples()
@@ -198,13 +210,14 @@ class _Run:
                 write_dry_report(state, self.tables.rejects, path, summary)
             return
         assert self.run_id is not None
-        outcome = self._send(list(mapping.attribute_columns), counts.to_send)
+        summary.removed = carried.removed
+        outcome = self._send(columns, counts.to_send, carried)
         removal_ok = not outcome.failed_chunks and not outcome.waiting
         if target.mirror and counts.to_remove and removal_ok and not counts.removal_refused:
             from segport.exports.mirror import remove_leavers
 
             with timer("remove"):
-                summary.removed = remove_leavers(
+                summary.removed += remove_leavers(
                     state,
                     self.client,
                     run_id=self.run_id,
@@ -273,8 +286,7 @@ class _Run:
             return None
         if not opts.dry_run:
             # A new plan replaces any earlier one; its checkpoints go with it.
-            state.delete("plan")
-            state.con.execute("DELETE FROM chunks WHERE run_id <> ?", [self.run_id])
+            # (The earlier plan and its chunks went in resume.carry.)
             state.con.execute("DELETE FROM brevo_rejects WHERE run_id <> ?", [self.run_id])
         with timer("read"):
             reset_prepared(state, config_fingerprint(mapping))
@@ -360,49 +372,37 @@ class _Run:
             max_bytes=self.options.max_bytes,
         )
 
-    def _send(self, attribute_columns: list[str], total: int) -> SendOutcome:
+    def _send(self, attribute_columns: list[str], total: int, carried: Carried) -> SendOutcome:
         assert self.run_id is not None
         sender = self._sender(self.run_id, attribute_columns)
         outcome = SendOutcome()
         # Sending reads one window of the plan at a time: a smaller buffer pool keeps the
         # blocks cached for planning from adding to the request bodies in flight.
         self.state.con.execute(f"SET memory_limit = '{SEND_MEMORY_LIMIT}'")
-        with self.timer("process"):
-            sender.settle(outcome)  # chunks a killed run left submitted
-        if not outcome.waiting:
+        try:
             with self.timer("send"):
                 sender.submit_remaining(outcome, total)
             with self.timer("process"):
                 sender.settle(outcome)
-        s = self.summary
-        s.sent = self.state.count(
-            "SELECT coalesce(sum(rows), 0) FROM chunks WHERE run_id = ? AND kind = 'import' "
-            "AND status IN ('submitted', 'done')",
-            [self.run_id],
-        )
-        s.chunks = self.state.count(
-            "SELECT count(*) FROM chunks WHERE run_id = ? AND kind = 'import'", [self.run_id]
-        )
+        finally:
+            # Also when Brevo failed mid-send: ``sent`` is what Brevo took (it answered
+            # with a process id, and did not report the import failed), with what earlier
+            # plans of this run sent; ``unconfirmed`` the part whose import is not yet known.
+            rows = self.state.con.execute(
+                "SELECT coalesce(sum(rows), 0), coalesce(sum(rows) FILTER "
+                "(status = 'submitted'), 0), count(*) FROM chunks WHERE run_id = ? "
+                "AND kind = 'import' AND status IN ('submitted', 'done')",
+                [self.run_id],
+            ).fetchall()
+            accepted, unconfirmed, chunks = (int(v or 0) for v in rows[0])
+            self.summary.sent = carried.sent + accepted
+            self.summary.unconfirmed = unconfirmed
+            self.summary.chunks = carried.chunks + chunks
         return outcome
-
-    def _settle_previous(self, old_run_id: int, attribute_columns: list[str]) -> None:
-        """An earlier run left chunks submitted: record what Brevo did with them before
-        planning, so their contacts count as held and are not sent again."""
-        if self.state.relation_kind(REAL.send) is None:
-            return
-        pending = self.state.count(
-            "SELECT count(*) FROM chunks WHERE run_id = ? AND status = 'submitted'", [old_run_id]
-        )
-        if not pending:
-            return
-        try:
-            with self.timer("process"):
-                self._sender(old_run_id, attribute_columns).settle(SendOutcome())
-        except NotFoundError:
-            pass
 
     def _finish(self) -> None:
         state = self.state
         state.delete("plan")
+        state.delete(CARRIED)
         for table in (REAL.send, REAL.remove):
             drop_relation(state, table)

@@ -13,3 +13,19 @@ class StateBusy(ExportRunError):
 
 class StateDamaged(ExportRunError):
     """The export's state file cannot be read."""
+
+
+class StateLost(ExportRunError):
+    """The export's state is missing or older than its last run (its token differs)."""
+
+
+class RunTerminated(KeyboardInterrupt):
+    """The process was asked to stop (SIGTERM, or Ctrl-C): the run ends ``canceled``.
+
+    A KeyboardInterrupt, so every clean-up that Ctrl-C runs runs for it too. Raise it
+    through :func:`segport.exports.stop.request_stop`.
+    """
+
+    @property
+    def signal_name(self) -> str:
+        return str(self.args[0]) if self.args else "SIGINT"

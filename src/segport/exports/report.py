@@ -199,8 +199,44 @@ def write_changes_csv(
     ``added`` and ``updated``: the plan's new and changed contacts in chunks Brevo finished
     (as they became held: not in a chunk still pending, not refused by Brevo's report);
     ``removed``: the leavers of checkpointed removal batches. A ``--full`` run's unchanged
-    contacts are sent again but changed nothing, so they are not listed.
+    contacts are sent again but changed nothing, so they are not listed. What earlier plans
+    of the same (resumed) run had Brevo accept was kept in ``run_changes`` by
+    :func:`keep_changes` before their plan was dropped, and is listed too.
     """
+    parts, updated, removed = _change_parts(state, run_id, send_table, remove_table)
+    kept = f"FROM run_changes WHERE run_id = {int(run_id)}"
+    if state.count(f"SELECT count(*) {kept}"):
+        parts.append(f"SELECT outcome, email, customer_id {kept}")
+        updated += state.count(f"SELECT count(*) {kept} AND outcome = 'updated'")
+        removed += state.count(f"SELECT count(*) {kept} AND outcome = 'removed'")
+    if not parts:
+        parts.append(
+            "SELECT NULL::VARCHAR AS outcome, NULL::VARCHAR AS email, "
+            "NULL::VARCHAR AS customer_id WHERE false"
+        )
+    # The outcome is ours; the email and customer id come from the data.
+    written = _copy(state, " UNION ALL ".join(parts), CHANGE_COLUMNS, path, plain={"outcome"})
+    counts = {"added": written - updated - removed, "updated": updated, "removed": removed}
+    return {k: n for k, n in counts.items() if n}
+
+
+def keep_changes(state: ExportState, run_id: int, send_table: str, remove_table: str) -> None:
+    """Keep what Brevo accepted from the current plan of run ``run_id`` in ``run_changes``,
+    before a resumed run drops that plan and its chunks (exports.resume.carry); the run's
+    report lists them with what its new plan sends. Rows of other runs are dropped."""
+    state.con.execute("DELETE FROM run_changes WHERE run_id <> ?", [int(run_id)])
+    parts, _, _ = _change_parts(state, run_id, send_table, remove_table)
+    if parts:
+        state.con.execute(
+            f"INSERT INTO run_changes SELECT {int(run_id)}, * FROM ({' UNION ALL '.join(parts)})"
+        )
+
+
+def _change_parts(
+    state: ExportState, run_id: int, send_table: str, remove_table: str
+) -> tuple[list[str], int, int]:
+    """SELECTs of (outcome, email, customer_id) for the accepted rows of the current plan,
+    with the counts of updated and removed rows among them."""
     parts: list[str] = []
     updated = removed = 0
     if state.relation_kind(send_table) is not None:
@@ -217,15 +253,7 @@ def write_changes_csv(
             ON r.__seq BETWEEN c.first_seq AND c.last_seq"""
         parts.append(f"SELECT 'removed', r.email, CAST(r.customer_id AS VARCHAR) {leavers}")
         removed = state.count(f"SELECT count(*) {leavers}")
-    if not parts:
-        parts.append(
-            "SELECT NULL::VARCHAR AS outcome, NULL::VARCHAR AS email, "
-            "NULL::VARCHAR AS customer_id WHERE false"
-        )
-    # The outcome is ours; the email and customer id come from the data.
-    written = _copy(state, " UNION ALL ".join(parts), CHANGE_COLUMNS, path, plain={"outcome"})
-    counts = {"added": written - updated - removed, "updated": updated, "removed": removed}
-    return {k: n for k, n in counts.items() if n}
+    return parts, updated, removed
 
 
 MAX_RANGES = 64  # merged chunk ranges written out as a filter; past this, a range join

@@ -1,6 +1,7 @@
 """Send the plan's contacts with ``POST /contacts/import`` and checkpoint every chunk.
 
-A chunk is recorded ``submitted`` with Brevo's process id as soon as Brevo accepted it,
+A chunk is recorded ``posting`` before it is posted (killed then, the next run cannot know
+whether Brevo took it), ``submitted`` with Brevo's process id as soon as Brevo accepted it,
 and ``done`` once the process completed, in the same DuckDB transaction that records its
 contacts as held by Brevo. Killed at any moment, the next run waits for the submitted
 processes instead of sending them again, and sends only the rows no chunk covers: at most
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
-from segport.brevo import BrevoClient, Process
+from segport.brevo import BrevoClient, BrevoError, Process
 from segport.contacts.chunks import ImportChunk, iter_import_chunks
 from segport.exports import hooks
 from segport.exports.fingerprint import quote_ident
@@ -127,16 +128,31 @@ class ChunkSender:
     def _post(self, chunk: ImportChunk, number: int, outcome: SendOutcome) -> None:
         seqs = chunk.rows.column("__seq")
         first, last = int(seqs[0].as_py()), int(seqs[-1].as_py())
-        process_id = self.client.import_contacts(
-            list_ids=[self.list_id],
-            file_body=chunk.body,
-            update_existing_contacts=True,
-            empty_contacts_attributes=False,
+        # Recorded before the call: killed while Brevo takes it, the next run knows these
+        # rows may be in Brevo (engine._settle_previous).
+        self.con.execute(
+            "INSERT INTO chunks VALUES (?, 'import', ?, ?, ?, ?, ?, 'posting', NULL)",
+            [self.run_id, number, first, last, chunk.row_count, chunk.byte_size],
         )
+        try:
+            process_id = self.client.import_contacts(
+                list_ids=[self.list_id],
+                file_body=chunk.body,
+                update_existing_contacts=True,
+                empty_contacts_attributes=False,
+            )
+        except BrevoError as exc:
+            if exc.status is not None and 400 <= exc.status < 500:  # refused: not taken
+                self.con.execute(
+                    "DELETE FROM chunks WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
+                    [self.run_id, number],
+                )
+            raise
         hooks.checkpoint("posted", number)
         self.con.execute(
-            "INSERT INTO chunks VALUES (?, 'import', ?, ?, ?, ?, ?, 'submitted', ?)",
-            [self.run_id, number, first, last, chunk.row_count, chunk.byte_size, process_id],
+            "UPDATE chunks SET status = 'submitted', process_id = ? WHERE run_id = ? "
+            "AND kind = 'import' AND chunk_no = ?",
+            [process_id, self.run_id, number],
         )
         hooks.checkpoint("submitted", number)
         outcome.chunks += 1

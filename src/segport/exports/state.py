@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from segport.exports.errors import StateBusy, StateDamaged
+from segport.exports.fingerprint import quote_literal
 
 STATE_DIR = "state"
+TOKEN = "state_token"  # meta key: {"token": the latest, "previous": the one before}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -30,6 +34,9 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS brevo_rejects (
     run_id BIGINT, customer_id VARCHAR, email VARCHAR, field VARCHAR, reason VARCHAR,
     detail VARCHAR
+);
+CREATE TABLE IF NOT EXISTS run_changes (
+    run_id BIGINT, outcome VARCHAR, email VARCHAR, customer_id VARCHAR
 );
 """
 
@@ -79,13 +86,11 @@ class ExportState:
                 ) from exc
             raise StateDamaged(f"cannot open the export state {path}: {exc}") from exc
         except duckdb.Error as exc:
-            raise StateDamaged(
-                f"cannot open the export state {path}: {exc}. Moving the file away makes the "
-                "next run send every contact again (as with --full)"
-            ) from exc
+            raise StateDamaged(f"cannot read the export state {path}: {exc}") from exc
         # Bounded memory: DuckDB spills to disk beyond the limit instead of growing.
         self.con.execute(f"SET memory_limit = '{memory_limit}'")
-        self.con.execute(f"SET temp_directory = '{tmp.as_posix()}'")
+        # Quoted: a workspace folder may be named "it's here".
+        self.con.execute(f"SET temp_directory = {quote_literal(tmp.as_posix())}")
         # Row order comes from explicit sequence numbers, so DuckDB need not keep it (which
         # costs memory in large CREATE TABLE AS statements).
         self.con.execute("SET preserve_insertion_order = false")
@@ -152,3 +157,61 @@ class ExportState:
 
     def held_count(self) -> int:
         return self.count("SELECT count(*) FROM held")
+
+    def is_empty(self) -> bool:
+        """Nothing recorded: no contact held, no token (a new or emptied state)."""
+        return not self.held_count() and self.get(TOKEN) is None
+
+    def forget_fingerprints(self, emails_sql: str) -> None:
+        """Mark the held contacts whose email ``emails_sql`` selects as not known: Brevo may
+        hold other values for them (the next run sends them again)."""
+        unknown = "fp = NULL"
+        if self.count(
+            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'held' "
+            "AND column_name = 'mask' AND database_name <> 'temp'"
+        ):
+            unknown += ", mask = NULL"  # (which columns hold a value: not known either)
+        self.con.execute(f"UPDATE held SET {unknown} WHERE email IN ({emails_sql})")
+
+    # -- the state's token --------------------------------------------------------------
+
+    def token_matches(self, expected: str | None) -> bool:
+        """Whether this state is the one the metadata last recorded (``expected``).
+
+        The state is written first, so one a crash left a token ahead of the metadata
+        (``previous`` matches) is newer, not older. None expected: nothing to compare.
+        """
+        if expected is None:
+            return True
+        mine = self.get(TOKEN)
+        return isinstance(mine, dict) and expected in (mine.get("token"), mine.get("previous"))
+
+    def new_token(self) -> str:
+        """Record a fresh token (the caller writes it to the metadata next) and return it."""
+        mine = self.get(TOKEN)
+        previous = mine.get("token") if isinstance(mine, dict) else None
+        token = secrets.token_hex(16)
+        self.set(TOKEN, {"token": token, "previous": previous})
+        return token
+
+    # -- rebuilding ---------------------------------------------------------------------
+
+    def hold_unknown(self, emails: Iterable[list[str]]) -> int:
+        """Record each email (batches of them) as held with an unknown fingerprint, so the
+        next run sends its values again and a mirror export owns it. Returns how many."""
+        import pyarrow as pa
+
+        for batch in emails:
+            if not batch:
+                continue
+            self.con.register("__emails", pa.table({"email": pa.array(batch, pa.string())}))
+            try:
+                self.con.execute(
+                    """INSERT INTO held (email, customer_id, fp)
+                    SELECT DISTINCT lower(trim(e.email)), NULL, NULL
+                    FROM __emails e WHERE nullif(trim(e.email), '') IS NOT NULL
+                    AND lower(trim(e.email)) NOT IN (SELECT email FROM held)"""
+                )
+            finally:
+                self.con.unregister("__emails")
+        return self.held_count()

@@ -45,6 +45,7 @@ class RunSummary:
     changed: int = 0
     unchanged: int = 0
     sent: int = 0
+    unconfirmed: int = 0  # of ``sent``: Brevo took them, the import's end is not yet known
     removed: int = 0
     to_remove: int = 0
     removal_refused: str | None = None

@@ -20,13 +20,15 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from segport.exports.engine import RunOptions, execute_run
+from segport.exports.errors import RunTerminated
 from segport.exports.progress import ProgressCallback, no_progress
-from segport.exports.state import ExportState, state_path
+from segport.exports.stop import stop_requested
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget
 from segport.metadata import Base
 from segport.workspace import models as _workspace_models  # noqa: F401  (exports table for the FK)
 from segport.workspace.access import Action, authorize
+from segport.workspace.export_state import open_checked, record_token
 from segport.workspace.exports import (
     ExportNotFound,
     ExportNotRunnable,
@@ -218,7 +220,9 @@ def run_export(
                 _finish(session, run, summary)
         return summary
     target = ExportTarget.from_spec(spec)
-    with ExportState(state_path(ws.path, target.export_id)) as state:
+    with ws.session() as session:
+        had_success = _had_success(session, target.export_id)
+    with open_checked(ws, export_name, target.export_id, had_success=had_success) as state:
         run_id: int | None = None
         if not dry_run:
             with ws.session() as session:
@@ -252,14 +256,24 @@ def run_export(
                 options=opts,
                 progress=progress or no_progress,
             )
-        except KeyboardInterrupt:
-            _record_end(
-                ws, run_id, export_name, CANCELED, "canceled (interrupted); run again to resume"
-            )
+        except KeyboardInterrupt as exc:
+            name = exc.signal_name if isinstance(exc, RunTerminated) else "SIGINT"
+            _record_end(ws, run_id, export_name, CANCELED, _canceled(name))
             raise
         except Exception as exc:
+            stopped = stop_requested()  # (a library turned the signal into its own error)
+            if stopped is not None:
+                _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped))
+                raise RunTerminated(stopped) from exc
             _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            if run_id is not None:  # a real run may have changed the state
+                record_token(ws, state, target.export_id)
+    stopped = stop_requested()
+    if stopped is not None and summary.status == FAILED:  # failed because it was stopped
+        _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped))
+        raise RunTerminated(stopped)
     if run_id is not None:
         with ws.session() as session:
             run_row = session.get(Run, run_id)
@@ -313,6 +327,20 @@ def _new_run(session: Session, export_id: int, actor: str, trigger: str, opts: R
     )
     session.add(run)
     return run
+
+
+def _canceled(signal_name: str) -> str:
+    how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted"
+    return f"canceled ({how}); run again to resume"
+
+
+def _had_success(session: Session, export_id: int) -> bool:
+    return (
+        session.scalars(
+            select(Run.id).where(Run.export_id == export_id, Run.status == "successful").limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _unfinished(session: Session, export_id: int) -> Run | None:
