@@ -19,6 +19,7 @@ from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFound
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.current import refresh_current
+from segport.exports.held import bind_held
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.report import brevo_failures, finish_rejects_csv, write_rejects_csv
@@ -169,6 +170,8 @@ class _Run:
         key = {
             "config": config_fingerprint(mapping),
             "list_id": target.list_id,
+            "target": target.identity(),  # (held.py: a new target is planned afresh)
+            "empty_values": target.empty_values,
             "mode": target.mode,
             "full": self.options.full,
         }
@@ -201,7 +204,8 @@ class _Run:
         assert self.run_id is not None
         outcome = self._send(list(mapping.attribute_columns), counts.to_send)
         removal_ok = not outcome.failed_chunks and not outcome.waiting
-        if target.mirror and counts.to_remove and removal_ok and not counts.removal_refused:
+        leavers = counts.to_remove or counts.to_release
+        if target.mirror and leavers and removal_ok and not counts.removal_refused:
             from segport.exports.mirror import remove_leavers
 
             with timer("remove"):
@@ -308,6 +312,9 @@ class _Run:
             how = refresh_current(
                 state, list(mapping.attribute_columns), changed=changed, members=staged
             )
+            held_view, blocked = bind_held(state, self.target, mapping, opts.dry_run)
+            if held_view.note:
+                summary.message = held_view.note
             counts = build_plan(
                 state,
                 self.tables,
@@ -317,6 +324,10 @@ class _Run:
                 mirror=self.target.mirror,
                 allow_mass_removal=opts.allow_mass_removal,
                 cur_rebuilt=how == "rebuilt",
+                held=held_view.source,
+                clear_empty=self.target.clear_empty,
+                peers=bool(self.target.mirror and self.target.list_peers),
+                removal_blocked=blocked,
             )
             for scratch in ("stage_raw", "todo", "changed_cids", "old_keys"):
                 state.con.execute(f"DROP TABLE IF EXISTS scratch.{scratch}")
