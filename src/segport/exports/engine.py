@@ -328,6 +328,7 @@ class _Run:
                 clear_empty=self.target.clear_empty,
                 peers=bool(self.target.mirror and self.target.list_peers),
                 removal_blocked=blocked,
+                sweep=held_view.sweep,
             )
             for scratch in ("stage_raw", "todo", "changed_cids", "old_keys"):
                 state.con.execute(f"DROP TABLE IF EXISTS scratch.{scratch}")

@@ -32,6 +32,7 @@ from segport.exports.target import ExportTarget
 TARGET = "held_target"
 COLUMNS = "held_columns"
 MAPPING = "held_mapping"
+EMPTY_VALUES = "held_empty_values"  # the setting the last plan ran with
 PEER_HELD = "scratch.peer_held"
 MASK_BITS = 64
 ALL_BITS = "18446744073709551615::UBIGINT"  # a NULL mask: every column may hold a value
@@ -45,6 +46,7 @@ class HeldView:
     source: str
     note: str | None = None
     target_changed: bool = False
+    sweep: bool = False  # the setting was keep: look for values to empty everywhere
 
 
 def ensure_mask_column(state: ExportState) -> None:
@@ -87,10 +89,10 @@ MAPPING_NOTE = "data matching changed since the last run: {when} every contact w
 
 def mask_sql(columns: Sequence[str], prefix: str = "") -> str:
     """SQL for the mask of which ``columns`` of a row are non-empty (as Brevo reads a cell:
-    empty or blank is empty)."""
+    empty or blank is empty). Each term is parenthesised: ``<<`` and ``|`` bind alike."""
     terms = [
-        f"(CASE WHEN nullif(trim(CAST({prefix}{quote_ident(c)} AS VARCHAR)), '') IS NULL "
-        f"THEN 0 ELSE 1 END)::UBIGINT << {i % MASK_BITS}"
+        f"((CASE WHEN nullif(trim(CAST({prefix}{quote_ident(c)} AS VARCHAR)), '') IS NULL "
+        f"THEN 0 ELSE 1 END)::UBIGINT << {i % MASK_BITS})"
         for i, c in enumerate(columns)
     ]
     return "(" + " | ".join(terms) + ")" if terms else "0::UBIGINT"
@@ -140,6 +142,7 @@ def bind(
         note = target_note(stored, identity, ran=not dry_run)
     elif has_held and state.get(MAPPING) not in (None, target.mapping_digest()):
         note = MAPPING_NOTE.format(when="the next run sends" if dry_run else "this run sends")
+    sweep = has_held and not changed and state.get(EMPTY_VALUES) == "keep" and target.clear_empty
     old_columns = state.get(COLUMNS)
     remap = (
         has_held
@@ -155,7 +158,7 @@ def bind(
             source = f"(SELECT * REPLACE ({_remap_sql(old_columns, columns)} AS mask) FROM {base})"
         else:
             source = base
-        return HeldView(source, note, changed)
+        return HeldView(source, note, changed, sweep)
     con.execute("BEGIN")
     try:
         if changed:
@@ -166,11 +169,12 @@ def bind(
         state.set(TARGET, identity)
         state.set(COLUMNS, list(columns))
         state.set(MAPPING, target.mapping_digest())
+        state.set(EMPTY_VALUES, target.empty_values)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return HeldView("held", note, changed)
+    return HeldView("held", note, changed, sweep)
 
 
 def pending_note(path: Path, identity: dict[str, Any], digest: str) -> str | None:

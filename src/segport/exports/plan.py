@@ -73,6 +73,7 @@ def build_plan(
     clear_empty: bool = False,
     peers: bool = False,
     removal_blocked: str | None = None,
+    sweep: bool = False,
 ) -> PlanCounts:
     """Plan the run; ``cur_rebuilt``: ``cur`` was numbered afresh by this run.
 
@@ -80,7 +81,8 @@ def build_plan(
     ``clear_empty``: contacts with a value that became empty are marked ``__empty`` and
     numbered first (they go in their own chunks, sent with emptyContactsAttributes);
     ``peers``: ``held.PEER_HELD`` lists what the list's other exports hold, which mirror
-    removal leaves on the list; ``removal_blocked``: why no removal may happen now.
+    removal leaves on the list; ``removal_blocked``: why no removal may happen now;
+    ``sweep``: look for values to empty in unchanged contacts too (the setting was keep).
     """
     con = state.con
     counts = PlanCounts(members=members)
@@ -91,10 +93,14 @@ def build_plan(
     kcols = ", ".join(f"k.{quote_ident(c)}" for c in send_cols)
     now_mask = mask_sql(attribute_columns, prefix="k.")
 
-    def plan_rows(seq: str, kind: str, source: str, empty: str = "false") -> str:
+    def plan_rows(
+        seq: str, kind: str, source: str, empty: str = "false", was: str = "NULL::UBIGINT"
+    ) -> str:
+        # __nz: which columns are non-empty now; __was: the held mask (send.py keeps the
+        # columns Brevo may still hold a value of from us when nothing is emptied).
         return (
             f"SELECT {seq} AS __seq, k.__cid AS {CUSTOMER}, k.__fp, {kind} AS __kind, "
-            f"{now_mask} AS __nz, {empty} AS __empty, {kcols} FROM {source}"
+            f"{now_mask} AS __nz, {was} AS __was, {empty} AS __empty, {kcols} FROM {source}"
         )
 
     def emptied(held_mask: str) -> str:
@@ -113,22 +119,36 @@ def build_plan(
             "ELSE 'changed' END"
         )
         source = f"cur k LEFT JOIN {held} h ON h.email = k.EMAIL"
-        empty = f"(h.email IS NOT NULL AND h.fp <> k.__fp AND {emptied('h.mask')})"
-        con.execute(f"{tables.create} {tables.send} AS " + plan_rows(numbered, kind, source, empty))
+        # Every contact goes: --full also empties what Brevo kept while the export's
+        # setting was keep.
+        empty = f"(h.email IS NOT NULL AND {emptied('h.mask')})"
+        con.execute(
+            f"{tables.create} {tables.send} AS "
+            + plan_rows(numbered, kind, source, empty, "h.mask")
+        )
     else:
         # A fingerprint covers the email, so a contact Brevo holds as it is now has its
         # fingerprint in ``held``: one join on 128-bit numbers finds the new and changed
         # ones (cheaper than joining a million emails), and only those few are looked up
         # by email to tell new from changed.
         kind = "CASE WHEN n.email IS NOT NULL THEN 'changed' ELSE 'new' END"
+        swept = ""
+        if sweep and clear_empty:
+            # The setting was keep: unchanged contacts may hold values emptied since.
+            swept = (
+                f" UNION ALL SELECT k.* FROM cur k SEMI JOIN {held} h ON h.fp = k.__fp "
+                f"AND {emptied_sql('h.mask', now_mask)}"
+            )
         empty = f"(n.email IS NOT NULL AND {emptied('n.mask')})"
         con.execute(
             f"""{tables.create} {tables.send} AS
-            WITH todo AS (SELECT * FROM cur k ANTI JOIN {held} h ON h.fp = k.__fp),
+            WITH todo AS (SELECT * FROM cur k ANTI JOIN {held} h ON h.fp = k.__fp{swept}),
             known AS (SELECT h.email, h.mask FROM {held} h SEMI JOIN todo t
                 ON t.EMAIL = h.email)
             """
-            + plan_rows(numbered, kind, "todo k LEFT JOIN known n ON n.email = k.EMAIL", empty)
+            + plan_rows(
+                numbered, kind, "todo k LEFT JOIN known n ON n.email = k.EMAIL", empty, "n.mask"
+            )
         )
     # The counts come from the send plan (a few rows on a later run) rather than from a
     # second join of every current contact with what Brevo holds.

@@ -273,8 +273,8 @@ class ChunkSender:
             raise
 
     def _mask(self) -> str:
-        """The plan's mask column (a plan written before masks existed has none: NULL,
-        read as "every column may hold a value")."""
+        """The mask a sent contact is held with (a plan written before masks existed has
+        none: NULL, read as "every column may hold a value")."""
         if self._mask_column is None:
             name = self.table.rpartition(".")[2]
             has = self.state.count(
@@ -282,7 +282,13 @@ class ChunkSender:
                 "AND column_name = '__nz' AND database_name <> 'temp'",
                 [name],
             )
-            self._mask_column = "__nz" if has else "NULL::UBIGINT"
+            # An emptying chunk leaves Brevo only the values sent; otherwise Brevo keeps
+            # what an empty cell did not replace (a NULL mask: not known).
+            self._mask_column = (
+                "CASE WHEN __empty OR __kind = 'new' THEN __nz ELSE __nz | __was END"
+                if has
+                else "NULL::UBIGINT"
+            )
         return self._mask_column
 
     def _report_rows(self, process: Process) -> Iterator[tuple[str | None, str, str, bool]]:
