@@ -358,7 +358,8 @@ class _Run:
             ).fetchall()
             self.summary.samples[kind] = [str(r[0]) for r in rows]
         rows = con.execute(
-            f"SELECT email FROM {self.tables.remove} ORDER BY __seq LIMIT ?", [n]
+            f"SELECT email FROM {self.tables.remove} WHERE NOT __shared ORDER BY __seq LIMIT ?",
+            [n],
         ).fetchall()
         self.summary.samples["remove"] = [str(r[0]) for r in rows]
 

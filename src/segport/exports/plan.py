@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from segport.exports.fingerprint import quote_ident
-from segport.exports.held import PEER_HELD, emptied_sql, mask_sql
+from segport.exports.held import PEER_HELD, emptied_sql, ensure_mask_column, mask_sql
 from segport.exports.state import ExportState
 
 EMAIL = "EMAIL"
@@ -85,6 +85,8 @@ def build_plan(
     ``sweep``: look for values to empty in unchanged contacts too (the setting was keep).
     """
     con = state.con
+    if held == "held":
+        ensure_mask_column(state)  # (a state written before masks existed)
     counts = PlanCounts(members=members)
     send_cols = [EMAIL, *attribute_columns]
     counts.valid = state.count("SELECT count(*) FROM cur")
