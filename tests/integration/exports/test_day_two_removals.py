@@ -4,10 +4,15 @@ shared knowingly, a mirror export then removing only contacts no other export ho
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from sqlalchemy import select
 from tests.integration.exports.conftest import Scenario, profile
 from typer.testing import CliRunner, Result
 
+from segport.exports.state import ExportState, state_path
 from segport.workspace.models import Export
 from segport.workspace.segment_service import create_segment
 
@@ -90,4 +95,34 @@ def test_a_mirror_export_leaves_what_another_export_holds_on_the_list(
     assert '"removed": 1' in ran.output and '"status": "successful"' in ran.output
     assert scenario.members() == emails(range(1, 11)) - {"user6@example.com"}
     assert '"sent": 0' in segport(scenario, "exports", "run", "keeper", "--json").output
+    assert scenario.members() == emails(range(1, 11)) - {"user6@example.com"}
+
+
+def test_a_mirror_export_removes_nothing_while_a_peer_on_its_list_runs(
+    scenario: Scenario,
+) -> None:
+    scenario.load([profile(i) for i in range(1, 11)])
+    create_segment(scenario.ws, None, "first-five", where="customer_id <= 5")
+    scenario.add_export("keeper", segments=["first-five"])
+    segport(scenario, "exports", "add", "mirror", "--connection", "sandbox", "--list-id",
+            str(scenario.list_id), "--segment", "gold", "--email", "email", "--mode", "mirror",
+            "--share-list")  # fmt: skip
+    segport(scenario, "exports", "run", "keeper", "-q")
+    segport(scenario, "exports", "run", "mirror", "-q")
+    scenario.load([profile(i, tier="silver" if i == 6 else "gold") for i in range(1, 11)])
+    with scenario.ws.session() as session:
+        keeper = session.scalars(select(Export.id).where(Export.name == "keeper")).one()
+    # A run of the keeper holds its state: what it holds cannot be read, so nothing goes.
+    with ExportState(state_path(scenario.ws.path, keeper)):
+        busy = subprocess.run(
+            [sys.executable, "-m", "segport", "--workspace", str(scenario.ws.path), "exports",
+             "run", "mirror", "-q"],
+            capture_output=True, text=True, timeout=180, env=dict(os.environ),
+        )  # fmt: skip
+    assert busy.returncode == 1, busy.stderr
+    assert "export 'keeper' shares this list and is running now" in busy.stdout
+    scenario.sandbox.state.wait_idle()
+    assert scenario.members() == emails(range(1, 11))
+    again = segport(scenario, "exports", "run", "mirror", "--json")
+    assert '"removed": 1' in again.output
     assert scenario.members() == emails(range(1, 11)) - {"user6@example.com"}
