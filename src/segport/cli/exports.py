@@ -25,6 +25,14 @@ COUNTRY_HELP = (
 )
 LIMIT_HELP = "Most profiles one run may send; a bigger segment skips the run."
 SCHEDULE_HELP = "system: runs with every refresh; manual: runs only on demand."
+EMPTY_VALUES_HELP = (
+    "clear: a value emptied in the profiles is emptied in Brevo by the next run; "
+    "keep: Brevo keeps its value."
+)
+SHARE_LIST_HELP = (
+    "Share the Brevo list with another export of the workspace knowingly (a mirror export "
+    "then removes only contacts it added and no other export holds)."
+)
 
 
 def _no_connection_help(ws: Any, actor: str | None) -> str:
@@ -61,6 +69,8 @@ def add(
     ),
     limit: int = typer.Option(1_000_000, "--limit", help=LIMIT_HELP),
     schedule: str = typer.Option("system", "--schedule", help=SCHEDULE_HELP),
+    empty_values: str = typer.Option("clear", "--empty-values", help=EMPTY_VALUES_HELP),
+    share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Add an export; everything is checked (Brevo list and attributes included). It is not run."""
     from segport.workspace.export_checks import Draft, parse_attributes
@@ -84,6 +94,8 @@ def add(
             profile_limit=limit,
             schedule=schedule.strip().lower(),
             phone_country_column=phone_country_column,
+            empty_values=empty_values.strip().lower(),
+            share_list=share_list,
         )
         view = add_export(ws, actor, draft)
     typer.echo(f"Export {view.name!r} saved (not run): {_describe(view)}")
@@ -157,6 +169,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
         ("phone country", v.phone_country_column or "-"),
         ("profile limit", f"{v.profile_limit:,}"),
         ("schedule", v.schedule),
+        ("empty values", _empty_values(v.empty_values)),
+        ("shared list", _shared(v)),
         ("last status", v.last_status or "not_started"),
         ("last run", when(v.last_run_at)),
         ("you may", ", ".join(v.permissions)),
@@ -168,6 +182,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     typer.echo("data matching:")
     for line in _mapping_lines(v):  # profile column names come from the loaded files
         typer.echo(f"  {clean(line)}")
+    if v.next_run_note:
+        typer.echo(f"next run:      {clean(v.next_run_note)}")
 
 
 def _region_label(v: ExportView) -> str:
@@ -175,6 +191,19 @@ def _region_label(v: ExportView) -> str:
         return v.phone_region
     default = v.default_phone_region
     return f"{default} (default)" if default else "-"
+
+
+def _empty_values(mode: str) -> str:
+    if mode == "keep":
+        return "keep (a value emptied in the profiles stays in Brevo)"
+    return "clear (a value emptied in the profiles is emptied in Brevo)"
+
+
+def _shared(v: ExportView) -> str:
+    others = ", ".join(v.list_peers)
+    if v.share_list:
+        return f"yes, with {others}" if others else "yes (no other export on the list now)"
+    return f"no, but {others} uses the list too" if others else "no"
 
 
 def _clearable(value: str | None) -> str | None:
@@ -207,6 +236,10 @@ def edit(
     ),
     limit: int | None = typer.Option(None, "--limit", help=LIMIT_HELP),
     schedule: str | None = typer.Option(None, "--schedule", help=SCHEDULE_HELP),
+    empty_values: str | None = typer.Option(None, "--empty-values", help=EMPTY_VALUES_HELP),
+    share_list: bool | None = typer.Option(
+        None, "--share-list/--no-share-list", help=SHARE_LIST_HELP
+    ),
 ) -> None:
     """Change an export's settings; the result is checked like a new export."""
     from segport.workspace.export_checks import parse_attributes
@@ -236,6 +269,10 @@ def edit(
             changes["mode"] = mode.strip().lower()
         if schedule is not None:
             changes["schedule"] = schedule.strip().lower()
+        if empty_values is not None:
+            changes["empty_values"] = empty_values.strip().lower()
+        if share_list is not None:
+            changes["share_list"] = share_list
         if segments:
             changes["segments"] = segments
         if attributes or remove_attributes:
@@ -249,6 +286,8 @@ def edit(
             fail("nothing to change: give at least one option (see --help)")
         view = edit_export(ws, actor, name, changes)
     typer.echo(f"Export {name!r} updated: {_describe(view)}")
+    if view.next_run_note:
+        typer.echo(f"Next run: {view.next_run_note}.")
 
 
 @app.command("duplicate")
@@ -256,12 +295,14 @@ def duplicate(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Export to copy."),
     new_name: str = typer.Argument(..., help="Name of the copy."),
+    list_id: int | None = typer.Option(None, "--list-id", help="Put the copy on another list."),
+    share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
-    """Copy an export's settings under a new name."""
+    """Copy an export's settings under a new name (onto another list with --list-id)."""
     from segport.workspace.exports import duplicate_export
 
     with opened(ctx) as (ws, actor):
-        view = duplicate_export(ws, actor, name, new_name)
+        view = duplicate_export(ws, actor, name, new_name, list_id=list_id, share_list=share_list)
     typer.echo(f"Export {view.name!r} created from {name!r}: {_describe(view)}")
 
 

@@ -19,6 +19,7 @@ from segport.brevo import AuthenticationError, BrevoClient, BrevoError
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.current import refresh_current
+from segport.exports.held import bind_held
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.report import write_dry_report, write_rejects_csv, write_run_report
@@ -172,6 +173,8 @@ class _Run:
         key = {
             "config": config_fingerprint(mapping),
             "list_id": target.list_id,
+            "target": target.identity(),  # (held.py: a new target is planned afresh)
+            "empty_values": target.empty_values,
             "mode": target.mode,
             "full": self.options.full,
         }
@@ -213,7 +216,8 @@ class _Run:
         summary.removed = carried.removed
         outcome = self._send(columns, counts.to_send, carried)
         removal_ok = not outcome.failed_chunks and not outcome.waiting
-        if target.mirror and counts.to_remove and removal_ok and not counts.removal_refused:
+        leavers = counts.to_remove or counts.to_release
+        if target.mirror and leavers and removal_ok and not counts.removal_refused:
             from segport.exports.mirror import remove_leavers
 
             with timer("remove"):
@@ -317,6 +321,9 @@ class _Run:
             how = refresh_current(
                 state, list(mapping.attribute_columns), changed=changed, members=staged
             )
+            held_view, blocked = bind_held(state, self.target, mapping, opts.dry_run)
+            if held_view.note:
+                summary.message = held_view.note
             counts = build_plan(
                 state,
                 self.tables,
@@ -326,6 +333,11 @@ class _Run:
                 mirror=self.target.mirror,
                 allow_mass_removal=opts.allow_mass_removal,
                 cur_rebuilt=how == "rebuilt",
+                held=held_view.source,
+                clear_empty=self.target.clear_empty,
+                peers=bool(self.target.mirror and self.target.list_peers),
+                removal_blocked=blocked,
+                sweep=held_view.sweep,
             )
             for scratch in ("stage_raw", "todo", "changed_cids", "old_keys"):
                 state.con.execute(f"DROP TABLE IF EXISTS scratch.{scratch}")
@@ -355,7 +367,8 @@ class _Run:
             ).fetchall()
             self.summary.samples[kind] = [str(r[0]) for r in rows]
         rows = con.execute(
-            f"SELECT email FROM {self.tables.remove} ORDER BY __seq LIMIT ?", [n]
+            f"SELECT email FROM {self.tables.remove} WHERE NOT __shared ORDER BY __seq LIMIT ?",
+            [n],
         ).fetchall()
         self.summary.samples["remove"] = [str(r[0]) for r in rows]
 

@@ -1,6 +1,9 @@
 """Mirror mode: take the contacts this export added, and that left its segments, out of
 the list, 150 at a time. Contacts are never deleted from Brevo, only unlinked from the list.
 
+A leaver another export on the list still holds (``__shared``) stays on the list; it only
+leaves this export's state, so that the last export holding it removes it.
+
 Each batch is checkpointed with the held rows it cleared, in one transaction, so a killed
 run resumes after the last removed batch; removing a contact already out of the list is
 harmless (Brevo lists it under ``failure``).
@@ -43,21 +46,21 @@ def remove_leavers(
     progress(Progress("remove", start, total))
     while True:
         rows = con.execute(
-            f"SELECT __seq, email FROM {table} WHERE __seq > ? ORDER BY __seq LIMIT ?",
+            f"SELECT __seq, email, __shared FROM {table} WHERE __seq > ? ORDER BY __seq LIMIT ?",
             [start, REMOVE_BATCH],
         ).fetchall()
         if not rows:
             return removed
-        emails = [str(r[1]) for r in rows]
+        emails = [str(r[1]) for r in rows if not r[2]]
         first, last = int(rows[0][0]), int(rows[-1][0])
-        result = client.remove_from_list(list_id, emails)
+        taken_out = len(client.remove_from_list(list_id, emails).success) if emails else 0
         number += 1
         con.execute("BEGIN")
         try:
             # ``bytes`` holds the count Brevo removed, for the run's summary.
             con.execute(
                 "INSERT INTO chunks VALUES (?, 'remove', ?, ?, ?, ?, ?, 'done', NULL)",
-                [run_id, number, first, last, len(rows), len(result.success)],
+                [run_id, number, first, last, len(rows), taken_out],
             )
             con.execute(
                 f"DELETE FROM held WHERE email IN (SELECT email FROM {table} "
@@ -69,6 +72,6 @@ def remove_leavers(
             con.execute("ROLLBACK")
             raise
         hooks.checkpoint("removed", number)
-        removed += len(result.success)
+        removed += taken_out
         start = last
         progress(Progress("remove", last, total))

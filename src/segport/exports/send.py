@@ -76,6 +76,7 @@ class ChunkSender:
         self.progress = progress
         self.process_timeout = process_timeout
         self.max_bytes = max_bytes
+        self._mask_column: str | None = None
 
     # -- submitting -------------------------------------------------------------------
 
@@ -104,28 +105,39 @@ class ChunkSender:
             "SELECT coalesce(max(chunk_no), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
             [self.run_id],
         )
+        # The plan numbers the contacts that must have a value emptied first (1..emptying):
+        # they go in chunks of their own, sent with emptyContactsAttributes, so the other
+        # contacts' empty cells keep Brevo's values as before.
+        emptying = self.state.count(f"SELECT count(*) FROM {self.table} WHERE __empty")
+        parts = [(1, emptying, True), (emptying + 1, total, False)]
         posted = covered
         self.progress(Progress("send", posted, total))
         # The next chunk's body is built on a thread (with its own cursor) while Brevo
         # takes the current one: serialising costs about a quarter of the send time.
         reader = self.con.cursor()
 
-        def chunks() -> Iterator[ImportChunk]:
-            return iter_import_chunks(
-                self._windows(reader, uncovered, total),
-                self.attribute_columns,
-                max_bytes=self.max_bytes,
-                carry=["__seq"],
-            )
+        def chunks() -> Iterator[tuple[bool, ImportChunk]]:
+            for first, last, empty in parts:
+                if first > last:
+                    continue
+                for chunk in iter_import_chunks(
+                    self._windows(reader, uncovered, first, last),
+                    self.attribute_columns,
+                    max_bytes=self.max_bytes,
+                    carry=["__seq"],
+                ):
+                    yield empty, chunk
 
         with reader, prefetched(chunks) as ahead:
-            for chunk in ahead:
+            for empty, chunk in ahead:
                 number += 1
-                self._post(chunk, number, outcome)
+                self._post(chunk, number, outcome, empty=empty)
                 posted += chunk.row_count
                 self.progress(Progress("send", posted, total))
 
-    def _post(self, chunk: ImportChunk, number: int, outcome: SendOutcome) -> None:
+    def _post(
+        self, chunk: ImportChunk, number: int, outcome: SendOutcome, *, empty: bool = False
+    ) -> None:
         seqs = chunk.rows.column("__seq")
         first, last = int(seqs[0].as_py()), int(seqs[-1].as_py())
         # Recorded before the call: killed while Brevo takes it, the next run knows these
@@ -139,7 +151,7 @@ class ChunkSender:
                 list_ids=[self.list_id],
                 file_body=chunk.body,
                 update_existing_contacts=True,
-                empty_contacts_attributes=False,
+                empty_contacts_attributes=empty,
             )
         except BrevoError as exc:
             if exc.status is not None and 400 <= exc.status < 500:  # refused: not taken
@@ -159,15 +171,16 @@ class ChunkSender:
         outcome.sent += chunk.row_count
 
     def _windows(
-        self, con: duckdb.DuckDBPyConnection, uncovered: str, total: int
+        self, con: duckdb.DuckDBPyConnection, uncovered: str, first: int, last: int
     ) -> Iterator[pa.Table]:
-        """The uncovered rows in ``__seq`` order, a window of sequence numbers at a time.
+        """The uncovered rows numbered ``first..last`` in ``__seq`` order, a window of
+        sequence numbers at a time.
 
         Sorting one window at a time keeps memory small; ``__seq`` runs 1..total, so the
         windows tile the plan.
         """
-        for start in range(1, total + 1, READ_BATCH_ROWS):
-            stop = start + READ_BATCH_ROWS - 1
+        for start in range(first, last + 1, READ_BATCH_ROWS):
+            stop = min(start + READ_BATCH_ROWS - 1, last)
             window = f"p.__seq BETWEEN {int(start)} AND {int(stop)}"
             table: pa.Table = con.sql(
                 uncovered.format(window=window) + " ORDER BY __seq"
@@ -256,7 +269,8 @@ class ChunkSender:
                 [first, last],
             )
             con.execute(
-                f"""INSERT INTO held SELECT EMAIL, _customer_id, __fp FROM {self.table}
+                f"""INSERT INTO held (email, customer_id, fp, mask)
+                SELECT EMAIL, _customer_id, __fp, {self._mask()} FROM {self.table}
                 WHERE __seq BETWEEN ? AND ?
                 AND EMAIL NOT IN (SELECT email FROM reported WHERE dropped AND email IS NOT NULL)
                 AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = ? AND c.kind = 'import'
@@ -273,6 +287,25 @@ class ChunkSender:
         except BaseException:
             con.execute("ROLLBACK")
             raise
+
+    def _mask(self) -> str:
+        """The mask a sent contact is held with (a plan written before masks existed has
+        none: NULL, read as "every column may hold a value")."""
+        if self._mask_column is None:
+            name = self.table.rpartition(".")[2]
+            has = self.state.count(
+                "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? "
+                "AND column_name = '__nz' AND database_name <> 'temp'",
+                [name],
+            )
+            # An emptying chunk leaves Brevo only the values sent; otherwise Brevo keeps
+            # what an empty cell did not replace (a NULL mask: not known).
+            self._mask_column = (
+                "CASE WHEN __empty OR __kind = 'new' THEN __nz ELSE __nz | __was END"
+                if has
+                else "NULL::UBIGINT"
+            )
+        return self._mask_column
 
     def _report_rows(self, process: Process) -> Iterator[tuple[str | None, str, str, bool]]:
         report = process.import_report

@@ -29,10 +29,39 @@ class ExportTarget:
     last_name_attribute: str = "LASTNAME"
     phone_region: str = "GB"
     phone_country_column: str | None = None
+    # Where the list lives: what Brevo holds from this export belongs to one target.
+    connection_id: int | None = None
+    base_url: str = ""
+    account: str | None = None  # the account's email as GET /account gave it (None: unknown)
+    connection_name: str = ""
+    empty_values: str = "clear"  # "clear": values that became empty are emptied in Brevo
+    # Other exports sending to the same list of the same account: (name, state file,
+    # their target identity). A mirror export never removes a contact one of them holds.
+    list_peers: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
     @property
     def mirror(self) -> bool:
         return self.mode == "mirror"
+
+    @property
+    def clear_empty(self) -> bool:
+        return self.empty_values == "clear"
+
+    def identity(self) -> dict[str, Any]:
+        return target_identity(self.connection_id, self.base_url, self.account, self.list_id)
+
+    def mapping_digest(self) -> str:
+        return mapping_digest(
+            email=self.email,
+            first_name=self.first_name,
+            last_name=self.last_name,
+            phone=self.phone,
+            attributes=dict(self.attributes),
+            first_name_attribute=self.first_name_attribute,
+            last_name_attribute=self.last_name_attribute,
+            phone_region=self.phone_region,
+            phone_country_column=getattr(self, "phone_country_column", None),
+        )
 
     @classmethod
     def from_spec(cls, spec: Any) -> ExportTarget:
@@ -53,6 +82,14 @@ class ExportTarget:
             last_name_attribute=spec.last_name_attribute or "LASTNAME",
             phone_region=spec.phone_region or "GB",
             phone_country_column=getattr(spec, "phone_country_column", None),
+            connection_id=getattr(spec, "connection_id", None),
+            base_url=str(spec.connection.base_url),
+            account=getattr(spec, "account", None),
+            connection_name=str(spec.connection.name),
+            empty_values=str(getattr(spec, "empty_values", None) or "clear"),
+            list_peers=tuple(
+                (str(n), str(p), dict(i)) for n, p, i in getattr(spec, "list_peers", ())
+            ),
         )
 
     def mapping(self, attribute_types: dict[str, str]) -> ContactMapping:
@@ -89,3 +126,42 @@ def config_fingerprint(mapping: ContactMapping) -> str:
     if mapping.phone_country:  # only when set: other exports keep their cache
         data["phone_country"] = mapping.phone_country
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def target_identity(
+    connection_id: int | None, base_url: str, account: str | None, list_id: int
+) -> dict[str, Any]:
+    """What makes a Brevo list the same list: the connection, its account and the list id.
+
+    (The account's email is compared when known: a connection edited to another
+    account's key is another target.)
+    """
+    return {
+        "connection_id": connection_id,
+        "base_url": base_url.rstrip("/"),
+        "account": (account or "").lower() or None,
+        "list_id": int(list_id),
+    }
+
+
+def mapping_digest(
+    *,
+    email: str,
+    first_name: str | None,
+    last_name: str | None,
+    phone: str | None,
+    attributes: dict[str, str],
+    first_name_attribute: str | None,
+    last_name_attribute: str | None,
+    phone_region: str | None,
+    phone_country_column: str | None = None,
+) -> str:
+    """A digest of the settings that decide which values a contact is sent with."""
+    data = {
+        "email": email,
+        "first_name": [first_name, first_name_attribute or "FIRSTNAME"] if first_name else None,
+        "last_name": [last_name, last_name_attribute or "LASTNAME"] if last_name else None,
+        "phone": [phone, phone_region or "GB", phone_country_column] if phone else None,
+        "attributes": sorted(attributes.items()),
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

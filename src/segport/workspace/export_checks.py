@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from segport.workspace.connection_use import ConnectionCredentials
 
 MODES = ("add", "mirror")
+EMPTY_VALUES = ("clear", "keep")
 SCHEDULES = ("system", "manual")
 DEFAULT_PROFILE_LIMIT = 1_000_000
 # Region national phone numbers are read in without --phone-region (the engine's default,
@@ -83,6 +84,10 @@ class Draft:
     first_name_attribute: str | None = None
     last_name_attribute: str | None = None
     phone_country_column: str | None = None
+    # clear: a value that became empty in the profiles is emptied in Brevo; keep: never.
+    empty_values: str = "clear"
+    # The export knowingly shares its Brevo list with another export of the workspace.
+    share_list: bool = False
 
     def copy(self) -> Draft:
         return replace(self, segments=list(self.segments), attributes=dict(self.attributes))
@@ -127,6 +132,11 @@ def check_local(draft: Draft) -> Draft:
         raise ExportInvalid(
             f"--schedule {d.schedule!r} is not known: use system (runs with every refresh) "
             "or manual (runs only on demand)"
+        )
+    if d.empty_values not in EMPTY_VALUES:
+        raise ExportInvalid(
+            f"--empty-values {d.empty_values!r} is not known: use clear (a value emptied in "
+            "the profiles is emptied in Brevo) or keep (Brevo keeps its value)"
         )
     if d.profile_limit < 1:
         raise ExportInvalid(f"--limit {d.profile_limit} must be 1 or more profiles")

@@ -8,7 +8,7 @@ Admins manage every export; contributors those on connections shared with contri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,11 @@ class RunSpec:
     connection: ConnectionCredentials
     schedule: str = "system"
     phone_country_column: str | None = None
+    connection_id: int | None = None
+    account: str | None = None  # the connection's account email, when verified
+    empty_values: str = "clear"
+    # The other exports on the same list of the same account: name, state file, target.
+    list_peers: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,11 @@ class ExportView:
     updated_at: datetime
     permissions: list[str] = field(default_factory=list)
     phone_country_column: str | None = None
+    empty_values: str = "clear"
+    share_list: bool = False
+    list_peers: list[str] = field(default_factory=list)  # other exports on the same list
+    # What the next run does differently because the target or mapping changed.
+    next_run_note: str | None = None
 
     @property
     def connection_label(self) -> str:
@@ -162,6 +172,8 @@ def _view(actor: Actor, e: Export) -> ExportView:
         updated_at=e.updated_at,
         permissions=_permissions(actor, e),
         phone_country_column=e.phone_country_column,
+        empty_values=e.empty_values or "clear",
+        share_list=bool(e.share_list),
     )
 
 
@@ -191,6 +203,8 @@ def _draft_of(e: Export) -> Draft:
         first_name_attribute=e.first_name_attribute,
         last_name_attribute=e.last_name_attribute,
         phone_country_column=e.phone_country_column,
+        empty_values=e.empty_values or "clear",
+        share_list=bool(e.share_list),
     )
 
 
@@ -210,6 +224,8 @@ def _apply(session: Session, e: Export, d: Draft, conn: Connection | None) -> No
     e.phone_country_column = d.phone_country_column
     e.profile_limit = d.profile_limit
     e.schedule = d.schedule
+    e.empty_values = d.empty_values
+    e.share_list = d.share_list
     e.updated_at = utcnow()
     if e.segment_names != d.segments:
         e.segments.clear()
@@ -253,7 +269,88 @@ def _summary(d: Draft) -> dict[str, Any]:
         "phone_country_column": d.phone_country_column,
         "profile_limit": d.profile_limit,
         "schedule": d.schedule,
+        "empty_values": d.empty_values,
+        "share_list": d.share_list,
     }
+
+
+def _same_account(a: Connection, b: Connection) -> bool:
+    """One Brevo account: the same connection, or two whose verified account is one."""
+    if a.id == b.id:
+        return True
+    return (
+        a.base_url.rstrip("/") == b.base_url.rstrip("/")
+        and bool(a.account_email)
+        and (a.account_email or "").lower() == (b.account_email or "").lower()
+    )
+
+
+def _list_peers(
+    session: Session, conn: Connection | None, list_id: int, own: int | None
+) -> list[Export]:
+    """The other exports sending to list ``list_id`` of ``conn``'s account."""
+    if conn is None:
+        return []
+    candidates = session.scalars(
+        select(Export).where(Export.list_id == list_id).order_by(Export.name)
+    ).all()
+    return [
+        e
+        for e in candidates
+        if e.id != own and e.connection is not None and _same_account(e.connection, conn)
+    ]
+
+
+def _refuse_shared_list(
+    session: Session, d: Draft, conn: Connection | None, own: int | None
+) -> None:
+    if d.share_list:
+        return
+    peers = _list_peers(session, conn, d.list_id, own)
+    if peers:
+        names = ", ".join(repr(e.name) for e in peers)
+        raise ExportInvalid(
+            f"list {d.list_id} of this Brevo account is already the list of export {names}; "
+            "a mirror export on a shared list would remove the other's contacts. Pick "
+            "another --list-id, or give --share-list to share the list knowingly (a mirror "
+            "export then removes only contacts it added and no other export holds)"
+        )
+
+
+def _identity(e: Export) -> dict[str, Any]:
+    from segport.exports.target import target_identity
+
+    conn = e.connection
+    return target_identity(
+        conn.id if conn else None,
+        conn.base_url if conn else "",
+        conn.account_email if conn else None,
+        e.list_id,
+    )
+
+
+def _next_run_note(ws: Workspace, e: Export) -> str | None:
+    """What the export's state says the next run will do differently (target or mapping
+    changed since the last run)."""
+    if e.connection is None:
+        return None
+    from segport.exports.held import pending_note
+    from segport.exports.state import state_path
+    from segport.exports.target import mapping_digest
+
+    digest = mapping_digest(
+        email=e.email_column,
+        first_name=e.first_name_column,
+        last_name=e.last_name_column,
+        phone=e.phone_column,
+        attributes=dict(e.attributes),
+        first_name_attribute=e.first_name_attribute,
+        last_name_attribute=e.last_name_attribute,
+        phone_region=e.phone_region,
+        phone_country_column=e.phone_country_column,
+    )
+    identity = {**_identity(e), "connection": e.connection.name}
+    return pending_note(state_path(ws.path, e.id), identity, digest)
 
 
 def _refuse_duplicate(session: Session, name: str) -> None:
@@ -271,8 +368,10 @@ def add_export(ws: Workspace, actor_name: str | None, draft: Draft) -> ExportVie
     d, conn_id = _checked(ws, actor, draft)
     with ws.session() as session:
         _refuse_duplicate(session, d.name)
+        conn = session.get(Connection, conn_id) if conn_id else None
+        _refuse_shared_list(session, d, conn, None)
         export = Export(created_by=actor.name, created_at=utcnow())
-        _apply(session, export, d, session.get(Connection, conn_id) if conn_id else None)
+        _apply(session, export, d, conn)
         session.add(export)
         session.flush()
         _discard_state(ws.path, export.id)
@@ -287,9 +386,15 @@ def list_exports(ws: Workspace, actor_name: str | None) -> list[ExportView]:
 
 
 def show_export(ws: Workspace, actor_name: str | None, name: str) -> ExportView:
+    """An export's settings, with the exports it shares its list with and what its next
+    run will do differently because its target or mapping changed."""
     actor = authorize(ws, actor_name, Action.EXPORTS_READ)
     with ws.session() as session:
-        return _view(actor, _get(session, name))
+        export = _get(session, name)
+        view = _view(actor, export)
+        peers = [e.name for e in _list_peers(session, export.connection, export.list_id, export.id)]
+        note = _next_run_note(ws, export)
+    return replace(view, list_peers=peers, next_run_note=note)
 
 
 def _managed(session: Session, actor: Actor, name: str) -> Export:
@@ -324,24 +429,44 @@ def edit_export(
         export = _managed(session, actor, name)
         if d.name != export.name:
             _refuse_duplicate(session, d.name)
-        _apply(session, export, d, session.get(Connection, conn_id) if conn_id else None)
+        conn = session.get(Connection, conn_id) if conn_id else None
+        moved = (d.list_id, conn_id) != (current.list_id, export.connection_id)
+        if moved or (current.share_list and not d.share_list):
+            _refuse_shared_list(session, d, conn, export.id)
+        _apply(session, export, d, conn)
         diff = {k: v for k, v in _summary(d).items() if _summary(current).get(k) != v}
         if d.name != name:
             diff["renamed_to"] = d.name
         audit.record(session, actor, "exports.edit", name, diff)
-        return _view(actor, export)
+    # With what the next run will do differently (a new list: every member is sent).
+    return show_export(ws, actor_name, d.name)
 
 
-def duplicate_export(ws: Workspace, actor_name: str | None, name: str, new_name: str) -> ExportView:
-    """A copy of ``name`` under ``new_name``, with no run history."""
+def duplicate_export(
+    ws: Workspace,
+    actor_name: str | None,
+    name: str,
+    new_name: str,
+    *,
+    list_id: int | None = None,
+    share_list: bool = False,
+) -> ExportView:
+    """A copy of ``name`` under ``new_name`` (onto ``list_id`` if given), with no run
+    history. On the same list it must be shared knowingly (``share_list``)."""
     actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
     with ws.session() as session:
         draft = _draft_of(_managed(session, actor, name))
     draft.name = new_name
-    d = check_local(draft)
+    draft.share_list = share_list
+    if list_id is not None and list_id != draft.list_id:
+        draft.list_id = list_id
+        d, _ = _checked(ws, actor, draft)
+    else:
+        d = check_local(draft)
     with ws.session() as session:
         _refuse_duplicate(session, d.name)
         source = _get(session, name)
+        _refuse_shared_list(session, d, source.connection, None)
         export = Export(created_by=actor.name, created_at=utcnow())
         _apply(session, export, d, source.connection)
         session.add(export)
@@ -416,6 +541,13 @@ def get_run_spec(ws: Workspace, actor_name: str | None, export_name: str) -> Run
             connection=credentials(ws, conn),
             schedule=export.schedule,
             phone_country_column=export.phone_country_column,
+            connection_id=conn.id,
+            account=conn.account_email,
+            empty_values=export.empty_values or "clear",
+            list_peers=tuple(
+                (e.name, str(_state_path(ws.path, e.id)), _identity(e))
+                for e in _list_peers(session, conn, export.list_id, export.id)
+            ),
         )
 
 
@@ -425,6 +557,12 @@ def record_last_run(session: Session, export_id: int, status: str, at: datetime)
     if export is not None:
         export.last_status = status
         export.last_run_at = at
+
+
+def _state_path(workspace_path: Path, export_id: int) -> Path:
+    from segport.exports.state import state_path
+
+    return state_path(workspace_path, export_id)
 
 
 def _discard_state(workspace_path: Path, export_id: int) -> None:

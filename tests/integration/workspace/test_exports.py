@@ -70,7 +70,7 @@ def test_add_checks_and_saves_without_running(
     assert spec.mapping.attributes == {"CITY": "city"} and spec.segments == ["gb", "big"]
     assert spec.first_name_attribute == "FIRSTNAME" and spec.last_name_attribute == "LASTNAME"
     # The default limit is the platform's million.
-    _add(cli, "plain", list_id=list_id)
+    _add(cli, "plain", "--share-list", list_id=list_id)  # (the list of "GB news" too)
     assert get_run_spec(profiled_workspace, None, "plain").profile_limit == 1_000_000
     log = cli("audit", "--limit", "1", ok=True).output
     assert "exports.add" in log and "plain" in log
@@ -130,7 +130,7 @@ def test_roles_on_exports(setup: tuple[Cli, int], profiled_workspace: Workspace)
     assert "connection 'private' is not shared with contributors" in out
     # ...but manages exports on a shared one; viewers change nothing.
     _add(cli, "c1", list_id=list_id, actor="carol")
-    _add(cli, "a1", connection="private", list_id=list_id)
+    _add(cli, "a1", "--share-list", connection="private", list_id=list_id)
     assert "vic is a viewer and may not create or change exports" in _add(
         cli, "v1", list_id=list_id, actor="vic", ok=False
     )
@@ -175,7 +175,7 @@ def test_edit_duplicate_detach_remove(
     assert "list 4242 does not exist" in cli("exports", "edit", "e2", "--list-id", "4242").output
     assert "nothing to change" in cli("exports", "edit", "e2", ok=False).output
 
-    cli("exports", "duplicate", "e2", "e3", ok=True)
+    cli("exports", "duplicate", "e2", "e3", "--share-list", ok=True)
     assert get_run_spec(profiled_workspace, None, "e3").list_id == other
     assert "already exists" in cli("exports", "duplicate", "e2", "e3", ok=False).output
 
@@ -202,7 +202,7 @@ def test_removing_a_connection_in_use(
 ) -> None:
     cli, list_id = setup
     _add(cli, "one", list_id=list_id)
-    _add(cli, "two", list_id=list_id)
+    _add(cli, "two", "--share-list", list_id=list_id)
     out = cli("connections", "remove", "shared", ok=False).output
     assert "used by 2 export(s): one, two" in out
     assert "--detach-exports" in out and "--remove-exports" in out
