@@ -39,6 +39,8 @@ class ColumnType:
     fitting: dict[str, int] = field(default_factory=dict)  # type -> values that fit it
     bad: int = 0  # non-empty values that do not fit ``type``: loaded empty
     examples: list[str] = field(default_factory=list)  # a few of them
+    # When the type differs from the previous profiles': what in the file explains it.
+    change: str | None = None
 
     def misfits(self, native: str) -> int:
         """How many values do not fit ``native`` (for messages about type changes)."""
@@ -175,8 +177,27 @@ def choose_types(
         }
         col.type = _choose(col, previous.get(name))
         columns[name] = col
+        if name in previous:
+            _explain_change(con, raw, col, _native_for(previous[name]), formats)
     _count_bad(con, raw, [c for c in columns.values() if c.type != "VARCHAR"], formats)
     return columns
+
+
+def _explain_change(con: Any, raw: str, col: ColumnType, before: str, formats: Formats) -> None:
+    was = duckdb_logical(before)
+    if was == duckdb_logical(col.type):
+        return
+    c, fits = quote(col.name), convert(col.name, before, formats)
+    rows = con.execute(
+        f"SELECT DISTINCT {c} FROM {quote(raw)} WHERE {c} IS NOT NULL AND {fits} IS NULL "
+        f"LIMIT {EXAMPLES}"
+    ).fetchall()
+    misfits = con.execute(
+        f"SELECT count(*) FROM {quote(raw)} WHERE {c} IS NOT NULL AND {fits} IS NULL"
+    ).fetchone()[0]
+    examples = ", ".join(repr(str(r[0])) for r in rows)
+    if misfits:
+        col.change = f"{misfits:,} of {col.values:,} values are not {was}s, e.g. {examples}"
 
 
 def _count_bad(con: Any, raw: str, typed: list[ColumnType], formats: Formats) -> None:
