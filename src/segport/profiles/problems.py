@@ -123,8 +123,11 @@ def cells_by_reread(
     maxes = ", ".join(f"max({quote(c.name)})" for c in bad)
     con.execute(f"SELECT {maxes} FROM {reader(options)}", [str(source)]).fetchall()
     rows = con.execute(
+        # Rows that cannot be split are reported (and skipped) already.
         "SELECT line, column_name, error_message FROM segport_cell_rejects "
-        f"WHERE error_type = 'CAST' ORDER BY line, column_idx LIMIT {KEEP}"
+        "WHERE error_type = 'CAST' AND line NOT IN "
+        "(SELECT line FROM segport_rejects WHERE error_type <> 'CAST') "
+        f"ORDER BY line, column_idx LIMIT {KEEP}"
     ).fetchall()
     kinds = {c.name: expected_name(c.type) for c in bad}
     cells = []
