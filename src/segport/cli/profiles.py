@@ -53,7 +53,9 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
 @app.command("load")
 def load(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="A .csv/.tsv, .parquet or .jsonl file of profiles."),
+    file: Path = typer.Argument(
+        ..., help="A .csv/.tsv/.txt (or .gz), .parquet/.pq or .jsonl/.ndjson/.json file."
+    ),
     table: str = typer.Option("customers", "--table", help="Table to load into."),
     id_column: str = typer.Option(
         "customer_id", "--id-column", help="The column that identifies a profile."
@@ -107,8 +109,7 @@ def _print_problems(report: Any) -> None:
     sections = [
         (
             p.bad_cells_total,
-            "value(s) did not fit their column's type and were loaded empty "
-            "(the rows are kept)",
+            "value(s) did not fit their column's type and were loaded empty (the rows are kept)",
             [(c.line, c.reason, None) for c in p.bad_cells],
         ),
         (

@@ -60,11 +60,13 @@ def allowed_misfits(values: int) -> int:
 
 
 def _numeric_start(c: str) -> str:
-    # Digits, '-' or '.' first, and no leading zero before another digit.
-    return (
-        f"(ascii({c}) BETWEEN 48 AND 57 OR ascii({c}) IN (45, 46)) AND NOT "
-        f"(ascii({c}) = 48 AND ascii(substr({c}, 2, 1)) BETWEEN 48 AND 57)"
-    )
+    # A digit, '-' or '.' first. Plain string comparisons: DuckDB keeps a short prefix of
+    # every string inline, so these cost about as little as counting.
+    return f"(({c} >= '0' AND {c} < ':') OR ({c} >= '-' AND {c} < '/'))"
+
+
+def _leading_zero(c: str) -> str:
+    return f"({c} >= '00' AND {c} < '0:')"  # '0' then a digit: '007', '0123 456'
 
 
 def _temporal(c: str, kind: str, fmt: str | None) -> str:
@@ -85,21 +87,42 @@ def convert(name: str, native: str, formats: Formats) -> str:
     return c
 
 
-def _evidence_sql(name: str, formats: Formats) -> list[str]:
+def _screen_sql(name: str) -> list[str]:
+    """Cheap counts over every column: values, number-like starts, leading zeros, booleans."""
     c = quote(name)
-    num = _numeric_start(c)
     return [
         f"count({c})",
-        f"count(*) FILTER (WHERE {num} AND regexp_full_match({c}, '-?[0-9]+') "
-        f"AND TRY_CAST({c} AS BIGINT) IS NOT NULL)",
-        f"count(*) FILTER (WHERE {num} AND TRY_CAST({c} AS DOUBLE) IS NOT NULL)",
-        f"count(*) FILTER (WHERE lower(trim({c})) IN ('true', 'false'))",
-        # A date is the date alone: DuckDB reads '2026-01-01 10:00' as a date too.
-        f"count(*) FILTER (WHERE {num} AND length({c}) <= 10 AND "
-        f"{_temporal(c, 'DATE', formats.date)} IS NOT NULL)",
-        f"count(*) FILTER (WHERE {num} AND {_temporal(c, 'TIMESTAMP', formats.timestamp)} "
-        "IS NOT NULL)",
+        f"count(*) FILTER (WHERE {_numeric_start(c)})",
+        f"count(*) FILTER (WHERE {_leading_zero(c)})",
+        f"count(*) FILTER (WHERE {c} IN ('true', 'false', 'TRUE', 'FALSE', 'True', 'False'))",
     ]
+
+
+def _numeric_sql(name: str, formats: Formats) -> list[str]:
+    c = quote(name)
+    ok = f"{_numeric_start(c)} AND NOT {_leading_zero(c)}"
+    return [
+        f"count(*) FILTER (WHERE {ok} AND TRY_CAST({c} AS DOUBLE) IS NOT NULL)",
+        # Whole numbers only: DuckDB rounds '1.5' when it casts it to BIGINT.
+        f"count(*) FILTER (WHERE {ok} AND TRY_CAST({c} AS BIGINT) = TRY_CAST({c} AS DOUBLE))",
+    ]
+
+
+def _temporal_sql(name: str, formats: Formats) -> list[str]:
+    c = quote(name)
+    return [
+        # A date is the date alone: DuckDB reads '2026-01-01 10:00' as a date too.
+        f"count(*) FILTER (WHERE {_numeric_start(c)} AND strlen({c}) <= 10 AND "
+        f"{_temporal(c, 'DATE', formats.date)} IS NOT NULL)",
+        f"count(*) FILTER (WHERE {_numeric_start(c)} AND "
+        f"{_temporal(c, 'TIMESTAMP', formats.timestamp)} IS NOT NULL)",
+    ]
+
+
+FAMILIES = {
+    "numeric": (_numeric_sql, ("DOUBLE", "BIGINT")),
+    "temporal": (_temporal_sql, ("DATE", "TIMESTAMP")),
+}
 
 
 def _fits(values: int, fitting: int) -> bool:
@@ -153,30 +176,52 @@ def choose_types(
     names: list[str],
     formats: Formats,
     previous: dict[str, str] | None = None,
+    hints: dict[str, str] | None = None,
 ) -> dict[str, ColumnType]:
     """Each text column of table ``raw`` with the type the whole of it supports.
 
     ``previous``: column -> native type of the table this load replaces (None: guess
-    afresh). Bad values are counted and a few kept as examples.
+    afresh). ``hints``: column -> the type a sample suggests (only decides which casts are
+    tried first). Bad values are counted and a few kept as examples.
     """
     previous = previous or {}
-    parts = [sql for name in names for sql in _evidence_sql(name, formats)]
-    row = con.execute(f"SELECT {', '.join(parts)} FROM {quote(raw)}").fetchone()
-    width = len(parts) // max(len(names), 1)
+    table = quote(raw)
+    parts = [sql for name in names for sql in _screen_sql(name)]
+    row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone()
     columns: dict[str, ColumnType] = {}
+    castable: list[str] = []
     for i, name in enumerate(names):
-        n, big, dbl, boolean, day, ts = (int(v) for v in row[i * width : (i + 1) * width])
+        n, starts, zeros, boolean = (int(v) for v in row[i * 4 : (i + 1) * 4])
         col = ColumnType(name, "VARCHAR", n)
-        col.fitting = {
-            "BIGINT": big,
-            "DOUBLE": dbl,
-            "BOOLEAN": boolean,
-            "DATE": day,
-            "TIMESTAMP": ts,
-            "VARCHAR": n,
-        }
-        col.type = _choose(col, previous.get(name))
+        col.fitting = dict.fromkeys(("BIGINT", "DOUBLE", "DATE", "TIMESTAMP"), 0)
+        col.fitting.update(BOOLEAN=boolean, VARCHAR=n)
         columns[name] = col
+        if n and n - starts <= allowed_misfits(n):
+            castable.append(name)
+            col.fitting["zeros"] = zeros
+    # A cast that fails costs far more than one that works, so each column first tries
+    # the family DuckDB's sniffer saw in its sample, and the other only if that one fails.
+    hints = hints or {}
+    first = {
+        n: "temporal" if duckdb_logical(hints.get(n, "")) in ("date", "timestamp") else "numeric"
+        for n in castable
+    }
+    pending = [(n, first[n]) for n in castable]
+    for _round in range(2):
+        if not pending:
+            break
+        parts = [sql for name, fam in pending for sql in FAMILIES[fam][0](name, formats)]
+        row = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone()
+        retry = []
+        for i, (name, fam) in enumerate(pending):
+            col, kinds = columns[name], FAMILIES[fam][1]
+            col.fitting.update(zip(kinds, (int(v) for v in row[i * 2 : (i + 1) * 2]), strict=True))
+            if not _fits(col.values, col.fitting[kinds[0] if fam == "numeric" else kinds[1]]):
+                retry.append((name, "temporal" if fam == "numeric" else "numeric"))
+        pending = [p for p in retry if p[0] in castable and _round == 0]
+    for name, col in columns.items():
+        col.fitting.pop("zeros", None)
+        col.type = _choose(col, previous.get(name))
         if name in previous:
             _explain_change(con, raw, col, _native_for(previous[name]), formats)
     _count_bad(con, raw, [c for c in columns.values() if c.type != "VARCHAR"], formats)
@@ -201,11 +246,11 @@ def _explain_change(con: Any, raw: str, col: ColumnType, before: str, formats: F
 
 
 def _count_bad(con: Any, raw: str, typed: list[ColumnType], formats: Formats) -> None:
+    # Every value fit the strict evidence: none can fail the (more lenient) conversion.
+    typed = [c for c in typed if c.fitting.get(c.type, 0) < c.values]
     if not typed:
         return
-    parts = [
-        f"count({quote(c.name)}) - count({convert(c.name, c.type, formats)})" for c in typed
-    ]
+    parts = [f"count({quote(c.name)}) - count({convert(c.name, c.type, formats)})" for c in typed]
     counts = con.execute(f"SELECT {', '.join(parts)} FROM {quote(raw)}").fetchone()
     for col, bad in zip(typed, counts, strict=True):
         col.bad = int(bad)

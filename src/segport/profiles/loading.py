@@ -304,19 +304,24 @@ def _read_text(
 ) -> str:
     """Read a CSV or JSON Lines file as text into RAW, decide each column's type on all of
     it, find the bad cells; return the query that builds the typed table."""
-    formats = Formats()
+    formats, hints = Formats(), dict[str, str]()
     if fmt == "csv":
-        lenient, formats = _sniff(con, source)
+        lenient, formats, hints = _sniff(con, source)
         reader = _csv_reader(lenient)
         raw_sql = reader(
             ", all_varchar = true, rejects_table = 'segport_rejects', "
             "rejects_scan = 'segport_reject_scans'"
         )
     else:
-        raw_sql = _json_reader(con, source, report)
-    _run(con, f'CREATE OR REPLACE TEMP TABLE "{RAW}" AS SELECT * FROM {raw_sql}', [str(source)], report)
+        raw_sql, hints = _json_reader(con, source, report)
+    _run(
+        con,
+        f'CREATE OR REPLACE TEMP TABLE "{RAW}" AS SELECT * FROM {raw_sql}',
+        [str(source)],
+        report,
+    )
     names = [str(r[0]) for r in con.execute(f'DESCRIBE "{RAW}"').fetchall()]
-    report.evidence = columns = choose_types(con, RAW, names, formats, previous)
+    report.evidence = columns = choose_types(con, RAW, names, formats, previous, hints)
     problems = report.problems
     if fmt == "csv":
         problems.rejected, problems.rejected_total = collect_rejected(con)
@@ -331,7 +336,7 @@ def _read_text(
     return f'SELECT {select_list(columns, formats, blank)} FROM "{RAW}"'
 
 
-def _json_reader(con: Any, source: Path, report: LoadReport) -> str:
+def _json_reader(con: Any, source: Path, report: LoadReport) -> tuple[str, dict[str, str]]:
     """read_json(...) with every key of the file (all records looked at) read as text."""
     import duckdb
 
@@ -343,11 +348,13 @@ def _json_reader(con: Any, source: Path, report: LoadReport) -> str:
     except duckdb.Error as exc:
         raise ProfileError(f"cannot read {report.file} as jsonl: {_first_line(exc)}") from exc
     columns = ", ".join(f"{literal(str(k[0]))}: 'VARCHAR'" for k in keys)
-    return f"read_json(?, format = 'newline_delimited', columns = {{{columns}}})"
+    sql = f"read_json(?, format = 'newline_delimited', columns = {{{columns}}})"
+    return sql, {str(k[0]): str(k[1]) for k in keys}
 
 
-def _sniff(con: Any, source: Path) -> tuple[bool, Formats]:
-    """Whether the CSV needs DuckDB's lenient mode, and the date formats its sniffer found.
+def _sniff(con: Any, source: Path) -> tuple[bool, Formats, dict[str, str]]:
+    """Whether the CSV needs DuckDB's lenient mode, the date formats its sniffer found and
+    the types it saw in its sample (hints only: the whole file decides).
 
     The strict sniffer gives up on a file whose only fault is a broken line (an unclosed
     quote, say); read without strict mode, the dialect is found and the broken line goes
@@ -367,8 +374,9 @@ def _sniff(con: Any, source: Path) -> tuple[bool, Formats]:
                 "SELECT * FROM sniff_csv(?, strict_mode = false)", [str(source)]
             ).fetchone()
         except duckdb.Error:
-            return lenient, Formats()
-    return lenient, Formats(date=row[8] or None, timestamp=row[9] or None)
+            return lenient, Formats(), {}
+    hints = {str(c["name"]): str(c["type"]) for c in row[7] or []}
+    return lenient, Formats(date=row[8] or None, timestamp=row[9] or None), hints
 
 
 def quote_identifier(name: str) -> str:
@@ -421,5 +429,3 @@ def _check_ids(con: Any, report: LoadReport) -> None:
             f"{report.file}: {total} {id_col} value(s) appear more than once, e.g. {examples}; "
             "each profile must have its own id. Remove the duplicates, then load again"
         )
-
-

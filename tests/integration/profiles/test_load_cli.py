@@ -101,7 +101,9 @@ def test_a_bad_value_past_the_sample_keeps_the_row_with_the_cell_empty(
     rows = [row(i) for i in range(1, 21001)]
     rows[20600] = row(20601, ltv="n/a")
     rejects = tmp_path / "rejects.csv"
-    result = cli("profiles", "load", str(write(tmp_path / "p.csv", *rows)), "--rejects", str(rejects))
+    result = cli(
+        "profiles", "load", str(write(tmp_path / "p.csv", *rows)), "--rejects", str(rejects)
+    )
     loaded(result, 21000)
     assert "line 20602: column lifetime_value: 'n/a' is not a number; loaded empty" in result.stderr
     assert schema_types(cli)["lifetime_value"] == "number"
@@ -124,7 +126,9 @@ def test_a_mostly_text_column_stays_text_and_leading_zeros_are_kept(
     assert "did not fit" not in result.stderr
     from segport.workspace.profile_service import show_profiles
 
-    assert show_profiles(ws, None, 1).to_pylist() == [{"customer_id": 1, "zip": "00001", "code": "1"}]
+    assert show_profiles(ws, None, 1).to_pylist() == [
+        {"customer_id": 1, "zip": "00001", "code": "1"}
+    ]
 
 
 def test_json_lines_follow_the_same_rules(cli: Cli, tmp_path: Path) -> None:
@@ -160,22 +164,31 @@ def test_strict_refuses_any_bad_cell_and_loads_nothing(cli: Cli, tmp_path: Path)
     with rejects.open(newline="", encoding="utf-8") as fh:
         assert [r["line"] for r in csv.DictReader(fh)] == ["6", "32", "41"]
     assert "2 profiles" in cli("profiles", "schema").stdout  # the store as it was
-    loaded(cli("profiles", "load", str(write(tmp_path / "c.csv", row(1))), "--replace", "--strict"), 1)
+    loaded(
+        cli("profiles", "load", str(write(tmp_path / "c.csv", row(1))), "--replace", "--strict"), 1
+    )
 
 
 # --- a reload must not break segments and exports --------------------------------------
 
 
 def test_a_reload_that_changes_a_used_columns_type_is_refused(cli: Cli, tmp_path: Path) -> None:
-    loaded(cli("profiles", "load", str(write(tmp_path / "a.csv", *(row(i) for i in range(1, 20))))), 19)
-    assert cli("segments", "create", "high-value", "--where", "lifetime_value >= 100").exit_code == 0
+    loaded(
+        cli("profiles", "load", str(write(tmp_path / "a.csv", *(row(i) for i in range(1, 20))))), 19
+    )
+    assert (
+        cli("segments", "create", "high-value", "--where", "lifetime_value >= 100").exit_code == 0
+    )
     rows = [row(i, ltv="unknown" if i % 4 == 0 else None) for i in range(1, 20)]
     newer = write(tmp_path / "b.csv", *rows)
     result = cli("profiles", "load", str(newer), "--replace")
     assert result.exit_code == 1, result.output
     err = result.stderr
     assert "would break segments or exports, so nothing was changed" in err
-    assert "lifetime_value: was number, would be text (4 of 19 values are not numbers, e.g. 'unknown')" in err
+    assert (
+        "lifetime_value: was number, would be text (4 of 19 values are not numbers, e.g. 'unknown')"
+        in err
+    )
     assert "used by segment high-value" in err
     assert "fix the data" in err and "segport segments update" in err
     assert "--allow-schema-change" in err and "Traceback" not in err
@@ -187,7 +200,9 @@ def test_a_reload_that_changes_a_used_columns_type_is_refused(cli: Cli, tmp_path
 
 
 def test_a_column_no_segment_or_export_uses_may_change(cli: Cli, tmp_path: Path) -> None:
-    loaded(cli("profiles", "load", str(write(tmp_path / "a.csv", *(row(i) for i in range(1, 20))))), 19)
+    loaded(
+        cli("profiles", "load", str(write(tmp_path / "a.csv", *(row(i) for i in range(1, 20))))), 19
+    )
     rows = [row(i, ltv="unknown" if i % 4 == 0 else None) for i in range(1, 20)]
     loaded(cli("profiles", "load", str(write(tmp_path / "b.csv", *rows)), "--replace"), 19)
     assert schema_types(cli)["lifetime_value"] == "text"
@@ -195,9 +210,19 @@ def test_a_column_no_segment_or_export_uses_may_change(cli: Cli, tmp_path: Path)
 
 def test_a_text_column_stays_text_when_a_reload_looks_numeric(cli: Cli, tmp_path: Path) -> None:
     header = "customer_id,code\n"
-    loaded(cli("profiles", "load", str(write(tmp_path / "a.csv", "1,A1\n2,B2\n", header=header))), 2)
+    loaded(
+        cli("profiles", "load", str(write(tmp_path / "a.csv", "1,A1\n2,B2\n", header=header))), 2
+    )
     assert cli("segments", "create", "a", "--where", "code = 'A1'").exit_code == 0
-    loaded(cli("profiles", "load", str(write(tmp_path / "b.csv", "1,11\n2,22\n", header=header)), "--replace"), 2)
+    loaded(
+        cli(
+            "profiles",
+            "load",
+            str(write(tmp_path / "b.csv", "1,11\n2,22\n", header=header)),
+            "--replace",
+        ),
+        2,
+    )
     assert schema_types(cli)["code"] == "text"
 
 
@@ -252,14 +277,24 @@ def test_a_mirror_export_keeps_a_customer_whose_row_had_a_bad_cell(
             for i in range(1, 21001)
         ]
 
-    loaded(cli("profiles", "load", str(write(tmp_path / "a.csv", *rows(None), header=header)), "--replace"), 21000)
+    loaded(
+        cli(
+            "profiles",
+            "load",
+            str(write(tmp_path / "a.csv", *rows(None), header=header)),
+            "--replace",
+        ),
+        21000,
+    )
     scenario.add_export("mirror", mode="mirror")
     first = cli("exports", "run", "mirror", "--quiet")
     assert first.exit_code == 0, first.output
     scenario.sandbox.state.wait_idle()
     assert len(scenario.members()) == 21000
     # The same customers; one has an unreadable order count past the type sample.
-    reload = cli("profiles", "load", str(write(tmp_path / "b.csv", *rows(20700), header=header)), "--replace")
+    reload = cli(
+        "profiles", "load", str(write(tmp_path / "b.csv", *rows(20700), header=header)), "--replace"
+    )
     loaded(reload, 21000)
     assert "line 20701: column orders: 'n/a' is not a number; loaded empty" in reload.stderr
     again = cli("exports", "run", "mirror", "--quiet")
@@ -312,3 +347,43 @@ def test_encoding_utf8_on_a_file_that_is_not_names_the_line_and_byte(
     bom = tmp_path / "bom.csv"
     bom.write_bytes(codecs.BOM_UTF8 + "customer_id,name\n1,Zoë\n".encode())
     loaded(cli("profiles", "load", str(bom), "--replace", "--encoding", "utf-8"), 1)
+
+
+# --- PostgreSQL as the profile store ----------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_switching_from_a_postgres_table_keeps_the_columns_segments_use(
+    cli: Cli, tmp_path: Path, pg_database: str
+) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_database) as conn:
+        conn.execute("CREATE TABLE people (customer_id int, email text, spend numeric(8,2))")
+        conn.execute("INSERT INTO people VALUES (1, 'a@x.io', 10.5), (2, 'b@x.io', 99.99)")
+        conn.execute("CREATE TABLE people_v2 (customer_id int, email text, spend text)")
+        conn.execute("INSERT INTO people_v2 VALUES (1, 'a@x.io', 'high'), (2, 'b@x.io', 'low')")
+    used = cli("profiles", "use", pg_database, "--table", "people", "--id-column", "customer_id")
+    assert used.exit_code == 0, used.output
+    assert cli("segments", "create", "spenders", "--where", "spend > 50").exit_code == 0
+    switched = cli(
+        "profiles", "use", pg_database, "--table", "people_v2", "--id-column", "customer_id"
+    )
+    assert switched.exit_code == 1
+    assert "spend: was number, would be text; used by segment spenders" in switched.stderr
+    # A file that replaces the PostgreSQL table is checked against it the same way.
+    header = "customer_id,email,spend\n"
+    text_spend = write(tmp_path / "p.csv", "1,a@x.io,high\n2,b@x.io,low\n", header=header)
+    loaded_file = cli("profiles", "load", str(text_spend))
+    assert loaded_file.exit_code == 1
+    assert "spend: was number, would be text" in loaded_file.stderr
+    assert "postgres table people " in cli("profiles", "schema").stdout
+    # Numbers with a few bad values keep the column a number.
+    numbers = write(
+        tmp_path / "q.csv",
+        *(f"{i},u{i}@x.io,{i}.5\n" for i in range(1, 12)),
+        "12,u12@x.io,n/a\n",
+        header=header,
+    )
+    loaded(cli("profiles", "load", str(numbers)), 12)
+    assert schema_types(cli)["spend"] == "number"
