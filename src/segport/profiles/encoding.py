@@ -12,6 +12,7 @@ is Windows-1252 when every byte is defined there, else Latin-1 (which decodes an
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from segport.profiles.errors import ProfileError
 CHUNK = 1 << 20
 KEEP_BAD_LINES = 1000  # invalid lines kept for the report; all are counted
 REPLACEMENT = "\ufffd"  # what an invalid byte becomes in the cleaned copy
+_BAD_LINE = re.compile("\ufffd[^\n]*")
 
 
 @dataclass(frozen=True)
@@ -93,18 +95,26 @@ def scan(path: Path) -> EncodingScan:
         try:
             text = block.decode("utf-8")
         except UnicodeDecodeError:
-            pass
+            # No exception per line: invalid bytes become U+FFFD (never swallowing a
+            # newline, so text lines and byte lines stay aligned).
+            text = block.decode("utf-8", errors="replace")
+            replaced = text.count(REPLACEMENT)
+            multibyte += len(text.encode("utf-8")) - len(text) - 2 * replaced
+            if len(result.bad) >= KEEP_BAD_LINES:
+                result.bad_total += len(_BAD_LINE.findall(text))  # one match per line
+                continue
+            raw_lines = block.split(b"\n")
+            for offset, line_text in enumerate(text.split("\n")):
+                if REPLACEMENT not in line_text:
+                    continue
+                result.bad_total += 1
+                if len(result.bad) < KEEP_BAD_LINES:
+                    raw = raw_lines[offset]
+                    exc = _first_bad(raw, "utf-8")
+                    if exc is not None:
+                        result.bad.append(_bad_line(first + offset, raw, exc))
         else:
             multibyte += len(block) - len(text)
-            continue
-        for offset, raw in enumerate(_lines(block)):
-            exc = _first_bad(raw, "utf-8")
-            if exc is None:
-                multibyte += len(raw) - len(raw.decode("utf-8"))
-                continue
-            result.bad_total += 1
-            if len(result.bad) < KEEP_BAD_LINES:
-                result.bad.append(_bad_line(first + offset, raw, exc))
     # Valid multi-byte characters almost never happen by chance in a legacy file, and
     # invalid bytes are rare in a real UTF-8 one: the majority decides.
     if result.bad_total and multibyte < result.bad_total:
