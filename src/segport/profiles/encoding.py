@@ -20,7 +20,7 @@ from pathlib import Path
 from segport.profiles.errors import ProfileError
 
 CHUNK = 1 << 20
-KEEP_BAD_LINES = 1000  # invalid lines kept for the report; all are counted
+KEEP_BAD_LINES = 100_000  # invalid lines kept for the report; all are counted
 REPLACEMENT = "\ufffd"  # what an invalid byte becomes in the cleaned copy
 _BAD_LINE = re.compile("\ufffd[^\n]*")
 

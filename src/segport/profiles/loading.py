@@ -35,6 +35,7 @@ from segport.profiles.problems import (
     cells_by_reread,
     cells_by_row,
     collect_rejected,
+    expected_name,
     refuse,
     write_rejects,
 )
@@ -403,8 +404,9 @@ def _check_ids(con: Any, report: LoadReport) -> None:
         where = ", ".join(
             f"line {c.line if c.line is not None else '?'}: {c.value!r}" for c in cells
         )
+        kind = expected_name(evidence.type)
         raise ProfileError(
-            f"{report.file}: {evidence.bad} {id_col} value(s) are not {evidence.type.lower()} "
+            f"{report.file}: {evidence.bad} {id_col} value(s) are not {kind}s "
             f"like the rest of the column ({where}); every profile needs a readable id. "
             "Fix them, then load again"
         )

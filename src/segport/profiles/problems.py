@@ -18,7 +18,7 @@ from segport.profiles.errors import ProfileError
 from segport.profiles.evidence import ColumnType, Formats, convert, literal, quote
 from segport.profiles.types import duckdb_logical
 
-KEEP = 1000  # problems kept in the report (and shown by --strict); all are counted
+KEEP = 100_000  # problems of each kind kept for the report and --rejects; all are counted
 SHOW = 20  # problems an error message lists
 _VALUE = re.compile(r'Could not convert string "(.*)" to')
 
@@ -43,7 +43,7 @@ class BadCell:
 
     @property
     def reason(self) -> str:
-        return f"column {self.column}: {self.value!r} is not a {self.expected}; loaded empty"
+        return f"column {self.column}: {self.value!r} is not a {self.expected}"
 
 
 @dataclass
@@ -66,7 +66,7 @@ class Problems:
         ]
         out += [(c.line, c.reason, None) for c in self.bad_cells]
         out += [
-            (b.line, f"byte {b.column} (0x{b.byte:02x}) is not valid UTF-8; loaded empty", b.text)
+            (b.line, f"byte {b.column} (0x{b.byte:02x}) is not valid UTF-8", b.text)
             for b in self.bad_bytes
         ]
         return sorted(out, key=lambda p: (p[0] is None, p[0] or 0))
@@ -153,7 +153,7 @@ def collect_rejected(con: Any, table: str = "segport_rejects") -> tuple[list[Rej
     ).fetchone()[0]
     rows = con.execute(
         "SELECT DISTINCT ON (line) line, column_name, error_type, error_message, csv_line "
-        f"FROM {table} WHERE error_type <> 'CAST' ORDER BY line, column_idx"
+        f"FROM {table} WHERE error_type <> 'CAST' ORDER BY line, column_idx LIMIT {KEEP}"
     ).fetchall()
     return [
         RejectedRow(

@@ -105,7 +105,7 @@ def test_a_bad_value_past_the_sample_keeps_the_row_with_the_cell_empty(
         "profiles", "load", str(write(tmp_path / "p.csv", *rows)), "--rejects", str(rejects)
     )
     loaded(result, 21000)
-    assert "line 20602: column lifetime_value: 'n/a' is not a number; loaded empty" in result.stderr
+    assert "line 20602: column lifetime_value: 'n/a' is not a number" in result.stderr
     assert schema_types(cli)["lifetime_value"] == "number"
     with rejects.open(newline="", encoding="utf-8") as fh:
         (bad,) = list(csv.DictReader(fh))
@@ -139,7 +139,16 @@ def test_json_lines_follow_the_same_rules(cli: Cli, tmp_path: Path) -> None:
     result = cli("profiles", "load", str(path))
     loaded(result, 29)
     assert schema_types(cli)["ltv"] == "number"
-    assert "line 3: column ltv: 'n/a' is not a number; loaded empty" in result.stderr
+    assert "line 3: column ltv: 'n/a' is not a number" in result.stderr
+
+
+def test_an_unreadable_id_stops_the_load_with_its_line(cli: Cli, tmp_path: Path) -> None:
+    rows = [row(i) for i in range(1, 13)]
+    rows[3] = rows[3].replace("4,", "C-4,", 1)
+    result = cli("profiles", "load", str(write(tmp_path / "p.csv", *rows)))
+    assert result.exit_code == 1
+    assert "1 customer_id value(s) are not numbers like the rest of the column" in result.stderr
+    assert "(line 5: 'C-4')" in result.stderr
 
 
 # --- --strict ---------------------------------------------------------------------------
@@ -296,7 +305,7 @@ def test_a_mirror_export_keeps_a_customer_whose_row_had_a_bad_cell(
         "profiles", "load", str(write(tmp_path / "b.csv", *rows(20700), header=header)), "--replace"
     )
     loaded(reload, 21000)
-    assert "line 20701: column orders: 'n/a' is not a number; loaded empty" in reload.stderr
+    assert "line 20701: column orders: 'n/a' is not a number" in reload.stderr
     again = cli("exports", "run", "mirror", "--quiet")
     assert again.exit_code == 0, again.output
     scenario.sandbox.state.wait_idle()
