@@ -132,7 +132,7 @@ def _fits(values: int, fitting: int) -> bool:
 def _choose(col: ColumnType, previous: str | None) -> str:
     f, n = col.fitting, col.values
     if n == 0:
-        return _native_for(previous) if previous else "VARCHAR"
+        return native_for(previous) if previous else "VARCHAR"
     guess = "VARCHAR"
     if _fits(n, f["DOUBLE"]):
         guess = "BIGINT" if f["BIGINT"] == f["DOUBLE"] else "DOUBLE"
@@ -142,7 +142,7 @@ def _choose(col: ColumnType, previous: str | None) -> str:
         guess = "DATE" if f["DATE"] == f["TIMESTAMP"] else "TIMESTAMP"
     if previous is None:
         return guess
-    before = _native_for(previous)
+    before = native_for(previous)
     was, now = duckdb_logical(before), duckdb_logical(guess)
     if was == now:
         return before if before in GUESSED else guess
@@ -152,7 +152,7 @@ def _choose(col: ColumnType, previous: str | None) -> str:
     return guess
 
 
-def _native_for(previous: str) -> str:
+def native_for(previous: str) -> str:
     """The loadable DuckDB type for a previous column type (DuckDB's or PostgreSQL's)."""
     from segport.profiles.types import postgres_logical
 
@@ -223,7 +223,7 @@ def choose_types(
         col.fitting.pop("zeros", None)
         col.type = _choose(col, previous.get(name))
         if name in previous:
-            _explain_change(con, raw, col, _native_for(previous[name]), formats)
+            _explain_change(con, raw, col, native_for(previous[name]), formats)
     _count_bad(con, raw, [c for c in columns.values() if c.type != "VARCHAR"], formats)
     return columns
 

@@ -254,15 +254,27 @@ def _load(
             f"table {table!r} already holds {rows} profiles; pass --replace to replace them "
             "with this file, or --table to load into another table"
         )
-    if fmt == "parquet":
-        build = "SELECT * FROM read_parquet(?)"
-        params: list[Any] = [str(source)]
-    else:
-        build = _read_text(con, source, fmt, report, lines, previous)
-        params = []
+    sniffed = _sniff(con, source) if fmt == "csv" else None
+    # JSON Lines: read before the transaction, where row ids count records from 0.
+    build = _read_text(con, source, fmt, report, lines, previous, None) if fmt == "jsonl" else None
     con.execute("BEGIN TRANSACTION")
     try:
-        _run(con, f'CREATE OR REPLACE TABLE "{STAGING}" AS {build}', params, report)
+        if fmt == "parquet":
+            _run(
+                con,
+                f'CREATE OR REPLACE TABLE "{STAGING}" AS SELECT * FROM read_parquet(?)',
+                [str(source)],
+                report,
+            )
+        else:
+            evidence = None
+            if sniffed is not None and not report.problems.bad_bytes_total:
+                evidence = _typed(con, source, report, sniffed[0], sniffed[1], previous or {})
+            if evidence is None:
+                build = build or _read_text(con, source, fmt, report, lines, previous, sniffed)
+                _run(con, f'CREATE OR REPLACE TABLE "{STAGING}" AS {build}', [], report)
+            else:
+                report.evidence = evidence
         described = con.execute(f'DESCRIBE "{STAGING}"').fetchall()
         report.columns = {str(r[0]): str(r[1]) for r in described}
         _check_ids(con, report)
@@ -302,12 +314,13 @@ def _read_text(
     report: LoadReport,
     lines: array[int] | None,
     previous: dict[str, str] | None,
+    sniffed: tuple[bool, Formats, dict[str, str]] | None,
 ) -> str:
     """Read a CSV or JSON Lines file as text into RAW, decide each column's type on all of
     it, find the bad cells; return the query that builds the typed table."""
     formats, hints = Formats(), dict[str, str]()
-    if fmt == "csv":
-        lenient, formats, hints = _sniff(con, source)
+    if sniffed is not None:
+        lenient, formats, hints = sniffed
         reader = _csv_reader(lenient)
         raw_sql = reader(
             ", all_varchar = true, rejects_table = 'segport_rejects', "
@@ -335,6 +348,30 @@ def _read_text(
         )
     blank = bool(problems.bad_bytes_total)
     return f'SELECT {select_list(columns, formats, blank)} FROM "{RAW}"'
+
+
+def _typed(
+    con: Any,
+    source: Path,
+    report: LoadReport,
+    lenient: bool,
+    formats: Formats,
+    previous: dict[str, str],
+) -> dict[str, ColumnType] | None:
+    import duckdb
+
+    from segport.profiles.typed_read import read_typed
+
+    try:
+        return read_typed(
+            con, source, STAGING, _csv_reader(lenient), formats, previous, report.problems
+        )
+    except duckdb.Error:
+        # Whatever DuckDB cannot read typed, the text way reads or explains. Nothing else
+        # happened in the transaction yet: start it again.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+        return None
 
 
 def _json_reader(con: Any, source: Path, report: LoadReport) -> tuple[str, dict[str, str]]:

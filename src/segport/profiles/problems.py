@@ -105,6 +105,7 @@ def cells_by_reread(
     source: Path,
     columns: dict[str, ColumnType],
     formats: Formats,
+    rejects: str = "segport_rejects",
 ) -> tuple[list[BadCell], int]:
     """Bad cells of a CSV file, with DuckDB's line numbers: the file is read again with the
     chosen types for the columns that have bad cells, and DuckDB's rejects table says
@@ -126,7 +127,7 @@ def cells_by_reread(
         # Rows that cannot be split are reported (and skipped) already.
         "SELECT line, column_name, error_message FROM segport_cell_rejects "
         "WHERE error_type = 'CAST' AND line NOT IN "
-        "(SELECT line FROM segport_rejects WHERE error_type <> 'CAST') "
+        f"(SELECT line FROM {rejects} WHERE error_type <> 'CAST') "
         f"ORDER BY line, column_idx LIMIT {KEEP}"
     ).fetchall()
     kinds = {c.name: expected_name(c.type) for c in bad}
