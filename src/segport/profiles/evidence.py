@@ -1,8 +1,9 @@
 """Column types from evidence of the whole file, not from a sample one bad value can flip.
 
-Text formats (CSV, JSON Lines) are first read with every column as text into a temporary
-table. One aggregate query then counts, per column, the non-empty values and how many of
-them read as a number, a whole number, a boolean, a date or a timestamp; a column takes
+The columns are text in a DuckDB table (the whole file read as text, or the columns of a
+CSV that DuckDB's sniffer left as text). Aggregate queries count, per column, the
+non-empty values and how many of them read as a number, a whole number, a boolean, a date
+or a timestamp; a column takes
 the most specific type nearly all of its values fit (at most 1 in 1,000 may not; 1 in a
 file of 10 to 999 values). The values that do not fit become empty cells, each reported.
 

@@ -1,10 +1,12 @@
 """Loading CSV, Parquet and JSON Lines files into the embedded DuckDB store.
 
-No customer is lost to a loading problem. CSV and JSON Lines are read with every column as
-text, and each column's type is decided on evidence from the whole file
-(:mod:`segport.profiles.evidence`): a value that does not fit its column's type loads as
-an empty cell and is reported with its line, column and value. Rows that cannot be split
-into columns (CSV) and lines that are not JSON objects are skipped and reported.
+No customer is lost to a loading problem. Each column's type is decided on evidence from
+the whole file (:mod:`segport.profiles.evidence`): a CSV whose values all fit the types
+DuckDB's sniffer found loads in one typed read, its text columns checked afterwards
+(:mod:`segport.profiles.typed_read`); otherwise, and for JSON Lines, the file is read with
+every column as text and typed from there. A value that does not fit its column's type
+loads as an empty cell and is reported with its line, column and value. Rows that cannot
+be split into columns (CSV) and lines that are not JSON objects are skipped and reported.
 ``strict`` refuses the load on any of these instead.
 
 The typed table is built as a staging table inside one transaction; the id column is
@@ -24,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from segport.profiles.encoding import check_decodes, scan, transcode
 from segport.profiles.errors import ProfileError
 from segport.profiles.evidence import ColumnType, Formats, choose_types, literal, select_list
 from segport.profiles.problems import (
@@ -39,6 +40,7 @@ from segport.profiles.problems import (
     refuse,
     write_rejects,
 )
+from segport.profiles.sources import clean_jsonl, prepare
 from segport.profiles.store import connect_embedded
 
 FORMATS = {
@@ -141,10 +143,10 @@ def load_file(
     report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
     report.rejects_file = str(rejects_file) if rejects_file else None
     with tempfile.TemporaryDirectory(prefix="segport-load-") as tmp:
-        source = _prepare(file, fmt, encoding, Path(tmp), report)
+        source, report.encoding = prepare(file, fmt, encoding, Path(tmp), report.problems)
         lines: array[int] | None = None
         if fmt == "jsonl":
-            source, lines = _clean_jsonl(source, Path(tmp) / "clean.jsonl", report.problems)
+            source, lines = clean_jsonl(source, Path(tmp) / "clean.jsonl", report.problems)
         con = connect_embedded(store_path)
         try:
             _load(con, source, fmt, report, replace, lines, strict, previous, check)
@@ -152,77 +154,6 @@ def load_file(
             con.close()
     report.seconds = time.perf_counter() - started
     return report
-
-
-def _prepare(file: Path, fmt: str, encoding: str | None, tmp: Path, report: LoadReport) -> Path:
-    """The file DuckDB should read: the original, or a clean UTF-8 copy in ``tmp``."""
-    if fmt == "parquet" or file.name.lower().endswith(".gz"):
-        return file
-    target = tmp / f"utf8.{fmt}"
-    if encoding:
-        name = codec_name(encoding)
-        report.encoding = encoding
-        check_decodes(file, name)
-        if name == "utf-8":
-            return file
-        transcode(file, name, target)
-        return target
-    found = scan(file)
-    report.encoding = found.encoding
-    report.problems.bad_bytes, report.problems.bad_bytes_total = found.bad, found.bad_total
-    if found.encoding == "utf-8" and not found.bad_total:
-        return file
-    # Legacy text becomes UTF-8; invalid UTF-8 bytes become U+FFFD, and their cells empty.
-    transcode(file, found.encoding, target)
-    return target
-
-
-def codec_name(enc: str) -> str:
-    import codecs
-
-    try:
-        return codecs.lookup(enc).name
-    except LookupError as exc:
-        raise ProfileError(f"--encoding {enc!r} is not an encoding Python knows") from exc
-
-
-def _clean_jsonl(file: Path, target: Path, problems: Problems) -> tuple[Path, array[int] | None]:
-    """The file DuckDB should read, and each of its records' line in ``file`` (None when
-    records and lines are the same). Lines that are not JSON objects are reported."""
-    import orjson
-
-    excluded: set[int] = set()
-    with file.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                excluded.add(number)
-                continue
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                reason = f"not valid JSON: {exc}"
-            else:
-                if isinstance(value, dict):
-                    continue
-                reason = "not a JSON object"
-            excluded.add(number)
-            problems.rejected_total += 1
-            if len(problems.rejected) < KEEP:
-                problems.rejected.append(RejectedRow(number, reason, _snippet(raw)))
-    if not excluded:
-        return file, None
-    lines: array[int] = array("Q")
-    with file.open("rb") as src, target.open("wb") as dst:
-        for number, raw in enumerate(src, start=1):
-            if number not in excluded:
-                dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                lines.append(number)
-    return target, lines
-
-
-def _snippet(raw: bytes) -> str:
-    text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _csv_reader(lenient: bool) -> Callable[[str], str]:
