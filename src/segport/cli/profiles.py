@@ -54,41 +54,94 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
 @app.command("load")
 def load(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="A .csv/.tsv, .parquet or .jsonl file of profiles."),
+    file: Path = typer.Argument(
+        ..., help="A .csv/.tsv/.txt (or .gz), .parquet/.pq or .jsonl/.ndjson/.json file."
+    ),
     table: str = typer.Option("customers", "--table", help="Table to load into."),
     id_column: str = typer.Option(
         "customer_id", "--id-column", help="The column that identifies a profile."
     ),
     replace: bool = typer.Option(False, "--replace", help="Replace the table if it exists."),
     encoding: str | None = typer.Option(
-        None, "--encoding", help="CSV text encoding (default: detected)."
+        None, "--encoding", help="Text encoding of CSV / JSON Lines (default: detected)."
     ),
     rejects: Path | None = typer.Option(
-        None, "--rejects", help="Write every bad row (line, reason, text) to this CSV file."
+        None, "--rejects", help="Write every problem (line, reason, text) to this CSV file."
+    ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="Refuse the load if any value, row or byte of the file cannot be read.",
+    ),
+    allow_schema_change: bool = typer.Option(
+        False,
+        "--allow-schema-change",
+        help="Load even if a column a segment or export uses is gone or changes type "
+        "(column types are then guessed afresh).",
     ),
 ) -> None:
     """Load profiles from a file into the workspace's DuckDB store."""
     from segport.workspace.profile_service import load_profiles
 
     with opened(ctx) as (ws, actor):
-        report = load_profiles(ws, actor, file, table, id_column, replace, encoding, rejects)
+        report = load_profiles(
+            ws,
+            actor,
+            file,
+            table,
+            id_column,
+            replace,
+            encoding,
+            rejects,
+            strict=strict,
+            allow_schema_change=allow_schema_change,
+        )
     enc = f", {report.encoding}" if report.encoding else ""
     typer.echo(
         f"Loaded {report.rows:,} profiles into {report.table} from {report.file} "
         f"({report.format}{enc}) in {report.seconds:.1f} s"
     )
-    if report.rejected_total:
-        typer.echo(f"{report.rejected_total:,} bad row(s) were skipped:", err=True)
-        for row in report.rejected[:SHOW_REJECTED]:
-            where = f"line {row.line}" if row.line is not None else "line ?"
-            text = f"  | {clean(row.text)}" if row.text else ""
-            typer.echo(f"  {where}: {clean(row.reason)}{text}", err=True)
-        if report.rejected_total > SHOW_REJECTED:
-            more = f"  ... and {report.rejected_total - SHOW_REJECTED:,} more"
+    _print_problems(report)
+
+
+def _print_problems(report: Any) -> None:
+    """Every kind of problem the load found, first lines of each, on stderr."""
+    p = report.problems
+    sections = [
+        (
+            p.bad_cells_total,
+            "value(s) did not fit their column's type and were loaded empty (the rows are kept)",
+            [(c.line, c.reason, None) for c in p.bad_cells],
+        ),
+        (
+            p.bad_bytes_total,
+            "line(s) held bytes that are not valid UTF-8; those values were loaded empty",
+            [
+                (b.line, f"byte {b.column} (0x{b.byte:02x}) is not valid UTF-8", b.text)
+                for b in p.bad_bytes
+            ],
+        ),
+        (
+            p.rejected_total,
+            "bad row(s) were skipped (they cannot be split into the file's columns)",
+            [(r.line, r.reason, r.text) for r in p.rejected],
+        ),
+    ]
+    for total, title, rows in sections:
+        if not total:
+            continue
+        typer.echo(f"{total:,} {title}:", err=True)
+        for line, reason, text in rows[:SHOW_REJECTED]:
+            where = f"line {line}" if line is not None else "line ?"
+            shown = f"  | {clean(text)}" if text else ""
+            typer.echo(f"  {where}: {clean(reason)}{shown}", err=True)
+        if total > SHOW_REJECTED:
             hint = "" if report.rejects_file else " (--rejects FILE lists them all)"
-            typer.echo(more + hint, err=True)
-        if report.rejects_file:
-            typer.echo(f"Every bad row is in {report.rejects_file}", err=True)
+            typer.echo(f"  ... and {total - SHOW_REJECTED:,} more{hint}", err=True)
+    if p.total and report.rejects_file:
+        typer.echo(f"Every problem is in {report.rejects_file}", err=True)
+    if p.total:
+        typer.echo("(--strict refuses a file with any of these)", err=True)
 
 
 @app.command("use")
@@ -97,12 +150,17 @@ def use(
     url: str = typer.Argument(..., help="postgresql://USER@HOST:PORT/DATABASE"),
     table: str = typer.Option(..., "--table", help="The profile table (schema.table allowed)."),
     id_column: str = typer.Option(..., "--id-column", help="Its unique profile id column."),
+    allow_schema_change: bool = typer.Option(
+        False,
+        "--allow-schema-change",
+        help="Use it even if a column a segment or export uses is missing or has another type.",
+    ),
 ) -> None:
     """Use an existing PostgreSQL table as the profile store (nothing is copied)."""
     from segport.workspace.profile_service import use_table
 
     with opened(ctx) as (ws, actor):
-        info = use_table(ws, actor, url, table, id_column)
+        info = use_table(ws, actor, url, table, id_column, allow_schema_change=allow_schema_change)
     typer.echo(
         f"Using {info.table} ({info.row_count:,} profiles, id {info.id_column}) at {info.location}"
     )

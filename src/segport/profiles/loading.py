@@ -1,10 +1,18 @@
 """Loading CSV, Parquet and JSON Lines files into the embedded DuckDB store.
 
-The file is read into a staging table inside one transaction; the id column is checked
-(present, no empty or duplicate ids) and only then does the staging table replace the
-target. Any stop leaves the store exactly as it was. Bad rows (CSV: DuckDB's rejects
-table; JSON Lines: lines that are not JSON objects) are reported with file line and
-reason while the good rows load.
+No customer is lost to a loading problem. Each column's type is decided on evidence from
+the whole file (:mod:`segport.profiles.evidence`): a CSV whose values all fit the types
+DuckDB's sniffer found loads in one typed read, its text columns checked afterwards
+(:mod:`segport.profiles.typed_read`); otherwise, and for JSON Lines, the file is read with
+every column as text and typed from there. A value that does not fit its column's type
+loads as an empty cell and is reported with its line, column and value. Rows that cannot
+be split into columns (CSV) and lines that are not JSON objects are skipped and reported.
+``strict`` refuses the load on any of these instead.
+
+The typed table is built as a staging table inside one transaction; the id column is
+checked (present, no empty or duplicate ids), then the caller's ``check`` (segments and
+exports still find their columns with their types) runs, and only then does the staging
+table replace the target. Any stop leaves the store exactly as it was.
 """
 
 from __future__ import annotations
@@ -13,12 +21,26 @@ import re
 import tempfile
 import time
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from segport.profiles.encoding import detect_encoding, transcode
 from segport.profiles.errors import ProfileError
+from segport.profiles.evidence import ColumnType, Formats, choose_types, literal, select_list
+from segport.profiles.problems import (
+    KEEP,
+    BadCell,
+    Problems,
+    RejectedRow,
+    cells_by_reread,
+    cells_by_row,
+    collect_rejected,
+    expected_name,
+    refuse,
+    write_rejects,
+)
+from segport.profiles.sources import clean_jsonl, prepare
 from segport.profiles.store import connect_embedded
 
 FORMATS = {
@@ -33,15 +55,10 @@ FORMATS = {
 }
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 STAGING = "_segport_staging"
-KEEP_REJECTED = 1000  # rejected rows kept in the report; the total is always counted
-MAX_TYPE_RETRIES = 100  # JSON Lines records with a value of the wrong type, set aside one by one
+RAW = "_segport_raw"  # the file with every column as text (a temporary table)
+KEEP_REJECTED = KEEP
 
-
-@dataclass(frozen=True)
-class RejectedRow:
-    line: int | None
-    reason: str
-    text: str | None = None
+__all__ = ["BadCell", "LoadReport", "RejectedRow", "load_file"]
 
 
 @dataclass
@@ -52,11 +69,23 @@ class LoadReport:
     id_column: str
     rows: int = 0
     encoding: str | None = None
-    columns: dict[str, str] = field(default_factory=dict)
-    rejected: list[RejectedRow] = field(default_factory=list)
-    rejected_total: int = 0
-    rejects_file: str | None = None  # every bad row, when asked for
+    columns: dict[str, str] = field(default_factory=dict)  # column -> DuckDB type
+    problems: Problems = field(default_factory=Problems)
+    # Text formats: each column's type and the evidence for it.
+    evidence: dict[str, ColumnType] = field(default_factory=dict)
+    rejects_file: str | None = None  # every problem, when asked for
     seconds: float = 0.0
+
+    @property
+    def rejected(self) -> list[RejectedRow]:
+        return self.problems.rejected
+
+    @property
+    def rejected_total(self) -> int:
+        return self.problems.rejected_total
+
+
+Check = Callable[[LoadReport], None]
 
 
 def file_format(path: Path) -> str:
@@ -88,10 +117,18 @@ def load_file(
     replace: bool = False,
     encoding: str | None = None,
     rejects_file: Path | None = None,
+    *,
+    strict: bool = False,
+    previous: dict[str, str] | None = None,
+    check: Check | None = None,
 ) -> LoadReport:
     """Load ``file`` into ``table`` of the DuckDB store at ``store_path``.
 
-    ``rejects_file``: where to write every bad row (CSV: line, reason, text).
+    ``rejects_file``: where to write every problem (CSV: line, reason, text).
+    ``strict``: refuse the load (nothing changes) if the file has any problem.
+    ``previous``: column -> type of the profiles this load replaces; a column keeps its
+    type when the new values fit it. ``check`` sees the report before the table is
+    replaced and may refuse by raising :class:`ProfileError`.
     """
     started = time.perf_counter()
     check_table_name(table)
@@ -106,147 +143,36 @@ def load_file(
     report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
     report.rejects_file = str(rejects_file) if rejects_file else None
     with tempfile.TemporaryDirectory(prefix="segport-load-") as tmp:
+        source, report.encoding = prepare(file, fmt, encoding, Path(tmp), report.problems)
+        lines: array[int] | None = None
         if fmt == "jsonl":
-            _load_jsonl(store_path, file, Path(tmp), report, replace)
-        else:
-            source = _prepare(file, fmt, encoding, Path(tmp), report)
-            con = connect_embedded(store_path)
-            try:
-                _load(con, source, fmt, report, replace)
-            finally:
-                con.close()
+            source, lines = clean_jsonl(source, Path(tmp) / "clean.jsonl", report.problems)
+        con = connect_embedded(store_path)
+        try:
+            _load(con, source, fmt, report, replace, lines, strict, previous, check)
+        finally:
+            con.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
-class _BadRecord(Exception):
-    """DuckDB could not convert the value of one JSON record (1-based among records)."""
-
-    def __init__(self, record: int, reason: str) -> None:
-        super().__init__(reason)
-        self.record, self.reason = record, reason
+def _csv_reader(lenient: bool) -> Callable[[str], str]:
+    """read_csv(...) with the given extra options (DuckDB sniffs the dialect)."""
+    tail = ", strict_mode = false)" if lenient else ")"
+    return lambda options: f"read_csv(?, store_rejects = true{options}{tail}"
 
 
-_JSON_RECORD_ERROR = re.compile(r"in line (\d+): (.*)")
-
-
-def _load_jsonl(store_path: Path, file: Path, tmp: Path, report: LoadReport, replace: bool) -> None:
-    """Load JSON Lines; a record whose value does not fit its column's type becomes a bad
-    row and the load is retried without it (DuckDB stops at the first such record)."""
-    bad: list[RejectedRow] = []
-    excluded: set[int] = set()
-    for _attempt in range(MAX_TYPE_RETRIES + 1):
-        source, lines = _clean_jsonl(file, tmp / "clean.jsonl", excluded, bad)
-        con = connect_embedded(store_path)
-        try:
-            _load(con, source, "jsonl", report, replace)
-        except _BadRecord as exc:
-            line = lines[exc.record - 1] if lines is not None else exc.record
-            excluded.add(line)
-            bad.append(RejectedRow(line, exc.reason, _line_text(file, line)))
-            continue
-        finally:
-            con.close()
-        bad.sort(key=lambda r: r.line or 0)
-        report.rejected_total = len(bad)
-        report.rejected = bad[:KEEP_REJECTED]
-        if report.rejects_file:
-            _write_rejects(Path(report.rejects_file), bad)
-        return
-    raise ProfileError(
-        f"{file}: more than {MAX_TYPE_RETRIES} records have values that do not fit their "
-        f"column's type (e.g. line {bad[0].line}: {bad[0].reason}); fix the file and load again"
-    )
-
-
-def _line_text(file: Path, line: int) -> str | None:
-    with file.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if number == line:
-                return _snippet(raw)
-    return None
-
-
-def _prepare(file: Path, fmt: str, encoding: str | None, tmp: Path, report: LoadReport) -> Path:
-    """The file DuckDB should read: the original, or a UTF-8 / cleaned copy in ``tmp``."""
-    if fmt == "csv" and not file.name.lower().endswith(".gz"):
-        enc = encoding or detect_encoding(file)
-        report.encoding = enc
-        if codec_name(enc) != "utf-8":
-            target = tmp / "utf8.csv"
-            try:
-                transcode(file, enc, target)
-            except (UnicodeDecodeError, LookupError) as exc:
-                raise ProfileError(f"{file} is not readable as {enc}: {exc}") from exc
-            return target
-    return file
-
-
-def codec_name(enc: str) -> str:
-    import codecs
-
-    try:
-        return codecs.lookup(enc).name
-    except LookupError as exc:
-        raise ProfileError(f"--encoding {enc!r} is not an encoding Python knows") from exc
-
-
-def _clean_jsonl(
-    file: Path, target: Path, excluded: set[int], bad: list[RejectedRow]
-) -> tuple[Path, array[int] | None]:
-    """The file DuckDB should read, and each of its records' line in ``file`` (None when
-    records and lines are the same). Lines that are not JSON objects join ``bad`` once."""
-    import orjson
-
-    known = {r.line for r in bad}
-    dropped = False
-    with file.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip() or number in excluded:
-                dropped = True
-                continue
-            try:
-                value = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                reason = f"not valid JSON: {exc}"
-            else:
-                if isinstance(value, dict):
-                    continue
-                reason = "not a JSON object"
-            dropped = True
-            excluded.add(number)
-            if number not in known:
-                bad.append(RejectedRow(number, reason, _snippet(raw)))
-    if not dropped:
-        return file, None
-    lines: array[int] = array("Q")
-    with file.open("rb") as src, target.open("wb") as dst:
-        for number, raw in enumerate(src, start=1):
-            if number not in excluded and raw.strip():
-                dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
-                lines.append(number)
-    return target, lines
-
-
-def _snippet(raw: bytes) -> str:
-    text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def _reader_sql(fmt: str, lenient: bool = False) -> str:
-    if fmt == "csv":
-        return (
-            "read_csv(?, store_rejects = true, rejects_table = 'segport_rejects', "
-            "rejects_scan = 'segport_reject_scans'" + (", strict_mode = false)" if lenient else ")")
-        )
-    if fmt == "parquet":
-        return "read_parquet(?)"
-    return "read_json(?, format = 'newline_delimited')"
-
-
-def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -> None:
-    import duckdb
-
+def _load(
+    con: Any,
+    source: Path,
+    fmt: str,
+    report: LoadReport,
+    replace: bool,
+    lines: array[int] | None,
+    strict: bool,
+    previous: dict[str, str] | None,
+    check: Check | None,
+) -> None:
     table = report.table
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables "
@@ -259,25 +185,40 @@ def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -
             f"table {table!r} already holds {rows} profiles; pass --replace to replace them "
             "with this file, or --table to load into another table"
         )
-    lenient = fmt == "csv" and not _sniffs(con, source)
+    sniffed = _sniff(con, source) if fmt == "csv" else None
+    # JSON Lines: read before the transaction, where row ids count records from 0.
+    build = _read_text(con, source, fmt, report, lines, previous, None) if fmt == "jsonl" else None
     con.execute("BEGIN TRANSACTION")
     try:
-        try:
-            con.execute(
-                f'CREATE OR REPLACE TABLE "{STAGING}" AS SELECT * FROM {_reader_sql(fmt, lenient)}',
+        if fmt == "parquet":
+            _run(
+                con,
+                f'CREATE OR REPLACE TABLE "{STAGING}" AS SELECT * FROM read_parquet(?)',
                 [str(source)],
+                report,
             )
-        except duckdb.Error as exc:
-            found = _JSON_RECORD_ERROR.search(_first_line(exc)) if fmt == "jsonl" else None
-            if found:
-                raise _BadRecord(int(found.group(1)), found.group(2)) from exc
-            raise ProfileError(f"cannot read {report.file} as {fmt}: {_first_line(exc)}") from exc
+        else:
+            evidence = None
+            if sniffed is not None and not report.problems.bad_bytes_total:
+                evidence = _typed(con, source, report, sniffed[0], sniffed[1], previous or {})
+            if evidence is None:
+                build = build or _read_text(con, source, fmt, report, lines, previous, sniffed)
+                _run(con, f'CREATE OR REPLACE TABLE "{STAGING}" AS {build}', [], report)
+            else:
+                report.evidence = evidence
         described = con.execute(f'DESCRIBE "{STAGING}"').fetchall()
         report.columns = {str(r[0]): str(r[1]) for r in described}
         _check_ids(con, report)
-        if fmt == "csv":
-            _collect_rejects(con, report)
         report.rows = con.execute(f'SELECT count(*) FROM "{STAGING}"').fetchone()[0]
+        problems = report.problems
+        if strict and problems.total:
+            if report.rejects_file:
+                write_rejects(Path(report.rejects_file), problems)
+            raise refuse(report.file, problems, report.rejects_file)
+        if check is not None:
+            check(report)
+        if report.rejects_file:
+            write_rejects(Path(report.rejects_file), problems)
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute(f'ALTER TABLE "{STAGING}" RENAME TO "{table}"')
         con.execute("COMMIT")
@@ -286,22 +227,125 @@ def _load(con: Any, source: Path, fmt: str, report: LoadReport, replace: bool) -
         raise
 
 
-def _sniffs(con: Any, source: Path) -> bool:
-    """Whether DuckDB's sniffer finds the CSV dialect in strict mode.
-
-    It gives up on a file whose only fault is a broken line (an unclosed quote, say);
-    read without strict mode, the dialect is found and the broken line goes to the rejects
-    table with its line number like any other bad row.
-    """
+def _run(con: Any, sql: str, params: list[Any], report: LoadReport) -> None:
     import duckdb
 
     try:
-        con.execute("SELECT * FROM sniff_csv(?)", [str(source)]).fetchall()
+        con.execute(sql, params)
     except duckdb.Error as exc:
-        if "sniffing" in str(exc):
-            return False
-        raise
-    return True
+        raise ProfileError(
+            f"cannot read {report.file} as {report.format}: {_first_line(exc)}"
+        ) from exc
+
+
+def _read_text(
+    con: Any,
+    source: Path,
+    fmt: str,
+    report: LoadReport,
+    lines: array[int] | None,
+    previous: dict[str, str] | None,
+    sniffed: tuple[bool, Formats, dict[str, str]] | None,
+) -> str:
+    """Read a CSV or JSON Lines file as text into RAW, decide each column's type on all of
+    it, find the bad cells; return the query that builds the typed table."""
+    formats, hints = Formats(), dict[str, str]()
+    if sniffed is not None:
+        lenient, formats, hints = sniffed
+        reader = _csv_reader(lenient)
+        raw_sql = reader(
+            ", all_varchar = true, rejects_table = 'segport_rejects', "
+            "rejects_scan = 'segport_reject_scans'"
+        )
+    else:
+        raw_sql, hints = _json_reader(con, source, report)
+    _run(
+        con,
+        f'CREATE OR REPLACE TEMP TABLE "{RAW}" AS SELECT * FROM {raw_sql}',
+        [str(source)],
+        report,
+    )
+    names = [str(r[0]) for r in con.execute(f'DESCRIBE "{RAW}"').fetchall()]
+    report.evidence = columns = choose_types(con, RAW, names, formats, previous, hints)
+    problems = report.problems
+    if fmt == "csv":
+        problems.rejected, problems.rejected_total = collect_rejected(con)
+        problems.bad_cells, problems.bad_cells_total = cells_by_reread(
+            con, reader, source, columns, formats
+        )
+    else:
+        problems.bad_cells, problems.bad_cells_total = cells_by_row(
+            con, RAW, columns, formats, lambda row: lines[row] if lines is not None else row + 1
+        )
+    blank = bool(problems.bad_bytes_total)
+    return f'SELECT {select_list(columns, formats, blank)} FROM "{RAW}"'
+
+
+def _typed(
+    con: Any,
+    source: Path,
+    report: LoadReport,
+    lenient: bool,
+    formats: Formats,
+    previous: dict[str, str],
+) -> dict[str, ColumnType] | None:
+    import duckdb
+
+    from segport.profiles.typed_read import read_typed
+
+    try:
+        return read_typed(
+            con, source, STAGING, _csv_reader(lenient), formats, previous, report.problems
+        )
+    except duckdb.Error:
+        # Whatever DuckDB cannot read typed, the text way reads or explains. Nothing else
+        # happened in the transaction yet: start it again.
+        con.execute("ROLLBACK")
+        con.execute("BEGIN TRANSACTION")
+        return None
+
+
+def _json_reader(con: Any, source: Path, report: LoadReport) -> tuple[str, dict[str, str]]:
+    """read_json(...) with every key of the file (all records looked at) read as text."""
+    import duckdb
+
+    try:
+        keys = con.execute(
+            "DESCRIBE SELECT * FROM read_json(?, format = 'newline_delimited', sample_size = -1)",
+            [str(source)],
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise ProfileError(f"cannot read {report.file} as jsonl: {_first_line(exc)}") from exc
+    columns = ", ".join(f"{literal(str(k[0]))}: 'VARCHAR'" for k in keys)
+    sql = f"read_json(?, format = 'newline_delimited', columns = {{{columns}}})"
+    return sql, {str(k[0]): str(k[1]) for k in keys}
+
+
+def _sniff(con: Any, source: Path) -> tuple[bool, Formats, dict[str, str]]:
+    """Whether the CSV needs DuckDB's lenient mode, the date formats its sniffer found and
+    the types it saw in its sample (hints only: the whole file decides).
+
+    The strict sniffer gives up on a file whose only fault is a broken line (an unclosed
+    quote, say); read without strict mode, the dialect is found and the broken line goes
+    to the rejects table with its line number like any other bad row.
+    """
+    import duckdb
+
+    lenient = False
+    try:
+        row = con.execute("SELECT * FROM sniff_csv(?)", [str(source)]).fetchone()
+    except duckdb.Error as exc:
+        if "sniffing" not in str(exc):
+            raise ProfileError(f"cannot read {source.name} as csv: {_first_line(exc)}") from exc
+        lenient = True
+        try:
+            row = con.execute(
+                "SELECT * FROM sniff_csv(?, strict_mode = false)", [str(source)]
+            ).fetchone()
+        except duckdb.Error:
+            return lenient, Formats(), {}
+    hints = {str(c["name"]): str(c["type"]) for c in row[7] or []}
+    return lenient, Formats(date=row[8] or None, timestamp=row[9] or None), hints
 
 
 def quote_identifier(name: str) -> str:
@@ -321,6 +365,18 @@ def _check_ids(con: Any, report: LoadReport) -> None:
         raise ProfileError(
             f"{report.file} has no id column {id_col!r}{hint}; its columns are: "
             f"{', '.join(report.columns)}. Name the id column with --id-column"
+        )
+    evidence = report.evidence.get(id_col)
+    if evidence is not None and evidence.bad:
+        cells = [c for c in report.problems.bad_cells if c.column == id_col][:5]
+        where = ", ".join(
+            f"line {c.line if c.line is not None else '?'}: {c.value!r}" for c in cells
+        )
+        kind = expected_name(evidence.type)
+        raise ProfileError(
+            f"{report.file}: {evidence.bad} {id_col} value(s) are not {kind}s "
+            f"like the rest of the column ({where}); every profile needs a readable id. "
+            "Fix them, then load again"
         )
     col = quote_identifier(id_col)
     empty = con.execute(f'SELECT count(*) FROM "{STAGING}" WHERE {col} IS NULL').fetchone()[0]
@@ -343,53 +399,3 @@ def _check_ids(con: Any, report: LoadReport) -> None:
             f"{report.file}: {total} {id_col} value(s) appear more than once, e.g. {examples}; "
             "each profile must have its own id. Remove the duplicates, then load again"
         )
-
-
-def _write_rejects(path: Path, rows: list[RejectedRow]) -> None:
-    import csv
-
-    try:
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            out = csv.writer(fh)
-            out.writerow(["line", "reason", "text"])
-            out.writerows([r.line, r.reason, r.text] for r in rows)
-    except OSError as exc:
-        raise ProfileError(f"cannot write --rejects {path}: {exc.strerror or exc}") from exc
-
-
-def _collect_rejects(con: Any, report: LoadReport) -> None:
-    # DuckDB reports a short line once per missing column: one reason per line is enough.
-    total = con.execute("SELECT count(DISTINCT line) FROM segport_rejects").fetchone()[0]
-    rows = con.execute(
-        "SELECT DISTINCT ON (line) line, column_name, error_type, error_message, csv_line "
-        f"FROM segport_rejects ORDER BY line, column_idx LIMIT {KEEP_REJECTED}"
-    ).fetchall()
-    report.rejected_total = int(total)
-    for line, column, kind, message, text in rows:
-        report.rejected.append(
-            RejectedRow(
-                int(line) if line is not None else None,
-                _reason(column, kind, message),
-                str(text).strip("\r\n") if text is not None else text,
-            )
-        )
-    if report.rejects_file:
-        if total > len(rows):
-            every = con.execute(
-                "SELECT DISTINCT ON (line) line, column_name, error_type, error_message, "
-                "csv_line FROM segport_rejects ORDER BY line, column_idx"
-            ).fetchall()
-        else:
-            every = rows
-        _write_rejects(
-            Path(report.rejects_file),
-            [
-                RejectedRow(line, _reason(col, kind, msg), text)
-                for line, col, kind, msg, text in every
-            ],
-        )
-
-
-def _reason(column: Any, kind: Any, message: Any) -> str:
-    where = f"column {column}: " if column else ""
-    return f"{where}{str(kind).lower()}: {_first_line(Exception(str(message)))}"

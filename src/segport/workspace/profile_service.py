@@ -14,6 +14,7 @@ from segport.profiles.errors import ProfileError, ProfilesNotLoaded
 from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
 from segport.workspace import audit
 from segport.workspace.access import Action, authorize
+from segport.workspace.column_uses import breakages, column_uses, refusal
 from segport.workspace.workspace import Workspace, redact_url
 
 if TYPE_CHECKING:
@@ -44,13 +45,48 @@ def load_profiles(
     replace: bool = False,
     encoding: str | None = None,
     rejects_file: Path | None = None,
+    *,
+    strict: bool = False,
+    allow_schema_change: bool = False,
 ) -> LoadReport:
-    """Load a CSV, Parquet or JSON Lines file into the embedded store and use that table."""
+    """Load a CSV, Parquet or JSON Lines file into the embedded store and use that table.
+
+    Refused (nothing changes) when the new columns would break a segment or an export
+    (a column they use gone, or its type changed), unless ``allow_schema_change``; and,
+    with ``strict``, when the file has any bad value, unreadable row or invalid byte.
+    """
     from segport.profiles.loading import load_file
+    from segport.profiles.types import duckdb_logical
 
     who = authorize(ws, actor, Action.PROFILES_WRITE)
+    old = _current_schema(ws)
+    check = None
+    if old is not None and not allow_schema_change:
+        with ws.session() as session:
+            uses = column_uses(session)
+        old_logical = {name: logical for name, (_native, logical) in old.items()}
+
+        def check(report: LoadReport) -> None:
+            new = {name: duckdb_logical(native) for name, native in report.columns.items()}
+            why = {n: c.change for n, c in report.evidence.items() if c.change}
+            broken = breakages(uses, old_logical, new, why)
+            if broken:
+                raise refusal(broken, f"loading {file}")
+
+    previous = None
+    if old is not None and not allow_schema_change:
+        previous = {name: native for name, (native, _logical) in old.items()}
     report = load_file(
-        ws.profile_store_path, file, table, id_column, replace, encoding, rejects_file
+        ws.profile_store_path,
+        file,
+        table,
+        id_column,
+        replace,
+        encoding,
+        rejects_file,
+        strict=strict,
+        previous=previous,
+        check=check,
     )
     with ws.session() as session:
         source = session.get(ProfileSource, 1) or ProfileSource(id=1)
@@ -58,13 +94,45 @@ def load_profiles(
         source.id_column, source.loaded_from, source.row_count = id_column, str(file), report.rows
         source.updated_at = datetime.now(UTC)
         session.add(source)
-        details = {"file": str(file), "rows": report.rows, "rejected": report.rejected_total}
+        problems = report.problems
+        details = {
+            "file": str(file),
+            "rows": report.rows,
+            "rejected": problems.rejected_total,
+            "bad_values": problems.bad_cells_total,
+            "bad_lines": problems.bad_bytes_total,
+        }
+        if allow_schema_change:
+            details["allow_schema_change"] = True
         audit.record(session, who, "profiles.load", table, details)
     return report
 
 
-def use_table(ws: Workspace, actor: str | None, url: str, table: str, id_column: str) -> SourceInfo:
-    """Point the workspace at an existing PostgreSQL table; nothing is copied."""
+def _current_schema(ws: Workspace) -> dict[str, tuple[str, str]] | None:
+    """The columns of the profiles in use now (None: none yet, or unreachable)."""
+    from segport.profiles.store import open_profile_store
+
+    try:
+        with open_profile_store(ws.engine, ws.path) as store:
+            return store.schema()
+    except ProfileError:
+        return None
+
+
+def use_table(
+    ws: Workspace,
+    actor: str | None,
+    url: str,
+    table: str,
+    id_column: str,
+    *,
+    allow_schema_change: bool = False,
+) -> SourceInfo:
+    """Point the workspace at an existing PostgreSQL table; nothing is copied.
+
+    Refused like a load when the table lacks a column a segment or export uses, or has it
+    with another type, unless ``allow_schema_change``.
+    """
     from segport.profiles.store import PostgresStore
 
     who = authorize(ws, actor, Action.PROFILES_WRITE)
@@ -101,6 +169,15 @@ def use_table(ws: Workspace, actor: str | None, url: str, table: str, id_column:
                 f"{id_column} is not unique in {table!r} ({rows - distinct} repeated value(s)); "
                 "each profile must have its own id: pick another --id-column or a view"
             )
+    old = None if allow_schema_change else _current_schema(ws)
+    if old is not None:
+        with ws.session() as session:
+            uses = column_uses(session)
+        before = {name: logical for name, (_native, logical) in old.items()}
+        after = {name: logical for name, (_native, logical) in schema.items()}
+        broken = breakages(uses, before, after)
+        if broken:
+            raise refusal(broken, f"using {table!r}")
     with ws.session() as session:
         source = session.get(ProfileSource, 1) or ProfileSource(id=1)
         source.kind, source.url, source.table_name = POSTGRES, url, table

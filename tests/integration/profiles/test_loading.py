@@ -84,15 +84,18 @@ def test_an_unclosed_quote_is_one_bad_row_not_an_unreadable_file(
     assert ids(ws) == [1, 2]
 
 
-def test_values_of_the_wrong_type_are_bad_rows(ws: Workspace, tmp_path: Path) -> None:
-    # Past the sniffer's sample (20,480 rows), so the column is typed as a number first.
+def test_values_of_the_wrong_type_load_empty_and_are_reported(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    # Past the sniffer's sample (20,480 rows): the row stays, the cell is empty.
     rows = "".join(f"{i},{i * 2}\n" for i in range(1, 30000))
     csv = write(tmp_path / "p.csv", "customer_id,orders\n" + rows + "30000,many\n")
     report = load_profiles(ws, None, csv)
-    assert report.rows == 29999
-    (bad,) = report.rejected
-    assert bad.line == 30001
-    assert "orders" in bad.reason
+    assert report.rows == 30000
+    assert report.rejected_total == 0
+    (bad,) = report.problems.bad_cells
+    assert (bad.line, bad.column, bad.value) == (30001, "orders", "many")
+    assert describe_source(ws, None).columns["orders"][1] == "number"
 
 
 @pytest.mark.parametrize(
@@ -211,17 +214,18 @@ def test_show_and_schema(ws: Workspace, tmp_path: Path) -> None:
     assert json.dumps(info.columns)  # plain data, ready for an API face
 
 
-def test_json_lines_values_of_the_wrong_type_are_bad_rows(ws: Workspace, tmp_path: Path) -> None:
+def test_json_lines_values_of_the_wrong_type_load_empty(ws: Workspace, tmp_path: Path) -> None:
     # Past the type sample, with a blank line so records and lines differ.
     lines = [json.dumps({"customer_id": i, "orders": i}) for i in range(1, 25000)]
     lines.insert(10, "")
     lines += [json.dumps({"customer_id": 25000, "orders": "many"}), '{"customer_id": 25001}']
     jsonl = write(tmp_path / "p.jsonl", "\n".join(lines) + "\n")
     report = load_profiles(ws, None, jsonl)
-    assert report.rows == 25000
-    (bad,) = report.rejected
-    assert (bad.line, bad.text) == (25001, '{"customer_id": 25000, "orders": "many"}')
-    assert "many" in bad.reason
+    assert report.rows == 25001
+    (bad,) = report.problems.bad_cells
+    assert (bad.line, bad.column, bad.value) == (25001, "orders", "many")
+    with open_profile_store(ws.engine, ws.path) as store:
+        assert store.columns()["orders"] == "number"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
