@@ -31,6 +31,7 @@ from segport.segments.rules import (
     RuleError,
     Value,
     check_shape,
+    number_problem,
 )
 
 _CONDITION_KEYS = {"attribute", "operator", "value", "values", "ignore_case", "unit"}
@@ -135,6 +136,10 @@ def _value(raw: Any, where: str) -> Value:
             raise RuleError(f"{where}: {exc}") from None
         return value
     if isinstance(raw, str | bool | int | float):
+        # JSON's NaN/Infinity/1e999 and YAML's .inf/.nan parse as floats SQL cannot hold.
+        problem = number_problem(raw)
+        if problem is not None:
+            raise RuleError(f"{where}: {problem}")
         return raw
     # YAML turns unquoted 2024-01-31 into a date: accept it as a fixed date.
     from datetime import date, datetime

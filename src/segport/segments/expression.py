@@ -6,6 +6,7 @@ must name the position and what was expected, and nothing of the text reaches SQ
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from segport.segments.rules import (
     RuleError,
     Value,
     check_shape,
+    number_problem,
 )
 
 _TOKEN = re.compile(
@@ -46,6 +48,7 @@ _COMPARISONS = {
     ">": Op.GREATER_THAN,
     ">=": Op.GREATER_OR_EQUAL,
 }
+_UNITS_TEXT = "days, weeks, months or years"
 _UNIT_WORDS = {u: u for u in UNITS} | {u[:-1]: u for u in UNITS}
 
 
@@ -252,7 +255,7 @@ class _Parser:
         if tok.kind != "number" or not tok.text.isdigit():
             raise self.fail("a whole number")
         self.advance()
-        return int(tok.text)
+        return _count(tok.text, tok.pos)
 
     def unit(self) -> str:
         unit = _UNIT_WORDS.get(self.tok.word)
@@ -270,9 +273,7 @@ class _Parser:
             sign = -1 if tok.text == "-" else 1
             if sign < 0:
                 self.advance()
-            text = self.advance().text
-            number: int | float = int(text) if text.isdigit() else float(text)
-            return sign * number
+            return sign * _number(self.advance(), start=tok.pos, negative=sign < 0)
         if tok.word in ("true", "false"):
             self.advance()
             return tok.word == "true"
@@ -312,11 +313,40 @@ class _Parser:
             self.advance()
             parts = tok.text[1:-1].split()
             if len(parts) == 2 and parts[0].isdigit() and parts[1].lower() in _UNIT_WORDS:
-                return sign * int(parts[0]), _UNIT_WORDS[parts[1].lower()]
+                return sign * _count(parts[0], tok.pos), _UNIT_WORDS[parts[1].lower()]
             raise RuleError(
                 f"at position {tok.pos + 1}: {tok.text} is not an interval like '30 days'"
             )
         return sign * self.whole_number(), self.unit()
+
+
+def _number(tok: Token, start: int, negative: bool) -> int | float:
+    """The value of a number token; one that overflows (``1e999``) is refused here, where
+    its position is known, rather than reaching SQL as ``inf``."""
+    shown = ("-" if negative else "") + tok.text
+    where = f"at position {start + 1}: {_clip(shown)}"
+    try:
+        number: int | float = int(tok.text) if tok.text.isdigit() else float(tok.text)
+    except ValueError:  # more digits than Python converts
+        number = math.inf
+    problem = number_problem(number)
+    if problem is not None:
+        raise RuleError(
+            f"{where} is too large: numbers in rules must be smaller in size than 1.8e308"
+        )
+    return number
+
+
+def _count(digits: str, pos: int) -> int:
+    if len(digits.lstrip("0")) > 9:  # no calendar spans a billion days (nor does timedelta)
+        raise RuleError(
+            f"at position {pos + 1}: {_clip(digits)} is too large a count of {_UNITS_TEXT}"
+        )
+    return int(digits)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} characters)"
 
 
 def parse_expression(text: str) -> Rule:
