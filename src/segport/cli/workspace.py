@@ -25,7 +25,9 @@ def register(app: typer.Typer) -> None:
 
 
 def fail(message: str) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    from segport.secret import redact  # small; no query library
+
+    typer.echo(f"Error: {redact(message)}", err=True)
     raise typer.Exit(1)
 
 

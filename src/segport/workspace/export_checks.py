@@ -124,8 +124,10 @@ def check_local(draft: Draft) -> Draft:
             f"--schedule {d.schedule!r} is not known: use system (runs with every refresh) "
             "or manual (runs only on demand)"
         )
-    if d.profile_limit < 1:
-        raise ExportInvalid(f"--limit {d.profile_limit} must be 1 or more profiles")
+    if not 1 <= d.profile_limit <= 2**63 - 1:  # a 64-bit integer in SQL
+        raise ExportInvalid(
+            f"--limit {d.profile_limit} must be 1 or more profiles, and below 2**63"
+        )
     if d.phone_region is not None:
         d.phone_region = _check_region(d.phone_region)
     if not d.email.strip():
@@ -198,7 +200,7 @@ def check_brevo(creds: ConnectionCredentials, draft: Draft) -> Draft:
 
     d = draft.copy()
     client = BrevoClient(
-        creds.api_key.reveal(),
+        creds.api_key,
         creds.base_url,
         max_retries=1,
         timeout=15.0,
