@@ -146,8 +146,8 @@ def show_profiles(ws: Workspace, actor: str | None, limit: int = 10) -> pa.Table
     from segport.profiles.store import open_profile_store
 
     authorize(ws, actor, Action.PROFILES_READ)
-    if limit < 1:
-        raise ProfileError("--limit must be 1 or more")
+    if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
+        raise ProfileError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
     with open_profile_store(ws.engine, ws.path) as store:
         names = list(store.columns())
         query = (
