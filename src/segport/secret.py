@@ -28,6 +28,8 @@ _MIN_PREFIX = 12
 
 _known: set[str] = set()
 _known_lock = threading.Lock()
+# The first characters of every known secret, and the secrets that start with them.
+_starts: dict[str, list[str]] = {}
 _pattern: re.Pattern[str] | None = None
 
 # "api-key: X", "api_key=X", '"api-key": "X"', "'api-key', 'X'" (a repr of headers) ...
@@ -109,21 +111,27 @@ def _remember(value: str) -> None:
         if value in _known:
             return
         _known.add(value)
-        _pattern = _compile(_known)
+        _starts.setdefault(value[:_MIN_PREFIX], []).append(value)
+        heads = sorted(_starts, key=len, reverse=True)
+        _pattern = re.compile("|".join(re.escape(h) for h in heads))
 
 
-def _compile(values: set[str]) -> re.Pattern[str]:
-    # Longest first, so a key wins over a shorter key that is its prefix. For a long key
-    # the alternative is its first _MIN_PREFIX characters followed by as many of the
-    # following ones as match: every prefix of at least that length.
-    parts = []
-    for value in sorted(values, key=len, reverse=True):
-        if len(value) <= _MIN_PREFIX:
-            parts.append(re.escape(value))
-            continue
-        tail = "".join(f"(?:{re.escape(ch)}" for ch in value[_MIN_PREFIX:])
-        parts.append(re.escape(value[:_MIN_PREFIX]) + tail + ")?" * (len(value) - _MIN_PREFIX))
-    return re.compile("|".join(parts))
+def _scrub(text: str, pattern: re.Pattern[str]) -> str:
+    """Every run of text that starts like a known secret and goes on like it, for as long
+    as it does (the whole secret, or an echo cut short), replaced by the mask."""
+    out: list[str] = []
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        start, end = m.start(), m.end()
+        for value in _starts.get(m.group(), ()):
+            n = len(m.group())
+            while n < len(value) and start + n < len(text) and text[start + n] == value[n]:
+                n += 1
+            end = max(end, start + n)
+        out += (text[pos:start], MASK)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def redact(text: str) -> str:
@@ -133,7 +141,7 @@ def redact(text: str) -> str:
         return text
     pattern = _pattern
     if pattern is not None:
-        text = pattern.sub(MASK, text)
+        text = _scrub(text, pattern)
     return _HEADER.sub(lambda m: m.group(1) + MASK if m.group(2) != MASK else m.group(0), text)
 
 

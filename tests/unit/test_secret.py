@@ -104,3 +104,13 @@ def test_a_key_httpx_cannot_send_is_refused_without_echoing_it(bad: str) -> None
         check_api_key(bad)
     assert bad.strip() == "" or bad not in str(info.value)
     assert "é" not in str(info.value)
+
+
+def test_keys_sharing_a_beginning_are_each_scrubbed_whole() -> None:
+    base = "xkeysib-" + "a1b2c3d4" * 8 + "-Zq9Xw8Vu7Ts6Rp5"
+    keys = [base + tail for tail in ("0", "1", "LONGER-TAIL")]
+    for k in keys:
+        Secret(k)
+    for k in keys:
+        assert redact(f"<{k}>") == f"<{MASK}>"
+    assert redact(f"cut: {base[:30]}!") == f"cut: {MASK}!"
