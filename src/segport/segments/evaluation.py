@@ -55,7 +55,13 @@ def get_segment(session: Session, name: str) -> Segment:
 
 
 def rule_of(seg: Segment) -> Rule:
-    return from_document(json.loads(seg.definition), where=f"segment {seg.name}")
+    try:
+        return from_document(json.loads(seg.definition), where="rule")
+    except RuleError as exc:  # saved before a check existed (a 1e999 saved as Infinity)
+        raise RuleError(
+            f"the saved rule of segment {seg.name!r} can no longer be used ({exc}); give it "
+            f"a new one with `segport segments update {seg.name} --where ...`"
+        ) from None
 
 
 def combination_of(seg: Segment) -> Combination:
@@ -110,8 +116,9 @@ def predicate(
             if seg.kind == COMBINATION:
                 result = build(combination_of(seg), (*path, seg_name))
             else:
+                rule = rule_of(seg)
                 try:
-                    result = compile_rule(rule_of(seg), columns, today)
+                    result = compile_rule(rule, columns, today)
                 except RuleError as exc:
                     raise RuleError(f"segment {seg_name!r}: {exc}") from None
         cache[seg_name] = result

@@ -136,3 +136,32 @@ def test_the_compiler_refuses_non_finite_numbers_built_in_code(value: float) -> 
     rule = Condition("ltv", Op.LESS_THAN, (value,))
     with pytest.raises(RuleError, match="ltv: "):
         compile_rule(rule, {"ltv": "number"}, today=date(2026, 1, 1))
+
+
+def test_a_rule_saved_with_infinity_before_the_check_says_how_to_fix_it(
+    run: Run, tmp_path: Path
+) -> None:
+    from sqlalchemy import update
+
+    from segport.segments.models import Segment
+    from segport.workspace.workspace import open_workspace
+
+    assert run("segments", "create", "old", "--where", "ltv < 100")[0] == 0
+    # What an older segport saved for `ltv < 1e999`.
+    ws = open_workspace(tmp_path / "ws")
+    try:
+        with ws.session() as session:
+            session.execute(
+                update(Segment)
+                .where(Segment.name == "old")
+                .values(definition='{"attribute": "ltv", "operator": "less_than", '
+                        '"value": Infinity}')
+            )  # fmt: skip
+    finally:
+        ws.close()
+    code, out, err = run("segments", "count", "old")
+    assert code == 1 and "Traceback" not in out + err
+    assert "saved rule of segment 'old'" in err and "infinity" in err
+    assert "segport segments update old" in err
+    assert run("segments", "update", "old", "--where", "ltv < 15")[0] == 0
+    assert run("segments", "count", "old")[1].strip() == "1"
