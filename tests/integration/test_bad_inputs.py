@@ -67,7 +67,8 @@ def _files(root: Path) -> None:
     (root / "dir.yaml").mkdir()
     (root / "a_file").write_text("x")
     (root / "people.csv").write_text(
-        "customer_id,email,country,ltv,first\n1,a@example.com,GB,10,Ann\n2,b@x.io,FR,20,Bob\n"
+        "customer_id,email,country,ltv,first,last_purchase\n"
+        "1,a@example.com,GB,10,Ann,2026-01-02\n2,b@x.io,FR,20,Bob,2026-02-03\n"
     )
     (root / "empty.csv").write_text("")
     (root / "empty.yaml").write_text("")
@@ -245,7 +246,19 @@ CASES = [
     case("segments create x --file $T/rule.txt", 1, "rule.txt", ".yaml"),
     case("segments create x --file $T/nan.json", 1, "nan.json", "NaN"),
     case("segments create x --file $T/inf.yaml", 1, "inf.yaml", "infinity"),
-    case("segments create x --file $T/unknown_op.yaml", 1, "'equal'"),
+    case("segments create x --file $T/unknown_op.yaml", 1, "'equal'", "did you mean 'equals'"),
+    case("segments create x --where \"last_purchase > '2026-02-30'\"", 1, "'2026-02-30'",
+         "YYYY-MM-DD"),
+    case("segments create x --where \"last_purchase > '01/12/2026'\"", 1, "'01/12/2026'",
+         "YYYY-MM-DD"),
+    case("segments create x --where 'country = GB'", 1, "single quotes: 'GB'"),
+    case("segments create x --where 'country = \"GB\"'", 1, "double quotes are for attribute",
+         "'GB'"),
+    case("segments create x --where \"country = 'GB' && ltv > 3\"", 1, "'&'", "write 'and'"),
+    case("segments create x --where \"country = 'GB' || ltv > 3\"", 1, "'|'", "write 'or'"),
+    case("segments create x --where \"country like 'G%'\"", 1, "'like'", "no wildcards"),
+    case("segments create x --where \"country in 'GB'\"", 1, "in ('GB', 'IE')"),
+    case("segments create x --where \"country = 'GB\"", 1, "not closed"),
     case("segments create x --combine ''", 1, "combination"),
     case("segments create x --combine 'gb union'", 1, "combination"),
     case("segments create x --combine 'gb union nobody'", 1, "'nobody'"),
@@ -256,7 +269,7 @@ CASES = [
     case("segments preview nobody", 1, "no segment named 'nobody'"),
     case("segments preview gb --limit -1", 1, "--limit"),
     case("segments preview gb --limit 99999999999999999999", 1, "--limit"),
-    case("segments preview gb --columns emial", 1, "'emial'"),
+    case("segments preview gb --columns emial", 1, "'emial'", "did you mean 'email'"),
     case("segments count nobody", 1, "no segment named 'nobody'"),
     case("segments rename nobody y", 1, "no segment named 'nobody'"),
     case("segments rename gb a/b", 1, "'a/b'"),

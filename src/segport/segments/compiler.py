@@ -224,7 +224,11 @@ class _Compiler:
             try:
                 return date.fromisoformat(value.strip())
             except ValueError:
-                pass
+                if any(ch.isdigit() for ch in value):  # meant as a date, but not one
+                    raise RuleError(
+                        f"{value!r} is not a valid date for {name}: write dates as "
+                        "'YYYY-MM-DD', e.g. '2026-01-31'"
+                    ) from None
         raise self.mismatch(name, kind, value)
 
     def dates(self, col: exp.Column, name: str, kind: str, cond: Condition) -> exp.Expr:

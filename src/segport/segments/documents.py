@@ -94,9 +94,17 @@ def _condition(data: dict[str, Any], where: str) -> Condition:
     try:
         op = Op(str(data.get("operator")))
     except ValueError:
+        import difflib
+
+        names = [o.value for o in Op]
+        close = difflib.get_close_matches(str(data.get("operator")), names, n=1)
+        if close:
+            raise RuleError(
+                f"{where}: operator {data.get('operator')!r} is not known; did you mean "
+                f"{close[0]!r}?"
+            ) from None
         raise RuleError(
-            f"{where}: operator {data.get('operator')!r} is not one of "
-            + ", ".join(o.value for o in Op)
+            f"{where}: operator {data.get('operator')!r} is not one of " + ", ".join(names)
         ) from None
     if "value" in data and "values" in data:
         raise RuleError(f"{where}: give either 'value' or 'values', not both")

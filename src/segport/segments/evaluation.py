@@ -149,8 +149,15 @@ def members_query(
     wanted = [store.id_column] + [c for c in dict.fromkeys(columns) if c != store.id_column]
     missing = [c for c in wanted if c not in known]
     if missing:
+        import difflib
+
+        close = {c: difflib.get_close_matches(c, list(known), n=1) for c in missing}
+        hints = [f"{m[0]!r} for {c!r}" for c, m in close.items() if m]
+        if len(missing) == 1 and hints:
+            hints = [hints[0].split(" for ")[0]]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
         raise ProfileError(
-            f"unknown profile attribute(s) {', '.join(map(repr, missing))}; "
+            f"unknown profile attribute(s) {', '.join(map(repr, missing))}{hint}; "
             f"the profile attributes are: {', '.join(known)}"
         )
     query = exp.select(*(store.select_expr(c) for c in wanted)).from_(store.table_expr())

@@ -49,6 +49,14 @@ _COMPARISONS = {
     ">=": Op.GREATER_OR_EQUAL,
 }
 _UNITS_TEXT = "days, weeks, months or years"
+_CHARACTER_HINTS = {
+    "'": " (a text in single quotes is not closed)",
+    '"': " (an attribute name in double quotes is not closed; text goes in single quotes)",
+    "&": " (write 'and')",
+    "|": " (write 'or')",
+    "!": " (write 'not', or != for 'not equal')",
+    ";": " (a rule is one expression; join conditions with 'and' or 'or')",
+}
 _UNIT_WORDS = {u: u for u in UNITS} | {u[:-1]: u for u in UNITS}
 
 
@@ -73,7 +81,7 @@ def tokenize(text: str) -> list[Token]:
         m = _TOKEN.match(text, pos)
         if m is None:
             bad = text[pos]
-            hint = " (strings use single quotes)" if bad in "'\"" else ""
+            hint = _CHARACTER_HINTS.get(bad, "")
             raise RuleError(f"at position {pos + 1}: unexpected character {bad!r}{hint}")
         kind = m.lastgroup or ""
         if kind != "ws":
@@ -100,9 +108,11 @@ class _Parser:
         self.i = min(self.i + 1, len(self.tokens) - 1)
         return tok
 
-    def fail(self, expected: str) -> RuleError:
+    def fail(self, expected: str, hint: str = "") -> RuleError:
         tok = self.tok
-        return RuleError(f"at position {tok.pos + 1}: expected {expected}, found {tok.describe()}")
+        return RuleError(
+            f"at position {tok.pos + 1}: expected {expected}, found {tok.describe()}{hint}"
+        )
 
     def accept_word(self, *words: str) -> bool:
         if self.tok.word in words:
@@ -226,10 +236,16 @@ class _Parser:
             amount = self.whole_number()
             unit = self.unit()
             return self.finish(Condition(attr, Op.WITHIN_LAST, (amount,), unit=unit))
+        hint = (
+            "; for patterns use contains, starts with or ends with (there are no wildcards)"
+            if word in ("like", "ilike", "glob", "regexp", "matches")
+            else ""
+        )
         raise self.fail(
             "an operator (=, !=, <, <=, >, >=, between, contains, starts with, ends with, in, "
             "any of, none of, is empty, has value, is null, is true, before, after, within "
-            "last, in month)"
+            "last, in month)",
+            hint,
         )
 
     def finish(self, cond: Condition) -> Condition:
@@ -242,6 +258,8 @@ class _Parser:
         return cond
 
     def value_list(self) -> tuple[Value, ...]:
+        if self.tok.kind != "op" or self.tok.text != "(":
+            raise self.fail("'('", "; a list of values goes in parentheses: in ('GB', 'IE')")
         self.expect_op("(")
         values = [self.value()]
         while self.tok.text == "," and self.tok.kind == "op":
@@ -281,7 +299,15 @@ class _Parser:
             return self.date_value()
         if tok.word == "null":
             raise self.fail("a value (to test for missing values write 'is null')")
-        raise self.fail("a value: a 'string', a number, true, false, today() or date 'YYYY-MM-DD'")
+        expected = "a value: a 'string', a number, true, false, today() or date 'YYYY-MM-DD'"
+        hint = ""
+        if tok.kind == "name":
+            text = tok.text.replace("'", "''")
+            hint = f"; text goes in single quotes: '{text}'"
+        elif tok.kind == "quoted":
+            text = tok.text[1:-1].replace('""', '"').replace("'", "''")
+            hint = f"; double quotes are for attribute names, write text as '{text}'"
+        raise self.fail(expected, hint)
 
     def date_value(self) -> DateValue:
         base: date | None = None
