@@ -51,6 +51,7 @@ class Setup:
         subs = {
             "$T": str(self.root),
             "$SB": self.sandbox.base_url,
+            "$ROOT_URL": self.sandbox.base_url.removesuffix("/v3"),
             "$L": str(self.list_id),
             "$WS": str(self.ws),
         }
@@ -155,6 +156,8 @@ CASES = [
     case("users add 'a b' --role viewer", 1, "'a b'"),
     case("users set-role nobody admin", 1, "no user named 'nobody'"),
     case("users remove nobody", 1, "no user named 'nobody'"),
+    case("users remove VIC", 1, "did you mean 'vic'"),
+    case("--as ADMIN users list", 1, "did you mean 'admin'", "--as"),
     case("users remove admin", 1, "only admin"),
     case("users set-role admin viewer", 1, "only admin"),
     case("users add x", 2, "--role"),
@@ -174,6 +177,8 @@ CASES = [
     case("connections add x --type brevo --api-key-env K --base-url http://127.0.0.1:1/v3 "
          "--agree-privacy", 1, "could not check the API key at http://127.0.0.1:1/v3",
          "Nothing was saved"),
+    case("connections add x --type brevo --api-key-env K --base-url $ROOT_URL --agree-privacy",
+         1, "usually ends in /v3", "Nothing was saved"),
     case("connections add x --type mailchimp --api-key-env K --agree-privacy", 1, "mailchimp"),
     case("connections add x --type brevo --api-key-env NOPE --agree-privacy", 1, "NOPE"),
     case("connections add x --type brevo --api-key-env xkeysib-pasted-key-itself-0123456789 "
@@ -328,13 +333,13 @@ CASES = [
     case("exports runs e --limit -1", 1, "--limit"),
     case("exports runs e --limit 99999999999999999999", 1, "--limit"),
     # -- sandbox ---------------------------------------------------------------------
-    case("sandbox --port 99999", 2, "port", "99999"),
+    case("sandbox --port 99999", 2, "Error: ", "port", "99999"),
     case("sandbox --port -1", 2, "port"),
     case("sandbox --host 999.1.1.1 --port 0", 2, "999.1.1.1"),
     case("sandbox --rate-limits sometimes", 2, "--rate-limits"),
     case("sandbox --faults bogus", 2, "--faults", "bogus"),
     case("sandbox --faults import:slow=abc", 2, "--faults"),
-    case("sandbox --state $T/dir", 2, "--state"),
+    case("sandbox --state $T/dir", 2, "Error: ", "--state"),
     case("sandbox --state $T/empty.json", 2, "--state"),
     case("sandbox --state $T/a_file", 2, "--state"),
     case("sandbox --locale xx", 2, "--locale"),

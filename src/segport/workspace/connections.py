@@ -158,7 +158,7 @@ def verify_key(base_url: str, api_key: Secret, saved: bool = False) -> Account:
 
     ``saved``: the key is the one already saved (the messages then say how to replace it).
     """
-    from segport.brevo import AuthenticationError, BrevoClient, BrevoError
+    from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
 
     client = BrevoClient(api_key, base_url, max_retries=1, timeout=15.0)
     fix = (
@@ -173,15 +173,26 @@ def verify_key(base_url: str, api_key: Secret, saved: bool = False) -> Account:
             f"Brevo refused the API key (Brevo said: {exc.message}). {fix}, and check the "
             "account allows this machine's IP address"
         ) from None
-    except BrevoError as exc:
+    except NotFoundError as exc:
+        if base_url.rstrip("/").endswith("/v3"):
+            raise _unreachable(base_url, exc, saved) from None
         raise WorkspaceError(
-            f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
-            "--base-url and the network, or pass --no-verify to save it unchecked"
-            if not saved
-            else f"could not reach Brevo at {base_url} ({exc}); check the network and try again"
+            f"{base_url} has no Brevo API ({exc}): the base URL usually ends in /v3, "
+            f"e.g. {base_url.rstrip('/')}/v3" + ("" if saved else ". Nothing was saved")
         ) from None
+    except BrevoError as exc:
+        raise _unreachable(base_url, exc, saved) from None
     finally:
         client.close()
+
+
+def _unreachable(base_url: str, exc: Exception, saved: bool) -> WorkspaceError:
+    return WorkspaceError(
+        f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
+        "--base-url and the network, or pass --no-verify to save it unchecked"
+        if not saved
+        else f"could not reach Brevo at {base_url} ({exc}); check the network and try again"
+    )
 
 
 def _get(session: Session, name: str) -> Connection:
