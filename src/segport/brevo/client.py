@@ -44,6 +44,7 @@ from segport.brevo.payloads import (
     positive_id,
 )
 from segport.brevo.session import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, DEFAULT_USER_AGENT, ApiSession
+from segport.secret import Secret
 
 log = logging.getLogger("segport.brevo")
 
@@ -60,7 +61,7 @@ class BrevoClient:
 
     def __init__(
         self,
-        api_key: str,
+        api_key: str | Secret,
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,

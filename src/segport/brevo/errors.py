@@ -3,12 +3,15 @@
 Every error carries what Brevo said (``code``, ``message``), the HTTP ``status``, the
 request id Brevo's support asks for, and the method and path of the call, so a log line
 or a run's failure reason is enough to understand and report the problem. None of them
-ever holds the API key: the key lives only in the client's request headers.
+ever holds the API key: the key lives only in the client's request headers, and what a
+server answered is redacted (:func:`segport.secret.redact`) before it is kept here.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from segport.secret import redact, redact_data
 
 # Body excerpts kept in messages when the answer is not Brevo's JSON (an HTML 524 page).
 _EXCERPT_CHARS = 200
@@ -31,16 +34,27 @@ class BrevoError(Exception):
         metadata: dict[str, Any] | None = None,
         retryable: bool | None = None,
     ) -> None:
+        # What a server answered may echo our request headers (a misconfigured proxy):
+        # scrub the key here, where every error of the client is made.
+        message = redact(message)
         super().__init__(message)
         if retryable is not None:
             self.retryable = retryable
         self.message = message
-        self.code = code
+        self.code = redact(code) if code is not None else None
         self.status = status
-        self.request_id = request_id
+        self.request_id = redact(request_id) if request_id is not None else None
         self.method = method
-        self.path = path
-        self.metadata = metadata or {}
+        self.path = redact(path) if path is not None else None
+        self.metadata = redact_data(metadata) if metadata else {}
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        self._message = redact(value)  # also when extended after the error was made
 
     def __str__(self) -> str:
         if self.status is not None:
@@ -56,10 +70,11 @@ class BrevoError(Exception):
             for part in (where, f"request id {self.request_id}" if self.request_id else None)
             if part
         )
-        return f"{text} ({details})" if details else text
+        # Redacted again: ``message`` may have been extended since it was made.
+        return redact(f"{text} ({details})" if details else text)
 
     def __repr__(self) -> str:
-        return (
+        return redact(
             f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
             f"message={self.message!r}, method={self.method!r}, path={self.path!r}, "
             f"request_id={self.request_id!r})"
@@ -123,7 +138,7 @@ class ProcessTimeoutError(BrevoError):
 
 def excerpt(text: str) -> str:
     """A short single-line excerpt of a non-JSON body, for messages."""
-    flat = " ".join(text.split())
+    flat = " ".join(redact(text).split())
     return flat if len(flat) <= _EXCERPT_CHARS else flat[:_EXCERPT_CHARS] + "…"
 
 

@@ -2,8 +2,11 @@
 
 :class:`ApiSession` sends a request and gives back the decoded JSON or raises a
 :mod:`segport.brevo.errors` exception. It knows nothing of the endpoints; the typed
-methods live in :mod:`segport.brevo.client`. The API key is held only in the httpx
-client's default headers; it is never formatted into a message, a log line or a repr.
+methods live in :mod:`segport.brevo.client`. The API key is a :class:`segport.secret.Secret`
+revealed only into the httpx client's default headers; it is never formatted into a
+message, a log line or a repr, and every error built from what a server answered is
+redacted (:func:`segport.secret.redact`), so a proxy that echoes the request headers
+cannot put the key into a message.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from segport.brevo.errors import (
 )
 from segport.brevo.pacing import Pacer, RateLimitHeaders, WaitTooLong, family_of
 from segport.brevo.retry import RetryPolicy
+from segport.secret import Secret
 
 log = logging.getLogger("segport.brevo")
 
@@ -44,16 +48,24 @@ REPORT_FAMILY = "report"
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-def check_api_key(api_key: str) -> str:
-    """Refuse a key that cannot be one, without ever echoing it."""
-    if not isinstance(api_key, str) or not api_key.strip():
+def check_api_key(api_key: str | Secret) -> Secret:
+    """Refuse a key that cannot be one, without ever echoing it (not even one character).
+
+    A header value must be printable ASCII: anything else would fail later inside httpx
+    with an error that shows the offending character and its position.
+    """
+    if not isinstance(api_key, str | Secret):
+        raise ValueError("the Brevo API key must be text")
+    key = Secret(api_key)
+    text = key.reveal()
+    if not text.strip():
         raise ValueError("the Brevo API key is empty: paste the key from Brevo > SMTP & API")
-    if any(ch.isspace() or not ch.isprintable() for ch in api_key):
+    if not all(" " < ch < "\x7f" for ch in text):
         raise ValueError(
-            "the Brevo API key contains spaces, line breaks or control characters;"
+            "the Brevo API key contains spaces, line breaks, control or non-ASCII characters;"
             " it was probably copied with extra text: paste it again"
         )
-    return api_key
+    return key
 
 
 class _PlainHttpTransport(httpx.BaseTransport):
@@ -113,7 +125,7 @@ def _request_id(headers: httpx.Headers) -> str | None:
 class ApiSession:
     def __init__(
         self,
-        api_key: str,
+        api_key: str | Secret,
         base_url: str = DEFAULT_BASE_URL,
         *,
         timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
@@ -129,7 +141,7 @@ class ApiSession:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        check_api_key(api_key)
+        key = check_api_key(api_key)
         if max_rate_limit_wait < 0:
             raise ValueError("max_rate_limit_wait must be 0 or more seconds")
         self.base_url = base_url.rstrip("/")
@@ -156,7 +168,12 @@ class ApiSession:
             timeout=timeout,
             transport=transport if transport is not None else _default_transport(parts.scheme),
             follow_redirects=False,
-            headers={"api-key": api_key, "accept": "application/json", "user-agent": user_agent},
+            # The one place the key is revealed: httpx's default headers of this client.
+            headers={
+                "api-key": key.reveal(),
+                "accept": "application/json",
+                "user-agent": user_agent,
+            },
         )
         self._count_lock = threading.Lock()
         self.requests_sent = 0

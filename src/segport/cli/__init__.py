@@ -8,6 +8,8 @@ Each command module imports its service lazily, inside the command function.
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import typer
@@ -73,5 +75,41 @@ def main() -> None:
     lifecycle.starting()
     try:
         app()
+    except Exception as exc:  # the last line of defence: a bug, not a bad input
+        if os.environ.get("SEGPORT_DEBUG"):
+            raise
+        raise SystemExit(unexpected_error(exc)) from None
     finally:
         lifecycle.ending()
+
+
+def unexpected_error(exc: BaseException) -> int:
+    """Report an error no command turned into a message: one line on stderr, the details
+    (redacted) in a private file for the bug report. Returns the exit status."""
+    import tempfile
+    import time
+    import traceback
+
+    from segport.secret import redact
+
+    details = redact("".join(traceback.format_exception(exc)))
+    where = "(details could not be saved)"
+    try:
+        fd, name = tempfile.mkstemp(
+            prefix=f"segport-error-{time.strftime('%Y%m%d-%H%M%S')}-", suffix=".log"
+        )  # 0600: the details may quote profile values
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"segport {' '.join(sys.argv[1:])}\n\n{details}")
+        where = name
+    except OSError:
+        pass
+    summary = redact(f"{type(exc).__name__}: {exc}")
+    if len(summary) > 300:
+        summary = summary[:300] + "…"
+    typer.echo(
+        f"Error: segport stopped on an unexpected error ({summary}). This is a bug: please "
+        f"report it with the command you ran and the details in {where}. "
+        "Run with SEGPORT_DEBUG=1 to see the traceback here.",
+        err=True,
+    )
+    return 1

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from segport.secret import Secret
 
 from segport.cli.workspace import fail, opened, print_table, when
 
@@ -20,23 +24,30 @@ KEY_ENV_HELP = "Read the API key from this environment variable."
 KEY_STDIN_HELP = "Read the API key from standard input."
 
 
-def read_api_key(env: str | None, from_stdin: bool, required: bool) -> str | None:
+def read_api_key(env: str | None, from_stdin: bool, required: bool) -> Secret | None:
+    from segport.secret import Secret
+
     if env and from_stdin:
         fail("give either --api-key-env or --api-key-stdin, not both")
     if env:
+        if len(env) > 40 or "-" in env:  # not a variable name: the key itself? Don't echo it
+            fail(
+                "--api-key-env takes the NAME of an environment variable that holds the key "
+                "(e.g. --api-key-env BREVO_KEY), not the key itself"
+            )
         value = os.environ.get(env)
         if not value:
             fail(f"--api-key-env {env}: the environment variable {env} is not set or empty")
-        return value
+        return Secret(value)
     if from_stdin:
         value = sys.stdin.read().strip()
         if not value:
             fail("--api-key-stdin: nothing was read from standard input")
-        return value
+        return Secret(value)
     if not required:
         return None
     if sys.stdin.isatty():
-        return str(typer.prompt("Brevo API key", hide_input=True))
+        return Secret(str(typer.prompt("Brevo API key", hide_input=True)))
     fail("give the API key with --api-key-env VAR or --api-key-stdin")
 
 

@@ -67,12 +67,12 @@ def sandbox(
     except FaultSpecError as exc:
         raise typer.BadParameter(str(exc), param_hint="--faults") from None
     except (StateFileError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
     try:
         server.bind()
     except OSError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"Brevo sandbox serving {server.base_url}")
     if not api_key:

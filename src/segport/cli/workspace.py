@@ -26,8 +26,9 @@ def register(app: typer.Typer) -> None:
 
 def fail(message: str) -> NoReturn:
     from segport.cli.text import clean
+    from segport.secret import redact  # small; no query library
 
-    typer.echo(f"Error: {clean(message)}", err=True)
+    typer.echo(f"Error: {clean(redact(message))}", err=True)
     raise typer.Exit(1)
 
 

@@ -8,6 +8,7 @@ are resolved here in Python, so DuckDB and PostgreSQL give the same members.
 
 from __future__ import annotations
 
+import calendar
 import difflib
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -24,6 +25,7 @@ from segport.segments.rules import (
     Rule,
     RuleError,
     Value,
+    number_problem,
     parse_month,
 )
 
@@ -184,6 +186,9 @@ class _Compiler:
         for value in cond.values:
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise self.mismatch(name, "number", value)
+            problem = number_problem(value)
+            if problem is not None:  # a rule built in code; parsers refuse these earlier
+                raise RuleError(f"{name}: {problem}")
             lits.append(exp.Literal.number(repr(value)))
         return self.ordered(col, cond.op, lits)
 
@@ -219,7 +224,11 @@ class _Compiler:
             try:
                 return date.fromisoformat(value.strip())
             except ValueError:
-                pass
+                if any(ch.isdigit() for ch in value):  # meant as a date, but not one
+                    raise RuleError(
+                        f"{value!r} is not a valid date for {name}: write dates as "
+                        "'YYYY-MM-DD', e.g. '2026-01-31'"
+                    ) from None
         raise self.mismatch(name, kind, value)
 
     def dates(self, col: exp.Column, name: str, kind: str, cond: Condition) -> exp.Expr:
@@ -235,14 +244,14 @@ class _Compiler:
             ym = parse_month(text)
             assert ym is not None
             first = date(ym[0], ym[1], 1)
-            nxt = date(ym[0] + ym[1] // 12, ym[1] % 12 + 1, 1)
-            return self.range(col, first, nxt)
+            last = date(ym[0], ym[1], calendar.monthrange(*ym)[1])
+            return self.range(col, first, next_day(last))
         days = [self.day(name, kind, v) for v in cond.values]
         first = days[0]
-        after = first + timedelta(days=1)
+        after = next_day(first)
         if op == Op.BETWEEN:
             low, high = sorted(days)
-            return self.range(col, low, high + timedelta(days=1))
+            return self.range(col, low, next_day(high))
         if op == Op.EQUALS:
             return self.range(col, first, after)
         if op == Op.NOT_EQUALS:
@@ -260,6 +269,15 @@ class _Compiler:
 
     def range(self, col: exp.Column, start: date, end: date) -> exp.Expr:
         return exp.and_(self.cmp(exp.GTE, col, start), self.cmp(exp.LT, col, end))
+
+
+def next_day(day: date) -> date:
+    """The day after ``day``: the end of a half-open range (none after 9999-12-31)."""
+    if day == date.max:
+        raise RuleError(
+            f"{day} is the last day of the calendar; a rule can use dates up to 9999-12-30"
+        )
+    return day + timedelta(days=1)
 
 
 def date_literal(day: date) -> exp.Expr:

@@ -31,6 +31,7 @@ from segport.segments.rules import (
     RuleError,
     Value,
     check_shape,
+    number_problem,
 )
 
 _CONDITION_KEYS = {"attribute", "operator", "value", "values", "ignore_case", "unit"}
@@ -93,9 +94,17 @@ def _condition(data: dict[str, Any], where: str) -> Condition:
     try:
         op = Op(str(data.get("operator")))
     except ValueError:
+        import difflib
+
+        names = [o.value for o in Op]
+        close = difflib.get_close_matches(str(data.get("operator")), names, n=1)
+        if close:
+            raise RuleError(
+                f"{where}: operator {data.get('operator')!r} is not known; did you mean "
+                f"{close[0]!r}?"
+            ) from None
         raise RuleError(
-            f"{where}: operator {data.get('operator')!r} is not one of "
-            + ", ".join(o.value for o in Op)
+            f"{where}: operator {data.get('operator')!r} is not one of " + ", ".join(names)
         ) from None
     if "value" in data and "values" in data:
         raise RuleError(f"{where}: give either 'value' or 'values', not both")
@@ -135,6 +144,10 @@ def _value(raw: Any, where: str) -> Value:
             raise RuleError(f"{where}: {exc}") from None
         return value
     if isinstance(raw, str | bool | int | float):
+        # JSON's NaN/Infinity/1e999 and YAML's .inf/.nan parse as floats SQL cannot hold.
+        problem = number_problem(raw)
+        if problem is not None:
+            raise RuleError(f"{where}: {problem}")
         return raw
     # YAML turns unquoted 2024-01-31 into a date: accept it as a fixed date.
     from datetime import date, datetime

@@ -55,7 +55,13 @@ def get_segment(session: Session, name: str) -> Segment:
 
 
 def rule_of(seg: Segment) -> Rule:
-    return from_document(json.loads(seg.definition), where=f"segment {seg.name}")
+    try:
+        return from_document(json.loads(seg.definition), where="rule")
+    except RuleError as exc:  # saved before a check existed (a 1e999 saved as Infinity)
+        raise RuleError(
+            f"the saved rule of segment {seg.name!r} can no longer be used ({exc}); give it "
+            f"a new one with `segport segments update {seg.name} --where ...`"
+        ) from None
 
 
 def combination_of(seg: Segment) -> Combination:
@@ -110,8 +116,9 @@ def predicate(
             if seg.kind == COMBINATION:
                 result = build(combination_of(seg), (*path, seg_name))
             else:
+                rule = rule_of(seg)
                 try:
-                    result = compile_rule(rule_of(seg), columns, today)
+                    result = compile_rule(rule, columns, today)
                 except RuleError as exc:
                     raise RuleError(f"segment {seg_name!r}: {exc}") from None
         cache[seg_name] = result
@@ -142,8 +149,15 @@ def members_query(
     wanted = [store.id_column] + [c for c in dict.fromkeys(columns) if c != store.id_column]
     missing = [c for c in wanted if c not in known]
     if missing:
+        import difflib
+
+        close = {c: difflib.get_close_matches(c, list(known), n=1) for c in missing}
+        hints = [f"{m[0]!r} for {c!r}" for c, m in close.items() if m]
+        if len(missing) == 1 and hints:
+            hints = [hints[0].split(" for ")[0]]
+        hint = f" (did you mean {', '.join(hints)}?)" if hints else ""
         raise ProfileError(
-            f"unknown profile attribute(s) {', '.join(map(repr, missing))}; "
+            f"unknown profile attribute(s) {', '.join(map(repr, missing))}{hint}; "
             f"the profile attributes are: {', '.join(known)}"
         )
     query = exp.select(*(store.select_expr(c) for c in wanted)).from_(store.table_expr())

@@ -6,6 +6,7 @@ must name the position and what was expected, and nothing of the text reaches SQ
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from segport.segments.rules import (
     RuleError,
     Value,
     check_shape,
+    number_problem,
 )
 
 _TOKEN = re.compile(
@@ -45,6 +47,15 @@ _COMPARISONS = {
     "<=": Op.LESS_OR_EQUAL,
     ">": Op.GREATER_THAN,
     ">=": Op.GREATER_OR_EQUAL,
+}
+_UNITS_TEXT = "days, weeks, months or years"
+_CHARACTER_HINTS = {
+    "'": " (a text in single quotes is not closed)",
+    '"': " (an attribute name in double quotes is not closed; text goes in single quotes)",
+    "&": " (write 'and')",
+    "|": " (write 'or')",
+    "!": " (write 'not', or != for 'not equal')",
+    ";": " (a rule is one expression; join conditions with 'and' or 'or')",
 }
 _UNIT_WORDS = {u: u for u in UNITS} | {u[:-1]: u for u in UNITS}
 
@@ -70,7 +81,7 @@ def tokenize(text: str) -> list[Token]:
         m = _TOKEN.match(text, pos)
         if m is None:
             bad = text[pos]
-            hint = " (strings use single quotes)" if bad in "'\"" else ""
+            hint = _CHARACTER_HINTS.get(bad, "")
             raise RuleError(f"at position {pos + 1}: unexpected character {bad!r}{hint}")
         kind = m.lastgroup or ""
         if kind != "ws":
@@ -97,9 +108,11 @@ class _Parser:
         self.i = min(self.i + 1, len(self.tokens) - 1)
         return tok
 
-    def fail(self, expected: str) -> RuleError:
+    def fail(self, expected: str, hint: str = "") -> RuleError:
         tok = self.tok
-        return RuleError(f"at position {tok.pos + 1}: expected {expected}, found {tok.describe()}")
+        return RuleError(
+            f"at position {tok.pos + 1}: expected {expected}, found {tok.describe()}{hint}"
+        )
 
     def accept_word(self, *words: str) -> bool:
         if self.tok.word in words:
@@ -223,10 +236,16 @@ class _Parser:
             amount = self.whole_number()
             unit = self.unit()
             return self.finish(Condition(attr, Op.WITHIN_LAST, (amount,), unit=unit))
+        hint = (
+            "; for patterns use contains, starts with or ends with (there are no wildcards)"
+            if word in ("like", "ilike", "glob", "regexp", "matches")
+            else ""
+        )
         raise self.fail(
             "an operator (=, !=, <, <=, >, >=, between, contains, starts with, ends with, in, "
             "any of, none of, is empty, has value, is null, is true, before, after, within "
-            "last, in month)"
+            "last, in month)",
+            hint,
         )
 
     def finish(self, cond: Condition) -> Condition:
@@ -239,6 +258,8 @@ class _Parser:
         return cond
 
     def value_list(self) -> tuple[Value, ...]:
+        if self.tok.kind != "op" or self.tok.text != "(":
+            raise self.fail("'('", "; a list of values goes in parentheses: in ('GB', 'IE')")
         self.expect_op("(")
         values = [self.value()]
         while self.tok.text == "," and self.tok.kind == "op":
@@ -252,7 +273,7 @@ class _Parser:
         if tok.kind != "number" or not tok.text.isdigit():
             raise self.fail("a whole number")
         self.advance()
-        return int(tok.text)
+        return _count(tok.text, tok.pos)
 
     def unit(self) -> str:
         unit = _UNIT_WORDS.get(self.tok.word)
@@ -270,9 +291,7 @@ class _Parser:
             sign = -1 if tok.text == "-" else 1
             if sign < 0:
                 self.advance()
-            text = self.advance().text
-            number: int | float = int(text) if text.isdigit() else float(text)
-            return sign * number
+            return sign * _number(self.advance(), start=tok.pos, negative=sign < 0)
         if tok.word in ("true", "false"):
             self.advance()
             return tok.word == "true"
@@ -280,7 +299,15 @@ class _Parser:
             return self.date_value()
         if tok.word == "null":
             raise self.fail("a value (to test for missing values write 'is null')")
-        raise self.fail("a value: a 'string', a number, true, false, today() or date 'YYYY-MM-DD'")
+        expected = "a value: a 'string', a number, true, false, today() or date 'YYYY-MM-DD'"
+        hint = ""
+        if tok.kind == "name":
+            text = tok.text.replace("'", "''")
+            hint = f"; text goes in single quotes: '{text}'"
+        elif tok.kind == "quoted":
+            text = tok.text[1:-1].replace('""', '"').replace("'", "''")
+            hint = f"; double quotes are for attribute names, write text as '{text}'"
+        raise self.fail(expected, hint)
 
     def date_value(self) -> DateValue:
         base: date | None = None
@@ -312,11 +339,40 @@ class _Parser:
             self.advance()
             parts = tok.text[1:-1].split()
             if len(parts) == 2 and parts[0].isdigit() and parts[1].lower() in _UNIT_WORDS:
-                return sign * int(parts[0]), _UNIT_WORDS[parts[1].lower()]
+                return sign * _count(parts[0], tok.pos), _UNIT_WORDS[parts[1].lower()]
             raise RuleError(
                 f"at position {tok.pos + 1}: {tok.text} is not an interval like '30 days'"
             )
         return sign * self.whole_number(), self.unit()
+
+
+def _number(tok: Token, start: int, negative: bool) -> int | float:
+    """The value of a number token; one that overflows (``1e999``) is refused here, where
+    its position is known, rather than reaching SQL as ``inf``."""
+    shown = ("-" if negative else "") + tok.text
+    where = f"at position {start + 1}: {_clip(shown)}"
+    try:
+        number: int | float = int(tok.text) if tok.text.isdigit() else float(tok.text)
+    except ValueError:  # more digits than Python converts
+        number = math.inf
+    problem = number_problem(number)
+    if problem is not None:
+        raise RuleError(
+            f"{where} is too large: numbers in rules must be smaller in size than 1.8e308"
+        )
+    return number
+
+
+def _count(digits: str, pos: int) -> int:
+    if len(digits.lstrip("0")) > 9:  # no calendar spans a billion days (nor does timedelta)
+        raise RuleError(
+            f"at position {pos + 1}: {_clip(digits)} is too large a count of {_UNITS_TEXT}"
+        )
+    return int(digits)
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} characters)"
 
 
 def parse_expression(text: str) -> Rule:

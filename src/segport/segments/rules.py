@@ -7,6 +7,7 @@ Values are plain Python values or :class:`DateValue`; nothing here holds SQL tex
 from __future__ import annotations
 
 import calendar
+import math
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -72,10 +73,13 @@ def shift(day: date, amount: int, unit: str) -> date:
     """``day`` moved by ``amount`` units; months and years keep the day, clamped to the month."""
     from datetime import timedelta
 
-    if unit == "days":
-        return day + timedelta(days=amount)
-    if unit == "weeks":
-        return day + timedelta(weeks=amount)
+    try:
+        if unit == "days":
+            return day + timedelta(days=amount)
+        if unit == "weeks":
+            return day + timedelta(weeks=amount)
+    except OverflowError:
+        raise RuleError(f"moving {day} by {amount} {unit} leaves the calendar") from None
     months = amount * (12 if unit == "years" else 1)
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
@@ -152,8 +156,36 @@ def attributes(rule: Rule) -> set[str]:
     return out
 
 
+def number_problem(value: object) -> str | None:
+    """Why ``value`` cannot stand in a rule as a number, or None when it can (or is no number).
+
+    Infinity and NaN have no SQL literal (``repr`` gives ``inf``, which SQL reads as a
+    column name), and an integer beyond the float range overflows the same way in DuckDB.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN (not a number) cannot be compared with; give a number such as 100"
+        if math.isinf(value):
+            return (
+                f"{'-' if value < 0 else ''}infinity is not a number a rule can use: numbers "
+                "must be finite, smaller in size than 1.8e308"
+            )
+        return None
+    try:
+        float(value)
+    except OverflowError:
+        return "the number is too large: numbers must be smaller in size than 1.8e308"
+    return None
+
+
 def check_shape(cond: Condition) -> None:
     """Refuse a condition whose operator got the wrong number or kind of values."""
+    for value in cond.values:
+        problem = number_problem(value)
+        if problem is not None:
+            raise RuleError(f"{cond.attribute}: {problem}")
     arity = ARITY.get(cond.op, 1)
     n = len(cond.values)
     if arity is None and n == 0:

@@ -109,8 +109,10 @@ def resolve_actor(session: Session, actor_name: str | None) -> Actor:
     user = session.scalars(select(User).where(User.name == name)).one_or_none()
     if user is None:
         known = session.scalars(select(User.name).order_by(User.name)).all()
+        same = [k for k in known if k.casefold() == name.casefold()]
+        hint = f" (did you mean {same[0]!r}? names are case-sensitive)" if same else ""
         raise PermissionDenied(
-            f"no user named {name!r} in this workspace ({via}); users: "
+            f"no user named {name!r}{hint} in this workspace ({via}); users: "
             f"{', '.join(known) or 'none'}. Pass --as with one of them, or ask an admin to "
             f"run `segport users add {name} --role ...`"
         )

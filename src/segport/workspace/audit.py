@@ -55,8 +55,8 @@ def record(
 
 def list_entries(ws: Workspace, actor_name: str | None, limit: int = 50) -> list[AuditView]:
     """The newest ``limit`` entries, newest first (admins only)."""
-    if limit < 1:
-        raise WorkspaceError(f"--limit must be 1 or more (got {limit})")
+    if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
+        raise WorkspaceError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
     authorize(ws, actor_name, Action.AUDIT_READ)
     with ws.session() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.secret import Secret
 from segport.workspace import secrets
 from segport.workspace.access import Action, Actor, PermissionDenied, Role, require
 from segport.workspace.models import Connection
-from segport.workspace.secrets import Secret
 from segport.workspace.workspace import Workspace, WorkspaceError
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.secret import Secret, reveal
 from segport.workspace import audit, secrets
 from segport.workspace.access import Action, Role, authorize
 from segport.workspace.connection_use import (
@@ -105,7 +106,7 @@ def check_base_url(url: str | None) -> str:
     if url is None:
         return BREVO_BASE_URL
     url = url.strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url):
+    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url) or not _parses(url):
         raise WorkspaceError(
             f"--base-url {url!r} is not an http(s) URL; give e.g. {BREVO_BASE_URL} or, for the "
             "sandbox, http://127.0.0.1:PORT/v3"
@@ -113,15 +114,35 @@ def check_base_url(url: str | None) -> str:
     return url
 
 
-def check_api_key(api_key: str) -> str:
-    key = str.__str__(api_key).strip()
+def _parses(url: str) -> bool:
+    """Whether the URL's host and port can be read (``http://[::1``, ``http://h:abc`` cannot)."""
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on a port that is not a number in 0-65535
+        httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
+        return False
+    return bool(parts.hostname)
+
+
+def check_api_key(api_key: str | Secret) -> Secret:
+    key = reveal(api_key).strip()
     if not key:
         raise WorkspaceError(
             "the API key is empty: pass it with --api-key-env VAR or --api-key-stdin"
         )
     if any(c.isspace() for c in key):
         raise WorkspaceError("the API key contains spaces or line breaks; paste it again")
-    return key
+    if not all(" " < c < "\x7f" for c in key):  # what an HTTP header can carry
+        raise WorkspaceError(
+            "the API key contains control or non-ASCII characters; it was probably copied "
+            "with extra text: paste it again"
+        )
+    return Secret(key)
 
 
 def plan_summary(account: Account) -> str:
@@ -132,14 +153,14 @@ def plan_summary(account: Account) -> str:
     return ", ".join(parts) or "no plan reported"
 
 
-def verify_key(base_url: str, api_key: str, saved: bool = False) -> Account:
+def verify_key(base_url: str, api_key: Secret, saved: bool = False) -> Account:
     """The account behind ``api_key``; a clear error (never holding the key) otherwise.
 
     ``saved``: the key is the one already saved (the messages then say how to replace it).
     """
-    from segport.brevo import AuthenticationError, BrevoClient, BrevoError
+    from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
 
-    client = BrevoClient(str.__str__(api_key), base_url, max_retries=1, timeout=15.0)
+    client = BrevoClient(api_key, base_url, max_retries=1, timeout=15.0)
     fix = (
         "give the connection a new key with `segport connections edit NAME --api-key-stdin`"
         if saved
@@ -152,15 +173,26 @@ def verify_key(base_url: str, api_key: str, saved: bool = False) -> Account:
             f"Brevo refused the API key (Brevo said: {exc.message}). {fix}, and check the "
             "account allows this machine's IP address"
         ) from None
-    except BrevoError as exc:
+    except NotFoundError as exc:
+        if base_url.rstrip("/").endswith("/v3"):
+            raise _unreachable(base_url, exc, saved) from None
         raise WorkspaceError(
-            f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
-            "--base-url and the network, or pass --no-verify to save it unchecked"
-            if not saved
-            else f"could not reach Brevo at {base_url} ({exc}); check the network and try again"
+            f"{base_url} has no Brevo API ({exc}): the base URL usually ends in /v3, "
+            f"e.g. {base_url.rstrip('/')}/v3" + ("" if saved else ". Nothing was saved")
         ) from None
+    except BrevoError as exc:
+        raise _unreachable(base_url, exc, saved) from None
     finally:
         client.close()
+
+
+def _unreachable(base_url: str, exc: Exception, saved: bool) -> WorkspaceError:
+    return WorkspaceError(
+        f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
+        "--base-url and the network, or pass --no-verify to save it unchecked"
+        if not saved
+        else f"could not reach Brevo at {base_url} ({exc}); check the network and try again"
+    )
 
 
 def _get(session: Session, name: str) -> Connection:
@@ -217,7 +249,7 @@ def add_connection(
     actor_name: str | None,
     name: str,
     type_: str,
-    api_key: str,
+    api_key: str | Secret,
     *,
     agree_privacy: bool,
     base_url: str | None = None,
@@ -317,7 +349,7 @@ def edit_connection(
     name: str,
     *,
     new_name: str | None = None,
-    api_key: str | None = None,
+    api_key: str | Secret | None = None,
     base_url: str | None = None,
     share_with_contributors: bool | None = None,
     verify: bool = True,

@@ -138,8 +138,10 @@ def check_local(draft: Draft) -> Draft:
             f"--empty-values {d.empty_values!r} is not known: use clear (a value emptied in "
             "the profiles is emptied in Brevo) or keep (Brevo keeps its value)"
         )
-    if d.profile_limit < 1:
-        raise ExportInvalid(f"--limit {d.profile_limit} must be 1 or more profiles")
+    if not 1 <= d.profile_limit <= 2**63 - 1:  # a 64-bit integer in SQL
+        raise ExportInvalid(
+            f"--limit {d.profile_limit} must be 1 or more profiles, and below 2**63"
+        )
     if d.phone_region is not None:
         d.phone_region = _check_region(d.phone_region)
     if d.phone_country_column is not None:
@@ -220,7 +222,7 @@ def check_brevo(creds: ConnectionCredentials, draft: Draft) -> Draft:
 
     d = draft.copy()
     client = BrevoClient(
-        creds.api_key.reveal(),
+        creds.api_key,
         creds.base_url,
         max_retries=1,
         timeout=15.0,

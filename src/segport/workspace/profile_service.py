@@ -143,6 +143,11 @@ def use_table(
         )
     if not table.strip() or not id_column.strip():
         raise ProfileError("--table and --id-column must name the table and its id column")
+    if not 1 <= len(table.split(".")) <= 2 or not all(p.strip() for p in table.split(".")):
+        raise ProfileError(
+            f"--table {table!r} must name a table as TABLE or SCHEMA.TABLE (a database other "
+            "than the URL's is chosen in the URL)"
+        )
     with PostgresStore(url, table, id_column) as store:
         schema = store.schema()
         if id_column not in schema:
@@ -223,8 +228,8 @@ def show_profiles(ws: Workspace, actor: str | None, limit: int = 10) -> pa.Table
     from segport.profiles.store import open_profile_store
 
     authorize(ws, actor, Action.PROFILES_READ)
-    if limit < 1:
-        raise ProfileError("--limit must be 1 or more")
+    if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
+        raise ProfileError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
     with open_profile_store(ws.engine, ws.path) as store:
         names = list(store.columns())
         query = (

@@ -26,6 +26,7 @@ from segport.exports.stop import stop_requested
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget
 from segport.metadata import Base
+from segport.secret import redact, redact_data
 from segport.workspace import models as _workspace_models  # noqa: F401  (exports table for the FK)
 from segport.workspace.access import Action, authorize
 from segport.workspace.export_state import open_checked, record_token
@@ -37,7 +38,7 @@ from segport.workspace.exports import (
 )
 from segport.workspace.member_queries import QueryCache, query_key
 from segport.workspace.models import Export, UTCDateTime, utcnow
-from segport.workspace.workspace import Workspace
+from segport.workspace.workspace import Workspace, WorkspaceError
 
 RUNS_DIR = "runs"
 STATUSES = ("not_started", "queued", "processing", "successful", "failed", "skipped", "canceled")
@@ -239,7 +240,7 @@ def run_export(
             from segport.brevo import BrevoClient
 
             return BrevoClient(
-                conn.api_key.reveal(),
+                conn.api_key,
                 conn.base_url,
                 requests_per_second=conn.requests_per_second,
             )
@@ -287,6 +288,8 @@ def list_runs(
 ) -> list[RunView]:
     """The export's latest runs, newest first."""
     authorize(ws, actor_name, Action.EXPORTS_READ)
+    if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
+        raise WorkspaceError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
     with ws.session() as session:
         export_id = _export_id(session, export_name)
         rows = session.scalars(
@@ -356,13 +359,14 @@ def _unfinished(session: Session, export_id: int) -> Run | None:
 def _finish(session: Session, run: Run, summary: RunSummary) -> None:
     now = utcnow()
     run.status = summary.status
-    run.message = summary.message
+    # Messages can quote what a server answered; keep no API key in the run history.
+    summary.message = run.message = redact(summary.message) if summary.message else None
     run.finished_at = now
     run.members = summary.members
     run.sent = summary.sent
     run.removed = summary.removed
     run.rejected = summary.rejected_total
-    run.summary = summary.to_dict()
+    run.summary = redact_data(summary.to_dict())
     # Older runs a crash left unfinished were continued by this one.
     for older in session.scalars(
         select(Run).where(

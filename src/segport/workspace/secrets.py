@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segport.secret import Secret, reveal
 from segport.workspace.files import write_private
 from segport.workspace.workspace import WorkspaceError
 
@@ -27,25 +28,6 @@ SECRET_KEY_ENV = "SEGPORT_SECRET_KEY"
 
 class SecretKeyError(WorkspaceError):
     """The secrets key is missing, unreadable, too open or does not fit the stored tokens."""
-
-
-class Secret(str):
-    """A decrypted secret: usable as the string it holds, never shown by str() or repr()."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "Secret('********')"
-
-    def __str__(self) -> str:
-        return "********"
-
-    def __format__(self, format_spec: str) -> str:
-        return "********"
-
-    def reveal(self) -> str:
-        """The secret in clear, for the one place that needs it (the HTTP header)."""
-        return str.__str__(self)
 
 
 def key_file(ws_path: Path) -> Path:
@@ -105,8 +87,8 @@ def _cipher(ws_path: Path) -> MultiFernet:
     return MultiFernet([Fernet(k) for k in load_keys(ws_path)])
 
 
-def encrypt(ws_path: Path, secret: str) -> bytes:
-    return _cipher(ws_path).encrypt(str.__str__(secret).encode())
+def encrypt(ws_path: Path, secret: str | Secret) -> bytes:
+    return _cipher(ws_path).encrypt(reveal(secret).encode())
 
 
 def decrypt(ws_path: Path, token: bytes, connection: str | None = None) -> Secret:

@@ -270,8 +270,8 @@ def preview_segment(
     from segport.segments.evaluation import members_query
 
     authorize(ws, actor, Action.SEGMENTS_READ)
-    if limit < 1:
-        raise SegmentError("--limit must be 1 or more")
+    if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
+        raise SegmentError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
     with ws.session() as session, _open_store(ws) as store:
         get_segment(session, name)
         where = predicate(session, store, name)

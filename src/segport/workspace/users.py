@@ -73,7 +73,9 @@ def _get(session: Session, name: str) -> User:
     user = session.scalars(select(User).where(User.name == name)).one_or_none()
     if user is None:
         known = session.scalars(select(User.name).order_by(User.name)).all()
-        raise UserNotFound(f"no user named {name!r}; users: {', '.join(known)}")
+        same = [k for k in known if k.casefold() == name.casefold()]
+        hint = f" (did you mean {same[0]!r}? names are case-sensitive)" if same else ""
+        raise UserNotFound(f"no user named {name!r}{hint}; users: {', '.join(known)}")
     return user
 
 

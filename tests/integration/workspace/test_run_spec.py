@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from segport.secret import Secret
 from segport.workspace import connections, users
 from segport.workspace.access import PermissionDenied
 from segport.workspace.exports import ExportNotRunnable, get_run_spec
@@ -76,7 +77,7 @@ def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
     assert spec.first_name_attribute == "PRENOM" and spec.last_name_attribute is None
     creds = spec.connection
     assert creds.base_url == "http://127.0.0.1:9/v3"
-    assert creds.api_key == KEY and creds.api_key.reveal() == KEY
+    assert isinstance(creds.api_key, Secret) and creds.api_key.reveal() == KEY
     assert KEY not in f"{creds} {creds!r} {creds.api_key} {spec!r} {spec}"
     assert creds.requests_per_second == 10.0 and creds.export_user == "bob"
     connections.edit_connection(ws, None, "shared", requests_per_second=4)

@@ -19,7 +19,7 @@ def _no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_secret_never_shows_itself() -> None:
     s = Secret("xkeysib-hidden")
-    assert s == "xkeysib-hidden" and s.reveal() == "xkeysib-hidden"
+    assert s.reveal() == "xkeysib-hidden" and s == Secret("xkeysib-hidden")
     percent = "%s" % (s,)  # noqa: UP031 - old-style formatting must hide it too
     for shown in (str(s), repr(s), f"{s}", f"{s!r}", percent, format(s, ""), str([s])):
         assert "hidden" not in shown
