@@ -118,9 +118,11 @@ def execute_run(
         full=options.full,
         dry_run=options.dry_run,
     )
+    run: _Run | None = None
     try:
         with client_factory() as client:
-            _Run(state, source, client, target, run_id, runs_dir, options, progress, summary).go()
+            run = _Run(state, source, client, target, run_id, runs_dir, options, progress, summary)
+            run.go()
     except AuthenticationError as exc:
         summary.status = FAILED
         summary.message = (
@@ -132,6 +134,8 @@ def execute_run(
         summary.message = (
             f"{exc}. What Brevo accepted is checkpointed: running again resumes the run"
         )
+    if summary.status == FAILED and run is not None:
+        run.report_if_unwritten()
     summary.total_seconds = round(time.perf_counter() - started, 3)
     return summary
 
@@ -160,6 +164,20 @@ class _Run:
         self.summary = summary
         self.timer = _Timer(summary)
         self.tables: PlanTables = DRY if options.dry_run else REAL
+        self.planned = False  # a plan was made: its report can be written
+        self.reported = False
+
+    def report_if_unwritten(self) -> None:
+        """After Brevo ended the run mid-way: write its rejected rows and change record
+        (what Brevo had accepted until then), which the report step did not reach."""
+        if self.options.dry_run or self.run_id is None or not self.planned or self.reported:
+            return
+        folder = self.runs_dir / str(self.run_id)
+        with self.timer("report"):
+            write_run_report(
+                self.state, self.run_id, folder, self.summary, send=REAL.send, remove=REAL.remove
+            )
+        self.reported = True
 
     def go(self) -> None:
         target, state, summary, timer = self.target, self.state, self.summary, self.timer
@@ -205,6 +223,7 @@ class _Run:
         if planned is None:
             return
         counts = planned
+        self.planned = True
         self._fill(counts)
         if self.options.dry_run:
             self._dry_samples()
@@ -233,6 +252,7 @@ class _Run:
             folder = self.runs_dir / str(self.run_id)
             t = self.tables
             write_run_report(state, self.run_id, folder, summary, send=t.send, remove=t.remove)
+        self.reported = True
         if not removal_ok:
             summary.status = FAILED
             problems = outcome.failed_chunks + outcome.waiting

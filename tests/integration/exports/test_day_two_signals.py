@@ -77,6 +77,9 @@ def test_sent_counts_what_brevo_took_before_a_failure(scenario: Scenario) -> Non
     taken = len(s.members())
     assert taken >= 2 * 30  # at least two chunks
     assert data["sent"] == taken and data["unconfirmed"] == taken
+    # The report step still ran: the failed run's files are there (nothing confirmed yet).
+    assert Path(data["rejected_csv"]).is_file() and Path(data["changes_csv"]).is_file()
+    assert data["changes"] == {}
     gateway.api_keys = keys  # type: ignore[attr-defined]
     again = segport(s, "exports", "run", "news", "--json", *CHUNK)
     assert again.returncode == 0, again.stderr
