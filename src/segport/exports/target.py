@@ -60,7 +60,7 @@ class ExportTarget:
             first_name_attribute=self.first_name_attribute,
             last_name_attribute=self.last_name_attribute,
             phone_region=self.phone_region,
-            phone_country_column=getattr(self, "phone_country_column", None),
+            phone_country_column=self.phone_country_column,
         )
 
     @classmethod
