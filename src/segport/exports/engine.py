@@ -22,7 +22,13 @@ from segport.exports.current import refresh_current
 from segport.exports.held import bind_held
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
-from segport.exports.report import write_dry_report, write_rejects_csv, write_run_report
+from segport.exports.report import (
+    CHANGES_CSV,
+    write_changes_csv,
+    write_dry_report,
+    write_rejects_csv,
+    write_run_report,
+)
 from segport.exports.resume import CARRIED, Carried, carry, settle_previous
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
@@ -218,6 +224,8 @@ class _Run:
                 return
         carried = Carried()
         if not self.options.dry_run and self.run_id is not None:
+            if isinstance(saved, dict) and saved.get("run_id") != self.run_id:
+                self._complete_earlier_record(int(saved["run_id"]))
             carried, summary.resumed = carry(state, self.run_id, saved)
         planned = self._plan(mapping, key)
         if planned is None:
@@ -268,6 +276,15 @@ class _Run:
         else:
             state.set("last_members", counts.members)
         self._finish()
+
+    def _complete_earlier_record(self, old_run_id: int) -> None:
+        """An earlier run ended (failed, canceled) with chunks Brevo had not confirmed, now
+        settled: rewrite its change record with everything Brevo accepted from its plan,
+        before that plan is dropped, so each change is listed by the run that sent it."""
+        path = self.runs_dir / str(old_run_id) / CHANGES_CSV
+        with self.timer("report"):
+            counts = write_changes_csv(self.state, old_run_id, REAL.send, REAL.remove, path)
+        self.summary.earlier_run_changes[str(old_run_id)] = counts
 
     # -- steps --------------------------------------------------------------------------
 

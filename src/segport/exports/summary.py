@@ -60,6 +60,9 @@ class RunSummary:
     rejected_csv: str | None = None
     changes: dict[str, int] = field(default_factory=dict)
     changes_csv: str | None = None
+    # The change record of an earlier run this run completed (run id -> its counts now):
+    # chunks that run left unconfirmed, which Brevo confirmed once this run settled them.
+    earlier_run_changes: dict[str, dict[str, int]] = field(default_factory=dict)
     samples: dict[str, list[str]] = field(default_factory=dict)
 
     @property

@@ -367,6 +367,11 @@ def _finish(session: Session, run: Run, summary: RunSummary) -> None:
     run.removed = summary.removed
     run.rejected = summary.rejected_total
     run.summary = redact_data(summary.to_dict())
+    # Earlier runs whose change record this run completed (chunks they left unconfirmed).
+    for old_id, counts in summary.earlier_run_changes.items():
+        older = session.get(Run, int(old_id))
+        if older is not None and older.export_id == run.export_id and older.summary:
+            older.summary = {**older.summary, "changes": counts}
     # Older runs a crash left unfinished were continued by this one.
     for older in session.scalars(
         select(Run).where(

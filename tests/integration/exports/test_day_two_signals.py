@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from tests.integration.exports.conftest import Scenario, make_scenario, profile
 from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, _env, emails, segport
+from tests.integration.exports.test_run_report import read_csv
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.errors import RunTerminated
@@ -46,6 +47,12 @@ def test_sigterm_while_sending_ends_like_ctrl_c(scenario: Scenario) -> None:
     assert resumed.returncode == 0, resumed.stderr
     scenario.sandbox.state.wait_idle()
     assert scenario.members() == emails(400)
+    # The canceled run's change record is written by the run that settled its chunks.
+    after = json.loads(resumed.stdout)
+    canceled_csv = scenario.ws.path / "runs" / str(run.id) / "changes.csv"
+    rows = read_csv(canceled_csv) + read_csv(after["changes_csv"])
+    assert sorted(r["email"] for r in rows) == sorted(emails(400))
+    assert after["earlier_run_changes"][str(run.id)]["added"] == len(read_csv(canceled_csv))
 
 
 def test_sent_counts_what_brevo_took_before_a_failure(scenario: Scenario) -> None:
@@ -85,7 +92,18 @@ def test_sent_counts_what_brevo_took_before_a_failure(scenario: Scenario) -> Non
     assert again.returncode == 0, again.stderr
     s.sandbox.state.wait_idle()
     assert s.members() == emails(400)
-    assert json.loads(again.stdout)["new"] == 400 - taken
+    second = json.loads(again.stdout)
+    assert second["new"] == 400 - taken
+    # Each change is listed once, by the run that sent it: the failed run's record was
+    # completed once its chunks were confirmed, and its recorded counts with it.
+    first_rows = read_csv(data["changes_csv"])
+    second_rows = read_csv(second["changes_csv"])
+    assert {r["outcome"] for r in first_rows + second_rows} == {"added"}
+    assert len(first_rows) == taken and len(second_rows) == 400 - taken
+    assert {r["email"] for r in first_rows + second_rows} == emails(400)
+    assert second["earlier_run_changes"] == {str(data["run_id"]): {"added": taken}}
+    shown = segport(s, "runs", "show", str(data["run_id"]), "--json")
+    assert json.loads(shown.stdout)["summary"]["changes"] == {"added": taken}, shown.stdout
 
 
 def test_workspace_path_with_a_quote(sandbox: SandboxServer, tmp_path: Path) -> None:
