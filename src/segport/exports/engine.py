@@ -19,7 +19,7 @@ from segport.brevo import AuthenticationError, BrevoClient, BrevoError
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.current import refresh_current
-from segport.exports.held import bind_held
+from segport.exports.held import EMPTY_VALUES, bind_held
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.report import (
@@ -243,6 +243,8 @@ class _Run:
         summary.removed = carried.removed
         outcome = self._send(columns, counts.to_send, carried)
         removal_ok = not outcome.failed_chunks and not outcome.waiting
+        if removal_ok:  # the whole plan is in Brevo: a keep -> clear sweep is done
+            state.set(EMPTY_VALUES, target.empty_values)
         leavers = counts.to_remove or counts.to_release
         if target.mirror and leavers and removal_ok and not counts.removal_refused:
             from segport.exports.mirror import remove_leavers

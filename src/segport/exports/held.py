@@ -169,7 +169,9 @@ def bind(
         state.set(TARGET, identity)
         state.set(COLUMNS, list(columns))
         state.set(MAPPING, target.mapping_digest())
-        state.set(EMPTY_VALUES, target.empty_values)
+        # Going from keep to clear, the sweep is due until a run sent its whole plan
+        # (engine): a run killed or failed before that must sweep again.
+        state.set(EMPTY_VALUES, "keep" if sweep else target.empty_values)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
