@@ -29,7 +29,7 @@ from segport.exports.report import (
     write_rejects_csv,
     write_run_report,
 )
-from segport.exports.resume import CARRIED, Carried, carry, settle_previous
+from segport.exports.resume import CARRIED, Carried, carry, pin_plan, settle_previous
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.stage import (
     MemberSource,
@@ -222,6 +222,8 @@ class _Run:
                     + "); run again once Brevo has finished them"
                 )
                 return
+            if self.options.dry_run:
+                pin_plan(state)  # (the dry run refreshes cur; the real run reads this plan)
         carried = Carried()
         if not self.options.dry_run and self.run_id is not None:
             if isinstance(saved, dict) and saved.get("run_id") != self.run_id:

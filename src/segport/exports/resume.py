@@ -68,6 +68,26 @@ def settle_previous(
     return outcome.waiting
 
 
+def pin_plan(state: ExportState) -> None:
+    """Turn a send plan that is a view of ``cur`` (a first run's) into a table of its own.
+
+    A dry run refreshes ``cur`` before the next real run settles the old plan's change
+    record: the view would then show other contacts at the accepted chunks' numbers.
+    """
+    if state.relation_kind(REAL.send) != "VIEW":
+        return
+    con = state.con
+    con.execute("BEGIN")
+    try:
+        con.execute(f"CREATE TABLE plan_send_pinned AS SELECT * FROM {REAL.send}")
+        con.execute(f"DROP VIEW {REAL.send}")
+        con.execute(f"ALTER TABLE plan_send_pinned RENAME TO {REAL.send}")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
 def _count(state: ExportState, run_id: int, where: str) -> int:
     return state.count(f"SELECT count(*) FROM chunks WHERE run_id = ? AND {where}", [run_id])
 

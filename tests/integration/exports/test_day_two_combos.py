@@ -10,7 +10,7 @@ import signal
 from typing import Any
 
 from tests.integration.exports.conftest import Scenario, profile
-from tests.integration.exports.test_cli_resume import segport
+from tests.integration.exports.test_cli_resume import CHUNK, segport
 
 MASS = "--allow-mass-removal"
 
@@ -51,3 +51,37 @@ def test_keep_to_clear_killed_after_planning_still_empties(scenario: Scenario) -
     assert real["status"] == "successful" and real["resumed"] is True
     assert dry["sent"] == real["sent"] == 1
     assert "SMS" not in attrs(s, 2) and "SMS" in attrs(s, 3)
+
+
+def changes(s: Scenario, run_id: int) -> list[tuple[str, str]]:
+    import csv
+
+    path = s.ws.path / "runs" / str(run_id) / "changes.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        return sorted((r["outcome"], r["email"]) for r in csv.DictReader(fh))
+
+
+def test_dry_run_between_a_killed_first_run_and_its_resume_keeps_its_record(
+    scenario: Scenario,
+) -> None:
+    """A first run's send plan is a view of the current contacts; a dry run before the
+    resumed run refreshes them, and must not change which contacts the killed part's
+    accepted chunk holds (the change record lists what Brevo took, once)."""
+    s = scenario
+    s.load([profile(i) for i in range(1, 101)])
+    s.add_export(mode="mirror")
+    killed = segport(s, "exports", "run", "news", *CHUNK, kill_at="done:1")
+    assert killed.returncode == -signal.SIGKILL
+    s.sandbox.state.wait_idle()
+    first = set(s.members())
+    s.load([profile(i) for i in range(201, 301)])  # another file altogether
+    dry = run_json(s, "--dry-run", MASS, *CHUNK)
+    real = run_json(s, MASS, *CHUNK)
+    assert real["status"] == "successful" and real["resumed"] is True
+    assert dry["to_remove"] == real["to_remove"] == len(first)
+    assert s.members() == {f"user{i}@example.com" for i in range(201, 301)}
+    record = changes(s, real["run_id"])
+    added = {e for o, e in record if o == "added"}
+    removed = {e for o, e in record if o == "removed"}
+    assert removed == first and first <= added
+    assert len(record) == len(set(record)) == 100 + 2 * len(first)
