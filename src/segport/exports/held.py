@@ -33,6 +33,9 @@ TARGET = "held_target"
 COLUMNS = "held_columns"
 MAPPING = "held_mapping"
 EMPTY_VALUES = "held_empty_values"  # the setting the last plan ran with
+BEFORE = "held_before"  # held of the previous target, while the new one got nothing yet
+BEFORE_TARGET = "held_before_target"
+BEFORE_COLUMNS = "held_before_columns"
 PEER_HELD = "scratch.peer_held"
 MASK_BITS = 64
 ALL_BITS = "18446744073709551615::UBIGINT"  # a NULL mask: every column may hold a value
@@ -135,6 +138,20 @@ def bind(
     identity = {**target.identity(), "connection": target.connection_name}
     stored = state.get(TARGET)
     has_held = state.held_count() > 0
+    # Moved back to the target whose held was set aside, before Brevo took anything from
+    # the export on the other one: that list still holds what it held (restored below).
+    before = state.get(BEFORE_TARGET)
+    back = (
+        not has_held
+        and isinstance(before, dict)
+        and same_target(before, identity)
+        and state.table_exists(BEFORE)
+    )
+    old_columns = state.get(COLUMNS)
+    if back:
+        base = BEFORE  # (held is empty)
+        stored, has_held = before, True
+        old_columns = state.get(BEFORE_COLUMNS)
     note: str | None = None
     changed = isinstance(stored, dict) and has_held and not same_target(stored, identity)
     if changed:
@@ -143,7 +160,6 @@ def bind(
     elif has_held and state.get(MAPPING) not in (None, target.mapping_digest()):
         note = MAPPING_NOTE.format(when="the next run sends" if dry_run else "this run sends")
     sweep = has_held and not changed and state.get(EMPTY_VALUES) == "keep" and target.clear_empty
-    old_columns = state.get(COLUMNS)
     remap = (
         has_held
         and not changed
@@ -161,7 +177,19 @@ def bind(
         return HeldView(source, note, changed, sweep)
     con.execute("BEGIN")
     try:
+        if back:
+            con.execute(f"INSERT INTO held BY NAME SELECT * FROM {BEFORE}")
+        if changed or back or (has_held and state.table_exists(BEFORE)):
+            # Brevo took something on the new target (or it is restored): drop the aside.
+            con.execute(f"DROP TABLE IF EXISTS {BEFORE}")
+            state.delete(BEFORE_TARGET)
+            state.delete(BEFORE_COLUMNS)
         if changed:
+            # Kept aside until a chunk reaches the new target: moved back before that
+            # (a wrong list, a run stopped early), the old list is still this export's.
+            con.execute(f"CREATE TABLE {BEFORE} AS SELECT * FROM held")
+            state.set(BEFORE_TARGET, stored)
+            state.set(BEFORE_COLUMNS, old_columns)
             con.execute("DELETE FROM held")
         elif remap:
             assert isinstance(old_columns, list)

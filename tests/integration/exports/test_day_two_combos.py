@@ -85,3 +85,35 @@ def test_dry_run_between_a_killed_first_run_and_its_resume_keeps_its_record(
     removed = {e for o, e in record if o == "removed"}
     assert removed == first and first <= added
     assert len(record) == len(set(record)) == 100 + 2 * len(first)
+
+
+def test_moved_to_another_list_stopped_before_sending_then_moved_back(
+    scenario: Scenario,
+) -> None:
+    """A mirror export is edited onto the wrong list; its run is stopped before Brevo took
+    anything, and the export is moved back. It still owns what it put on its list: the
+    contacts that left its segment leave the list."""
+    s = scenario
+    other = s.sandbox.state.create_list("Other")
+    s.load([profile(i) for i in range(1, 11)])
+    s.add_export(mode="mirror")
+    assert segport(s, "exports", "run", "news").returncode == 0
+    assert segport(s, "exports", "edit", "news", "--list-id", str(other)).returncode == 0
+    killed = segport(s, "exports", "run", "news", kill_at="planned")
+    assert killed.returncode == -signal.SIGKILL
+    assert segport(s, "exports", "edit", "news", "--list-id", str(s.list_id)).returncode == 0
+    s.load([profile(i) for i in range(1, 7)])
+    dry = run_json(s, "--dry-run")
+    real = run_json(s)
+    assert real["status"] == "successful"
+    assert dry["to_remove"] == real["removed"] == 4
+    assert dry["sent"] == real["sent"] == 0
+    assert s.members() == {f"user{i}@example.com" for i in range(1, 7)}
+    assert s.members(other) == set()
+    # Moved again, and this time Brevo took the contacts on the other list: moving back
+    # is a new target again (their values may have changed meanwhile): all is sent.
+    assert segport(s, "exports", "edit", "news", "--list-id", str(other)).returncode == 0
+    assert run_json(s)["sent"] == 6
+    assert segport(s, "exports", "edit", "news", "--list-id", str(s.list_id)).returncode == 0
+    again = run_json(s)
+    assert (again["sent"], again["removed"]) == (6, 0)
