@@ -403,8 +403,9 @@ class _Run:
         con, n = self.state.con, self.options.sample_size
         for kind in ("new", "changed"):
             rows = con.execute(
-                f"SELECT EMAIL FROM {self.tables.send} WHERE __kind = ? ORDER BY EMAIL LIMIT ?",
-                [kind, n],
+                f"SELECT EMAIL FROM {self.tables.send} WHERE __kind = ? "
+                "OR (? = 'new' AND __kind = 'readd') ORDER BY EMAIL LIMIT ?",
+                [kind, kind, n],
             ).fetchall()
             self.summary.samples[kind] = [str(r[0]) for r in rows]
         rows = con.execute(

@@ -18,6 +18,10 @@ from segport.exports.state import ExportState
 EMAIL = "EMAIL"
 CUSTOMER = "_customer_id"
 UPDATED = "_updated_at"
+# A contact of a new chunk killed in flight is held with an unknown fingerprint and an empty
+# mask (exports.resume): Brevo may have it or not, and sending it again adds it ('readd',
+# counted and recorded as new), as in a clean run.
+READD_SQL = "({h}.fp IS NULL AND {h}.mask = 0)"
 
 
 @dataclass(frozen=True)
@@ -117,8 +121,8 @@ def build_plan(
         con.execute(f"CREATE VIEW {tables.send} AS " + plan_rows("k.__seq", "'new'", "cur k"))
     elif full:
         kind = (
-            "CASE WHEN h.email IS NULL THEN 'new' WHEN h.fp = k.__fp THEN 'unchanged' "
-            "ELSE 'changed' END"
+            f"CASE WHEN h.email IS NULL THEN 'new' WHEN {READD_SQL.format(h='h')} THEN 'readd' "
+            "WHEN h.fp = k.__fp THEN 'unchanged' ELSE 'changed' END"
         )
         source = f"cur k LEFT JOIN {held} h ON h.email = k.EMAIL"
         # Every contact goes: --full also empties what Brevo kept while the export's
@@ -133,7 +137,10 @@ def build_plan(
         # fingerprint in ``held``: one join on 128-bit numbers finds the new and changed
         # ones (cheaper than joining a million emails), and only those few are looked up
         # by email to tell new from changed.
-        kind = "CASE WHEN n.email IS NOT NULL THEN 'changed' ELSE 'new' END"
+        kind = (
+            f"CASE WHEN n.email IS NULL THEN 'new' WHEN {READD_SQL.format(h='n')} "
+            "THEN 'readd' ELSE 'changed' END"
+        )
         swept = ""
         if sweep and clear_empty:
             # The setting was keep: unchanged contacts may hold values emptied since.
@@ -145,7 +152,7 @@ def build_plan(
         con.execute(
             f"""{tables.create} {tables.send} AS
             WITH todo AS (SELECT * FROM cur k ANTI JOIN {held} h ON h.fp = k.__fp{swept}),
-            known AS (SELECT h.email, h.mask FROM {held} h SEMI JOIN todo t
+            known AS (SELECT h.email, h.mask, h.fp FROM {held} h SEMI JOIN todo t
                 ON t.EMAIL = h.email)
             """
             + plan_rows(
@@ -160,7 +167,8 @@ def build_plan(
             f"SELECT __kind, count(*) FROM {tables.send} GROUP BY __kind"
         ).fetchall()
     )
-    counts.new, counts.changed = kinds.get("new", 0), kinds.get("changed", 0)
+    counts.new = kinds.get("new", 0) + kinds.get("readd", 0)
+    counts.changed = kinds.get("changed", 0)
     counts.unchanged = counts.valid - counts.new - counts.changed
     counts.to_send = sum(kinds.values())
     if clear_empty and counts.changed:

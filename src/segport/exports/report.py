@@ -242,7 +242,7 @@ def _change_parts(
     if state.relation_kind(send_table) is not None:
         source = _accepted_sends(state, int(run_id), send_table)
         parts.append(
-            "SELECT CASE p.__kind WHEN 'new' THEN 'added' ELSE 'updated' END AS outcome, "
+            "SELECT CASE p.__kind WHEN 'changed' THEN 'updated' ELSE 'added' END AS outcome, "
             f"p.EMAIL AS email, CAST(p._customer_id AS VARCHAR) AS customer_id {source}"
         )
         # Counted apart from the file: the changed rows are few, or none on a first run.
@@ -287,7 +287,7 @@ def _accepted_sends(state: ExportState, run_id: int, send_table: str) -> str:
         else:
             merged.append((first, last))
     pending = state.count(f"SELECT count(*) {chunks} AND status <> 'done'")
-    kinds = "p.__kind IN ('new', 'changed')"
+    kinds = "p.__kind IN ('new', 'readd', 'changed')"
     if overlaps or pending:
         source = f"""FROM {send_table} p WHERE {kinds}
             AND EXISTS (SELECT 1 FROM {done} c WHERE p.__seq BETWEEN c.first_seq AND c.last_seq)

@@ -98,9 +98,15 @@ def _unknown_posted(state: ExportState, old_run_id: int) -> None:
         JOIN chunks c ON p.__seq BETWEEN c.first_seq AND c.last_seq
         WHERE c.run_id = {int(old_run_id)} AND c.kind = 'import' AND c.status = 'posting'"""
     state.forget_fingerprints(f"SELECT EMAIL FROM ({uncertain})")
+    # The new ones get an empty mask: sent again, they count as new (plan.READD_SQL).
+    masked = state.count(
+        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'held' "
+        "AND column_name = 'mask' AND database_name <> 'temp'"
+    )
+    mask = (", mask", ", 0::UBIGINT") if masked else ("", "")
     state.con.execute(
-        f"""INSERT INTO held (email, customer_id, fp)
-        SELECT u.EMAIL, u._customer_id, NULL FROM ({uncertain}) u
+        f"""INSERT INTO held (email, customer_id, fp{mask[0]})
+        SELECT u.EMAIL, u._customer_id, NULL{mask[1]} FROM ({uncertain}) u
         WHERE u.EMAIL NOT IN (SELECT email FROM held)"""
     )
     state.con.execute(

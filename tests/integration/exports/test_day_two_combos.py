@@ -117,3 +117,20 @@ def test_moved_to_another_list_stopped_before_sending_then_moved_back(
     assert segport(s, "exports", "edit", "news", "--list-id", str(s.list_id)).returncode == 0
     again = run_json(s)
     assert (again["sent"], again["removed"]) == (6, 0)
+
+
+def test_first_run_killed_in_flight_counts_its_contacts_as_added(scenario: Scenario) -> None:
+    """Killed after Brevo took chunk 1 but before its checkpoint: the resumed run sends it
+    again; those contacts were never on the list before this run, so they are new and
+    added, as in a clean first run."""
+    s = scenario
+    s.load([profile(i) for i in range(1, 101)])
+    s.add_export(mode="mirror")
+    killed = segport(s, "exports", "run", "news", *CHUNK, kill_at="posted:1")
+    assert killed.returncode == -signal.SIGKILL
+    dry = run_json(s, "--dry-run", *CHUNK)
+    real = run_json(s, *CHUNK)
+    assert real["status"] == "successful" and real["resumed"] is True
+    assert (dry["new"], dry["changed"]) == (real["new"], real["changed"]) == (100, 0)
+    assert real["changes"] == {"added": 100}
+    assert s.members() == {f"user{i}@example.com" for i in range(1, 101)}
