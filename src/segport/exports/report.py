@@ -248,9 +248,14 @@ def _change_parts(
         # Counted apart from the file: the changed rows are few, or none on a first run.
         updated = state.count(f"SELECT count(*) {source} AND p.__kind = 'changed'")
     if state.relation_kind(remove_table) is not None:
+        names = {
+            d[0] for d in state.con.execute(f"SELECT * FROM {remove_table} LIMIT 0").description
+        }
+        # A leaver another export on the list holds stays on the list: not removed.
+        kept = " WHERE NOT coalesce(r.__shared, false)" if "__shared" in names else ""
         leavers = f"""FROM {remove_table} r JOIN (SELECT DISTINCT first_seq, last_seq
             FROM chunks WHERE run_id = {int(run_id)} AND kind = 'remove' AND status = 'done') c
-            ON r.__seq BETWEEN c.first_seq AND c.last_seq"""
+            ON r.__seq BETWEEN c.first_seq AND c.last_seq{kept}"""
         parts.append(f"SELECT 'removed', r.email, CAST(r.customer_id AS VARCHAR) {leavers}")
         removed = state.count(f"SELECT count(*) {leavers}")
     return parts, updated, removed

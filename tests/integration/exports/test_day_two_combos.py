@@ -12,6 +12,8 @@ from typing import Any
 from tests.integration.exports.conftest import Scenario, profile
 from tests.integration.exports.test_cli_resume import CHUNK, segport
 
+from segport.workspace.segment_service import create_segment
+
 MASS = "--allow-mass-removal"
 
 
@@ -134,3 +136,24 @@ def test_first_run_killed_in_flight_counts_its_contacts_as_added(scenario: Scena
     assert (dry["new"], dry["changed"]) == (real["new"], real["changed"]) == (100, 0)
     assert real["changes"] == {"added": 100}
     assert s.members() == {f"user{i}@example.com" for i in range(1, 101)}
+
+
+def test_shared_list_change_record_lists_only_what_left_the_list(scenario: Scenario) -> None:
+    """Leavers another export on the list still holds stay on the list: the mirror
+    export's change record and counts do not say they were removed."""
+    s = scenario
+    s.load([profile(i) for i in range(1, 11)])
+    create_segment(s.ws, None, "first-five", where="customer_id <= 5")
+    s.add_export("keeper", segments=["first-five"])  # add mode: holds 1-5
+    s.add_export("news", mode="mirror", list_id=s.list_id, share_list=True)
+    assert segport(s, "exports", "run", "keeper").returncode == 0
+    assert segport(s, "exports", "run", "news").returncode == 0
+    # 1-3 leave the mirror export's segment (keeper still holds them), 9-10 leave both.
+    rows = [profile(i, tier="silver" if i <= 3 else "gold") for i in range(1, 9)]
+    s.load(rows)
+    real = run_json(s)
+    assert real["status"] == "successful"
+    assert real["removed"] == 2 and real["changes"] == {"removed": 2}
+    removed = {e for o, e in changes(s, real["run_id"]) if o == "removed"}
+    assert removed == {"user9@example.com", "user10@example.com"}
+    assert s.members() == {f"user{i}@example.com" for i in range(1, 9)}
