@@ -36,6 +36,7 @@ EMPTY_VALUES = "held_empty_values"  # the setting the last plan ran with
 BEFORE = "held_before"  # held of the previous target, while the new one got nothing yet
 BEFORE_TARGET = "held_before_target"
 BEFORE_COLUMNS = "held_before_columns"
+BEFORE_EMPTY = "held_before_empty_values"
 PEER_HELD = "scratch.peer_held"
 MASK_BITS = 64
 ALL_BITS = "18446744073709551615::UBIGINT"  # a NULL mask: every column may hold a value
@@ -148,7 +149,9 @@ def bind(
         and state.table_exists(BEFORE)
     )
     old_columns = state.get(COLUMNS)
+    empty_values = state.get(EMPTY_VALUES)
     if back:
+        empty_values = state.get(BEFORE_EMPTY)
         base = BEFORE  # (held is empty)
         stored, has_held = before, True
         old_columns = state.get(BEFORE_COLUMNS)
@@ -159,7 +162,7 @@ def bind(
         note = target_note(stored, identity, ran=not dry_run)
     elif has_held and state.get(MAPPING) not in (None, target.mapping_digest()):
         note = MAPPING_NOTE.format(when="the next run sends" if dry_run else "this run sends")
-    sweep = has_held and not changed and state.get(EMPTY_VALUES) == "keep" and target.clear_empty
+    sweep = has_held and not changed and empty_values == "keep" and target.clear_empty
     remap = (
         has_held
         and not changed
@@ -184,12 +187,14 @@ def bind(
             con.execute(f"DROP TABLE IF EXISTS {BEFORE}")
             state.delete(BEFORE_TARGET)
             state.delete(BEFORE_COLUMNS)
+            state.delete(BEFORE_EMPTY)
         if changed:
             # Kept aside until a chunk reaches the new target: moved back before that
             # (a wrong list, a run stopped early), the old list is still this export's.
             con.execute(f"CREATE TABLE {BEFORE} AS SELECT * FROM held")
             state.set(BEFORE_TARGET, stored)
             state.set(BEFORE_COLUMNS, old_columns)
+            state.set(BEFORE_EMPTY, empty_values)
             con.execute("DELETE FROM held")
         elif remap:
             assert isinstance(old_columns, list)

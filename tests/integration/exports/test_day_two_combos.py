@@ -157,3 +157,29 @@ def test_shared_list_change_record_lists_only_what_left_the_list(scenario: Scena
     removed = {e for o, e in changes(s, real["run_id"]) if o == "removed"}
     assert removed == {"user9@example.com", "user10@example.com"}
     assert s.members() == {f"user{i}@example.com" for i in range(1, 9)}
+
+
+def test_keep_to_clear_and_moved_back_before_sending_still_empties(scenario: Scenario) -> None:
+    """Switched from keep to clear and put on a wrong list whose run was stopped before
+    Brevo took anything; moved back, the export still empties what Brevo kept."""
+    s = scenario
+    other = s.sandbox.state.create_list("Other")
+    rows = [profile(i) for i in range(1, 5)]
+    s.load(rows)
+    s.add_export()
+    assert segport(s, "exports", "edit", "news", "--empty-values", "keep").returncode == 0
+    assert segport(s, "exports", "run", "news").returncode == 0
+    rows[1]["phone"] = ""
+    s.load(rows)
+    assert segport(s, "exports", "run", "news").returncode == 0
+    edit = ("exports", "edit", "news", "--empty-values", "clear", "--list-id", str(other))
+    assert segport(s, *edit).returncode == 0
+    killed = segport(s, "exports", "run", "news", kill_at="planned")
+    assert killed.returncode == -signal.SIGKILL
+    assert segport(s, "exports", "edit", "news", "--list-id", str(s.list_id)).returncode == 0
+    dry = run_json(s, "--dry-run")
+    real = run_json(s)
+    assert real["status"] == "successful" and dry["sent"] == real["sent"] == 1
+    s.sandbox.state.wait_idle()
+    assert "SMS" not in attrs(s, 2) and "SMS" in attrs(s, 3)
+    assert s.members(other) == set()
