@@ -273,10 +273,19 @@ def load_peer_held(state: ExportState, target: ExportTarget) -> str | None:
             )
         try:
             stored = _peer_meta(con, alias, TARGET)
+            table = "held"
             if isinstance(stored, dict) and not same_target(stored, identity):
-                continue  # it holds nothing on this list yet (moved here, not run since)
+                # It holds nothing on this list yet (moved here, not run since), unless it
+                # was moved away and back before sending: then its aside is this list's.
+                before = _peer_meta(con, alias, BEFORE_TARGET)
+                if not (isinstance(before, dict) and same_target(before, identity)):
+                    continue
+                sent = con.execute(f"SELECT count(*) FROM {alias}.main.held").fetchall()
+                if sent[0][0]:
+                    continue  # Brevo took contacts on the other list: the aside is stale
+                table = BEFORE
             con.execute(
-                f"INSERT INTO {PEER_HELD} SELECT email FROM {alias}.main.held "
+                f"INSERT INTO {PEER_HELD} SELECT email FROM {alias}.main.{table} "
                 "WHERE email IS NOT NULL"
             )
         except duckdb.Error as exc:

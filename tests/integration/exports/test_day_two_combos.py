@@ -223,3 +223,33 @@ def test_postgresql_store_killed_first_run_then_other_rows(
         assert not [o for o, _ in record if o == "updated"]
     finally:
         s.ws.close()
+
+
+def test_a_peer_moved_away_and_back_before_sending_still_holds_its_contacts(
+    scenario: Scenario,
+) -> None:
+    """Two exports share a list; one is put on a wrong list and moved back before Brevo
+    took anything there. The mirror export on the list must not remove what that one
+    still holds there (it will not send them again: they are on the list)."""
+    s = scenario
+    other = s.sandbox.state.create_list("Other")
+    s.load([profile(i) for i in range(1, 11)])
+    create_segment(s.ws, None, "first-five", where="customer_id <= 5")
+    s.add_export("keeper", segments=["first-five"])  # add mode: holds 1-5
+    s.add_export("news", mode="mirror", list_id=s.list_id, share_list=True)
+    assert segport(s, "exports", "run", "keeper").returncode == 0
+    assert segport(s, "exports", "run", "news").returncode == 0
+    moved = segport(s, "exports", "edit", "keeper", "--list-id", str(other))
+    assert moved.returncode == 0, moved.stderr
+    killed = segport(s, "exports", "run", "keeper", kill_at="planned")
+    assert killed.returncode == -signal.SIGKILL
+    back = segport(s, "exports", "edit", "keeper", "--list-id", str(s.list_id), "--share-list")
+    assert back.returncode == 0, back.stderr
+    # 1-2 leave the mirror export's segment; keeper still has them on the list.
+    s.load([profile(i, tier="silver" if i <= 2 else "gold") for i in range(1, 11)])
+    real = run_json(s)
+    assert real["status"] == "successful" and real["removed"] == 0
+    keeper = json.loads(segport(s, "exports", "run", "keeper", "--json").stdout)
+    assert keeper["status"] == "successful"
+    s.sandbox.state.wait_idle()
+    assert s.members() == {f"user{i}@example.com" for i in range(1, 11)}
