@@ -264,3 +264,31 @@ def test_a_peer_moved_away_and_back_before_sending_still_holds_its_contacts(
     assert keeper["status"] == "successful"
     s.sandbox.state.wait_idle()
     assert s.members() == {f"user{i}@example.com" for i in range(1, 11)}
+
+
+def test_rebuilt_state_empties_what_became_empty(scenario: Scenario) -> None:
+    """After rebuild-state the held contacts have no fingerprint and no mask: a value that
+    became empty meanwhile is still emptied in Brevo, a contact on the list by other means
+    leaves it (mirror), and the dry run, counts and change record agree."""
+    s = scenario
+    rows = [profile(i) for i in range(1, 11)]
+    s.load(rows)
+    s.add_export(mode="mirror")
+    assert run_json(s)["status"] == "successful"
+    s.sandbox.state.upsert_contact("stranger@example.com", {}, list_ids=[s.list_id])
+    for leftover in s.ws.path.joinpath("state").glob("export-1.duckdb*"):
+        leftover.unlink()
+    rows[2]["phone"] = ""
+    s.load(rows)
+    assert cli(s, "exports", "run", "news", "-q").exit_code == 1  # the state is lost
+    assert cli(s, "exports", "rebuild-state", "news").exit_code == 0
+    dry = run_json(s, "--dry-run")
+    real = run_json(s)
+    assert real["status"] == "successful"
+    for key in ("new", "changed", "unchanged", "to_remove"):
+        assert dry[key] == real[key], key
+    assert (real["changed"], real["removed"]) == (10, 1)
+    assert real["changes"] == {"updated": 10, "removed": 1}
+    assert "SMS" not in attrs(s, 3) and "SMS" in attrs(s, 4)
+    assert s.members() == {f"user{i}@example.com" for i in range(1, 11)}
+    assert run_json(s)["sent"] == 0
