@@ -201,6 +201,9 @@ def test_a_reload_that_changes_a_used_columns_type_is_refused(cli: Cli, tmp_path
     assert "used by segment high-value" in err
     assert "fix the data" in err and "segport segments update" in err
     assert "--allow-schema-change" in err and "Traceback" not in err
+    # the message is shown as docs/segments.md shows it: one line per column and choice
+    assert "nothing was changed:\n  lifetime_value: was number" in err
+    assert "\nChoices:\n  - fix the data" in err
     assert schema_types(cli)["lifetime_value"] == "number"
     assert cli("segments", "count", "high-value").exit_code == 0
     forced = cli("profiles", "load", str(newer), "--replace", "--allow-schema-change")
