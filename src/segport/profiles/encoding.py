@@ -2,7 +2,7 @@
 
 DuckDB reads UTF-8 (and validates it); spreadsheet exports are often Windows-1252 or
 UTF-16. One streaming pass over the whole file gathers the evidence: a UTF-16 byte-order
-mark decides at once; otherwise the file is cut into blocks of whole lines, each checked
+mark decides at once (as do the NUL bytes of UTF-16 written without one); otherwise the file is cut into blocks of whole lines, each checked
 by Python's UTF-8 decoder (fast, in C), and only blocks that fail are looked at line by
 line. A file whose non-ASCII text is mostly valid UTF-8 is UTF-8, and its few invalid
 lines are reported (and cleaned); a file where UTF-8 does not explain the non-ASCII bytes
@@ -37,7 +37,7 @@ class BadBytes:
 
 @dataclass
 class EncodingScan:
-    encoding: str  # utf-8, utf-16, cp1252 or latin-1
+    encoding: str  # utf-8, utf-16 (-le/-be without a byte-order mark), cp1252 or latin-1
     bad: list[BadBytes] = field(default_factory=list)  # UTF-8 files only
     bad_total: int = 0
 
@@ -86,9 +86,11 @@ def _bad_line(number: int, raw: bytes, exc: UnicodeDecodeError) -> BadBytes:
 def scan(path: Path) -> EncodingScan:
     """Decide the encoding of the file at ``path`` on evidence from all of it."""
     with path.open("rb") as fh:
-        head = fh.read(4)
+        head = fh.read(4096)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return EncodingScan("utf-16")
+    if bom_less := _utf16_without_bom(head):
+        return EncodingScan(bom_less)
     result = EncodingScan("utf-8")
     multibyte = 0  # bytes beyond the first of valid non-ASCII characters: UTF-8 evidence
     for first, block in line_blocks(path):
@@ -121,6 +123,25 @@ def scan(path: Path) -> EncodingScan:
         legacy = "cp1252" if _decodes(path, "cp1252") else "latin-1"
         return EncodingScan(legacy)
     return result
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` for text written as UTF-16 without a byte-order mark.
+
+    Such a file is valid UTF-8 (its NUL bytes are ASCII), and read so every header name
+    holds NULs. Text files hold no NUL; in UTF-16 of mostly Latin text every other byte is
+    one, at odd offsets (little-endian) or even ones (big-endian).
+    """
+    pairs = len(head) // 2
+    if pairs < 4:
+        return None
+    odd = head[1 : 2 * pairs : 2].count(0)
+    even = head[0 : 2 * pairs : 2].count(0)
+    if odd >= pairs * 0.6 and even == 0:
+        return "utf-16-le"
+    if even >= pairs * 0.6 and odd == 0:
+        return "utf-16-be"
+    return None
 
 
 def _decodes(path: Path, encoding: str) -> bool:

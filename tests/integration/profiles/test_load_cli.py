@@ -347,6 +347,22 @@ def test_a_windows_1252_file_is_still_read_as_such(cli: Cli, tmp_path: Path, ws:
     assert "(csv, cp1252)" in result.stdout and "not valid" not in result.stderr
 
 
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_as_utf16(
+    cli: Cli, tmp_path: Path, ws: Workspace, encoding: str
+) -> None:
+    # Read as UTF-8 (its NULs are ASCII) every name holds NULs: "no id column
+    # 'customer_id'; its columns are: customer_id, ..." once the NULs were cleaned away.
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("customer_id,email,first_name\n1,a@example.com,Zoë\n".encode(encoding))
+    result = cli("profiles", "load", str(path))
+    loaded(result, 1)
+    assert f"(csv, {encoding})" in result.stdout
+    from segport.workspace.profile_service import show_profiles
+
+    assert show_profiles(ws, None, 1).column("first_name").to_pylist() == ["Zoë"]
+
+
 def test_encoding_utf8_on_a_file_that_is_not_names_the_line_and_byte(
     cli: Cli, tmp_path: Path
 ) -> None:
