@@ -2,11 +2,12 @@
 
 DuckDB reads UTF-8 (and validates it); spreadsheet exports are often Windows-1252 or
 UTF-16. One streaming pass over the whole file gathers the evidence: a UTF-16 byte-order
-mark decides at once (as do the NUL bytes of UTF-16 written without one); otherwise the file is cut into blocks of whole lines, each checked
-by Python's UTF-8 decoder (fast, in C), and only blocks that fail are looked at line by
-line. A file whose non-ASCII text is mostly valid UTF-8 is UTF-8, and its few invalid
-lines are reported (and cleaned); a file where UTF-8 does not explain the non-ASCII bytes
-is Windows-1252 when every byte is defined there, else Latin-1 (which decodes anything).
+mark decides at once (as do the NUL bytes of UTF-16 written without one); otherwise the
+file is cut into blocks of whole lines, each checked by Python's UTF-8 decoder (fast, in
+C), and only blocks that fail are looked at line by line. A file whose non-ASCII text is
+mostly valid UTF-8 is UTF-8, and its few invalid lines are reported (and cleaned); a file
+where UTF-8 does not explain the non-ASCII bytes is Windows-1252 when every byte is
+defined there, else Latin-1 (which decodes anything).
 """
 
 from __future__ import annotations
