@@ -157,8 +157,10 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def check_decodes(path: Path, encoding: str) -> None:
-    """Refuse a file that is not valid ``encoding``, naming the first bad line and byte."""
+def check_decodes(path: Path, encoding: str, *, shown: Path | None = None) -> None:
+    """Refuse a file that is not valid ``encoding``, naming the first bad line and byte
+    (and the file as ``shown``, when ``path`` is a decompressed copy of it)."""
+    name = shown or path
     if encoding in ("utf-16", "utf-32") or encoding.startswith(("utf-16", "utf-32")):
         try:
             if _decodes(path, encoding):
@@ -166,7 +168,7 @@ def check_decodes(path: Path, encoding: str) -> None:
         except LookupError:  # pragma: no cover - the name was checked before
             return
         raise ProfileError(
-            f"{path} is not readable as {encoding}; drop --encoding to let segport detect "
+            f"{name} is not readable as {encoding}; drop --encoding to let segport detect "
             "the encoding, or give the one the file was written in"
         )
     for first, block in line_blocks(path):
@@ -177,7 +179,7 @@ def check_decodes(path: Path, encoding: str) -> None:
             if exc is not None:
                 bad = _bad_line(first + offset, raw, exc)
                 raise ProfileError(
-                    f"{path} is not valid {encoding}: line {bad.line}, byte {bad.column} is "
+                    f"{name} is not valid {encoding}: line {bad.line}, byte {bad.column} is "
                     f"0x{bad.byte:02x} ({bad.text!r}). Drop --encoding to let segport detect "
                     "the encoding (it reports a few bad lines and loads the rest), or give "
                     "the one the file was written in (e.g. --encoding cp1252)"

@@ -363,6 +363,38 @@ def test_utf16_without_a_byte_order_mark_is_read_as_utf16(
     assert show_profiles(ws, None, 1).column("first_name").to_pylist() == ["Zoë"]
 
 
+def test_gzip_files_get_the_same_encoding_and_json_lines_checks(
+    cli: Cli, tmp_path: Path, ws: Workspace
+) -> None:
+    import gzip
+
+    from segport.workspace.profile_service import show_profiles
+
+    # Read by DuckDB as they were, these failed whole ("CSV Error on Line: 2") or loaded
+    # every line of a .jsonl.gz as "not valid JSON".
+    legacy = tmp_path / "excel.csv.gz"
+    legacy.write_bytes(gzip.compress("customer_id;name\n1;Zoë\n2;Müller\n".encode("cp1252")))
+    result = cli("profiles", "load", str(legacy))
+    loaded(result, 2)
+    assert "(csv, cp1252)" in result.stdout
+    assert show_profiles(ws, None, 2).column("name").to_pylist() == ["Zoë", "Müller"]
+    onebad = tmp_path / "onebad.csv.gz"
+    body = "".join(f"{i};Zoë {i}\n" for i in range(1, 50)).encode() + b"50;Bad\xff\n"
+    onebad.write_bytes(gzip.compress(b"customer_id;name\n" + body))
+    result = cli("profiles", "load", str(onebad), "--replace")
+    loaded(result, 50)
+    assert "line 51: byte 7 (0xff) is not valid UTF-8" in result.stderr
+    strict = cli("profiles", "load", str(legacy), "--replace", "--encoding", "utf-8")
+    assert strict.exit_code == 1 and "excel.csv.gz is not valid utf-8: line 2" in strict.stderr
+    lines = tmp_path / "people.jsonl.gz"
+    lines.write_bytes(
+        gzip.compress(b'{"customer_id": 1, "name": "Ann"}\n[1]\n{"customer_id": 2}\n')
+    )
+    result = cli("profiles", "load", str(lines), "--replace")
+    loaded(result, 2)
+    assert "line 2: not a JSON object" in result.stderr
+
+
 def test_encoding_utf8_on_a_file_that_is_not_names_the_line_and_byte(
     cli: Cli, tmp_path: Path
 ) -> None:
