@@ -80,7 +80,13 @@ def diagnose(path: Path, actor: str | None, *, offline: bool = False) -> Report:
 
 
 def _config(report: Report, path: Path) -> MetadataLocation | None:
-    from segport.workspace.location import CONFIG_FILE, LocationError, read_config, resolve
+    from segport.workspace.location import (
+        CONFIG_FILE,
+        LocationError,
+        config_missing,
+        read_config,
+        resolve,
+    )
 
     if not path.is_dir():
         report.add(
@@ -91,6 +97,9 @@ def _config(report: Report, path: Path) -> MetadataLocation | None:
     try:
         location, _ = resolve(path, read_config(path), rewrite=False)
     except FileNotFoundError:
+        if missing := config_missing(path):
+            report.add("workspace", PROBLEM, *missing)
+            return None
         report.add(
             "workspace", PROBLEM, f"no {CONFIG_FILE} in {path}",
             "point --workspace at an existing workspace, or run `segport init`",

@@ -294,6 +294,8 @@ def open_workspace(path: Path) -> Workspace:
     try:
         config = loc.read_config(path)
     except FileNotFoundError:
+        if missing := loc.config_missing(path):
+            raise WorkspaceNotFound(": ".join(missing)) from None
         raise WorkspaceNotFound(
             f"no workspace at {path}: run `segport init` first, or point --workspace "
             "(or SEGPORT_WORKSPACE) at an existing one"

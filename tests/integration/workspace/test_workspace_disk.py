@@ -134,6 +134,15 @@ def test_a_damaged_metadata_database_is_a_message(ws: Path) -> None:
         refused(segport(ws, *args), "metadata.db", "damaged", "backup")
 
 
+def test_a_lost_workspace_json_says_how_to_restore_it(ws: Path) -> None:
+    # "run `segport init` first" led nowhere: init refuses a folder with a metadata.db.
+    (ws / "workspace.json").unlink()
+    for args in (("users", "list"), ("doctor",)):
+        refused(segport(ws, *args), "metadata.db", "no workspace.json", '{"sqlite_file": ')
+    (ws / "workspace.json").write_text('{"sqlite_file": "metadata.db"}')
+    assert "bob" in ok(ws, "users", "list")
+
+
 def test_a_database_without_a_workspace_is_refused(ws: Path) -> None:
     (ws / "metadata.db").unlink()
     with sqlite3.connect(ws / "metadata.db") as con:  # a valid SQLite file, no workspace
