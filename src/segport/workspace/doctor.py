@@ -135,7 +135,7 @@ def _permissions(report: Report, path: Path) -> None:
 def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspace | None:
     from segport.metadata import head_revision
     from segport.metadata.db import check_schema, current_revision
-    from segport.workspace.location import LocationError, check_sqlite_file
+    from segport.workspace.location import CONFIG_FILE, LocationError, check_sqlite_file
     from segport.workspace.workspace import Workspace, WorkspaceError, check_is_workspace
 
     restore = "restore it from a backup (docs/workspace.md, 'Backups and damage')"
@@ -163,7 +163,13 @@ def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspa
 
         if not isinstance(exc, WorkspaceError | MetadataError | DBAPIError):
             raise
-        report.add("metadata", PROBLEM, _message(exc, location.url), restore)
+        fix = restore
+        if location.server_url is not None and isinstance(exc, DBAPIError):
+            from segport.workspace.workspace import _is_connect
+
+            if exc.connection_invalidated or _is_connect(exc):  # down, not damaged
+                fix = f"check that the server is running and the URL in {CONFIG_FILE}"
+        report.add("metadata", PROBLEM, _message(exc, location.url), fix)
         return None
     report.add("metadata", OK, f"{location.display()} opens and holds a workspace")
     head = head_revision()

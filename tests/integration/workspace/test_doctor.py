@@ -130,3 +130,22 @@ def test_migrations_behind_are_reported_not_run(made: Made) -> None:
 def test_no_workspace_there(tmp_path: Path) -> None:
     result = segport(tmp_path / "nothing", "doctor")
     refused(result, "is not a folder", "what to do")
+
+
+def test_a_postgresql_server_that_does_not_answer_is_not_called_damaged(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ws = tmp_path / "ws"
+    ws.mkdir(mode=0o700)
+    url = f"postgresql://postgres:Doctor-Pw-9@127.0.0.1:{port}/segport?password=Other-Pw-8"
+    (ws / "workspace.json").write_text(json.dumps({"database_url": url}))
+    (ws / "workspace.json").chmod(0o600)
+    code, checks, human = doctor(ws, "--offline")
+    assert code == 1 and problems(checks) == {"metadata"}
+    assert "server is running" in checks["metadata"]["fix"]  # was: restore from a backup
+    assert "backup" not in checks["metadata"]["fix"]
+    assert "Doctor-Pw-9" not in human and "Other-Pw-8" not in human
+    assert "postgres:***@" in human
