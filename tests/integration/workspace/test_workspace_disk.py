@@ -40,6 +40,15 @@ def test_a_moved_workspace_just_works(tmp_path: Path, sandbox: SandboxServer) ->
     assert "admin (default)" in ok(moved, "users", "list")
     # Nothing was made at the old place (no new, empty workspace with a new admin).
     assert not made.path.exists()
+    # The first run's files are named where they are now (the summary recorded the old
+    # place), in `runs show`, `runs list` and `exports runs`.
+    first = json.loads(ok(moved, "runs", "show", "1", "--json"))
+    listed = json.loads(ok(moved, "runs", "list", "--json"))[-1]["summary"]
+    history = json.loads(ok(moved, "exports", "runs", "news", "--json"))[-1]["summary"]
+    for summary in (first["summary"], listed, history):
+        assert Path(summary["changes_csv"]) == moved / "runs" / "1" / "changes.csv"
+        assert Path(summary["changes_csv"]).is_file()
+    assert str(moved / "runs" / "1" / "changes.csv") in ok(moved, "runs", "show", "1")
 
 
 def test_a_copy_is_a_separate_workspace(tmp_path: Path, sandbox: SandboxServer) -> None:
