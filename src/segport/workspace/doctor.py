@@ -250,8 +250,13 @@ def _secrets(report: Report, ws: Workspace) -> dict[str, tuple[str, Any]]:
 def _key_fix(ws: Workspace, rows: Sequence[Any]) -> str:
     from segport.workspace import secrets
 
-    if secrets.key_file(ws.path).exists() or secrets.key_from_environment():
-        return "see the message"
+    if secrets.key_from_environment():
+        return f"fix {secrets.SECRET_KEY_ENV}: comma-separated Fernet keys, newest first"
+    path = secrets.key_file(ws.path)
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            return f"chmod 600 {path}"
+        return f"restore {path} from a backup (it is not a list of Fernet keys)"
     names = ", ".join(repr(r[0]) for r in rows) or "none"
     return (
         "restore secret.key from a backup; with no backup, run `segport connections "

@@ -59,6 +59,17 @@ def test_permissions_too_open(made: Made) -> None:
     assert "what to do: chmod -R go-rwx" in out and "1 problem(s) found." in out
 
 
+def test_a_secret_key_too_open_or_damaged_gets_its_own_fix(made: Made) -> None:
+    key = made.path / "secret.key"
+    os.chmod(key, 0o644)
+    code, checks, _ = doctor(made.path, "--offline")
+    assert checks["secrets key"]["fix"] == f"chmod 600 {key}"  # was "see the message"
+    os.chmod(key, 0o600)
+    key.write_text("not a key\n")
+    code, checks, _ = doctor(made.path, "--offline")
+    assert code == 1 and "restore" in checks["secrets key"]["fix"]
+
+
 def test_a_lost_secret_key_and_then_undecryptable_keys(made: Made) -> None:
     (made.path / "secret.key").unlink()
     code, checks, _ = doctor(made.path, "--offline")
