@@ -115,6 +115,22 @@ def test_a_bad_value_past_the_sample_keeps_the_row_with_the_cell_empty(
     assert show_profiles(ws, None, 21000).num_rows == 21000
 
 
+def test_lines_are_counted_as_in_the_file_past_a_value_with_line_breaks(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # An address or a note in quotes may hold line breaks; DuckDB counts such a record as
+    # one line, so every later line number was off by one per break.
+    rows = [row(i) for i in range(1, 41)]
+    rows[1] = '2,user2@example.com,"Two\nlines\nhere",20,2026-01-03,07700 900002\n'
+    rows[29] = row(30, ltv="n/a")  # file line 31 + 2 breaks
+    rows[34] = "35,user35@example.com,Short\n"  # file line 36 + 2 breaks
+    result = cli("profiles", "load", str(write(tmp_path / "p.csv", *rows)))
+    loaded(result, 39)
+    assert "line 33: column lifetime_value: 'n/a' is not a number" in result.stderr
+    assert "line 38: " in result.stderr and "| 35,user35@example.com,Short" in result.stderr
+    assert "Two\nlines\nhere" in "\n".join((tmp_path / "p.csv").read_text().splitlines()[2:5])
+
+
 def test_a_mostly_text_column_stays_text_and_leading_zeros_are_kept(
     cli: Cli, tmp_path: Path, ws: Workspace
 ) -> None:
