@@ -163,13 +163,16 @@ def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspa
 
         if not isinstance(exc, WorkspaceError | MetadataError | DBAPIError):
             raise
-        fix = restore
-        if location.server_url is not None and isinstance(exc, DBAPIError):
+        fix, detail = restore, _message(exc, location.url)
+        if isinstance(exc, DBAPIError):  # the driver's words: say which database
+            detail = f"{location.display()}: {detail}"
             from segport.workspace.workspace import _is_connect
 
-            if exc.connection_invalidated or _is_connect(exc):  # down, not damaged
+            if location.server_url is not None and (
+                exc.connection_invalidated or _is_connect(exc)
+            ):  # down, not damaged
                 fix = f"check that the server is running and the URL in {CONFIG_FILE}"
-        report.add("metadata", PROBLEM, _message(exc, location.url), fix)
+        report.add("metadata", PROBLEM, detail, fix)
         return None
     report.add("metadata", OK, f"{location.display()} opens and holds a workspace")
     head = head_revision()

@@ -160,3 +160,4 @@ def test_a_postgresql_server_that_does_not_answer_is_not_called_damaged(tmp_path
     assert "backup" not in checks["metadata"]["fix"]
     assert "Doctor-Pw-9" not in human and "Other-Pw-8" not in human
     assert "postgres:***@" in human
+    assert checks["metadata"]["detail"].startswith("postgresql://postgres:***@127.0.0.1")
