@@ -304,15 +304,23 @@ def _source_url(source: Any) -> str:
 
 def _export_states(report: Report, ws: Workspace) -> None:
     from sqlalchemy import select
+    from sqlalchemy.exc import DBAPIError
 
     from segport.exports.state import state_path
+    from segport.workspace.export_state import ways_back
     from segport.workspace.models import Export
 
-    with ws.session() as session:
-        exports = session.execute(
-            select(Export.id, Export.name, Export.last_status).order_by(Export.name)
-        ).all()
-    for export_id, name, last_status in exports:
+    columns = [Export.id, Export.name, Export.last_status]
+    exports: list[tuple[Any, ...]]
+    try:
+        with ws.session() as session:
+            rows = session.execute(select(*columns, Export.state_token).order_by(Export.name))
+            exports = [tuple(row) for row in rows]
+    except DBAPIError:  # a schema before state tokens (the doctor runs no migration)
+        with ws.session() as session:
+            rows = session.execute(select(*columns).order_by(Export.name))
+            exports = [(*row, None) for row in rows]
+    for export_id, name, last_status, token in exports:
         path = state_path(ws.path, export_id)
         check = f"export {name}"
         if not path.exists():
@@ -323,15 +331,21 @@ def _export_states(report: Report, ws: Workspace) -> None:
                     check, PROBLEM,
                     f"its state file {path} is missing although the export has run; the next "
                     "run cannot know what the list holds from it",
-                    "restore the state file from a backup with the metadata database (see "
-                    "docs/exports.md on a lost export state)",
+                    ways_back(name, path),
                 )  # fmt: skip
             continue
-        report.add(check, *_read_state(path))
+        report.add(check, *_read_state(path, name, token))
 
 
-def _read_state(path: Path) -> tuple[str, str, str | None]:
+def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, str | None]:
+    """The state opens, and it is the one the export's last run left (its token is the
+    metadata's, as a run checks before it starts: see workspace.export_state)."""
+    import json
+
     import duckdb
+
+    from segport.exports.state import TOKEN
+    from segport.workspace.export_state import ways_back
 
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -341,14 +355,26 @@ def _read_state(path: Path) -> tuple[str, str, str | None]:
         return (
             PROBLEM,
             f"its state file {path} cannot be opened ({str(exc).splitlines()[0]})",
-            "restore it from a backup (see docs/exports.md on a damaged export state)",
+            ways_back(name, path),
         )
     try:
         held = con.execute("SELECT count(*) FROM held").fetchone()
+        rows = con.execute("SELECT value FROM meta WHERE key = ?", [TOKEN]).fetchall()
     except duckdb.Error as exc:
-        return PROBLEM, f"its state file {path} is damaged ({str(exc).splitlines()[0]})", None
+        detail = f"its state file {path} is damaged ({str(exc).splitlines()[0]})"
+        return PROBLEM, detail, ways_back(name, path)
     finally:
         con.close()
+    mine = json.loads(rows[0][0]) if rows else None
+    if expected is not None and not (
+        isinstance(mine, dict) and expected in (mine.get("token"), mine.get("previous"))
+    ):
+        return (
+            PROBLEM,
+            f"its state file {path} is not the one the export's last run left (an older "
+            "copy put back, or its .wal lost): runs of the export refuse it",
+            ways_back(name, path),
+        )
     return OK, f"state opens ({held[0] if held else 0:,} contacts held in Brevo)", None
 
 

@@ -118,6 +118,24 @@ def test_export_state_damaged_or_lost(made: Made) -> None:
     state.unlink()
     code, checks, _ = doctor(made.path, "--offline")
     assert code == 1 and "is missing although the export has run" in checks["export news"]["detail"]
+    assert "segport exports rebuild-state news" in checks["export news"]["fix"]
+
+
+def test_an_older_copy_of_a_state_is_a_problem_as_runs_find_it(made: Made) -> None:
+    import shutil
+
+    state = made.path / "state"
+    backup = made.path.parent / "state-backup"
+    shutil.copytree(state, backup)
+    made.load(5)
+    made.run()
+    shutil.rmtree(state)
+    shutil.copytree(backup, state)  # the state of the run before: every run refuses it
+    refused(segport(made.path, "exports", "run", "news", "--dry-run"), "rebuild-state news")
+    code, checks, _ = doctor(made.path, "--offline")  # said "ok: state opens"
+    assert code == 1 and problems(checks) == {"export news"}
+    assert "not the one the export's last run left" in checks["export news"]["detail"]
+    assert "segport exports rebuild-state news" in checks["export news"]["fix"]
 
 
 def test_migrations_behind_are_reported_not_run(made: Made) -> None:
