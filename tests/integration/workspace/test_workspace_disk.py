@@ -282,3 +282,23 @@ def test_workspace_path_that_is_a_file(tmp_path: Path) -> None:
     refused(segport(file, "users", "list"), "is a file")
     assert file.read_text() == "mine\n"
     refused(segport(Path("/proc/segport-test/ws"), "init"), "cannot create the workspace folder")
+
+
+def test_a_password_in_a_connections_base_url_is_masked(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    # A proxy's credentials in --base-url: the audit masked them, `connections show` and
+    # the errors printed them.
+    ws = tmp_path / "ws"
+    ok(ws, "init")
+    proxied = sandbox.base_url.replace("http://", "http://proxyuser:ProxyPW5@")
+    out = ok(ws, "connections", "add", "sb", "--type", "brevo", "--api-key-stdin",
+             "--base-url", proxied, "--agree-privacy", input=SANDBOX_KEY + "\n")  # fmt: skip
+    shown = ok(ws, "connections", "show", "sb")
+    assert "proxyuser:***@" in shown and "ProxyPW5" not in shown + out
+    assert "ProxyPW5" not in ok(ws, "audit")
+    bad = proxied.replace("/v3", "/nov3")
+    result = segport(ws, "connections", "add", "x", "--type", "brevo", "--api-key-stdin",
+                     "--base-url", bad, "--agree-privacy", input=SANDBOX_KEY + "\n")  # fmt: skip
+    refused(result, "has no Brevo API", "proxyuser:***@")
+    assert "ProxyPW5" not in result.output
