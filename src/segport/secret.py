@@ -134,15 +134,24 @@ def _scrub(text: str, pattern: re.Pattern[str]) -> str:
     return "".join(out)
 
 
+# A password in a URL's user information (``https://user:PASSWORD@proxy/v3``), masked as
+# database URLs are (segport.workspace.workspace.redact_url).
+_URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)([^\s@/?#]+)(@)")
+
+
 def redact(text: str) -> str:
-    """``text`` with every known secret (and long prefixes of it) and every value given
-    after an ``api-key`` header name replaced by ``********``."""
+    """``text`` with every known secret (and long prefixes of it), every value given
+    after an ``api-key`` header name replaced by ``********``, and a URL's password by
+    ``***``."""
     if not text:
         return text
     pattern = _pattern
     if pattern is not None:
         text = _scrub(text, pattern)
-    return _HEADER.sub(lambda m: m.group(1) + MASK if m.group(2) != MASK else m.group(0), text)
+    text = _HEADER.sub(lambda m: m.group(1) + MASK if m.group(2) != MASK else m.group(0), text)
+    if "://" in text:
+        text = _URL_PASSWORD.sub(lambda m: m.group(1) + "***" + m.group(3), text)
+    return text
 
 
 def redact_data(data: Any) -> Any:

@@ -69,6 +69,10 @@ def _files(root: Path) -> None:
         "1,a@example.com,GB,10,Ann,2026-01-02\n2,b@x.io,FR,20,Bob,2026-02-03\n"
     )
     (root / "empty.csv").write_text("")
+    (root / "short_row.csv").write_text("customer_id,email\n1,a@x.io\n2\n")
+    (root / "renamed.csv").write_text(
+        "customer_id,email,land,ltv,first,last_purchase\n1,a@example.com,GB,10,Ann,2026-01-02\n"
+    )
     (root / "empty.yaml").write_text("")
     (root / "empty.json").write_text("")
     (root / "list.yaml").write_text("- a\n- b\n")
@@ -82,7 +86,7 @@ def _files(root: Path) -> None:
         "customer_id,email,name\n1,a@x.io,Jos\xe9 M\xfcller\n".encode("cp1252")
     )
     (root / "utf16.csv").write_bytes("customer_id,email\n1,a@x.io\n".encode("utf-16"))
-    (root / "bad.csv.gz").write_bytes(gzip.compress(b"customer_id,email\n1,a\xff\xfe@x.io\n"))
+    (root / "bad.csv.gz").write_bytes(gzip.compress(b"customer_id,email\n1,a@x.io\n" * 50)[:40])
     (root / "long_line.csv").write_bytes(b"customer_id,email\n1," + b"a" * 2_100_000 + b"@x.io\n")
     (root / "broken.parquet").write_bytes(b"PAR1 not really PAR1")
     (root / "array.json").write_text('[{"customer_id": 1}]')
@@ -208,9 +212,12 @@ CASES = [
     case("profiles load $T/cp1252.csv --encoding ascii --table t_ascii", 1, "ascii"),
     case("profiles load $T/cp1252.csv --encoding utf-8 --table t_cp", 1, "utf-8"),
     case("profiles load $T/utf16.csv --encoding utf-8 --table t_utf16", 1, "utf-8"),
-    case("profiles load $T/bad.csv.gz --table t_gz", 1, "bad.csv.gz"),
+    case("profiles load $T/bad.csv.gz --table t_gz", 1, "bad.csv.gz", "as gzip"),
     case("profiles load $T/long_line.csv --table t_long", 1, "long_line.csv"),
     case("profiles load $T/people.csv --id-column nope --table t_id", 1, "'nope'"),
+    case("profiles load $T/short_row.csv --strict --table t_strict", 1, "--strict", "line 3"),
+    case("profiles load $T/renamed.csv --replace", 1, "country: no longer there",
+         "segment gb", "--allow-schema-change"),
     case("profiles load $T/people.csv --table 'bad name'", 1, "--table 'bad name'"),
     case("profiles load $T/people.csv --rejects $T/dir --table t_rej", 1, "--rejects"),
     case("profiles load $T/people.csv --rejects $T/nodir/x.csv --table t_rej", 1, "--rejects"),
@@ -303,6 +310,17 @@ CASES = [
          "--attribute NOPE=ltv", 1, "NOPE"),
     case("exports add e --connection c --list-id $L --segment gb --email email", 1,
          "'e' already exists"),
+    case("exports add x --connection c --list-id $L --segment gb --email email "
+         "--empty-values sometimes", 1, "--empty-values 'sometimes'", "clear", "keep"),
+    case("exports add x --connection c --list-id $L --segment gb --email email "
+         "--phone-country-column country", 1, "--phone-country-column 'country'", "--phone"),
+    case("exports add x --connection c --list-id $L --segment gb --email email "
+         "--phone first --phone-country-column nocol", 1, "--phone-country-column 'nocol'"),
+    case("exports add x --connection c --list-id $L --segment gb --email email --share-list "
+         "--mode mirrored", 1, "--mode 'mirrored'"),
+    case("exports edit e --empty-values sometimes", 1, "--empty-values 'sometimes'"),
+    case("exports rebuild-state nobody", 1, "no export named 'nobody'"),
+    case("--as vic exports rebuild-state e", 1, "vic", "viewer"),
     case("exports edit nobody --list-id 3", 1, "no export named 'nobody'"),
     case("exports edit e --list-id 0", 1, "--list-id 0"),
     case("exports edit e --limit 99999999999999999999", 1, "--limit 99999999999999999999"),
@@ -320,6 +338,14 @@ CASES = [
     case("exports runs nobody", 1, "no export named 'nobody'"),
     case("exports runs e --limit -1", 1, "--limit"),
     case("exports runs e --limit 99999999999999999999", 1, "--limit"),
+    case("runs show 999999", 1, "no run 999999", "runs list"),
+    case("runs show abc", 2, "ID"),
+    case("runs list --export nobody", 1, "no export named 'nobody'"),
+    case("runs list --limit 0", 2, "--limit"),
+    # -- doctor and the secrets key ----------------------------------------------------
+    case("doctor --bogus", 2, "--bogus"),
+    case("connections new-secret-key", 1, "secret.key exists", "rotate-key"),
+    case("--as vic connections new-secret-key", 1, "vic"),
     # -- sandbox ---------------------------------------------------------------------
     case("sandbox --port 99999", 2, "Error: ", "port", "99999"),
     case("sandbox --port -1", 2, "port"),

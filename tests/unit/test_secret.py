@@ -114,3 +114,10 @@ def test_keys_sharing_a_beginning_are_each_scrubbed_whole() -> None:
     for k in keys:
         assert redact(f"<{k}>") == f"<{MASK}>"
     assert redact(f"cut: {base[:30]}!") == f"cut: {MASK}!"
+
+
+def test_redact_masks_a_password_in_a_url() -> None:
+    text = "could not reach https://proxy:S3cr3t@example.com:8443/v3 (http://plain.example/v3)"
+    assert redact(text) == (
+        "could not reach https://proxy:***@example.com:8443/v3 (http://plain.example/v3)"
+    )

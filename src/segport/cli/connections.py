@@ -156,6 +156,7 @@ def show(
     ),
 ) -> None:
     """Show a connection: its account and plan, sharing, consent, export user (never the key)."""
+    from segport.secret import redact
     from segport.workspace.connections import check_connection, show_connection
 
     with opened(ctx) as (ws, actor):
@@ -163,7 +164,7 @@ def show(
     lines = [
         ("name", v.name),
         ("type", v.type),
-        ("base URL", v.base_url),
+        ("base URL", redact(v.base_url)),  # a proxy's password in it is not shown
         ("account", v.account_email or "not verified (added with --no-verify)"),
         ("company", v.account_company or "-"),
         ("plan", v.account_plan or "-"),

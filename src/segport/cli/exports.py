@@ -18,7 +18,7 @@ CONNECTION_HELP = "Connection to send through (`segport connections list` shows 
 SEGMENT_HELP = "Segment to export; repeat for several (their members are combined)."
 ATTRIBUTE_HELP = "More data matching: Brevo attribute = profile column, e.g. CITY=city; repeat."
 MODE_HELP = "add: only add and update contacts; mirror: also remove those who left the segments."
-REGION_HELP = "Region for phone numbers written without a country code, e.g. GB."
+REGION_HELP = "Region for phone numbers written without a country code, e.g. FR (default GB)."
 COUNTRY_HELP = (
     "Profile column with each row's ISO 3166 country code (e.g. FR): national numbers are "
     "read in it; --phone-region serves rows whose country is blank."
@@ -230,7 +230,9 @@ def edit(
         [], "--remove-attribute", metavar="ATTR", help="Drop one attribute mapping; repeat."
     ),
     mode: str | None = typer.Option(None, "--mode", help=MODE_HELP),
-    phone_region: str | None = typer.Option(None, "--phone-region", help="'' clears it."),
+    phone_region: str | None = typer.Option(
+        None, "--phone-region", help=f"{REGION_HELP} '' clears it (back to GB)."
+    ),
     phone_country_column: str | None = typer.Option(
         None, "--phone-country-column", metavar="COL", help=COUNTRY_HELP + " '' clears it."
     ),

@@ -15,7 +15,7 @@ import typer
 
 from segport.cli import lifecycle
 from segport.cli.context import get_state
-from segport.cli.text import clean
+from segport.cli.text import clean, clean_message
 
 if TYPE_CHECKING:
     from segport.workspace.workspace import Workspace
@@ -40,12 +40,12 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
     try:
         ws = open_workspace(state.workspace)
     except WorkspaceError as exc:
-        typer.echo(f"Error: {clean(str(exc))}", err=True)
+        typer.echo(f"Error: {clean_message(exc)}", err=True)
         raise typer.Exit(1) from exc
     try:
         yield ws, state.actor
     except (ProfileError, RuleError, SegmentNotFound, WorkspaceError, ValueError) as exc:
-        typer.echo(f"Error: {clean(str(exc))}", err=True)
+        typer.echo(f"Error: {clean_message(exc)}", err=True)
         raise typer.Exit(1) from exc
     finally:
         ws.close()

@@ -41,6 +41,17 @@ def clean(value: object) -> str:
     return _CONTROLS.sub("", text)
 
 
+def clean_message(value: object) -> str:
+    """An error message of several lines, each one cleaned: our own line breaks stay.
+
+    Multi-line messages (a refused reload listing each column, ``--strict`` listing each
+    line) are unreadable run together; the line breaks are segport's, and every other
+    control character (``\\r`` included, which could overwrite a line) still goes.
+    """
+    text = value if isinstance(value, str) else str(value)
+    return "\n".join(clean(line) for line in text.split("\n"))
+
+
 def clean_repr(value: object) -> str:
     """``repr`` of a cleaned string: quotes as Python shows them, for names in messages."""
     return repr(clean(value))

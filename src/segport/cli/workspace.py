@@ -25,10 +25,10 @@ def register(app: typer.Typer) -> None:
 
 
 def fail(message: str) -> NoReturn:
-    from segport.cli.text import clean
+    from segport.cli.text import clean_message
     from segport.secret import redact  # small; no query library
 
-    typer.echo(f"Error: {clean(redact(message))}", err=True)
+    typer.echo(f"Error: {clean_message(redact(message))}", err=True)
     raise typer.Exit(1)
 
 

@@ -2,11 +2,12 @@
 
 DuckDB reads UTF-8 (and validates it); spreadsheet exports are often Windows-1252 or
 UTF-16. One streaming pass over the whole file gathers the evidence: a UTF-16 byte-order
-mark decides at once; otherwise the file is cut into blocks of whole lines, each checked
-by Python's UTF-8 decoder (fast, in C), and only blocks that fail are looked at line by
-line. A file whose non-ASCII text is mostly valid UTF-8 is UTF-8, and its few invalid
-lines are reported (and cleaned); a file where UTF-8 does not explain the non-ASCII bytes
-is Windows-1252 when every byte is defined there, else Latin-1 (which decodes anything).
+mark decides at once (as do the NUL bytes of UTF-16 written without one); otherwise the
+file is cut into blocks of whole lines, each checked by Python's UTF-8 decoder (fast, in
+C), and only blocks that fail are looked at line by line. A file whose non-ASCII text is
+mostly valid UTF-8 is UTF-8, and its few invalid lines are reported (and cleaned); a file
+where UTF-8 does not explain the non-ASCII bytes is Windows-1252 when every byte is
+defined there, else Latin-1 (which decodes anything).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class BadBytes:
 
 @dataclass
 class EncodingScan:
-    encoding: str  # utf-8, utf-16, cp1252 or latin-1
+    encoding: str  # utf-8, utf-16 (-le/-be without a byte-order mark), cp1252 or latin-1
     bad: list[BadBytes] = field(default_factory=list)  # UTF-8 files only
     bad_total: int = 0
 
@@ -86,9 +87,11 @@ def _bad_line(number: int, raw: bytes, exc: UnicodeDecodeError) -> BadBytes:
 def scan(path: Path) -> EncodingScan:
     """Decide the encoding of the file at ``path`` on evidence from all of it."""
     with path.open("rb") as fh:
-        head = fh.read(4)
+        head = fh.read(4096)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return EncodingScan("utf-16")
+    if bom_less := _utf16_without_bom(head):
+        return EncodingScan(bom_less)
     result = EncodingScan("utf-8")
     multibyte = 0  # bytes beyond the first of valid non-ASCII characters: UTF-8 evidence
     for first, block in line_blocks(path):
@@ -123,6 +126,25 @@ def scan(path: Path) -> EncodingScan:
     return result
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``utf-16-le``/``-be`` for text written as UTF-16 without a byte-order mark.
+
+    Such a file is valid UTF-8 (its NUL bytes are ASCII), and read so every header name
+    holds NULs. Text files hold no NUL; in UTF-16 of mostly Latin text every other byte is
+    one, at odd offsets (little-endian) or even ones (big-endian).
+    """
+    pairs = len(head) // 2
+    if pairs < 4:
+        return None
+    odd = head[1 : 2 * pairs : 2].count(0)
+    even = head[0 : 2 * pairs : 2].count(0)
+    if odd >= pairs * 0.6 and even == 0:
+        return "utf-16-le"
+    if even >= pairs * 0.6 and odd == 0:
+        return "utf-16-be"
+    return None
+
+
 def _decodes(path: Path, encoding: str) -> bool:
     decoder = codecs.getincrementaldecoder(encoding)()
     with path.open("rb") as fh:
@@ -135,8 +157,10 @@ def _decodes(path: Path, encoding: str) -> bool:
     return True
 
 
-def check_decodes(path: Path, encoding: str) -> None:
-    """Refuse a file that is not valid ``encoding``, naming the first bad line and byte."""
+def check_decodes(path: Path, encoding: str, *, shown: Path | None = None) -> None:
+    """Refuse a file that is not valid ``encoding``, naming the first bad line and byte
+    (and the file as ``shown``, when ``path`` is a decompressed copy of it)."""
+    name = shown or path
     if encoding in ("utf-16", "utf-32") or encoding.startswith(("utf-16", "utf-32")):
         try:
             if _decodes(path, encoding):
@@ -144,7 +168,7 @@ def check_decodes(path: Path, encoding: str) -> None:
         except LookupError:  # pragma: no cover - the name was checked before
             return
         raise ProfileError(
-            f"{path} is not readable as {encoding}; drop --encoding to let segport detect "
+            f"{name} is not readable as {encoding}; drop --encoding to let segport detect "
             "the encoding, or give the one the file was written in"
         )
     for first, block in line_blocks(path):
@@ -155,7 +179,7 @@ def check_decodes(path: Path, encoding: str) -> None:
             if exc is not None:
                 bad = _bad_line(first + offset, raw, exc)
                 raise ProfileError(
-                    f"{path} is not valid {encoding}: line {bad.line}, byte {bad.column} is "
+                    f"{name} is not valid {encoding}: line {bad.line}, byte {bad.column} is "
                     f"0x{bad.byte:02x} ({bad.text!r}). Drop --encoding to let segport detect "
                     "the encoding (it reports a few bad lines and loads the rest), or give "
                     "the one the file was written in (e.g. --encoding cp1252)"

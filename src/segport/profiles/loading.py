@@ -269,7 +269,7 @@ def _read_text(
     report.evidence = columns = choose_types(con, RAW, names, formats, previous, hints)
     problems = report.problems
     if fmt == "csv":
-        problems.rejected, problems.rejected_total = collect_rejected(con)
+        problems.rejected, problems.rejected_total = collect_rejected(con, source)
         problems.bad_cells, problems.bad_cells_total = cells_by_reread(
             con, reader, source, columns, formats
         )

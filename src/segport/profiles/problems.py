@@ -125,17 +125,19 @@ def cells_by_reread(
     con.execute(f"SELECT {maxes} FROM {reader(options)}", [str(source)]).fetchall()
     rows = con.execute(
         # Rows that cannot be split are reported (and skipped) already.
-        "SELECT line, column_name, error_message FROM segport_cell_rejects "
+        "SELECT line, line_byte_position, column_name, error_message FROM segport_cell_rejects "
         "WHERE error_type = 'CAST' AND line NOT IN "
         f"(SELECT line FROM {rejects} WHERE error_type <> 'CAST') "
         f"ORDER BY line, column_idx LIMIT {KEEP}"
     ).fetchall()
     kinds = {c.name: expected_name(c.type) for c in bad}
+    lines = file_lines(source, [r[1] for r in rows])
     cells = []
-    for line, column, message in rows:
+    for line, at, column, message in rows:
         found = _VALUE.search(str(message))
         value = found.group(1) if found else "?"
-        cells.append(BadCell(int(line), str(column), value, kinds.get(str(column), "value")))
+        number = lines.get(at, int(line))
+        cells.append(BadCell(number, str(column), value, kinds.get(str(column), "value")))
     if len(cells) < min(total, KEEP):
         # DuckDB's reader accepted a value segport's cast did not: report it without a line.
         seen = {(c.column, c.value) for c in cells}
@@ -146,24 +148,51 @@ def cells_by_reread(
     return cells, total
 
 
-def collect_rejected(con: Any, table: str = "segport_rejects") -> tuple[list[RejectedRow], int]:
+def collect_rejected(
+    con: Any, source: Path, table: str = "segport_rejects"
+) -> tuple[list[RejectedRow], int]:
     """Rows DuckDB could not split into the file's columns (DuckDB's rejects table)."""
     # DuckDB reports a short line once per missing column: one reason per line is enough.
     total = con.execute(
         f"SELECT count(DISTINCT line) FROM {table} WHERE error_type <> 'CAST'"
     ).fetchone()[0]
     rows = con.execute(
-        "SELECT DISTINCT ON (line) line, column_name, error_type, error_message, csv_line "
-        f"FROM {table} WHERE error_type <> 'CAST' ORDER BY line, column_idx LIMIT {KEEP}"
+        "SELECT DISTINCT ON (line) line, line_byte_position, column_name, error_type, "
+        f"error_message, csv_line FROM {table} WHERE error_type <> 'CAST' "
+        f"ORDER BY line, column_idx LIMIT {KEEP}"
     ).fetchall()
+    lines = file_lines(source, [r[1] for r in rows])
     return [
         RejectedRow(
-            int(line) if line is not None else None,
+            lines.get(at, int(line)) if line is not None else None,
             _reason(column, kind, message),
             str(text).strip("\r\n") if text is not None else text,
         )
-        for line, column, kind, message, text in rows
+        for line, at, column, kind, message, text in rows
     ], int(total)
+
+
+def file_lines(source: Path, positions: list[Any]) -> dict[int, int]:
+    """The line of ``source`` (as an editor counts it) that starts at each byte position.
+
+    DuckDB's ``line`` counts records: a quoted value holding line breaks is one line to
+    it, so every later line number would be off by as many breaks. Its byte positions
+    are exact; the file is read once, only when there are problems to report.
+    """
+    wanted = sorted({int(p) for p in positions if p is not None})
+    found: dict[int, int] = {}
+    if not wanted:
+        return found
+    newlines, offset, i = 0, 0, 0
+    with source.open("rb") as fh:
+        while i < len(wanted) and (chunk := fh.read(1 << 20)):
+            end = offset + len(chunk)
+            while i < len(wanted) and wanted[i] <= end:
+                found[wanted[i]] = newlines + chunk.count(b"\n", 0, wanted[i] - offset) + 1
+                i += 1
+            newlines += chunk.count(b"\n")
+            offset = end
+    return found
 
 
 def _reason(column: Any, kind: Any, message: Any) -> str:

@@ -17,12 +17,17 @@ def prepare(
 ) -> tuple[Path, str | None]:
     """(the file DuckDB should read, the encoding it was read in); lines with invalid
     bytes join ``problems``."""
-    if fmt == "parquet" or file.name.lower().endswith(".gz"):
+    if fmt == "parquet":
         return file, None
+    shown = file
+    if file.name.lower().endswith(".gz"):
+        # Decompressed first, so that a .csv.gz or .jsonl.gz gets the same encoding
+        # evidence, bad-line reports and JSON Lines checks as the plain file.
+        file = gunzip(file, tmp / f"plain.{fmt}")
     target = tmp / f"utf8.{fmt}"
     if encoding:
         name = codec_name(encoding)
-        check_decodes(file, name)
+        check_decodes(file, name, shown=shown)
         if name == "utf-8":
             return file, encoding
         transcode(file, name, target)
@@ -34,6 +39,20 @@ def prepare(
     # Legacy text becomes UTF-8; invalid UTF-8 bytes become U+FFFD, and their cells empty.
     transcode(file, found.encoding, target)
     return target, found.encoding
+
+
+def gunzip(file: Path, target: Path) -> Path:
+    """``file`` decompressed into ``target``, streaming."""
+    import gzip
+    import shutil
+    import zlib
+
+    try:
+        with gzip.open(file, "rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise ProfileError(f"cannot read {file} as gzip: {exc}") from exc
+    return target
 
 
 def codec_name(enc: str) -> str:

@@ -58,7 +58,7 @@ def read_typed(
             f"ALTER TABLE {quote(staging)} ALTER {quote(name)} SET DATA TYPE {col.type} "
             f"USING {convert(name, col.type, formats)}"
         )
-    problems.rejected, problems.rejected_total = collect_rejected(con, REJECTS)
+    problems.rejected, problems.rejected_total = collect_rejected(con, source, REJECTS)
     problems.bad_cells, problems.bad_cells_total = cells_by_reread(
         con, reader, source, retyped, formats, REJECTS
     )

@@ -80,7 +80,13 @@ def diagnose(path: Path, actor: str | None, *, offline: bool = False) -> Report:
 
 
 def _config(report: Report, path: Path) -> MetadataLocation | None:
-    from segport.workspace.location import CONFIG_FILE, LocationError, read_config, resolve
+    from segport.workspace.location import (
+        CONFIG_FILE,
+        LocationError,
+        config_missing,
+        read_config,
+        resolve,
+    )
 
     if not path.is_dir():
         report.add(
@@ -91,6 +97,9 @@ def _config(report: Report, path: Path) -> MetadataLocation | None:
     try:
         location, _ = resolve(path, read_config(path), rewrite=False)
     except FileNotFoundError:
+        if missing := config_missing(path):
+            report.add("workspace", PROBLEM, *missing)
+            return None
         report.add(
             "workspace", PROBLEM, f"no {CONFIG_FILE} in {path}",
             "point --workspace at an existing workspace, or run `segport init`",
@@ -126,7 +135,7 @@ def _permissions(report: Report, path: Path) -> None:
 def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspace | None:
     from segport.metadata import head_revision
     from segport.metadata.db import check_schema, current_revision
-    from segport.workspace.location import LocationError, check_sqlite_file
+    from segport.workspace.location import CONFIG_FILE, LocationError, check_sqlite_file
     from segport.workspace.workspace import Workspace, WorkspaceError, check_is_workspace
 
     restore = "restore it from a backup (docs/workspace.md, 'Backups and damage')"
@@ -154,7 +163,16 @@ def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspa
 
         if not isinstance(exc, WorkspaceError | MetadataError | DBAPIError):
             raise
-        report.add("metadata", PROBLEM, _message(exc, location.url), restore)
+        fix, detail = restore, _message(exc, location.url)
+        if isinstance(exc, DBAPIError):  # the driver's words: say which database
+            detail = f"{location.display()}: {detail}"
+            from segport.workspace.workspace import _is_connect
+
+            if location.server_url is not None and (
+                exc.connection_invalidated or _is_connect(exc)
+            ):  # down, not damaged
+                fix = f"check that the server is running and the URL in {CONFIG_FILE}"
+        report.add("metadata", PROBLEM, detail, fix)
         return None
     report.add("metadata", OK, f"{location.display()} opens and holds a workspace")
     head = head_revision()
@@ -235,8 +253,13 @@ def _secrets(report: Report, ws: Workspace) -> dict[str, tuple[str, Any]]:
 def _key_fix(ws: Workspace, rows: Sequence[Any]) -> str:
     from segport.workspace import secrets
 
-    if secrets.key_file(ws.path).exists() or secrets.key_from_environment():
-        return "see the message"
+    if secrets.key_from_environment():
+        return f"fix {secrets.SECRET_KEY_ENV}: comma-separated Fernet keys, newest first"
+    path = secrets.key_file(ws.path)
+    if path.exists():
+        if path.stat().st_mode & 0o077:
+            return f"chmod 600 {path}"
+        return f"restore {path} from a backup (it is not a list of Fernet keys)"
     names = ", ".join(repr(r[0]) for r in rows) or "none"
     return (
         "restore secret.key from a backup; with no backup, run `segport connections "
@@ -281,15 +304,23 @@ def _source_url(source: Any) -> str:
 
 def _export_states(report: Report, ws: Workspace) -> None:
     from sqlalchemy import select
+    from sqlalchemy.exc import DBAPIError
 
     from segport.exports.state import state_path
+    from segport.workspace.export_state import ways_back
     from segport.workspace.models import Export
 
-    with ws.session() as session:
-        exports = session.execute(
-            select(Export.id, Export.name, Export.last_status).order_by(Export.name)
-        ).all()
-    for export_id, name, last_status in exports:
+    columns = [Export.id, Export.name, Export.last_status]
+    exports: list[tuple[Any, ...]]
+    try:
+        with ws.session() as session:
+            rows = session.execute(select(*columns, Export.state_token).order_by(Export.name))
+            exports = [tuple(row) for row in rows]
+    except DBAPIError:  # a schema before state tokens (the doctor runs no migration)
+        with ws.session() as session:
+            rows = session.execute(select(*columns).order_by(Export.name))
+            exports = [(*row, None) for row in rows]
+    for export_id, name, last_status, token in exports:
         path = state_path(ws.path, export_id)
         check = f"export {name}"
         if not path.exists():
@@ -300,15 +331,21 @@ def _export_states(report: Report, ws: Workspace) -> None:
                     check, PROBLEM,
                     f"its state file {path} is missing although the export has run; the next "
                     "run cannot know what the list holds from it",
-                    "restore the state file from a backup with the metadata database (see "
-                    "docs/exports.md on a lost export state)",
+                    ways_back(name, path),
                 )  # fmt: skip
             continue
-        report.add(check, *_read_state(path))
+        report.add(check, *_read_state(path, name, token))
 
 
-def _read_state(path: Path) -> tuple[str, str, str | None]:
+def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, str | None]:
+    """The state opens, and it is the one the export's last run left (its token is the
+    metadata's, as a run checks before it starts: see workspace.export_state)."""
+    import json
+
     import duckdb
+
+    from segport.exports.state import TOKEN
+    from segport.workspace.export_state import ways_back
 
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -318,14 +355,26 @@ def _read_state(path: Path) -> tuple[str, str, str | None]:
         return (
             PROBLEM,
             f"its state file {path} cannot be opened ({str(exc).splitlines()[0]})",
-            "restore it from a backup (see docs/exports.md on a damaged export state)",
+            ways_back(name, path),
         )
     try:
         held = con.execute("SELECT count(*) FROM held").fetchone()
+        rows = con.execute("SELECT value FROM meta WHERE key = ?", [TOKEN]).fetchall()
     except duckdb.Error as exc:
-        return PROBLEM, f"its state file {path} is damaged ({str(exc).splitlines()[0]})", None
+        detail = f"its state file {path} is damaged ({str(exc).splitlines()[0]})"
+        return PROBLEM, detail, ways_back(name, path)
     finally:
         con.close()
+    mine = json.loads(rows[0][0]) if rows else None
+    if expected is not None and not (
+        isinstance(mine, dict) and expected in (mine.get("token"), mine.get("previous"))
+    ):
+        return (
+            PROBLEM,
+            f"its state file {path} is not the one the export's last run left (an older "
+            "copy put back, or its .wal lost): runs of the export refuse it",
+            ways_back(name, path),
+        )
     return OK, f"state opens ({held[0] if held else 0:,} contacts held in Brevo)", None
 
 

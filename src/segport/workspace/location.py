@@ -120,6 +120,19 @@ def _sqlite_path(ws_path: Path, url: str) -> Path:
     return path if path.is_absolute() else (ws_path / path).absolute()
 
 
+def config_missing(ws_path: Path) -> tuple[str, str] | None:
+    """(what is wrong, what to do) when ``workspace.json`` is gone but the folder holds a
+    SQLite metadata database (``segport init`` refuses such a folder, so "run init" would
+    lead nowhere)."""
+    if not (ws_path / SQLITE_FILE).is_file():
+        return None
+    return (
+        f"{ws_path} has a metadata database ({SQLITE_FILE}) but no {CONFIG_FILE}",
+        f'restore {CONFIG_FILE} from a backup, or write {{"sqlite_file": "{SQLITE_FILE}"}} '
+        "into it (a workspace made with --database-url held its URL there instead)",
+    )
+
+
 def read_config(ws_path: Path) -> dict[str, Any]:
     config_file = ws_path / CONFIG_FILE
     if ws_path.exists() and not ws_path.is_dir():

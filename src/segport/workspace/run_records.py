@@ -56,7 +56,7 @@ def show_run(ws: Workspace, actor_name: str | None, run_id: int) -> RunDetail:
         ).one_or_none()
         if found is None:
             raise RunNotFound(f"no run {run_id}: `segport runs list` shows the runs and their ids")
-        view = run_view(str(found[1]), found[0])
+        view = run_view(str(found[1]), found[0], ws.path / RUNS_DIR)
     return RunDetail(view, run_files(ws, view))
 
 
@@ -72,7 +72,7 @@ def list_all_runs(
                 raise ExportNotFound(f"no export named {export_name!r}")
             query = query.where(Export.name == export_name)
         rows = session.execute(query.order_by(Run.id.desc()).limit(max(limit, 0))).all()
-        return [run_view(str(name), run) for run, name in rows]
+        return [run_view(str(name), run, ws.path / RUNS_DIR) for run, name in rows]
 
 
 def run_files(ws: Workspace, view: RunView) -> list[RunFile]:

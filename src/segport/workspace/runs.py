@@ -295,7 +295,7 @@ def list_runs(
         rows = session.scalars(
             select(Run).where(Run.export_id == export_id).order_by(Run.id.desc()).limit(limit)
         ).all()
-        return [_view(export_name, r) for r in rows]
+        return [_view(export_name, r, ws.path / RUNS_DIR) for r in rows]
 
 
 def get_run(ws: Workspace, actor_name: str | None, export_name: str, run_id: int) -> RunView:
@@ -305,7 +305,7 @@ def get_run(ws: Workspace, actor_name: str | None, export_name: str, run_id: int
         run = session.get(Run, run_id)
         if run is None or run.export_id != export_id:
             raise ExportNotFound(f"export {export_name!r} has no run {run_id}")
-        return _view(export_name, run)
+        return _view(export_name, run, ws.path / RUNS_DIR)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -397,7 +397,22 @@ def _record_end(
             _finish(session, run, summary)
 
 
-def _view(export_name: str, run: Run) -> RunView:
+def _view(export_name: str, run: Run, runs_dir: Path | None = None) -> RunView:
+    """The run as shown; with ``runs_dir``, its summary names its files where they are
+    now (the summary recorded them as the run saw them: relative to the folder the run
+    was started from, and in the workspace's place then)."""
+    summary = RunSummary.from_dict(run.summary) if run.summary else None
+    if summary is not None and runs_dir is not None:
+        from dataclasses import replace
+
+        from segport.exports.report import CHANGES_CSV, REJECTED_CSV
+
+        folder = runs_dir / str(run.id)
+        summary = replace(
+            summary,
+            rejected_csv=str(folder / REJECTED_CSV) if summary.rejected_csv else None,
+            changes_csv=str(folder / CHANGES_CSV) if summary.changes_csv else None,
+        )
     return RunView(
         id=run.id,
         export_name=export_name,
@@ -413,5 +428,5 @@ def _view(export_name: str, run: Run) -> RunView:
         sent=run.sent,
         removed=run.removed,
         rejected=run.rejected,
-        summary=RunSummary.from_dict(run.summary) if run.summary else None,
+        summary=summary,
     )

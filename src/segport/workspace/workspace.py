@@ -190,7 +190,7 @@ def init_workspace(
     except Exception as exc:
         engine.dispose()
         _remove_sqlite_file(location)
-        _raise_database_error(exc, location)
+        _raise_database_error(exc, location, where="--database-url")
         raise
     # Only the location of the database is kept here (0600: a server URL may hold a
     # password, though PGPASSWORD or ~/.pgpass is better).
@@ -294,6 +294,8 @@ def open_workspace(path: Path) -> Workspace:
     try:
         config = loc.read_config(path)
     except FileNotFoundError:
+        if missing := loc.config_missing(path):
+            raise WorkspaceNotFound(": ".join(missing)) from None
         raise WorkspaceNotFound(
             f"no workspace at {path}: run `segport init` first, or point --workspace "
             "(or SEGPORT_WORKSPACE) at an existing one"
@@ -352,8 +354,11 @@ def check_is_workspace(engine: Engine, location: MetadataLocation) -> str:
     )
 
 
-def _raise_database_error(exc: Exception, location: MetadataLocation) -> None:
-    """A database driver's error as a message (never a traceback, never a password)."""
+def _raise_database_error(
+    exc: Exception, location: MetadataLocation, where: str = CONFIG_FILE
+) -> None:
+    """A database driver's error as a message (never a traceback, never a password);
+    ``where`` the URL came from (``--database-url`` at init)."""
     from sqlalchemy.exc import DBAPIError
 
     if not isinstance(exc, DBAPIError):
@@ -362,7 +367,7 @@ def _raise_database_error(exc: Exception, location: MetadataLocation) -> None:
     if location.server_url is not None and (exc.connection_invalidated or _is_connect(exc)):
         raise WorkspaceError(
             f"cannot reach the metadata database {location.display()} ({reason}); check "
-            f"that the server is running and the URL in {CONFIG_FILE}"
+            f"that the server is running and the URL in {where}"
         ) from None
     raise MetadataDamaged(
         f"the metadata database {location.display()} cannot be read ({reason}): it is "

@@ -115,6 +115,22 @@ def test_a_bad_value_past_the_sample_keeps_the_row_with_the_cell_empty(
     assert show_profiles(ws, None, 21000).num_rows == 21000
 
 
+def test_lines_are_counted_as_in_the_file_past_a_value_with_line_breaks(
+    cli: Cli, tmp_path: Path
+) -> None:
+    # An address or a note in quotes may hold line breaks; DuckDB counts such a record as
+    # one line, so every later line number was off by one per break.
+    rows = [row(i) for i in range(1, 41)]
+    rows[1] = '2,user2@example.com,"Two\nlines\nhere",20,2026-01-03,07700 900002\n'
+    rows[29] = row(30, ltv="n/a")  # file line 31 + 2 breaks
+    rows[34] = "35,user35@example.com,Short\n"  # file line 36 + 2 breaks
+    result = cli("profiles", "load", str(write(tmp_path / "p.csv", *rows)))
+    loaded(result, 39)
+    assert "line 33: column lifetime_value: 'n/a' is not a number" in result.stderr
+    assert "line 38: " in result.stderr and "| 35,user35@example.com,Short" in result.stderr
+    assert "Two\nlines\nhere" in "\n".join((tmp_path / "p.csv").read_text().splitlines()[2:5])
+
+
 def test_a_mostly_text_column_stays_text_and_leading_zeros_are_kept(
     cli: Cli, tmp_path: Path, ws: Workspace
 ) -> None:
@@ -201,6 +217,9 @@ def test_a_reload_that_changes_a_used_columns_type_is_refused(cli: Cli, tmp_path
     assert "used by segment high-value" in err
     assert "fix the data" in err and "segport segments update" in err
     assert "--allow-schema-change" in err and "Traceback" not in err
+    # the message is shown as docs/segments.md shows it: one line per column and choice
+    assert "nothing was changed:\n  lifetime_value: was number" in err
+    assert "\nChoices:\n  - fix the data" in err
     assert schema_types(cli)["lifetime_value"] == "number"
     assert cli("segments", "count", "high-value").exit_code == 0
     forced = cli("profiles", "load", str(newer), "--replace", "--allow-schema-change")
@@ -342,6 +361,54 @@ def test_a_windows_1252_file_is_still_read_as_such(cli: Cli, tmp_path: Path, ws:
     result = cli("profiles", "load", str(path))
     loaded(result, 3)
     assert "(csv, cp1252)" in result.stdout and "not valid" not in result.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_byte_order_mark_is_read_as_utf16(
+    cli: Cli, tmp_path: Path, ws: Workspace, encoding: str
+) -> None:
+    # Read as UTF-8 (its NULs are ASCII) every name holds NULs: "no id column
+    # 'customer_id'; its columns are: customer_id, ..." once the NULs were cleaned away.
+    path = tmp_path / "unicode.txt"
+    path.write_bytes("customer_id,email,first_name\n1,a@example.com,Zoë\n".encode(encoding))
+    result = cli("profiles", "load", str(path))
+    loaded(result, 1)
+    assert f"(csv, {encoding})" in result.stdout
+    from segport.workspace.profile_service import show_profiles
+
+    assert show_profiles(ws, None, 1).column("first_name").to_pylist() == ["Zoë"]
+
+
+def test_gzip_files_get_the_same_encoding_and_json_lines_checks(
+    cli: Cli, tmp_path: Path, ws: Workspace
+) -> None:
+    import gzip
+
+    from segport.workspace.profile_service import show_profiles
+
+    # Read by DuckDB as they were, these failed whole ("CSV Error on Line: 2") or loaded
+    # every line of a .jsonl.gz as "not valid JSON".
+    legacy = tmp_path / "excel.csv.gz"
+    legacy.write_bytes(gzip.compress("customer_id;name\n1;Zoë\n2;Müller\n".encode("cp1252")))
+    result = cli("profiles", "load", str(legacy))
+    loaded(result, 2)
+    assert "(csv, cp1252)" in result.stdout
+    assert show_profiles(ws, None, 2).column("name").to_pylist() == ["Zoë", "Müller"]
+    onebad = tmp_path / "onebad.csv.gz"
+    body = "".join(f"{i};Zoë {i}\n" for i in range(1, 50)).encode() + b"50;Bad\xff\n"
+    onebad.write_bytes(gzip.compress(b"customer_id;name\n" + body))
+    result = cli("profiles", "load", str(onebad), "--replace")
+    loaded(result, 50)
+    assert "line 51: byte 7 (0xff) is not valid UTF-8" in result.stderr
+    strict = cli("profiles", "load", str(legacy), "--replace", "--encoding", "utf-8")
+    assert strict.exit_code == 1 and "excel.csv.gz is not valid utf-8: line 2" in strict.stderr
+    lines = tmp_path / "people.jsonl.gz"
+    lines.write_bytes(
+        gzip.compress(b'{"customer_id": 1, "name": "Ann"}\n[1]\n{"customer_id": 2}\n')
+    )
+    result = cli("profiles", "load", str(lines), "--replace")
+    loaded(result, 2)
+    assert "line 2: not a JSON object" in result.stderr
 
 
 def test_encoding_utf8_on_a_file_that_is_not_names_the_line_and_byte(

@@ -59,6 +59,17 @@ def test_permissions_too_open(made: Made) -> None:
     assert "what to do: chmod -R go-rwx" in out and "1 problem(s) found." in out
 
 
+def test_a_secret_key_too_open_or_damaged_gets_its_own_fix(made: Made) -> None:
+    key = made.path / "secret.key"
+    os.chmod(key, 0o644)
+    code, checks, _ = doctor(made.path, "--offline")
+    assert checks["secrets key"]["fix"] == f"chmod 600 {key}"  # was "see the message"
+    os.chmod(key, 0o600)
+    key.write_text("not a key\n")
+    code, checks, _ = doctor(made.path, "--offline")
+    assert code == 1 and "restore" in checks["secrets key"]["fix"]
+
+
 def test_a_lost_secret_key_and_then_undecryptable_keys(made: Made) -> None:
     (made.path / "secret.key").unlink()
     code, checks, _ = doctor(made.path, "--offline")
@@ -107,6 +118,24 @@ def test_export_state_damaged_or_lost(made: Made) -> None:
     state.unlink()
     code, checks, _ = doctor(made.path, "--offline")
     assert code == 1 and "is missing although the export has run" in checks["export news"]["detail"]
+    assert "segport exports rebuild-state news" in checks["export news"]["fix"]
+
+
+def test_an_older_copy_of_a_state_is_a_problem_as_runs_find_it(made: Made) -> None:
+    import shutil
+
+    state = made.path / "state"
+    backup = made.path.parent / "state-backup"
+    shutil.copytree(state, backup)
+    made.load(5)
+    made.run()
+    shutil.rmtree(state)
+    shutil.copytree(backup, state)  # the state of the run before: every run refuses it
+    refused(segport(made.path, "exports", "run", "news", "--dry-run"), "rebuild-state news")
+    code, checks, _ = doctor(made.path, "--offline")  # said "ok: state opens"
+    assert code == 1 and problems(checks) == {"export news"}
+    assert "not the one the export's last run left" in checks["export news"]["detail"]
+    assert "segport exports rebuild-state news" in checks["export news"]["fix"]
 
 
 def test_migrations_behind_are_reported_not_run(made: Made) -> None:
@@ -130,3 +159,23 @@ def test_migrations_behind_are_reported_not_run(made: Made) -> None:
 def test_no_workspace_there(tmp_path: Path) -> None:
     result = segport(tmp_path / "nothing", "doctor")
     refused(result, "is not a folder", "what to do")
+
+
+def test_a_postgresql_server_that_does_not_answer_is_not_called_damaged(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    ws = tmp_path / "ws"
+    ws.mkdir(mode=0o700)
+    url = f"postgresql://postgres:Doctor-Pw-9@127.0.0.1:{port}/segport?password=Other-Pw-8"
+    (ws / "workspace.json").write_text(json.dumps({"database_url": url}))
+    (ws / "workspace.json").chmod(0o600)
+    code, checks, human = doctor(ws, "--offline")
+    assert code == 1 and problems(checks) == {"metadata"}
+    assert "server is running" in checks["metadata"]["fix"]  # was: restore from a backup
+    assert "backup" not in checks["metadata"]["fix"]
+    assert "Doctor-Pw-9" not in human and "Other-Pw-8" not in human
+    assert "postgres:***@" in human
+    assert checks["metadata"]["detail"].startswith("postgresql://postgres:***@127.0.0.1")

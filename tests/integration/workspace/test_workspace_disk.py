@@ -40,6 +40,15 @@ def test_a_moved_workspace_just_works(tmp_path: Path, sandbox: SandboxServer) ->
     assert "admin (default)" in ok(moved, "users", "list")
     # Nothing was made at the old place (no new, empty workspace with a new admin).
     assert not made.path.exists()
+    # The first run's files are named where they are now (the summary recorded the old
+    # place), in `runs show`, `runs list` and `exports runs`.
+    first = json.loads(ok(moved, "runs", "show", "1", "--json"))
+    listed = json.loads(ok(moved, "runs", "list", "--json"))[-1]["summary"]
+    history = json.loads(ok(moved, "exports", "runs", "news", "--json"))[-1]["summary"]
+    for summary in (first["summary"], listed, history):
+        assert Path(summary["changes_csv"]) == moved / "runs" / "1" / "changes.csv"
+        assert Path(summary["changes_csv"]).is_file()
+    assert str(moved / "runs" / "1" / "changes.csv") in ok(moved, "runs", "show", "1")
 
 
 def test_a_copy_is_a_separate_workspace(tmp_path: Path, sandbox: SandboxServer) -> None:
@@ -132,6 +141,15 @@ def test_a_damaged_metadata_database_is_a_message(ws: Path) -> None:
     (ws / "metadata.db").write_bytes(bytes(damaged))
     for args in (("users", "list"), ("audit",), ("exports", "list")):
         refused(segport(ws, *args), "metadata.db", "damaged", "backup")
+
+
+def test_a_lost_workspace_json_says_how_to_restore_it(ws: Path) -> None:
+    # "run `segport init` first" led nowhere: init refuses a folder with a metadata.db.
+    (ws / "workspace.json").unlink()
+    for args in (("users", "list"), ("doctor",)):
+        refused(segport(ws, *args), "metadata.db", "no workspace.json", '{"sqlite_file": ')
+    (ws / "workspace.json").write_text('{"sqlite_file": "metadata.db"}')
+    assert "bob" in ok(ws, "users", "list")
 
 
 def test_a_database_without_a_workspace_is_refused(ws: Path) -> None:
@@ -264,3 +282,23 @@ def test_workspace_path_that_is_a_file(tmp_path: Path) -> None:
     refused(segport(file, "users", "list"), "is a file")
     assert file.read_text() == "mine\n"
     refused(segport(Path("/proc/segport-test/ws"), "init"), "cannot create the workspace folder")
+
+
+def test_a_password_in_a_connections_base_url_is_masked(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    # A proxy's credentials in --base-url: the audit masked them, `connections show` and
+    # the errors printed them.
+    ws = tmp_path / "ws"
+    ok(ws, "init")
+    proxied = sandbox.base_url.replace("http://", "http://proxyuser:ProxyPW5@")
+    out = ok(ws, "connections", "add", "sb", "--type", "brevo", "--api-key-stdin",
+             "--base-url", proxied, "--agree-privacy", input=SANDBOX_KEY + "\n")  # fmt: skip
+    shown = ok(ws, "connections", "show", "sb")
+    assert "proxyuser:***@" in shown and "ProxyPW5" not in shown + out
+    assert "ProxyPW5" not in ok(ws, "audit")
+    bad = proxied.replace("/v3", "/nov3")
+    result = segport(ws, "connections", "add", "x", "--type", "brevo", "--api-key-stdin",
+                     "--base-url", bad, "--agree-privacy", input=SANDBOX_KEY + "\n")  # fmt: skip
+    refused(result, "has no Brevo API", "proxyuser:***@")
+    assert "ProxyPW5" not in result.output

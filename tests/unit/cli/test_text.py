@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from segport.cli.text import clean, clean_repr
+from segport.cli.text import clean, clean_message, clean_repr
 
 
 @pytest.mark.parametrize(
@@ -38,3 +38,8 @@ def test_no_control_character_survives() -> None:
 
 def test_clean_repr_quotes_the_cleaned_text() -> None:
     assert clean_repr("x\x1b[1my") == "'xy'"
+
+
+def test_clean_message_keeps_its_lines_and_cleans_each() -> None:
+    message = "refused:\n  col\x1b[2J: over\rwrite\x07\nChoices:\r\n  - fix"
+    assert clean_message(message) == "refused:\n  col: over write\nChoices: \n  - fix"
