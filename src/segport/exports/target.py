@@ -50,17 +50,23 @@ class ExportTarget:
     def identity(self) -> dict[str, Any]:
         return target_identity(self.connection_id, self.base_url, self.account, self.list_id)
 
+    def _mapping_fields(self) -> dict[str, Any]:
+        """The settings that decide which values a contact is sent with (one list for the
+        mapping and its digest)."""
+        return {
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "phone": self.phone,
+            "attributes": dict(self.attributes),
+            "first_name_attribute": self.first_name_attribute,
+            "last_name_attribute": self.last_name_attribute,
+            "phone_region": self.phone_region,
+        }
+
     def mapping_digest(self) -> str:
         return mapping_digest(
-            email=self.email,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            phone=self.phone,
-            attributes=dict(self.attributes),
-            first_name_attribute=self.first_name_attribute,
-            last_name_attribute=self.last_name_attribute,
-            phone_region=self.phone_region,
-            phone_country_column=self.phone_country_column,
+            **self._mapping_fields(), phone_country_column=self.phone_country_column
         )
 
     @classmethod
@@ -96,14 +102,7 @@ class ExportTarget:
         """The contacts mapping, typed with the account's attribute types."""
         mapped = {a.upper() for a, _ in self.attributes}
         return ContactMapping(
-            email=self.email,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            phone=self.phone,
-            attributes=dict(self.attributes),
-            first_name_attribute=self.first_name_attribute,
-            last_name_attribute=self.last_name_attribute,
-            phone_region=self.phone_region,
+            **self._mapping_fields(),
             phone_country=self.phone_country_column,
             attribute_types={k: v for k, v in attribute_types.items() if k in mapped},
         )
