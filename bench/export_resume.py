@@ -29,7 +29,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from export_run import KEY, PY, ROOT, free_port, profiles, timed, wait_up
+from export_run import (
+    KEY,
+    PY,
+    ROOT,
+    free_port,
+    make_workspace,
+    profiles,
+    start_sandbox,
+    timed,
+    wait_up,
+)
 
 PLAN_STAGES = ("count", "read", "prepare", "plan")
 
@@ -46,12 +56,8 @@ def main() -> None:
     n = args.profiles
 
     from segport.brevo import BrevoClient
-    from segport.workspace import connections
-    from segport.workspace.export_checks import Draft
-    from segport.workspace.exports import add_export
     from segport.workspace.profile_service import load_profiles
-    from segport.workspace.segment_service import create_segment
-    from segport.workspace.workspace import init_workspace, open_workspace
+    from segport.workspace.workspace import open_workspace
 
     subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     table = profiles(n)
@@ -59,38 +65,13 @@ def main() -> None:
     pq.write_table(table, data)
     port = free_port()
     base = f"http://127.0.0.1:{port}/v3"
-    serve = ["sandbox", "--port", str(port), "--rate-limits", "off", "--api-key", KEY]
-    sandbox = subprocess.Popen(
-        [PY, "-m", "segport", *serve],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sandbox = start_sandbox(port)
     try:
         wait_up(base)
         with BrevoClient(KEY, base) as client:
             list_id = client.create_list("segport", client.create_folder("bench"))
         ws_path = work / "ws"
-        ws = init_workspace(ws_path)
-        load_profiles(ws, None, data, id_column="customer_id", replace=True)
-        create_segment(ws, None, "everyone", where="customer_id >= 0")
-        connections.add_connection(
-            ws, None, "bench", "brevo", KEY, agree_privacy=True, base_url=base, verify=True
-        )
-        draft = Draft(
-            name="bench",
-            connection="bench",
-            list_id=list_id,
-            segments=["everyone"],
-            email="email",
-            first_name="first_name",
-            last_name="last_name",
-            phone="phone",
-            phone_region="GB",
-        )
-        add_export(ws, None, draft)
-        ws.close()
-        run = [PY, "-m", "segport", "--workspace", str(ws_path), "exports", "run", "bench"]
-        run += ["--json", "-q"]
+        run = make_workspace(ws_path, data, base, list_id)
         crash = subprocess.run(
             run, env={**os.environ, "SEGPORT_TEST_KILL_AT": args.kill_at}, capture_output=True
         )

@@ -111,6 +111,48 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int
     return wall, usage.ru_maxrss // 1024, text
 
 
+def start_sandbox(port: int) -> subprocess.Popen[bytes]:
+    """The sandbox in its own process, rate limits off (stop it with ``terminate``)."""
+    serve = ["sandbox", "--port", str(port), "--rate-limits", "off", "--api-key", KEY]
+    return subprocess.Popen(
+        [PY, "-m", "segport", *serve], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[str]:
+    """A workspace at ``ws_path`` with ``data`` loaded, a segment of everyone, a connection
+    to ``base`` and the export ``bench`` into ``list_id``; returns the command that runs it
+    (``--json -q``)."""
+    from segport.workspace import connections
+    from segport.workspace.export_checks import Draft
+    from segport.workspace.exports import add_export
+    from segport.workspace.profile_service import load_profiles
+    from segport.workspace.segment_service import create_segment
+    from segport.workspace.workspace import init_workspace
+
+    ws = init_workspace(ws_path)
+    load_profiles(ws, None, data, id_column="customer_id", replace=True)
+    create_segment(ws, None, "everyone", where="customer_id >= 0")
+    connections.add_connection(
+        ws, None, "bench", "brevo", KEY, agree_privacy=True, base_url=base, verify=True
+    )
+    draft = Draft(
+        name="bench",
+        connection="bench",
+        list_id=list_id,
+        segments=["everyone"],
+        email="email",
+        first_name="first_name",
+        last_name="last_name",
+        phone="phone",
+        phone_region="GB",
+    )
+    add_export(ws, None, draft)
+    ws.close()
+    run = [PY, "-m", "segport", "--workspace", str(ws_path), "exports", "run", "bench"]
+    return [*run, "--json", "-q"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--profiles", type=int, default=1_000_000)
@@ -123,12 +165,8 @@ def main() -> None:
     n = args.profiles
 
     from segport.brevo import BrevoClient
-    from segport.workspace import connections
-    from segport.workspace.export_checks import Draft
-    from segport.workspace.exports import add_export
     from segport.workspace.profile_service import load_profiles
-    from segport.workspace.segment_service import create_segment
-    from segport.workspace.workspace import init_workspace, open_workspace
+    from segport.workspace.workspace import open_workspace
 
     # Bytecode for segport's own modules, as an installed package has (pip compiles a
     # wheel's modules; an editable install under PYTHONDONTWRITEBYTECODE=1 never would,
@@ -142,22 +180,7 @@ def main() -> None:
 
     port = free_port()
     base = f"http://127.0.0.1:{port}/v3"
-    sandbox = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "segport",
-            "sandbox",
-            "--port",
-            str(port),
-            "--rate-limits",
-            "off",
-            "--api-key",
-            KEY,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    sandbox = start_sandbox(port)
     try:
         wait_up(base)
         with BrevoClient(KEY, base) as client:
@@ -165,40 +188,7 @@ def main() -> None:
             list_id = client.create_list("segport", folder)
             sdk_list = client.create_list("sdk", folder)
         ws_path = work / "ws"
-        ws = init_workspace(ws_path)
-        load_profiles(ws, None, data, id_column="customer_id", replace=True)
-        create_segment(ws, None, "everyone", where="customer_id >= 0")
-        connections.add_connection(
-            ws, None, "bench", "brevo", KEY, agree_privacy=True, base_url=base, verify=True
-        )
-        add_export(
-            ws,
-            None,
-            Draft(
-                name="bench",
-                connection="bench",
-                list_id=list_id,
-                segments=["everyone"],
-                email="email",
-                first_name="first_name",
-                last_name="last_name",
-                phone="phone",
-                phone_region="GB",
-            ),
-        )
-        ws.close()
-        run = [
-            PY,
-            "-m",
-            "segport",
-            "--workspace",
-            str(ws_path),
-            "exports",
-            "run",
-            "bench",
-            "--json",
-            "-q",
-        ]
+        run = make_workspace(ws_path, data, base, list_id)
         load1 = os.getloadavg()[0]
         wall1, rss1, out1 = timed(run)
         s1 = json.loads(out1)
