@@ -178,8 +178,7 @@ def bind(
         else:
             source = base
         return HeldView(source, note, changed, sweep)
-    con.execute("BEGIN")
-    try:
+    with state.transaction():
         if back:
             con.execute(f"INSERT INTO held BY NAME SELECT * FROM {BEFORE}")
         if changed or back or (has_held and state.table_exists(BEFORE)):
@@ -205,10 +204,6 @@ def bind(
         # Going from keep to clear, the sweep is due until a run sent its whole plan
         # (engine): a run killed or failed before that must sweep again.
         state.set(EMPTY_VALUES, "keep" if sweep else target.empty_values)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return HeldView("held", note, changed, sweep)
 
 

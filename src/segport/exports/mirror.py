@@ -55,8 +55,7 @@ def remove_leavers(
         first, last = int(rows[0][0]), int(rows[-1][0])
         taken_out = len(client.remove_from_list(list_id, emails).success) if emails else 0
         number += 1
-        con.execute("BEGIN")
-        try:
+        with state.transaction():
             # ``bytes`` holds the count Brevo removed, for the run's summary.
             con.execute(
                 "INSERT INTO chunks VALUES (?, 'remove', ?, ?, ?, ?, ?, 'done', NULL)",
@@ -67,10 +66,6 @@ def remove_leavers(
                 "WHERE __seq BETWEEN ? AND ?)",
                 [first, last],
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         hooks.checkpoint("removed", number)
         removed += taken_out
         start = last

@@ -54,17 +54,11 @@ def settle_previous(
         # (A report Brevo no longer has: the chunk stays submitted, settled next time.)
         with contextlib.suppress(NotFoundError):
             sender(old_run_id).settle(outcome)
-    con = state.con
-    con.execute("BEGIN")
-    try:
+    with state.transaction():
         if _count(state, old_run_id, "kind = 'import' AND status = 'posting'"):
             _unknown_posted(state, old_run_id)
         if mirror:
             _unknown_removal_batch(state, old_run_id)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return outcome.waiting
 
 
@@ -77,15 +71,10 @@ def pin_plan(state: ExportState) -> None:
     if state.relation_kind(REAL.send) != "VIEW":
         return
     con = state.con
-    con.execute("BEGIN")
-    try:
+    with state.transaction():
         con.execute(f"CREATE TABLE plan_send_pinned AS SELECT * FROM {REAL.send}")
         con.execute(f"DROP VIEW {REAL.send}")
         con.execute(f"ALTER TABLE plan_send_pinned RENAME TO {REAL.send}")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _count(state: ExportState, run_id: int, where: str) -> int:
@@ -161,8 +150,7 @@ def carry(state: ExportState, run_id: int, saved: object) -> tuple[Carried, bool
         sent, chunks, removed = (int(v or 0) for v in rows[0])
         carried = Carried(carried.sent + sent, carried.chunks + chunks, carried.removed + removed)
     con = state.con
-    con.execute("BEGIN")
-    try:
+    with state.transaction():
         state.set(CARRIED, {"run_id": run_id, "counts": asdict(carried)})
         if isinstance(saved, dict) and saved.get("run_id") == run_id:
             # The change record of this run must list what the dropped plan had accepted.
@@ -172,8 +160,4 @@ def carry(state: ExportState, run_id: int, saved: object) -> tuple[Carried, bool
         state.delete("plan")
         # Chunk rows are numbered by the plan they belonged to, so every one goes.
         con.execute("DELETE FROM chunks")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return carried, resumed

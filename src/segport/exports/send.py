@@ -244,8 +244,7 @@ class ChunkSender:
     def _complete(self, number: int, first: int, last: int, process: Process) -> None:
         failures = list(self._report_rows(process))
         con = self.con
-        con.execute("BEGIN")
-        try:
+        with self.state.transaction():
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE reported (email VARCHAR, reason VARCHAR, "
                 "detail VARCHAR, dropped BOOLEAN)"
@@ -283,10 +282,6 @@ class ChunkSender:
                 "AND chunk_no = ?",
                 [self.run_id, number],
             )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
 
     def _mask(self) -> str:
         """The mask a sent contact is held with (a plan written before masks existed has

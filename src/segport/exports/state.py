@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,18 @@ class ExportState:
 
     def close(self) -> None:
         self.con.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction on the state: committed when the block ends, rolled back when
+        anything (a signal included) leaves it, so a checkpoint is all or nothing."""
+        self.con.execute("BEGIN")
+        try:
+            yield
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
 
     # -- meta -----------------------------------------------------------------------------
 
