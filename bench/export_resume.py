@@ -56,8 +56,8 @@ def main() -> None:
     n = args.profiles
 
     from segport.brevo import BrevoClient
-    from segport.workspace.profile_service import load_profiles
-    from segport.workspace.workspace import open_workspace
+    from segport.service.profile_source import load_profiles
+    from segport.service.workspace import open_workspace
 
     subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     table = profiles(n)

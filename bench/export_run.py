@@ -123,12 +123,12 @@ def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[s
     """A workspace at ``ws_path`` with ``data`` loaded, a segment of everyone, a connection
     to ``base`` and the export ``bench`` into ``list_id``; returns the command that runs it
     (``--json -q``)."""
-    from segport.workspace import connections
-    from segport.workspace.export_checks import Draft
-    from segport.workspace.exports import add_export
-    from segport.workspace.profile_service import load_profiles
-    from segport.workspace.segment_service import create_segment
-    from segport.workspace.workspace import init_workspace
+    from segport.service import connections
+    from segport.service.export_checks import Draft
+    from segport.service.export_configs import add_export
+    from segport.service.profile_source import load_profiles
+    from segport.service.segment_definitions import create_segment
+    from segport.service.workspace import init_workspace
 
     ws = init_workspace(ws_path)
     load_profiles(ws, None, data, id_column="customer_id", replace=True)
@@ -165,8 +165,8 @@ def main() -> None:
     n = args.profiles
 
     from segport.brevo import BrevoClient
-    from segport.workspace.profile_service import load_profiles
-    from segport.workspace.workspace import open_workspace
+    from segport.service.profile_source import load_profiles
+    from segport.service.workspace import open_workspace
 
     # Bytecode for segport's own modules, as an installed package has (pip compiles a
     # wheel's modules; an editable install under PYTHONDONTWRITEBYTECODE=1 never would,

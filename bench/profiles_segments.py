@@ -25,9 +25,9 @@ from segport.profiles import open_profile_store
 from segport.segments import count_members, stream_members
 from segport.segments.compiler import compile_rule
 from segport.segments.expression import parse_expression
-from segport.workspace.profile_service import load_profiles
-from segport.workspace.segment_service import create_segment
-from segport.workspace.workspace import init_workspace
+from segport.service.profile_source import load_profiles
+from segport.service.segment_definitions import create_segment
+from segport.service.workspace import init_workspace
 
 THREE_CONDITIONS = (
     "country = 'GB' and lifetime_value > 100 and last_purchase >= today() - interval 30 days"

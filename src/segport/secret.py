@@ -135,7 +135,7 @@ def _scrub(text: str, pattern: re.Pattern[str]) -> str:
 
 
 # A password in a URL's user information (``https://user:PASSWORD@proxy/v3``), masked as
-# database URLs are (segport.workspace.workspace.redact_url).
+# database URLs are (segport.service.workspace.redact_url).
 _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)([^\s@/?#]+)(@)")
 
 

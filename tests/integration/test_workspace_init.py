@@ -9,7 +9,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
 from segport.metadata import WorkspaceTooNew, current_revision, head_revision
-from segport.workspace.workspace import (
+from segport.service.workspace import (
     Workspace,
     WorkspaceError,
     WorkspaceNotFound,
@@ -111,7 +111,7 @@ def test_older_workspace_is_upgraded_and_gets_an_admin(workspace: Workspace) -> 
     ws = open_workspace(workspace.path)
     try:
         assert current_revision(ws.engine) == head_revision()
-        from segport.workspace.users import list_users
+        from segport.service.users import list_users
 
         assert [(u.name, u.role.value, u.is_default) for u in list_users(ws, None)] == [
             ("admin", "admin", True)
@@ -121,7 +121,7 @@ def test_older_workspace_is_upgraded_and_gets_an_admin(workspace: Workspace) -> 
 
 
 def test_conflicting_save_is_a_message_not_a_traceback(workspace: Workspace) -> None:
-    from segport.workspace.models import User
+    from segport.service.models import User
 
     conflict = pytest.raises(WorkspaceError, match="conflicts with one saved at the same time")
     with conflict, workspace.session() as s:
@@ -152,7 +152,7 @@ def test_head_revision_constant_matches_the_migrations() -> None:
     ],
 )  # fmt: skip
 def test_redact_url_masks_every_password_form(url: str, shown: str) -> None:
-    from segport.workspace.workspace import redact_text, redact_url
+    from segport.service.workspace import redact_text, redact_url
 
     assert redact_url(url) == shown
     assert redact_text('bad token "Super%ZZ5"', "postgresql://u:Super%ZZ5@h/db") == (

@@ -82,7 +82,7 @@ def add(
     ),
 ) -> None:
     """Add a connection; you give the privacy consent and become its export user."""
-    from segport.workspace.connections import ConsentRequired, add_connection
+    from segport.service.connections import ConsentRequired, add_connection
 
     with opened(ctx) as (ws, actor):
         key = read_api_key(api_key_env, api_key_stdin, required=True) if agree_privacy else ""
@@ -115,8 +115,8 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List connections (contributors: names and types of those shared with them)."""
-    from segport.workspace.access import Action, authorize
-    from segport.workspace.connections import list_connections, usable_connections
+    from segport.service.access import Action, authorize
+    from segport.service.connections import list_connections, usable_connections
 
     with opened(ctx) as (ws, actor):
         who = authorize(ws, actor, Action.EXPORTS_READ)
@@ -157,7 +157,7 @@ def show(
 ) -> None:
     """Show a connection: its account and plan, sharing, consent, export user (never the key)."""
     from segport.secret import redact
-    from segport.workspace.connections import check_connection, show_connection
+    from segport.service.connections import check_connection, show_connection
 
     with opened(ctx) as (ws, actor):
         v = check_connection(ws, actor, name) if check else show_connection(ws, actor, name)
@@ -210,7 +210,7 @@ def edit(
     rate: float | None = typer.Option(None, "--rate", help="Requests per second."),
 ) -> None:
     """Rename a connection, give it a new API key, change its sharing or URL."""
-    from segport.workspace.connections import edit_connection
+    from segport.service.connections import edit_connection
 
     with opened(ctx) as (ws, actor):
         key = read_api_key(api_key_env, api_key_stdin, required=False)
@@ -245,7 +245,7 @@ def remove(
     ),
 ) -> None:
     """Remove a connection (refused while exports use it, unless told what to do with them)."""
-    from segport.workspace.connections import remove_connection
+    from segport.service.connections import remove_connection
 
     with opened(ctx) as (ws, actor):
         exports = remove_connection(
@@ -260,7 +260,7 @@ def remove(
 @app.command("take-over")
 def take_over(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Become the connection's export user (its exports then run as you)."""
-    from segport.workspace.connections import take_over as take
+    from segport.service.connections import take_over as take
 
     with opened(ctx) as (ws, actor):
         v = take(ws, actor, name)
@@ -270,7 +270,7 @@ def take_over(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 @app.command("rotate-key")
 def rotate_key(ctx: typer.Context) -> None:
     """Re-encrypt every saved API key under a new secrets key (see docs/workspace.md)."""
-    from segport.workspace.connections import rotate_secret_key
+    from segport.service.connections import rotate_secret_key
 
     with opened(ctx) as (ws, actor):
         count = rotate_secret_key(ws, actor)
@@ -281,7 +281,7 @@ def rotate_key(ctx: typer.Context) -> None:
 def new_secret_key(ctx: typer.Context) -> None:
     """Make a new secrets key when secret.key was lost with no backup (then give each
     connection its API key again)."""
-    from segport.workspace.connections import new_secret_key as create
+    from segport.service.connections import new_secret_key as create
 
     with opened(ctx) as (ws, actor):
         names = create(ws, actor)

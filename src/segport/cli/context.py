@@ -22,7 +22,7 @@ def keep_files_private(ctx: typer.Context) -> None:
     0700): profiles, export state, run files and ``workspace.json`` hold personal data or
     passwords, and many modules (and DuckDB itself) create them. The previous umask comes
     back when the command ends, for callers that run commands in-process."""
-    from segport.workspace.files import PRIVATE_UMASK
+    from segport.service.files import PRIVATE_UMASK
 
     previous = os.umask(PRIVATE_UMASK)
     ctx.call_on_close(lambda: os.umask(previous))

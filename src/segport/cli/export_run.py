@@ -23,7 +23,7 @@ from segport.cli.workspace import fail, opened, print_table, when
 if TYPE_CHECKING:
     from segport.exports.progress import Progress
     from segport.exports.summary import RunSummary
-    from segport.workspace.runs import RunView
+    from segport.service.runs import RunView
 
 MIN_CHUNK_BYTES = 2_000
 MAX_CHUNK_BYTES = 9_500_000
@@ -75,7 +75,7 @@ def run(
     from segport.exports.errors import ExportRunError, RunTerminated
     from segport.profiles import ProfileError
     from segport.segments import RuleError
-    from segport.workspace.runs import run_export
+    from segport.service.runs import run_export
 
     if not MIN_CHUNK_BYTES <= chunk_bytes <= MAX_CHUNK_BYTES:
         fail(
@@ -125,7 +125,7 @@ def rebuild_state(
     """
     from segport.brevo import BrevoError, NotFoundError
     from segport.exports.errors import ExportRunError
-    from segport.workspace.export_state import rebuild_state as rebuild
+    from segport.service.export_state import rebuild_state as rebuild
 
     reporter = _Reporter(enabled=not quiet)
     with opened(ctx) as (ws, actor):
@@ -180,7 +180,7 @@ def runs(
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """List an export's latest runs: status, counts and when."""
-    from segport.workspace.runs import list_runs
+    from segport.service.runs import list_runs
 
     with opened(ctx) as (ws, actor):
         views = list_runs(ws, actor, name, limit=limit)

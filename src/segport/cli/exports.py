@@ -10,7 +10,7 @@ from segport.cli.text import clean
 from segport.cli.workspace import fail, opened, print_table, when
 
 if TYPE_CHECKING:
-    from segport.workspace.exports import ExportView
+    from segport.service.export_configs import ExportView
 
 app = typer.Typer(help="Manage exports of segments into Brevo lists.", no_args_is_help=True)
 
@@ -36,7 +36,7 @@ SHARE_LIST_HELP = (
 
 
 def _no_connection_help(ws: Any, actor: str | None) -> str:
-    from segport.workspace.connections import usable_connections
+    from segport.service.connections import usable_connections
 
     usable = usable_connections(ws, actor)
     if not usable:
@@ -73,8 +73,8 @@ def add(
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Add an export; everything is checked (Brevo list and attributes included). It is not run."""
-    from segport.workspace.export_checks import Draft, parse_attributes
-    from segport.workspace.exports import add_export
+    from segport.service.export_checks import Draft, parse_attributes
+    from segport.service.export_configs import add_export
 
     with opened(ctx) as (ws, actor):
         if connection is None:
@@ -125,7 +125,7 @@ def _mapping_lines(v: ExportView) -> list[str]:
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List exports with their connection, segments, schedule, last run and your permissions."""
-    from segport.workspace.exports import list_exports
+    from segport.service.export_configs import list_exports
 
     with opened(ctx) as (ws, actor):
         views = list_exports(ws, actor)
@@ -152,7 +152,7 @@ def list_(ctx: typer.Context) -> None:
 @app.command("show")
 def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Show an export's settings."""
-    from segport.workspace.exports import show_export
+    from segport.service.export_configs import show_export
 
     with opened(ctx) as (ws, actor):
         v = show_export(ws, actor, name)
@@ -244,8 +244,8 @@ def edit(
     ),
 ) -> None:
     """Change an export's settings; the result is checked like a new export."""
-    from segport.workspace.export_checks import parse_attributes
-    from segport.workspace.exports import edit_export, show_export
+    from segport.service.export_checks import parse_attributes
+    from segport.service.export_configs import edit_export, show_export
 
     with opened(ctx) as (ws, actor):
         changes: dict[str, Any] = {}
@@ -301,7 +301,7 @@ def duplicate(
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Copy an export's settings under a new name (onto another list with --list-id)."""
-    from segport.workspace.exports import duplicate_export
+    from segport.service.export_configs import duplicate_export
 
     with opened(ctx) as (ws, actor):
         view = duplicate_export(ws, actor, name, new_name, list_id=list_id, share_list=share_list)
@@ -311,7 +311,7 @@ def duplicate(
 @app.command("detach")
 def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove an export's connection; it keeps its settings and does not run until given one."""
-    from segport.workspace.exports import detach_export
+    from segport.service.export_configs import detach_export
 
     with opened(ctx) as (ws, actor):
         detach_export(ws, actor, name)
@@ -324,7 +324,7 @@ def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 @app.command("remove")
 def remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove an export (contacts already in Brevo stay there)."""
-    from segport.workspace.exports import remove_export
+    from segport.service.export_configs import remove_export
 
     with opened(ctx) as (ws, actor):
         remove_export(ws, actor, name)

@@ -1,6 +1,6 @@
 """`segport profiles ...` commands: load, use, schema, show.
 
-Thin face: parse options, call one service in segport.workspace.profile_service, print.
+Thin face: parse options, call one service in segport.service.profile_source, print.
 Heavy libraries are imported inside the commands (``segport --help`` stays fast).
 """
 
@@ -18,7 +18,7 @@ from segport.cli.context import get_state
 from segport.cli.text import clean, clean_message
 
 if TYPE_CHECKING:
-    from segport.workspace.workspace import Workspace
+    from segport.service.workspace import Workspace
 
 app = typer.Typer(
     help="Load profiles, or point at a warehouse table; inspect them.", no_args_is_help=True
@@ -33,7 +33,7 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
     from segport.profiles.errors import ProfileError
     from segport.segments.evaluation import SegmentNotFound
     from segport.segments.rules import RuleError
-    from segport.workspace.workspace import WorkspaceError, open_workspace
+    from segport.service.workspace import WorkspaceError, open_workspace
 
     lifecycle.started()  # the command has imported its services by now
     state = get_state(ctx)
@@ -81,7 +81,7 @@ def load(
     ),
 ) -> None:
     """Load profiles from a file into the workspace's DuckDB store."""
-    from segport.workspace.profile_service import load_profiles
+    from segport.service.profile_source import load_profiles
 
     with opened(ctx) as (ws, actor):
         report = load_profiles(
@@ -157,7 +157,7 @@ def use(
     ),
 ) -> None:
     """Use an existing PostgreSQL table as the profile store (nothing is copied)."""
-    from segport.workspace.profile_service import use_table
+    from segport.service.profile_source import use_table
 
     with opened(ctx) as (ws, actor):
         info = use_table(ws, actor, url, table, id_column, allow_schema_change=allow_schema_change)
@@ -172,7 +172,7 @@ def schema(ctx: typer.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from segport.workspace.profile_service import describe_source
+    from segport.service.profile_source import describe_source
 
     with opened(ctx) as (ws, actor):
         info = describe_source(ws, actor)
@@ -190,7 +190,7 @@ def show(
     limit: int = typer.Option(10, "--limit", help="How many profiles to show."),
 ) -> None:
     """The first profiles, by id."""
-    from segport.workspace.profile_service import show_profiles
+    from segport.service.profile_source import show_profiles
 
     with opened(ctx) as (ws, actor):
         table = show_profiles(ws, actor, limit)

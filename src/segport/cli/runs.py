@@ -23,7 +23,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the run and its files as JSON."),
 ) -> None:
     """Show a run: its record, its summary and the files it left."""
-    from segport.workspace.run_records import show_run
+    from segport.service.run_records import show_run
 
     with opened(ctx) as (ws, actor):
         detail = show_run(ws, actor, run_id)
@@ -63,7 +63,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """List the latest runs of every export (or of one), newest first."""
-    from segport.workspace.run_records import list_all_runs
+    from segport.service.run_records import list_all_runs
 
     with opened(ctx) as (ws, actor):
         views = list_all_runs(ws, actor, export, limit=limit)

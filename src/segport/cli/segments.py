@@ -1,6 +1,6 @@
 """`segport segments ...` commands.
 
-Thin face: parse options, call one service in segport.workspace.segment_service, print.
+Thin face: parse options, call one service in segport.service.segment_definitions, print.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def create(
     description: str | None = typer.Option(None, "--description", help="What it is for."),
 ) -> None:
     """Create a segment from a rule, a rule document, or a combination of segments."""
-    from segport.workspace.segment_service import create_segment
+    from segport.service.segment_definitions import create_segment
 
     with opened(ctx) as (ws, actor):
         info = create_segment(
@@ -59,7 +59,7 @@ def update(
     description: str | None = typer.Option(None, "--description", help="New description."),
 ) -> None:
     """Change a segment's rule, combination or description."""
-    from segport.workspace.segment_service import update_segment
+    from segport.service.segment_definitions import update_segment
 
     with opened(ctx) as (ws, actor):
         info = update_segment(
@@ -83,7 +83,7 @@ def list_(
     from rich.console import Console
     from rich.table import Table
 
-    from segport.workspace.segment_service import list_segments
+    from segport.service.segment_definitions import list_segments
 
     with opened(ctx) as (ws, actor):
         segments = list_segments(ws, actor, refresh)
@@ -103,7 +103,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
     """A segment's definition, state, last count and what uses it."""
     import json
 
-    from segport.workspace.segment_service import show_segment
+    from segport.service.segment_definitions import show_segment
 
     with opened(ctx) as (ws, actor):
         s = show_segment(ws, actor, name)
@@ -138,7 +138,7 @@ def preview(
     ),
 ) -> None:
     """The first members of a segment, by id."""
-    from segport.workspace.segment_service import preview_segment
+    from segport.service.segment_definitions import preview_segment
 
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     with opened(ctx) as (ws, actor):
@@ -149,7 +149,7 @@ def preview(
 @app.command("count")
 def count(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Count a segment's members now."""
-    from segport.workspace.segment_service import count_segment
+    from segport.service.segment_definitions import count_segment
 
     with opened(ctx) as (ws, actor):
         n = count_segment(ws, actor, name)
@@ -159,7 +159,7 @@ def count(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name
 @app.command("activate")
 def activate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Mark a segment active."""
-    from segport.workspace.segment_service import set_state
+    from segport.service.segment_definitions import set_state
 
     with opened(ctx) as (ws, actor):
         set_state(ws, actor, name, True)
@@ -169,7 +169,7 @@ def activate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment n
 @app.command("deactivate")
 def deactivate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Mark a segment inactive."""
-    from segport.workspace.segment_service import set_state
+    from segport.service.segment_definitions import set_state
 
     with opened(ctx) as (ws, actor):
         set_state(ws, actor, name, False)
@@ -183,7 +183,7 @@ def rename(
     new_name: str = typer.Argument(..., help="New name."),
 ) -> None:
     """Rename a segment (combinations using it follow)."""
-    from segport.workspace.segment_service import rename_segment
+    from segport.service.segment_definitions import rename_segment
 
     with opened(ctx) as (ws, actor):
         rename_segment(ws, actor, name, new_name)
@@ -193,7 +193,7 @@ def rename(
 @app.command("delete")
 def delete(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Delete a segment that no export or combination uses."""
-    from segport.workspace.segment_service import delete_segment
+    from segport.service.segment_definitions import delete_segment
 
     with opened(ctx) as (ws, actor):
         delete_segment(ws, actor, name)

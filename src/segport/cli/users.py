@@ -24,7 +24,7 @@ def add(
     role: str = typer.Option(..., "--role", help=ROLE_HELP),
 ) -> None:
     """Add a user with a role."""
-    from segport.workspace.users import add_user
+    from segport.service.users import add_user
 
     with opened(ctx) as (ws, actor):
         user = add_user(ws, actor, name, role)
@@ -34,7 +34,7 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context) -> None:
     """List users, their roles and the connections they are export user of."""
-    from segport.workspace.users import list_users
+    from segport.service.users import list_users
 
     with opened(ctx) as (ws, actor):
         users = list_users(ws, actor)
@@ -67,7 +67,7 @@ def set_role(
     role: str = typer.Argument(..., help=ROLE_HELP),
 ) -> None:
     """Change a user's role."""
-    from segport.workspace.users import set_role as change
+    from segport.service.users import set_role as change
 
     with opened(ctx) as (ws, actor):
         stopped = change(ws, actor, name, role)
@@ -78,7 +78,7 @@ def set_role(
 @app.command("remove")
 def remove(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
     """Remove a user (the audit log keeps their name)."""
-    from segport.workspace.users import remove_user
+    from segport.service.users import remove_user
 
     with opened(ctx) as (ws, actor):
         stopped = remove_user(ws, actor, name)

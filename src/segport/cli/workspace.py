@@ -16,7 +16,7 @@ from segport.cli import lifecycle
 from segport.cli.context import get_state
 
 if TYPE_CHECKING:
-    from segport.workspace.workspace import Workspace
+    from segport.service.workspace import Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -38,7 +38,7 @@ def service_errors() -> Iterator[None]:
     from sqlalchemy.exc import DBAPIError
 
     from segport.metadata import MetadataError
-    from segport.workspace.workspace import WorkspaceError
+    from segport.service.workspace import WorkspaceError
 
     try:
         yield
@@ -57,7 +57,7 @@ def service_errors() -> Iterator[None]:
 @contextmanager
 def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
     """The workspace given by --workspace and the actor given by --as, closed afterwards."""
-    from segport.workspace.workspace import open_workspace
+    from segport.service.workspace import open_workspace
 
     lifecycle.started()  # the command has imported its services by now
     state = get_state(ctx)
@@ -103,8 +103,8 @@ def init(
     ),
 ) -> None:
     """Create a workspace: metadata database, secrets key, first admin and profile store."""
-    from segport.workspace.secrets import SECRET_KEY_ENV, key_file, key_from_environment
-    from segport.workspace.workspace import init_workspace
+    from segport.service.secrets import SECRET_KEY_ENV, key_file, key_from_environment
+    from segport.service.workspace import init_workspace
 
     lifecycle.started()
     state = get_state(ctx)
@@ -130,7 +130,7 @@ def audit(
     limit: int = typer.Option(50, "--limit", help="How many entries, newest first."),
 ) -> None:
     """Show the audit log: who changed what, when (admins)."""
-    from segport.workspace.audit import list_entries
+    from segport.service.audit import list_entries
 
     with opened(ctx) as (ws, actor):
         entries = list_entries(ws, actor, limit)

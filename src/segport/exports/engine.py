@@ -1,6 +1,6 @@
 """One run of an export, end to end: count, stage, prepare, plan, send, wait, remove, report.
 
-The service (``segport.workspace.runs``) records the run and hands the engine an open
+The service (``segport.service.runs``) records the run and hands the engine an open
 export state, a member source and a Brevo client factory; the engine returns a
 :class:`RunSummary`. It never touches the metadata database, and nothing here holds the
 segment as Python objects: rows move as Arrow batches and DuckDB tables.

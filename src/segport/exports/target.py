@@ -71,7 +71,7 @@ class ExportTarget:
 
     @classmethod
     def from_spec(cls, spec: Any) -> ExportTarget:
-        """From ``segport.workspace.exports.RunSpec`` (duck-typed: no import of the layer above)."""
+        """From ``service.export_configs.RunSpec`` (duck-typed: no import of the layer above)."""
         m = spec.mapping
         return cls(
             export_id=int(spec.export_id),

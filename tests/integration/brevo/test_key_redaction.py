@@ -20,7 +20,7 @@ from sqlalchemy import MetaData, select
 from tests.fixtures.sandbox import SandboxFactory
 from tests.fixtures.workspace import Cli
 
-from segport.workspace.workspace import Workspace
+from segport.service.workspace import Workspace
 
 KEY = "xkeysib-SECRETCANARY0123456789abcdefZZ-q1w2e3r4"
 # What must never appear: the key, and any long piece of it (an echo cut short).

@@ -17,13 +17,13 @@ from tests.fixtures.sandbox import TEST_API_KEY
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.summary import RunSummary
-from segport.workspace import connections
-from segport.workspace.export_checks import Draft
-from segport.workspace.exports import add_export
-from segport.workspace.profile_service import load_profiles
-from segport.workspace.runs import run_export
-from segport.workspace.segment_service import create_segment
-from segport.workspace.workspace import Workspace, init_workspace
+from segport.service import connections
+from segport.service.export_checks import Draft
+from segport.service.export_configs import add_export
+from segport.service.profile_source import load_profiles
+from segport.service.runs import run_export
+from segport.service.segment_definitions import create_segment
+from segport.service.workspace import Workspace, init_workspace
 
 FIELDS = ("customer_id", "email", "first_name", "last_name", "phone", "tier", "city")
 

@@ -15,7 +15,7 @@ import time
 from tests.integration.exports.conftest import Scenario, profile
 
 from segport.exports.state import ExportState, state_path
-from segport.workspace.runs import list_runs
+from segport.service.runs import list_runs
 
 IMPORT = "POST /contacts/import"
 REMOVE = "POST /contacts/lists/{listId}/contacts/remove"

@@ -16,8 +16,8 @@ from tests.integration.exports.test_profile_sources import _to_postgres
 from typer.testing import CliRunner, Result
 
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace.profile_service import use_table
-from segport.workspace.segment_service import create_segment
+from segport.service.profile_source import use_table
+from segport.service.segment_definitions import create_segment
 
 MASS = "--allow-mass-removal"
 

@@ -14,8 +14,8 @@ from tests.integration.exports.conftest import Scenario, profile
 from typer.testing import CliRunner, Result
 
 from segport.exports.state import ExportState, state_path
-from segport.workspace.models import Export
-from segport.workspace.segment_service import create_segment
+from segport.service.models import Export
+from segport.service.segment_definitions import create_segment
 
 
 def segport(scenario: Scenario, *args: str, code: int = 0) -> Result:

@@ -17,7 +17,7 @@ from tests.integration.exports.test_run_report import read_csv
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.errors import RunTerminated
-from segport.workspace.runs import list_runs
+from segport.service.runs import list_runs
 
 
 def test_sigterm_while_sending_ends_like_ctrl_c(scenario: Scenario) -> None:

@@ -12,8 +12,8 @@ from tests.integration.exports.conftest import Scenario, profile
 from tests.integration.exports.test_cli_resume import IMPORT, emails, segport
 
 from segport.exports.state import state_path
-from segport.workspace.audit import list_entries
-from segport.workspace.models import Export
+from segport.service.audit import list_entries
+from segport.service.models import Export
 
 
 def _paths(s: Scenario) -> tuple[Path, Path]:

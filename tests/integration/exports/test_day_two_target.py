@@ -14,7 +14,7 @@ from tests.fixtures.sandbox import TEST_API_KEY, SandboxFactory
 from tests.integration.exports.conftest import Scenario, profile
 from typer.testing import CliRunner, Result
 
-from segport.workspace import connections
+from segport.service import connections
 
 
 def segport(scenario: Scenario, *args: str, code: int = 0) -> Result:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.integration.exports.conftest import Scenario, profile
 
 from segport.exports.state import state_path
-from segport.workspace.exports import get_run_spec, remove_export
+from segport.service.export_configs import get_run_spec, remove_export
 
 
 def test_a_new_export_on_a_reused_id_sends_everything(scenario: Scenario) -> None:

@@ -7,9 +7,9 @@ import json
 
 from tests.integration.exports.conftest import Scenario, profile
 
-from segport.workspace.member_queries import CACHE_FILE
-from segport.workspace.profile_service import load_profiles
-from segport.workspace.segment_service import update_segment
+from segport.service.member_queries import CACHE_FILE
+from segport.service.profile_source import load_profiles
+from segport.service.segment_definitions import update_segment
 
 
 def _entries(s: Scenario) -> dict[str, str]:

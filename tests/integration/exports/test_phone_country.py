@@ -17,10 +17,10 @@ from tests.fixtures.workspace import Cli, _command
 from typer.testing import CliRunner
 
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace import connections
-from segport.workspace.profile_service import load_profiles
-from segport.workspace.segment_service import create_segment
-from segport.workspace.workspace import Workspace, init_workspace
+from segport.service import connections
+from segport.service.profile_source import load_profiles
+from segport.service.segment_definitions import create_segment
+from segport.service.workspace import Workspace, init_workspace
 
 FIELDS = ("customer_id", "email", "phone", "country")
 # customer id, phone, country, what Brevo must hold as SMS (None: sent without SMS)

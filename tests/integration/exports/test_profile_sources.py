@@ -12,7 +12,7 @@ from tests.integration.exports.conftest import FIELDS, Scenario, make_scenario, 
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.summary import RunSummary
-from segport.workspace.profile_service import use_table
+from segport.service.profile_source import use_table
 
 
 def _rows(changed: bool) -> list[dict[str, Any]]:

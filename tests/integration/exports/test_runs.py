@@ -10,8 +10,8 @@ from tests.integration.exports.conftest import Scenario, make_scenario, profile
 
 from segport.brevo import BrevoClient
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace.exports import detach_export
-from segport.workspace.runs import list_runs
+from segport.service.export_configs import detach_export
+from segport.service.runs import list_runs
 
 IMPORT = "POST /contacts/import"
 
@@ -200,7 +200,7 @@ def test_a_wrong_key_fails_the_run_with_brevos_message(scenario: Scenario) -> No
     scenario.add_export()
     with BrevoClient(TEST_API_KEY, scenario.sandbox.base_url) as client:
         assert client.get_list(scenario.list_id).id == scenario.list_id
-    from segport.workspace.connections import edit_connection
+    from segport.service.connections import edit_connection
 
     edit_connection(scenario.ws, None, "sandbox", api_key="wrong-key", verify=False)
     summary = scenario.run()

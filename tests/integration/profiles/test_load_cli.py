@@ -17,7 +17,7 @@ from tests.integration.exports.conftest import Scenario, make_scenario
 from typer.testing import CliRunner, Result
 
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace.workspace import Workspace, init_workspace
+from segport.service.workspace import Workspace, init_workspace
 
 HEADER = "customer_id,email,first_name,lifetime_value,last_purchase,phone\n"
 
@@ -110,7 +110,7 @@ def test_a_bad_value_past_the_sample_keeps_the_row_with_the_cell_empty(
     with rejects.open(newline="", encoding="utf-8") as fh:
         (bad,) = list(csv.DictReader(fh))
     assert bad["line"] == "20602" and "'n/a'" in bad["reason"]
-    from segport.workspace.profile_service import show_profiles
+    from segport.service.profile_source import show_profiles
 
     assert show_profiles(ws, None, 21000).num_rows == 21000
 
@@ -140,7 +140,7 @@ def test_a_mostly_text_column_stays_text_and_leading_zeros_are_kept(
     loaded(result, 39)
     assert schema_types(cli)["zip"] == "text" and schema_types(cli)["code"] == "text"
     assert "did not fit" not in result.stderr
-    from segport.workspace.profile_service import show_profiles
+    from segport.service.profile_source import show_profiles
 
     assert show_profiles(ws, None, 1).to_pylist() == [
         {"customer_id": 1, "zip": "00001", "code": "1"}
@@ -347,7 +347,7 @@ def test_one_invalid_byte_keeps_a_utf8_file_utf8(cli: Cli, tmp_path: Path, ws: W
     assert "(csv, utf-8)" in result.stdout
     assert "1 line(s) held bytes that are not valid UTF-8" in result.stderr
     assert "line 202: byte 22 (0xff) is not valid UTF-8" in result.stderr
-    from segport.workspace.profile_service import show_profiles
+    from segport.service.profile_source import show_profiles
 
     names = show_profiles(ws, None, 201).column("first_name").to_pylist()
     assert names[0] == "Jos\u00e9 M\u00fcller 1" and names[-1] is None
@@ -374,7 +374,7 @@ def test_utf16_without_a_byte_order_mark_is_read_as_utf16(
     result = cli("profiles", "load", str(path))
     loaded(result, 1)
     assert f"(csv, {encoding})" in result.stdout
-    from segport.workspace.profile_service import show_profiles
+    from segport.service.profile_source import show_profiles
 
     assert show_profiles(ws, None, 1).column("first_name").to_pylist() == ["Zoë"]
 
@@ -384,7 +384,7 @@ def test_gzip_files_get_the_same_encoding_and_json_lines_checks(
 ) -> None:
     import gzip
 
-    from segport.workspace.profile_service import show_profiles
+    from segport.service.profile_source import show_profiles
 
     # Read by DuckDB as they were, these failed whole ("CSV Error on Line: 2") or loaded
     # every line of a .jsonl.gz as "not valid JSON".

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from segport.profiles import ProfileError, open_profile_store
-from segport.workspace.profile_service import describe_source, load_profiles, show_profiles
-from segport.workspace.workspace import Workspace, init_workspace
+from segport.service.profile_source import describe_source, load_profiles, show_profiles
+from segport.service.workspace import Workspace, init_workspace
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segport.workspace.workspace import Workspace, init_workspace
+from segport.service.workspace import Workspace, init_workspace
 
 TODAY = date(2026, 6, 15)
 N = 240
@@ -76,7 +76,7 @@ def profiles_parquet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def loaded_workspace(tmp_path: Path, profiles_parquet: Path) -> Iterator[Workspace]:
     """A SQLite-metadata workspace with the profiles loaded into its DuckDB store."""
-    from segport.workspace.profile_service import load_profiles
+    from segport.service.profile_source import load_profiles
 
     ws = init_workspace(tmp_path / "ws")
     load_profiles(ws, None, profiles_parquet)

@@ -5,8 +5,8 @@ import pytest
 
 from segport.profiles import open_profile_store
 from segport.segments import SegmentNotFound, count_members, get_segment, stream_members
-from segport.workspace.segment_service import create_segment
-from segport.workspace.workspace import Workspace
+from segport.service.segment_definitions import create_segment
+from segport.service.workspace import Workspace
 
 from .conftest import TODAY, profiles_table
 

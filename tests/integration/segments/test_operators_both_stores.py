@@ -18,9 +18,9 @@ import pytest
 
 from segport.profiles import DuckDBStore, PostgresStore, ProfileStore
 from segport.segments import count_members, stream_members
-from segport.workspace.profile_service import load_profiles
-from segport.workspace.segment_service import create_segment
-from segport.workspace.workspace import Workspace, init_workspace
+from segport.service.profile_source import load_profiles
+from segport.service.segment_definitions import create_segment
+from segport.service.workspace import Workspace, init_workspace
 
 from .conftest import TODAY, create_pg_profiles, profiles_table
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from segport.segments import CombinationCycle, RuleError, SegmentNotFound
-from segport.workspace.segment_service import (
+from segport.service.segment_definitions import (
     SegmentError,
     count_segment,
     create_segment,
@@ -19,7 +19,7 @@ from segport.workspace.segment_service import (
     show_segment,
     update_segment,
 )
-from segport.workspace.workspace import Workspace
+from segport.service.workspace import Workspace
 
 
 @pytest.mark.parametrize(
@@ -132,7 +132,7 @@ def test_segments_in_use_by_exports_cannot_be_deleted(
     loaded_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # The exports feature is another module; the usage question is its interface.
-    from segport.workspace import usage
+    from segport.service import usage
 
     create_segment(loaded_workspace, None, "a", where="is_vip")
     monkeypatch.setattr(usage, "exports_using_segment", lambda _s, name: ["weekly newsletter"])
@@ -158,7 +158,7 @@ def test_rule_documents_create_segments(loaded_workspace: Workspace, tmp_path: P
 
 def test_segments_need_profiles_first(tmp_path: Path) -> None:
     from segport.profiles import ProfilesNotLoaded
-    from segport.workspace.workspace import init_workspace
+    from segport.service.workspace import init_workspace
 
     ws = init_workspace(tmp_path / "empty")
     try:
@@ -172,7 +172,7 @@ def test_segments_on_sqlite_and_postgresql_metadata(
     workspace: Workspace, profiles_parquet: Path
 ) -> None:
     """The `workspace` fixture runs this once with SQLite and once with PostgreSQL metadata."""
-    from segport.workspace.profile_service import describe_source, load_profiles
+    from segport.service.profile_source import describe_source, load_profiles
 
     load_profiles(workspace, None, profiles_parquet)
     assert describe_source(workspace, None).row_count == 240

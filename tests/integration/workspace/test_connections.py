@@ -6,7 +6,7 @@ from tests.fixtures.workspace import Cli
 from tests.integration.workspace.conftest import OTHER_KEY
 
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace.privacy import PRIVACY_STATEMENT
+from segport.service.privacy import PRIVACY_STATEMENT
 
 
 def _add(

@@ -10,11 +10,11 @@ from tests.fixtures.workspace import Cli
 
 from segport.brevo import BrevoClient
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace import connections, users
-from segport.workspace.export_checks import Draft
-from segport.workspace.exports import add_export, get_run_spec
-from segport.workspace.segment_service import delete_segment
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.service import connections, users
+from segport.service.export_checks import Draft
+from segport.service.export_configs import add_export, get_run_spec
+from segport.service.segment_definitions import delete_segment
+from segport.service.workspace import Workspace, WorkspaceError
 
 
 def _connect(cli: Cli, sandbox: SandboxServer, name: str = "news", *extra: str) -> None:

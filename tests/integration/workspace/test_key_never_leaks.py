@@ -11,7 +11,7 @@ from tests.fixtures.workspace import Cli
 from tests.integration.workspace.conftest import OTHER_KEY
 
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace.workspace import Workspace
+from segport.service.workspace import Workspace
 
 WRONG_KEY = "xkeysib-wrong-but-still-secret-91ac"
 

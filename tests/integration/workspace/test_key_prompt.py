@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from segport.brevo.sandbox import SandboxServer
-from segport.workspace.workspace import Workspace
+from segport.service.workspace import Workspace
 
 
 def _read_until(fd: int, marker: bytes, timeout: float = 30.0) -> bytes:

@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from segport.secret import Secret
-from segport.workspace import connections, users
-from segport.workspace.access import PermissionDenied
-from segport.workspace.exports import ExportNotRunnable, get_run_spec
-from segport.workspace.models import Connection, Export, ExportSegment
-from segport.workspace.workspace import Workspace
+from segport.service import connections, users
+from segport.service.access import PermissionDenied
+from segport.service.export_configs import ExportNotRunnable, get_run_spec
+from segport.service.models import Connection, Export, ExportSegment
+from segport.service.workspace import Workspace
 
 KEY = "xkeysib-runspec-0123456789abcdef"
 

@@ -16,7 +16,7 @@ KEY = "xkeysib-unexpected-0123456789abcdef-77"
 SCRIPT = textwrap.dedent(
     f"""
     import sys
-    import segport.workspace.users as users
+    import segport.service.users as users
     from segport.cli import main
     from segport.secret import Secret
 
@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent(
 def _run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     ws = tmp_path / "ws"
     if not ws.exists():
-        from segport.workspace.workspace import init_workspace
+        from segport.service.workspace import init_workspace
 
         init_workspace(ws).close()
     return subprocess.run(

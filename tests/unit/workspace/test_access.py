@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from segport.workspace.access import Action, Actor, PermissionDenied, Role, parse_role, require
-from segport.workspace.workspace import WorkspaceError
+from segport.service.access import Action, Actor, PermissionDenied, Role, parse_role, require
+from segport.service.workspace import WorkspaceError
 
 READ = {Action.PROFILES_READ, Action.SEGMENTS_READ, Action.EXPORTS_READ}
 CONTRIBUTE = {Action.SEGMENTS_WRITE, Action.EXPORTS_WRITE, Action.EXPORTS_RUN}

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from segport.brevo import Attribute
-from segport.workspace.export_checks import (
+from segport.service.export_checks import (
     Draft,
     ExportInvalid,
     check_local,
@@ -89,8 +89,8 @@ def test_attribute_refusals() -> None:
 
 
 def test_connection_names_refuse_control_characters() -> None:
-    from segport.workspace.connections import check_name
-    from segport.workspace.workspace import WorkspaceError
+    from segport.service.connections import check_name
+    from segport.service.workspace import WorkspaceError
 
     assert check_name(" Brevo (prod) ") == "Brevo (prod)"
     with pytest.raises(WorkspaceError, match="invalid connection name"):

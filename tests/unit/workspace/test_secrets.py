@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from segport.workspace import secrets
-from segport.workspace.secrets import Secret, SecretKeyError
+from segport.service import secrets
+from segport.service.secrets import Secret, SecretKeyError
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 from segport.profiles.errors import ProfileError, ProfilesNotLoaded
 from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
-from segport.workspace import audit
-from segport.workspace.access import Action, authorize
-from segport.workspace.column_uses import breakages, column_uses, refusal
-from segport.workspace.workspace import Workspace, redact_url
+from segport.service import audit
+from segport.service.access import Action, authorize
+from segport.service.column_uses import breakages, column_uses, refusal
+from segport.service.workspace import Workspace, redact_url
 
 if TYPE_CHECKING:
     import pyarrow as pa

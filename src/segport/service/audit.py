@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segport.workspace.access import Action, Actor, authorize
-from segport.workspace.models import AuditEntry
-from segport.workspace.workspace import Workspace, WorkspaceError, redact_url
+from segport.service.access import Action, Actor, authorize
+from segport.service.models import AuditEntry
+from segport.service.workspace import Workspace, WorkspaceError, redact_url
 
 # Detail keys that could carry a secret are dropped whatever a caller passes: the log is
 # readable by every admin and is copied into backups.

@@ -19,11 +19,11 @@ from pathlib import Path
 from segport.exports.errors import StateDamaged, StateLost
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.state import ExportState, state_path
-from segport.workspace import audit
-from segport.workspace.access import Action, authorize
-from segport.workspace.exports import get_run_spec
-from segport.workspace.models import Export
-from segport.workspace.workspace import Workspace
+from segport.service import audit
+from segport.service.access import Action, authorize
+from segport.service.export_configs import get_run_spec
+from segport.service.models import Export
+from segport.service.workspace import Workspace
 
 ASIDE = ".before-rebuild"  # suffix of the state a rebuild replaced
 READ_BATCH = 10_000

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from segport.workspace.files import write_private
+from segport.service.files import write_private
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -51,7 +51,7 @@ class MetadataLocation:
 
     def display(self) -> str:
         """Where the database is, safe to print."""
-        from segport.workspace.workspace import redact_url
+        from segport.service.workspace import redact_url
 
         if self.sqlite_file is not None:
             return str(self.sqlite_file)

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segport.secret import Secret
-from segport.workspace import secrets
-from segport.workspace.access import Action, Actor, PermissionDenied, Role, require
-from segport.workspace.models import Connection
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.service import secrets
+from segport.service.access import Action, Actor, PermissionDenied, Role, require
+from segport.service.models import Connection
+from segport.service.workspace import Workspace, WorkspaceError
 
 
 class ConnectionNotFound(WorkspaceError):

@@ -1,7 +1,7 @@
 """Connections: an admin's link to one Brevo account (API key, sharing, consent, export user).
 
 The API key is verified with ``GET /account`` before it is saved, stored only as a Fernet
-token (see :mod:`segport.workspace.secrets`), and never returned: views carry the account's
+token (see :mod:`segport.service.secrets`), and never returned: views carry the account's
 email and plan instead. Contributors see only the names and types of the connections
 shared with contributors (:func:`usable_connections`).
 """
@@ -18,16 +18,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segport.secret import Secret, reveal
-from segport.workspace import audit, secrets
-from segport.workspace.access import Action, Role, authorize
-from segport.workspace.connection_use import (
+from segport.service import audit, secrets
+from segport.service.access import Action, Role, authorize
+from segport.service.connection_use import (
     ConnectionNotFound,
     export_user_problem,
 )
-from segport.workspace.models import Connection, Export, User, utcnow
-from segport.workspace.privacy import PRIVACY_STATEMENT, PRIVACY_VERSION
-from segport.workspace.usage import exports_using_connection
-from segport.workspace.workspace import Workspace, WorkspaceError, has_control_characters
+from segport.service.models import Connection, Export, User, utcnow
+from segport.service.privacy import PRIVACY_STATEMENT, PRIVACY_VERSION
+from segport.service.usage import exports_using_connection
+from segport.service.workspace import Workspace, WorkspaceError, has_control_characters
 
 if TYPE_CHECKING:
     from segport.brevo import Account

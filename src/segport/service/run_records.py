@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from segport.exports.report import CHANGES_CSV, REJECTED_CSV
-from segport.workspace.access import Action, authorize
-from segport.workspace.exports import ExportNotFound
-from segport.workspace.models import Export
-from segport.workspace.runs import RUNS_DIR, Run, RunView
-from segport.workspace.runs import _view as run_view
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.service.access import Action, authorize
+from segport.service.export_configs import ExportNotFound
+from segport.service.models import Export
+from segport.service.runs import RUNS_DIR, Run, RunView
+from segport.service.runs import _view as run_view
+from segport.service.workspace import Workspace, WorkspaceError
 
 # The files a run leaves in runs/<id>/, in the order they are shown, with what they hold.
 RUN_FILES = {

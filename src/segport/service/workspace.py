@@ -1,11 +1,11 @@
 """Opening and creating a workspace: the folder that holds segport's state.
 
 A workspace folder holds ``workspace.json`` (where the metadata database is: see
-:mod:`segport.workspace.location`), the SQLite metadata database ``metadata.db`` unless a
+:mod:`segport.service.location`), the SQLite metadata database ``metadata.db`` unless a
 PostgreSQL URL was given, the embedded profile store ``profiles.duckdb``, the secrets key
 ``secret.key`` (absent when the key comes from ``SEGPORT_SECRET_KEY``), and the folders
 ``state/``, ``runs/`` and ``cache/``. Everything is created readable by its owner only
-(:mod:`segport.workspace.files`). Commands never read these paths ad hoc: they open the
+(:mod:`segport.service.files`). Commands never read these paths ad hoc: they open the
 workspace once and are handed a :class:`Workspace`.
 """
 
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from segport import __version__
 from segport.metadata import upgrade
-from segport.workspace.location import CONFIG_FILE, SQLITE_FILE, LocationError, MetadataLocation
+from segport.service.location import CONFIG_FILE, SQLITE_FILE, LocationError, MetadataLocation
 
 PROFILE_STORE_FILE = "profiles.duckdb"
 # Folders other modules write into (export state, run files, the member-query cache);
@@ -153,9 +153,9 @@ def init_workspace(
 
     Running it on an existing workspace is refused rather than silently reusing it.
     """
-    from segport.workspace.location import location_for_init, write_config
-    from segport.workspace.secrets import create_key_file, key_from_environment, load_keys
-    from segport.workspace.users import check_name, create_first_admin
+    from segport.service.location import location_for_init, write_config
+    from segport.service.secrets import create_key_file, key_from_environment, load_keys
+    from segport.service.users import check_name, create_first_admin
 
     _refuse_unusable_folder(path)
     admin_name = check_name(admin or DEFAULT_ADMIN)
@@ -218,7 +218,7 @@ def _make_folder(path: Path) -> None:
     folder with other things in it keeps its mode: `segport doctor` reports it)."""
     import os
 
-    from segport.workspace.files import PRIVATE_DIR
+    from segport.service.files import PRIVATE_DIR
 
     try:
         existed = path.exists()
@@ -234,7 +234,7 @@ def _make_folder(path: Path) -> None:
 
 
 def _init_engine(location: MetadataLocation) -> Engine:
-    from segport.workspace.files import create_private_file
+    from segport.service.files import create_private_file
 
     if location.sqlite_file is not None:
         try:
@@ -274,7 +274,7 @@ def _make_private_parts(path: Path) -> None:
     import os
 
     from segport.profiles.embedded import create_embedded_store
-    from segport.workspace.files import PRIVATE_FILE, make_private_dir
+    from segport.service.files import PRIVATE_FILE, make_private_dir
 
     store = path / PROFILE_STORE_FILE
     create_embedded_store(store)
@@ -289,7 +289,7 @@ def open_workspace(path: Path) -> Workspace:
     Never creates a metadata database: a missing, empty or damaged one is refused with a
     message saying which file and what to do.
     """
-    from segport.workspace import location as loc
+    from segport.service import location as loc
 
     try:
         config = loc.read_config(path)
@@ -318,7 +318,7 @@ def open_workspace(path: Path) -> Workspace:
             notices=notices,
             metadata_display=location.display(),
         )
-        from segport.workspace.users import ensure_users
+        from segport.service.users import ensure_users
 
         ensure_users(ws)
     except Exception as exc:

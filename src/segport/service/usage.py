@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segport.workspace.models import Export, ExportSegment
+from segport.service.models import Export, ExportSegment
 
 
 def exports_using_segment(session: Session, segment_name: str) -> list[str]:

@@ -17,8 +17,8 @@ from enum import StrEnum
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from segport.workspace.models import User
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.service.models import User
+from segport.service.workspace import Workspace, WorkspaceError
 
 DEFAULT_USER_KEY = "default_user"
 

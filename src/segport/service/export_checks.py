@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from segport.workspace.workspace import Workspace, WorkspaceError, has_control_characters
+from segport.service.workspace import Workspace, WorkspaceError, has_control_characters
 
 if TYPE_CHECKING:
     from segport.brevo import Attribute
-    from segport.workspace.connection_use import ConnectionCredentials
+    from segport.service.connection_use import ConnectionCredentials
 
 MODES = ("add", "mirror")
 EMPTY_VALUES = ("clear", "keep")

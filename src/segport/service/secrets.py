@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from segport.secret import Secret, reveal
-from segport.workspace.files import write_private
-from segport.workspace.workspace import WorkspaceError
+from segport.service.files import write_private
+from segport.service.workspace import WorkspaceError
 
 if TYPE_CHECKING:
     from cryptography.fernet import MultiFernet

@@ -27,18 +27,18 @@ from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget
 from segport.metadata import Base
 from segport.secret import redact, redact_data
-from segport.workspace import models as _workspace_models  # noqa: F401  (exports table for the FK)
-from segport.workspace.access import Action, authorize
-from segport.workspace.export_state import open_checked, record_token
-from segport.workspace.exports import (
+from segport.service import models as _workspace_models  # noqa: F401  (exports table for the FK)
+from segport.service.access import Action, authorize
+from segport.service.export_configs import (
     ExportNotFound,
     ExportNotRunnable,
     get_run_spec,
     record_last_run,
 )
-from segport.workspace.member_queries import QueryCache, query_key
-from segport.workspace.models import Export, UTCDateTime, utcnow
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.service.export_state import open_checked, record_token
+from segport.service.member_queries import QueryCache, query_key
+from segport.service.models import Export, UTCDateTime, utcnow
+from segport.service.workspace import Workspace, WorkspaceError
 
 RUNS_DIR = "runs"
 STATUSES = ("not_started", "queued", "processing", "successful", "failed", "skipped", "canceled")

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from segport.workspace import audit
-from segport.workspace.access import (
+from segport.service import audit
+from segport.service.access import (
     DEFAULT_USER_KEY,
     Action,
     Actor,
@@ -19,8 +19,8 @@ from segport.workspace.access import (
     default_user_name,
     parse_role,
 )
-from segport.workspace.models import Connection, User
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.service.models import Connection, User
+from segport.service.workspace import Workspace, WorkspaceError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 

@@ -30,9 +30,9 @@ from segport.segments.combinations import (
 from segport.segments.evaluation import combination_of, get_segment, predicate
 from segport.segments.models import ACTIVE, COMBINATION, INACTIVE, RULE, Segment
 from segport.segments.rules import Rule, RuleError
-from segport.workspace import audit, usage
-from segport.workspace.access import Action, authorize
-from segport.workspace.workspace import Workspace
+from segport.service import audit, usage
+from segport.service.access import Action, authorize
+from segport.service.workspace import Workspace
 
 if TYPE_CHECKING:
     import pyarrow as pa

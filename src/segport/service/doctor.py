@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from segport.workspace.location import MetadataLocation
-    from segport.workspace.workspace import Workspace
+    from segport.service.location import MetadataLocation
+    from segport.service.workspace import Workspace
 
 OK, PROBLEM, SKIPPED = "ok", "problem", "skipped"
 SHOW_PATHS = 5
@@ -80,7 +80,7 @@ def diagnose(path: Path, actor: str | None, *, offline: bool = False) -> Report:
 
 
 def _config(report: Report, path: Path) -> MetadataLocation | None:
-    from segport.workspace.location import (
+    from segport.service.location import (
         CONFIG_FILE,
         LocationError,
         config_missing,
@@ -114,7 +114,7 @@ def _config(report: Report, path: Path) -> MetadataLocation | None:
 
 
 def _permissions(report: Report, path: Path) -> None:
-    from segport.workspace.files import too_open
+    from segport.service.files import too_open
 
     if not path.is_dir():
         return
@@ -135,8 +135,8 @@ def _permissions(report: Report, path: Path) -> None:
 def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspace | None:
     from segport.metadata import head_revision
     from segport.metadata.db import check_schema, current_revision
-    from segport.workspace.location import CONFIG_FILE, LocationError, check_sqlite_file
-    from segport.workspace.workspace import Workspace, WorkspaceError, check_is_workspace
+    from segport.service.location import CONFIG_FILE, LocationError, check_sqlite_file
+    from segport.service.workspace import Workspace, WorkspaceError, check_is_workspace
 
     restore = "restore it from a backup (docs/workspace.md, 'Backups and damage')"
     try:
@@ -166,7 +166,7 @@ def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspa
         fix, detail = restore, _message(exc, location.url)
         if isinstance(exc, DBAPIError):  # the driver's words: say which database
             detail = f"{location.display()}: {detail}"
-            from segport.workspace.workspace import _is_connect
+            from segport.service.workspace import _is_connect
 
             if location.server_url is not None and (
                 exc.connection_invalidated or _is_connect(exc)
@@ -187,15 +187,15 @@ def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspa
 
 
 def _message(exc: Exception, url: str) -> str:
-    from segport.workspace.workspace import redact_text
+    from segport.service.workspace import redact_text
 
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     return redact_text(text[0] if text else type(exc).__name__, url)
 
 
 def _with_metadata(report: Report, ws: Workspace, actor: str | None, offline: bool) -> None:
-    from segport.workspace.access import Action, authorize
-    from segport.workspace.workspace import WorkspaceError
+    from segport.service.access import Action, authorize
+    from segport.service.workspace import WorkspaceError
 
     try:
         authorize(ws, actor, Action.CONNECTIONS_MANAGE)
@@ -218,8 +218,8 @@ def _secrets(report: Report, ws: Workspace) -> dict[str, tuple[str, Any]]:
     """Check the key and decrypt each connection's API key: name -> (base URL, key)."""
     from sqlalchemy import select
 
-    from segport.workspace import secrets
-    from segport.workspace.models import Connection
+    from segport.service import secrets
+    from segport.service.models import Connection
 
     with ws.session() as session:
         rows = session.execute(
@@ -251,7 +251,7 @@ def _secrets(report: Report, ws: Workspace) -> dict[str, tuple[str, Any]]:
 
 
 def _key_fix(ws: Workspace, rows: Sequence[Any]) -> str:
-    from segport.workspace import secrets
+    from segport.service import secrets
 
     if secrets.key_from_environment():
         return f"fix {secrets.SECRET_KEY_ENV}: comma-separated Fernet keys, newest first"
@@ -307,8 +307,8 @@ def _export_states(report: Report, ws: Workspace) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from segport.exports.state import state_path
-    from segport.workspace.export_state import ways_back
-    from segport.workspace.models import Export
+    from segport.service.export_state import ways_back
+    from segport.service.models import Export
 
     columns = [Export.id, Export.name, Export.last_status]
     exports: list[tuple[Any, ...]]
@@ -345,7 +345,7 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
     import duckdb
 
     from segport.exports.state import TOKEN
-    from segport.workspace.export_state import ways_back
+    from segport.service.export_state import ways_back
 
     try:
         con = duckdb.connect(str(path), read_only=True)
@@ -379,8 +379,8 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
 
 
 def _brevo(report: Report, name: str, base_url: str, key: Any) -> None:
-    from segport.workspace.connections import verify_key
-    from segport.workspace.workspace import WorkspaceError
+    from segport.service.connections import verify_key
+    from segport.service.workspace import WorkspaceError
 
     try:
         account = verify_key(base_url, key, saved=True)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from segport.profiles.errors import ProfileError
 from segport.segments.models import RULE, Segment
-from segport.workspace.models import Export
+from segport.service.models import Export
 
 
 @dataclass(frozen=True)

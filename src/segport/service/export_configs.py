@@ -1,6 +1,6 @@
 """Export configurations: a connection, a Brevo list, data matching and segments.
 
-Saving checks everything (see :mod:`segport.workspace.export_checks`) and never runs the
+Saving checks everything (see :mod:`segport.service.export_checks`) and never runs the
 export. :func:`get_run_spec` is the narrow interface the run engine asks for what to run.
 Admins manage every export; contributors those on connections shared with contributors
 (and detached ones); viewers only see them.
@@ -16,16 +16,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segport.workspace import audit
-from segport.workspace.access import Action, Actor, PermissionDenied, authorize, require
-from segport.workspace.connection_use import (
+from segport.service import audit
+from segport.service.access import Action, Actor, PermissionDenied, authorize, require
+from segport.service.connection_use import (
     ConnectionCredentials,
     connection_for_export,
     credentials,
     export_user_problem,
     may_use,
 )
-from segport.workspace.export_checks import (
+from segport.service.export_checks import (
     DEFAULT_PHONE_REGION,
     DEFAULT_PROFILE_LIMIT,
     Draft,
@@ -36,8 +36,8 @@ from segport.workspace.export_checks import (
     check_segments,
     parse_attributes,
 )
-from segport.workspace.models import Connection, Export, ExportSegment, utcnow
-from segport.workspace.workspace import Workspace, WorkspaceError
+from segport.service.models import Connection, Export, ExportSegment, utcnow
+from segport.service.workspace import Workspace, WorkspaceError
 
 __all__ = [
     "DEFAULT_PROFILE_LIMIT",
