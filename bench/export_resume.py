@@ -40,6 +40,7 @@ from export_run import (
     timed,
     wait_up,
 )
+from segport.service.access import actor_named
 
 PLAN_STAGES = ("count", "read", "prepare", "plan")
 
@@ -83,7 +84,7 @@ def main() -> None:
             names[i] = names[i] + "x"
         pq.write_table(table.set_column(2, "first_name", pa.array(names)), data)
         ws = open_workspace(ws_path)
-        load_profiles(ws, None, data, id_column="customer_id", replace=True)
+        load_profiles(ws, actor_named(ws, None), data, id_column="customer_id", replace=True)
         ws.close()
 
         for label, cmd in (("dry run", [*run, "--dry-run"]), ("resumed run", run)):

@@ -34,6 +34,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from segport.service.access import actor_named
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 KEY = "bench-key"
@@ -131,10 +133,17 @@ def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[s
     from segport.service.workspace import init_workspace
 
     ws = init_workspace(ws_path)
-    load_profiles(ws, None, data, id_column="customer_id", replace=True)
-    create_segment(ws, None, "everyone", where="customer_id >= 0")
+    load_profiles(ws, actor_named(ws, None), data, id_column="customer_id", replace=True)
+    create_segment(ws, actor_named(ws, None), "everyone", where="customer_id >= 0")
     connections.add_connection(
-        ws, None, "bench", "brevo", KEY, agree_privacy=True, base_url=base, verify=True
+        ws,
+        actor_named(ws, None),
+        "bench",
+        "brevo",
+        KEY,
+        agree_privacy=True,
+        base_url=base,
+        verify=True,
     )
     draft = Draft(
         name="bench",
@@ -147,7 +156,7 @@ def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[s
         phone="phone",
         phone_region="GB",
     )
-    add_export(ws, None, draft)
+    add_export(ws, actor_named(ws, None), draft)
     ws.close()
     run = [PY, "-m", "segport", "--workspace", str(ws_path), "exports", "run", "bench"]
     return [*run, "--json", "-q"]
@@ -209,7 +218,7 @@ def main() -> None:
         table = table.set_column(2, "first_name", pa.array(names))
         pq.write_table(table, data)
         ws = open_workspace(ws_path)
-        load_profiles(ws, None, data, id_column="customer_id", replace=True)
+        load_profiles(ws, actor_named(ws, None), data, id_column="customer_id", replace=True)
         ws.close()
         load2 = os.getloadavg()[0]
         wall2, rss2, out2 = timed(run)

@@ -25,6 +25,7 @@ from segport.profiles import open_profile_store
 from segport.segments import count_members, stream_members
 from segport.segments.compiler import compile_rule
 from segport.segments.expression import parse_expression
+from segport.service.access import actor_named
 from segport.service.profile_source import load_profiles
 from segport.service.segment_definitions import create_segment
 from segport.service.workspace import init_workspace
@@ -83,15 +84,15 @@ def main() -> None:
     print(f"wrote {args.rows:,} rows, {size_mb:,.0f} MB CSV in {time.perf_counter() - t:.1f} s")
 
     ws = init_workspace(args.dir / "ws")
-    report = load_profiles(ws, None, csv)
+    report = load_profiles(ws, actor_named(ws, None), csv)
     print(
         f"load: {report.rows:,} profiles in {report.seconds:.1f} s "
         f"({report.rows / report.seconds:,.0f} rows/s, {report.rejected_total} rejected)"
     )
 
-    create_segment(ws, None, "three", where=THREE_CONDITIONS)
-    create_segment(ws, None, "scattered", where=SCATTERED)
-    create_segment(ws, None, "contiguous", where=CONTIGUOUS)
+    create_segment(ws, actor_named(ws, None), "three", where=THREE_CONDITIONS)
+    create_segment(ws, actor_named(ws, None), "scattered", where=SCATTERED)
+    create_segment(ws, actor_named(ws, None), "contiguous", where=CONTIGUOUS)
     with ws.session() as session, open_profile_store(ws.engine, ws.path) as store:
         columns = store.columns()
         compile_s, _ = median_time(

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner, Result
 
+from segport.errors import Conflict
 from segport.metadata import WorkspaceTooNew, current_revision, head_revision
+from segport.service.access import actor_named
 from segport.service.workspace import (
     Workspace,
     WorkspaceError,
@@ -113,9 +115,9 @@ def test_older_workspace_is_upgraded_and_gets_an_admin(workspace: Workspace) -> 
         assert current_revision(ws.engine) == head_revision()
         from segport.service.users import list_users
 
-        assert [(u.name, u.role.value, u.is_default) for u in list_users(ws, None)] == [
-            ("admin", "admin", True)
-        ]
+        assert [
+            (u.name, u.role.value, u.is_default) for u in list_users(ws, actor_named(ws, None))
+        ] == [("admin", "admin", True)]
     finally:
         ws.close()
 
@@ -123,7 +125,7 @@ def test_older_workspace_is_upgraded_and_gets_an_admin(workspace: Workspace) -> 
 def test_conflicting_save_is_a_message_not_a_traceback(workspace: Workspace) -> None:
     from segport.service.models import User
 
-    conflict = pytest.raises(WorkspaceError, match="conflicts with one saved at the same time")
+    conflict = pytest.raises(Conflict, match="conflicts with one saved at the same time")
     with conflict, workspace.session() as s:
         s.add(User(name="admin", role="viewer"))
 

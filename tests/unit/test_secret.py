@@ -91,7 +91,13 @@ def test_brevo_errors_never_hold_the_key() -> None:
         path="/account",
     )
     error.message += f" and again {KEY}"  # extended later, as the session does
-    for text in (str(error), repr(error), error.message, str(error.metadata), error.code or ""):
+    for text in (
+        str(error),
+        repr(error),
+        error.message,
+        str(error.metadata),
+        error.brevo_code or "",
+    ):
         assert KEY[:16] not in text
     assert KEY not in str(TransportError(f"no answer: {KEY}"))
     assert KEY not in excerpt(f"<html>{KEY}</html>")

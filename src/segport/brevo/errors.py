@@ -11,16 +11,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from segport.errors import Unavailable
 from segport.secret import redact, redact_data
 
 # Body excerpts kept in messages when the answer is not Brevo's JSON (an HTML 524 page).
 _EXCERPT_CHARS = 200
 
 
-class BrevoError(Exception):
-    """A Brevo API call failed. ``retryable`` says whether sending it again may succeed."""
+class BrevoError(Unavailable):
+    """A Brevo API call failed. ``retryable`` says whether sending it again may succeed.
+
+    ``code`` is segport's stable code (``brevo_not_found``, ...); ``brevo_code`` is the
+    code Brevo answered with (``document_not_found``, ``unauthorized``, ...)."""
 
     retryable: bool = False
+    default_code = "brevo_error"
 
     def __init__(
         self,
@@ -37,11 +42,14 @@ class BrevoError(Exception):
         # What a server answered may echo our request headers (a misconfigured proxy):
         # scrub the key here, where every error of the client is made.
         message = redact(message)
-        super().__init__(message)
+        Exception.__init__(self, message)
+        self.field = None
+        self.details = {}
+        self.code = self.default_code
         if retryable is not None:
             self.retryable = retryable
         self.message = message
-        self.code = redact(code) if code is not None else None
+        self.brevo_code = redact(code) if code is not None else None
         self.status = status
         self.request_id = redact(request_id) if request_id is not None else None
         self.method = method
@@ -59,8 +67,8 @@ class BrevoError(Exception):
     def __str__(self) -> str:
         if self.status is not None:
             head = f"Brevo said {self.status}"
-            if self.code:
-                head += f" {self.code}"
+            if self.brevo_code:
+                head += f" {self.brevo_code}"
             text = f"{head}: {self.message}"
         else:
             text = self.message
@@ -75,7 +83,7 @@ class BrevoError(Exception):
 
     def __repr__(self) -> str:
         return redact(
-            f"{type(self).__name__}(status={self.status!r}, code={self.code!r}, "
+            f"{type(self).__name__}(status={self.status!r}, code={self.brevo_code!r}, "
             f"message={self.message!r}, method={self.method!r}, path={self.path!r}, "
             f"request_id={self.request_id!r})"
         )
@@ -84,13 +92,19 @@ class BrevoError(Exception):
 class AuthenticationError(BrevoError):
     """401/403: the API key is wrong, revoked, truncated, or this IP address is blocked."""
 
+    default_code = "brevo_authentication"
+
 
 class NotFoundError(BrevoError):
     """404: the list, contact or process does not exist (in this account)."""
 
+    default_code = "brevo_not_found"
+
 
 class InvalidRequestError(BrevoError):
     """Brevo refused the request as sent (400, 402, 405, 406, 409, 422, 425, ...)."""
+
+    default_code = "brevo_invalid_request"
 
 
 class RateLimitedError(BrevoError):
@@ -102,6 +116,8 @@ class RateLimitedError(BrevoError):
     number of rate-limited attempts.
     """
 
+    default_code = "brevo_rate_limited"
+
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
@@ -109,6 +125,8 @@ class RateLimitedError(BrevoError):
 
 class ServerError(BrevoError):
     """5xx (including Cloudflare's 524 origin time-out) or an unreadable success answer."""
+
+    default_code = "brevo_server_error"
 
     retryable = True
 
@@ -120,6 +138,8 @@ class TransportError(BrevoError):
     connection could not be opened), which makes even a non-idempotent call safe to retry.
     """
 
+    default_code = "brevo_unreachable"
+
     retryable = True
 
     def __init__(self, message: str, *, request_sent: bool = True, **kw: Any) -> None:
@@ -129,6 +149,8 @@ class TransportError(BrevoError):
 
 class ProcessTimeoutError(BrevoError):
     """A background process (an import) did not finish within the time we were given."""
+
+    default_code = "brevo_process_timeout"
 
     def __init__(self, message: str, *, process_id: int, last_status: str | None, **kw: Any):
         super().__init__(message, **kw)

@@ -35,7 +35,7 @@ SHARE_LIST_HELP = (
 )
 
 
-def _no_connection_help(ws: Any, actor: str | None) -> str:
+def _no_connection_help(ws: Any, actor: Any) -> str:
     from segport.service.connections import usable_connections
 
     usable = usable_connections(ws, actor)

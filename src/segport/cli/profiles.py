@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from segport.cli import lifecycle
-from segport.cli.context import get_state
-from segport.cli.text import clean, clean_message
+from segport.cli.text import clean
+from segport.cli.workspace import fail
+from segport.cli.workspace import opened as workspace_opened
 
 if TYPE_CHECKING:
+    from segport.service.access import Actor
     from segport.service.workspace import Workspace
 
 app = typer.Typer(
@@ -28,27 +29,14 @@ SHOW_REJECTED = 20
 
 
 @contextmanager
-def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
-    """The workspace and actor; any error the services raise becomes a one-line message."""
-    from segport.profiles.errors import ProfileError
-    from segport.segments.evaluation import SegmentNotFound
-    from segport.segments.rules import RuleError
-    from segport.service.workspace import WorkspaceError, open_workspace
-
-    lifecycle.started()  # the command has imported its services by now
-    state = get_state(ctx)
-    try:
-        ws = open_workspace(state.workspace)
-    except WorkspaceError as exc:
-        typer.echo(f"Error: {clean_message(exc)}", err=True)
-        raise typer.Exit(1) from exc
-    try:
-        yield ws, state.actor
-    except (ProfileError, RuleError, SegmentNotFound, WorkspaceError, ValueError) as exc:
-        typer.echo(f"Error: {clean_message(exc)}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        ws.close()
+def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
+    """The workspace and actor (:func:`segport.cli.workspace.opened`); a ValueError from
+    reading a value the user typed becomes the same one-line message."""
+    with workspace_opened(ctx) as (ws, actor):
+        try:
+            yield ws, actor
+        except ValueError as exc:
+            fail(str(exc))
 
 
 @app.command("load")

@@ -16,6 +16,8 @@ from segport.cli import lifecycle
 from segport.cli.context import get_state
 
 if TYPE_CHECKING:
+    from segport.errors import SegportError
+    from segport.service.access import Actor
     from segport.service.workspace import Workspace
 
 
@@ -32,18 +34,34 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
+# The option (or variable) that sets each field a service error may name: the command
+# line's own hint, added to the service's message (which names things, not options).
+FIELD_OPTIONS: dict[str, str] = {
+    "actor": "--as NAME (or SEGPORT_USER)",
+    "role": "--role",
+}
+
+
+def with_hint(exc: SegportError) -> str:
+    """The error's message, with the option that sets its field when there is one."""
+    option = FIELD_OPTIONS.get(exc.field or "")
+    message = str(exc)
+    if option and option.split()[0] not in message:
+        message += f" (option: {option})"
+    return message
+
+
 @contextmanager
 def service_errors() -> Iterator[None]:
     """Service errors become one clear line on stderr and exit status 1."""
     from sqlalchemy.exc import DBAPIError
 
-    from segport.metadata import MetadataError
-    from segport.service.workspace import WorkspaceError
+    from segport.errors import SegportError
 
     try:
         yield
-    except (WorkspaceError, MetadataError) as exc:
-        fail(str(exc))
+    except SegportError as exc:
+        fail(with_hint(exc))
     except DBAPIError as exc:
         # The metadata database failed in the middle of a command (a damaged page, a lost
         # server): what the driver said, without the statement or a traceback.
@@ -55,8 +73,11 @@ def service_errors() -> Iterator[None]:
 
 
 @contextmanager
-def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
-    """The workspace given by --workspace and the actor given by --as, closed afterwards."""
+def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
+    """The workspace given by --workspace and the acting user given by --as (else the
+    workspace's default user), closed afterwards. Naming the user is how the command
+    line acts: whoever can read the workspace holds it (docs/workspace.md)."""
+    from segport.service.access import actor_named
     from segport.service.workspace import open_workspace
 
     lifecycle.started()  # the command has imported its services by now
@@ -66,7 +87,8 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, str | None]]:
         for notice in ws.notices:
             typer.echo(f"Note: {notice}", err=True)
         try:
-            yield ws, state.actor
+            actor = actor_named(ws, state.actor)
+            yield ws, actor
         finally:
             ws.close()
 

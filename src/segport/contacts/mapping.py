@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from segport.errors import Invalid
+
 EMAIL_COLUMN = "EMAIL"
 SMS_COLUMN = "SMS"
 CUSTOMER_ID_COLUMN = "_customer_id"
@@ -45,8 +47,10 @@ class AttributeType(enum.StrEnum):
         return cls.TEXT
 
 
-class MappingError(ValueError):
+class MappingError(Invalid, ValueError):
     """The data matching is unusable; the message names the field and what to change."""
+
+    default_code = "mapping_invalid"
 
 
 @dataclass(frozen=True)

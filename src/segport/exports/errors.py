@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from segport.errors import Busy, Conflict, SegportError
 
-class ExportRunError(Exception):
+
+class ExportRunError(SegportError):
     """A run cannot go on; the message names the cause and the next step."""
 
+    default_code = "run_error"
 
-class StateBusy(ExportRunError):
+
+class StateBusy(Busy, ExportRunError):
     """Another process holds this export's state: a run of the same export is in progress."""
 
+    default_code = "state_busy"
 
-class StateDamaged(ExportRunError):
+
+class StateDamaged(Conflict, ExportRunError):
     """The export's state file cannot be read."""
 
+    default_code = "state_damaged"
 
-class StateLost(ExportRunError):
+
+class StateLost(Conflict, ExportRunError):
     """The export's state is missing or older than its last run (its token differs)."""
+
+    default_code = "state_lost"
 
 
 class RunTerminated(KeyboardInterrupt):

@@ -9,6 +9,8 @@ from sqlalchemy import Engine, MetaData, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
+from segport.errors import Conflict
+
 if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy.engine import URL
@@ -34,12 +36,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class MetadataError(Exception):
+class MetadataError(Conflict):
     """The metadata database cannot be used as it is."""
+
+    default_code = "metadata_unusable"
 
 
 class WorkspaceTooNew(MetadataError):
     """The workspace was written by a newer segport than this one."""
+
+    default_code = "workspace_too_new"
 
 
 def normalise_url(url: str) -> str:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from segport.errors import Invalid, NotFound
 
-class ProfileError(Exception):
+
+class ProfileError(Invalid):
     """The profile store cannot do what was asked; the message says why and what to do."""
 
+    default_code = "profiles_invalid"
 
-class ProfilesNotLoaded(ProfileError):
+
+class ProfilesNotLoaded(NotFound, ProfileError):
     """The workspace has no profiles yet."""
+
+    default_code = "profiles_not_loaded"

@@ -218,6 +218,8 @@ def write_rejects(path: Path, problems: Problems) -> None:
 class LoadRefused(ProfileError):
     """``--strict``: the file has problems, so nothing was loaded."""
 
+    default_code = "profiles_load_refused"
+
 
 def refuse(file: str, problems: Problems, rejects_file: str | None) -> LoadRefused:
     parts = []

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.errors import NotFound
 from segport.segments.combinations import Combination, SegmentRef, SetOp, from_tree
 from segport.segments.documents import from_document
 from segport.segments.models import COMBINATION, Segment
@@ -27,8 +28,10 @@ if TYPE_CHECKING:
     from segport.profiles.store import ProfileStore
 
 
-class SegmentNotFound(LookupError):
+class SegmentNotFound(NotFound, LookupError):
     """No segment has that name; the message lists the ones that exist."""
+
+    default_code = "segment_not_found"
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "segment not found"
@@ -36,6 +39,8 @@ class SegmentNotFound(LookupError):
 
 class CombinationCycle(RuleError):
     """A combination refers back to itself."""
+
+    default_code = "combination_cycle"
 
 
 def segment_names(session: Session) -> list[str]:

@@ -12,9 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from segport.errors import Invalid
 
-class RuleError(ValueError):
+
+class RuleError(Invalid, ValueError):
     """A rule cannot be parsed or does not fit the profile table; the message says why."""
+
+    default_code = "rule_invalid"
 
 
 class Op(StrEnum):

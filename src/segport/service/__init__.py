@@ -1,0 +1,229 @@
+"""The service API: what every face of segport (the CLI, the scheduler, the REST API, the
+web app) calls, and all it may call.
+
+Every function takes the workspace and an authenticated :class:`Actor` first, checks the
+actor's role (``access.authorize``), writes the audit log when it changes something, and
+answers with typed views (frozen dataclasses) that serialise to JSON as they are. Errors
+are :class:`SegportError` and its kinds (``segport.errors``), each with a stable code and,
+when one input is at fault, the field.
+
+Names load lazily (PEP 562), so a command imports only the services it uses: the store
+and HTTP libraries behind other services stay unloaded. ``tests/unit/service`` checks that
+``__all__``, the lazy map and the typing imports below agree.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from segport.errors import Busy, Conflict, Forbidden, Invalid, NotFound, SegportError, Unavailable
+
+# name -> the module of this package that defines it
+_WHERE: dict[str, str] = {
+    "Workspace": "workspace",
+    "init_workspace": "workspace",
+    "open_workspace": "workspace",
+    "Action": "access",
+    "Actor": "access",
+    "Role": "access",
+    "actor_named": "access",
+    "parse_role": "access",
+    "UserView": "users",
+    "add_user": "users",
+    "list_users": "users",
+    "remove_user": "users",
+    "set_role": "users",
+    "ConnectionSummary": "connections",
+    "ConnectionView": "connections",
+    "add_connection": "connections",
+    "check_connection": "connections",
+    "edit_connection": "connections",
+    "list_connections": "connections",
+    "new_secret_key": "connections",
+    "remove_connection": "connections",
+    "rotate_secret_key": "connections",
+    "show_connection": "connections",
+    "take_over": "connections",
+    "usable_connections": "connections",
+    "Draft": "export_checks",
+    "ExportView": "export_configs",
+    "add_export": "export_configs",
+    "detach_export": "export_configs",
+    "duplicate_export": "export_configs",
+    "edit_export": "export_configs",
+    "list_exports": "export_configs",
+    "remove_export": "export_configs",
+    "show_export": "export_configs",
+    "Rebuilt": "export_state",
+    "rebuild_state": "export_state",
+    "SegmentInfo": "segment_definitions",
+    "count_segment": "segment_definitions",
+    "create_segment": "segment_definitions",
+    "delete_segment": "segment_definitions",
+    "list_segments": "segment_definitions",
+    "preview_segment": "segment_definitions",
+    "rename_segment": "segment_definitions",
+    "set_state": "segment_definitions",
+    "show_segment": "segment_definitions",
+    "update_segment": "segment_definitions",
+    "SourceInfo": "profile_source",
+    "describe_source": "profile_source",
+    "load_profiles": "profile_source",
+    "show_profiles": "profile_source",
+    "use_table": "profile_source",
+    "RunView": "runs",
+    "get_run": "runs",
+    "list_runs": "runs",
+    "run_export": "runs",
+    "RunDetail": "run_records",
+    "RunFile": "run_records",
+    "list_all_runs": "run_records",
+    "run_files": "run_records",
+    "show_run": "run_records",
+    "AuditView": "audit",
+    "list_entries": "audit",
+    "Report": "doctor",
+    "diagnose": "doctor",
+}
+
+__all__ = [
+    "Action",
+    "Actor",
+    "AuditView",
+    "Busy",
+    "Conflict",
+    "ConnectionSummary",
+    "ConnectionView",
+    "Draft",
+    "ExportView",
+    "Forbidden",
+    "Invalid",
+    "NotFound",
+    "Rebuilt",
+    "Report",
+    "Role",
+    "RunDetail",
+    "RunFile",
+    "RunView",
+    "SegmentInfo",
+    "SegportError",
+    "SourceInfo",
+    "Unavailable",
+    "UserView",
+    "Workspace",
+    "actor_named",
+    "add_connection",
+    "add_export",
+    "add_user",
+    "check_connection",
+    "count_segment",
+    "create_segment",
+    "delete_segment",
+    "describe_source",
+    "detach_export",
+    "diagnose",
+    "duplicate_export",
+    "edit_connection",
+    "edit_export",
+    "get_run",
+    "init_workspace",
+    "list_all_runs",
+    "list_connections",
+    "list_entries",
+    "list_exports",
+    "list_runs",
+    "list_segments",
+    "list_users",
+    "load_profiles",
+    "new_secret_key",
+    "open_workspace",
+    "parse_role",
+    "preview_segment",
+    "rebuild_state",
+    "remove_connection",
+    "remove_export",
+    "remove_user",
+    "rename_segment",
+    "rotate_secret_key",
+    "run_export",
+    "run_files",
+    "set_role",
+    "set_state",
+    "show_connection",
+    "show_export",
+    "show_profiles",
+    "show_run",
+    "show_segment",
+    "take_over",
+    "update_segment",
+    "usable_connections",
+    "use_table",
+]
+
+if TYPE_CHECKING:
+    from segport.service.access import Action, Actor, Role, actor_named, parse_role
+    from segport.service.audit import AuditView, list_entries
+    from segport.service.connections import (
+        ConnectionSummary,
+        ConnectionView,
+        add_connection,
+        check_connection,
+        edit_connection,
+        list_connections,
+        new_secret_key,
+        remove_connection,
+        rotate_secret_key,
+        show_connection,
+        take_over,
+        usable_connections,
+    )
+    from segport.service.doctor import Report, diagnose
+    from segport.service.export_checks import Draft
+    from segport.service.export_configs import (
+        ExportView,
+        add_export,
+        detach_export,
+        duplicate_export,
+        edit_export,
+        list_exports,
+        remove_export,
+        show_export,
+    )
+    from segport.service.export_state import Rebuilt, rebuild_state
+    from segport.service.profile_source import (
+        SourceInfo,
+        describe_source,
+        load_profiles,
+        show_profiles,
+        use_table,
+    )
+    from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
+    from segport.service.runs import RunView, get_run, list_runs, run_export
+    from segport.service.segment_definitions import (
+        SegmentInfo,
+        count_segment,
+        create_segment,
+        delete_segment,
+        list_segments,
+        preview_segment,
+        rename_segment,
+        set_state,
+        show_segment,
+        update_segment,
+    )
+    from segport.service.users import UserView, add_user, list_users, remove_user, set_role
+    from segport.service.workspace import Workspace, init_workspace, open_workspace
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:  # AttributeError lets `from segport.service import audit` find modules
+        raise AttributeError(f"module 'segport.service' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"segport.service.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -17,14 +17,17 @@ from enum import StrEnum
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from segport.errors import Forbidden, Invalid
 from segport.service.models import User
 from segport.service.workspace import Workspace, WorkspaceError
 
 DEFAULT_USER_KEY = "default_user"
 
 
-class PermissionDenied(WorkspaceError):
+class PermissionDenied(Forbidden, WorkspaceError):
     """The acting user's role does not allow the action; the message names both."""
+
+    default_code = "permission_denied"
 
 
 class Role(StrEnum):
@@ -82,8 +85,10 @@ def parse_role(value: str) -> Role:
     try:
         return Role(value.strip().lower())
     except ValueError:
-        raise WorkspaceError(
-            f"unknown role {value!r}: use one of {', '.join(r.value for r in Role)}"
+        raise Invalid(
+            f"unknown role {value!r}: use one of {', '.join(r.value for r in Role)}",
+            code="role_invalid",
+            field="role",
         ) from None
 
 
@@ -95,17 +100,24 @@ def default_user_name(session: Session) -> str | None:
 
 
 def resolve_actor(session: Session, actor_name: str | None) -> Actor:
-    """The user named ``actor_name`` (the workspace's default user when None)."""
+    """The user named ``actor_name``; when None, the workspace's default user.
+
+    This is how the command line names its actor (``--as``, else the default user made by
+    ``init``): it attributes actions and applies a role, it does not authenticate. Other
+    faces authenticate first (password, API token) and pass the :class:`Actor` they got.
+    """
     name = actor_name.strip() if actor_name else None
     if not name:
         name = default_user_name(session)
         if name is None:
             raise PermissionDenied(
-                "this workspace has no default user: pass --as NAME (or set SEGPORT_USER)"
+                "this workspace has no default user: name the acting user",
+                code="actor_required",
+                field="actor",
             )
-        via = "the workspace's default user (used when --as is not given)"
+        via = "the workspace's default user"
     else:
-        via = "--as / SEGPORT_USER"
+        via = "the acting user"
     user = session.scalars(select(User).where(User.name == name)).one_or_none()
     if user is None:
         known = session.scalars(select(User.name).order_by(User.name)).all()
@@ -113,10 +125,18 @@ def resolve_actor(session: Session, actor_name: str | None) -> Actor:
         hint = f" (did you mean {same[0]!r}? names are case-sensitive)" if same else ""
         raise PermissionDenied(
             f"no user named {name!r}{hint} in this workspace ({via}); users: "
-            f"{', '.join(known) or 'none'}. Pass --as with one of them, or ask an admin to "
-            f"run `segport users add {name} --role ...`"
+            f"{', '.join(known) or 'none'}. Act as one of them, or ask an admin to add "
+            f"{name!r}",
+            code="unknown_actor",
+            field="actor",
         )
     return Actor(id=user.id, name=user.name, role=Role(user.role))
+
+
+def actor_named(ws: Workspace, name: str | None) -> Actor:
+    """The acting user by name (None: the workspace's default user); see :func:`resolve_actor`."""
+    with ws.session() as session:
+        return resolve_actor(session, name)
 
 
 def require(actor: Actor, action: Action) -> Actor:
@@ -129,8 +149,24 @@ def require(actor: Actor, action: Action) -> Actor:
     return actor
 
 
-def authorize(ws: Workspace, actor_name: str | None, action: Action) -> Actor:
-    """The acting user, if their role allows ``action``; else :class:`PermissionDenied`."""
+def current(session: Session, actor: Actor) -> Actor:
+    """``actor`` as the database knows them now: a user removed or given another role
+    since the actor was made (a long-lived server session, say) is not trusted as made."""
+    if not isinstance(actor, Actor):  # a name where an Actor belongs: a bug in a face
+        raise TypeError(f"services take an authenticated Actor, not {type(actor).__name__}")
+    user = session.get(User, actor.id) if actor.id is not None else None
+    if user is None or user.name != actor.name:
+        raise PermissionDenied(
+            f"the user {actor.name!r} no longer exists in this workspace",
+            code="unknown_actor",
+            field="actor",
+        )
+    return Actor(id=user.id, name=user.name, role=Role(user.role))
+
+
+def authorize(ws: Workspace, actor: Actor, action: Action) -> Actor:
+    """The acting user, as the database knows them now, if their role allows ``action``;
+    else :class:`PermissionDenied`. Every service function calls this first."""
     with ws.session() as session:
-        actor = resolve_actor(session, actor_name)
-    return require(actor, action)
+        fresh = current(session, actor)
+    return require(fresh, action)

@@ -53,11 +53,11 @@ def record(
     session.add(AuditEntry(actor=actor.name, action=action, target=target, details=_clean(details)))
 
 
-def list_entries(ws: Workspace, actor_name: str | None, limit: int = 50) -> list[AuditView]:
+def list_entries(ws: Workspace, actor: Actor, limit: int = 50) -> list[AuditView]:
     """The newest ``limit`` entries, newest first (admins only)."""
     if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
         raise WorkspaceError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
-    authorize(ws, actor_name, Action.AUDIT_READ)
+    authorize(ws, actor, Action.AUDIT_READ)
     with ws.session() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
         return [AuditView(r.at, r.actor, r.action, r.target, dict(r.details)) for r in rows]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.errors import Conflict
 from segport.profiles.errors import ProfileError
 from segport.segments.models import RULE, Segment
 from segport.service.models import Export
@@ -34,8 +35,10 @@ class Breakage:
     uses: list[Use] = field(default_factory=list)
 
 
-class SchemaChangeRefused(ProfileError):
+class SchemaChangeRefused(Conflict, ProfileError):
     """The new profiles would break segments or exports; nothing was changed."""
+
+    default_code = "schema_change_refused"
 
 
 def column_uses(session: Session) -> list[Use]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.errors import NotFound
 from segport.secret import Secret
 from segport.service import secrets
 from segport.service.access import Action, Actor, PermissionDenied, Role, require
@@ -15,8 +16,8 @@ from segport.service.models import Connection
 from segport.service.workspace import Workspace, WorkspaceError
 
 
-class ConnectionNotFound(WorkspaceError):
-    pass
+class ConnectionNotFound(NotFound, WorkspaceError):
+    default_code = "connection_not_found"
 
 
 @dataclass(frozen=True)

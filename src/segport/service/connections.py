@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.errors import Conflict
 from segport.secret import Secret, reveal
 from segport.service import audit, secrets
-from segport.service.access import Action, Role, authorize
+from segport.service.access import Action, Actor, Role, authorize
 from segport.service.connection_use import (
     ConnectionNotFound,
     export_user_problem,
@@ -40,10 +41,14 @@ _NAME = re.compile(r"^\S(.{0,98}\S)?$")
 class ConsentRequired(WorkspaceError):
     """The privacy statement was not agreed to; nothing was saved."""
 
+    default_code = "consent_required"
+
     statement = PRIVACY_STATEMENT
 
 
-class ConnectionInUse(WorkspaceError):
+class ConnectionInUse(Conflict, WorkspaceError):
+    default_code = "connection_in_use"
+
     def __init__(self, message: str, exports: list[str]) -> None:
         super().__init__(message)
         self.exports = exports
@@ -246,7 +251,7 @@ def _apply_account(conn: Connection, account: Account | None) -> None:
 
 def add_connection(
     ws: Workspace,
-    actor_name: str | None,
+    actor: Actor,
     name: str,
     type_: str,
     api_key: str | Secret,
@@ -258,7 +263,7 @@ def add_connection(
     requests_per_second: float | None = None,
 ) -> ConnectionView:
     """Save a connection; the acting admin gives the consent and becomes its export user."""
-    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     name = check_name(name)
     kind = parse_type(type_)
     url = check_base_url(base_url)
@@ -320,16 +325,16 @@ def _check_rps(value: float | None) -> float:
     return float(value)
 
 
-def list_connections(ws: Workspace, actor_name: str | None) -> list[ConnectionView]:
-    authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+def list_connections(ws: Workspace, actor: Actor) -> list[ConnectionView]:
+    authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     with ws.session() as session:
         conns = session.scalars(select(Connection).order_by(Connection.name)).all()
         return [_view(session, c) for c in conns]
 
 
-def usable_connections(ws: Workspace, actor_name: str | None) -> list[ConnectionSummary]:
+def usable_connections(ws: Workspace, actor: Actor) -> list[ConnectionSummary]:
     """Names and types of the connections the actor may put exports on."""
-    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     with ws.session() as session:
         query = select(Connection).order_by(Connection.name)
         if actor.role is not Role.ADMIN:
@@ -337,15 +342,15 @@ def usable_connections(ws: Workspace, actor_name: str | None) -> list[Connection
         return [ConnectionSummary(c.name, c.type) for c in session.scalars(query)]
 
 
-def show_connection(ws: Workspace, actor_name: str | None, name: str) -> ConnectionView:
-    authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+def show_connection(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
+    authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     with ws.session() as session:
         return _view(session, _get(session, name))
 
 
 def edit_connection(
     ws: Workspace,
-    actor_name: str | None,
+    actor: Actor,
     name: str,
     *,
     new_name: str | None = None,
@@ -356,7 +361,7 @@ def edit_connection(
     requests_per_second: float | None = None,
 ) -> ConnectionView:
     """Rename, give a new key (verified unless ``verify`` is False), change sharing or URL."""
-    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     with ws.session() as session:
         current = _get(session, name)
         current_url, current_token = current.base_url, current.api_key_token
@@ -403,9 +408,9 @@ def edit_connection(
         return _view(session, conn, changes)
 
 
-def check_connection(ws: Workspace, actor_name: str | None, name: str) -> ConnectionView:
+def check_connection(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
     """Check the saved key with Brevo now and refresh the account and plan shown."""
-    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     with ws.session() as session:
         conn = _get(session, name)
         url, token = conn.base_url, conn.api_key_token
@@ -419,14 +424,14 @@ def check_connection(ws: Workspace, actor_name: str | None, name: str) -> Connec
 
 def remove_connection(
     ws: Workspace,
-    actor_name: str | None,
+    actor: Actor,
     name: str,
     *,
     detach_exports: bool = False,
     remove_exports: bool = False,
 ) -> list[str]:
     """Remove a connection; the exports on it block it unless detached or removed with it."""
-    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     if detach_exports and remove_exports:
         raise WorkspaceError("give either --detach-exports or --remove-exports, not both")
     with ws.session() as session:
@@ -460,9 +465,9 @@ def remove_connection(
     return using
 
 
-def take_over(ws: Workspace, actor_name: str | None, name: str) -> ConnectionView:
+def take_over(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
     """The acting admin becomes the connection's export user."""
-    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     with ws.session() as session:
         conn = _get(session, name)
         previous = conn.export_user.name if conn.export_user else conn.export_user_name
@@ -475,7 +480,7 @@ def take_over(ws: Workspace, actor_name: str | None, name: str) -> ConnectionVie
         return _view(session, conn, [f"export user {previous} -> {actor.name}"])
 
 
-def rotate_secret_key(ws: Workspace, actor_name: str | None) -> int:
+def rotate_secret_key(ws: Workspace, actor: Actor) -> int:
     """Re-encrypt every stored API key under a new key; how many were re-encrypted.
 
     With the key file, a new key is generated and the old one dropped once every token is
@@ -483,7 +488,7 @@ def rotate_secret_key(ws: Workspace, actor_name: str | None) -> int:
     With ``SEGPORT_SECRET_KEY``, put the new key first in the variable (NEW,OLD), run this,
     then drop OLD from it.
     """
-    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     unreadable = undecryptable_connections(ws)
     if unreadable:
         raise secrets.SecretKeyError(
@@ -521,10 +526,10 @@ def undecryptable_connections(ws: Workspace) -> list[str]:
     return sorted(name for name, token in rows if not secrets.decrypts(ws.path, token))
 
 
-def new_secret_key(ws: Workspace, actor_name: str | None) -> list[str]:
+def new_secret_key(ws: Workspace, actor: Actor) -> list[str]:
     """Recovery from a lost key file: write a new one; returns the connections that need
     their API key again (all of them: nothing saved with the lost key can be read)."""
-    actor = authorize(ws, actor_name, Action.CONNECTIONS_MANAGE)
+    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     secrets.create_replacement_key(ws.path)
     with ws.session() as session:
         names = list(session.scalars(select(Connection.name).order_by(Connection.name)))

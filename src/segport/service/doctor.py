@@ -61,8 +61,11 @@ def _what_is_wrong(message: str) -> str:
     return message
 
 
-def diagnose(path: Path, actor: str | None, *, offline: bool = False) -> Report:
-    """Every check on the workspace at ``path``; see the module's docstring."""
+def diagnose(path: Path, as_user: str | None, *, offline: bool = False) -> Report:
+    """Every check on the workspace at ``path``; see the module's docstring.
+
+    ``as_user`` names the acting user as the command line does (None: the workspace's
+    default user): the doctor opens the workspace itself, so it resolves the name."""
     report = Report(str(path))
     location = _config(report, path)
     _permissions(report, path)
@@ -73,7 +76,7 @@ def diagnose(path: Path, actor: str | None, *, offline: bool = False) -> Report:
         report.add("connections", SKIPPED, "needs the metadata database")
         return report
     try:
-        _with_metadata(report, ws, actor, offline)
+        _with_metadata(report, ws, as_user, offline)
     finally:
         ws.close()
     return report
@@ -193,12 +196,12 @@ def _message(exc: Exception, url: str) -> str:
     return redact_text(text[0] if text else type(exc).__name__, url)
 
 
-def _with_metadata(report: Report, ws: Workspace, actor: str | None, offline: bool) -> None:
-    from segport.service.access import Action, authorize
+def _with_metadata(report: Report, ws: Workspace, as_user: str | None, offline: bool) -> None:
+    from segport.service.access import Action, actor_named, authorize
     from segport.service.workspace import WorkspaceError
 
     try:
-        authorize(ws, actor, Action.CONNECTIONS_MANAGE)
+        authorize(ws, actor_named(ws, as_user), Action.CONNECTIONS_MANAGE)
     except WorkspaceError as exc:
         report.add("connections", SKIPPED, f"checking keys needs an admin: {exc}")
         keys: dict[str, tuple[str, Any]] = {}

@@ -62,6 +62,8 @@ _ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 class ExportInvalid(WorkspaceError):
     """An export's settings do not pass the checks; the message says what to fix."""
 
+    default_code = "export_invalid"
+
 
 @dataclass
 class Draft:

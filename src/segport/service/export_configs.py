@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.errors import Conflict, NotFound
 from segport.service import audit
 from segport.service.access import Action, Actor, PermissionDenied, authorize, require
 from segport.service.connection_use import (
@@ -55,12 +56,14 @@ __all__ = [
 NO_CONNECTION = "No connection"
 
 
-class ExportNotFound(WorkspaceError):
-    pass
+class ExportNotFound(NotFound, WorkspaceError):
+    default_code = "export_not_found"
 
 
-class ExportNotRunnable(WorkspaceError):
+class ExportNotRunnable(Conflict, WorkspaceError):
     """The export cannot run now. ``skipped``: the run is recorded as skipped, not failed."""
+
+    default_code = "export_not_runnable"
 
     def __init__(self, message: str, skipped: bool = False) -> None:
         super().__init__(message)
@@ -358,9 +361,9 @@ def _refuse_duplicate(session: Session, name: str) -> None:
         raise ExportInvalid(f"an export named {name!r} already exists; pick another name")
 
 
-def add_export(ws: Workspace, actor_name: str | None, draft: Draft) -> ExportView:
+def add_export(ws: Workspace, actor: Actor, draft: Draft) -> ExportView:
     """Check and save a new export (it is not run)."""
-    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     if draft.connection is None:
         raise ExportInvalid("--connection is required: the connection the export sends through")
     with ws.session() as session:
@@ -379,16 +382,16 @@ def add_export(ws: Workspace, actor_name: str | None, draft: Draft) -> ExportVie
         return _view(actor, export)
 
 
-def list_exports(ws: Workspace, actor_name: str | None) -> list[ExportView]:
-    actor = authorize(ws, actor_name, Action.EXPORTS_READ)
+def list_exports(ws: Workspace, actor: Actor) -> list[ExportView]:
+    actor = authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
         return [_view(actor, e) for e in session.scalars(select(Export).order_by(Export.name))]
 
 
-def show_export(ws: Workspace, actor_name: str | None, name: str) -> ExportView:
+def show_export(ws: Workspace, actor: Actor, name: str) -> ExportView:
     """An export's settings, with the exports it shares its list with and what its next
     run will do differently because its target or mapping changed."""
-    actor = authorize(ws, actor_name, Action.EXPORTS_READ)
+    actor = authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
         export = _get(session, name)
         view = _view(actor, export)
@@ -409,11 +412,9 @@ def _managed(session: Session, actor: Actor, name: str) -> Export:
     return export
 
 
-def edit_export(
-    ws: Workspace, actor_name: str | None, name: str, changes: dict[str, Any]
-) -> ExportView:
+def edit_export(ws: Workspace, actor: Actor, name: str, changes: dict[str, Any]) -> ExportView:
     """Change some settings (keys of :class:`Draft`, ``name`` to rename); all re-checked."""
-    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     with ws.session() as session:
         current = _draft_of(_managed(session, actor, name))
     unknown = set(changes) - set(Draft.__dataclass_fields__)
@@ -439,12 +440,12 @@ def edit_export(
             diff["renamed_to"] = d.name
         audit.record(session, actor, "exports.edit", name, diff)
     # With what the next run will do differently (a new list: every member is sent).
-    return show_export(ws, actor_name, d.name)
+    return show_export(ws, actor, d.name)
 
 
 def duplicate_export(
     ws: Workspace,
-    actor_name: str | None,
+    actor: Actor,
     name: str,
     new_name: str,
     *,
@@ -453,7 +454,7 @@ def duplicate_export(
 ) -> ExportView:
     """A copy of ``name`` under ``new_name`` (onto ``list_id`` if given), with no run
     history. On the same list it must be shared knowingly (``share_list``)."""
-    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     with ws.session() as session:
         draft = _draft_of(_managed(session, actor, name))
     draft.name = new_name
@@ -476,9 +477,9 @@ def duplicate_export(
         return _view(actor, export)
 
 
-def detach_export(ws: Workspace, actor_name: str | None, name: str) -> ExportView:
+def detach_export(ws: Workspace, actor: Actor, name: str) -> ExportView:
     """Keep the settings, drop the connection: the export never runs until given one."""
-    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+    actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     with ws.session() as session:
         export = _managed(session, actor, name)
         previous = export.connection.name if export.connection else None
@@ -488,8 +489,8 @@ def detach_export(ws: Workspace, actor_name: str | None, name: str) -> ExportVie
         return _view(actor, export)
 
 
-def remove_export(ws: Workspace, actor_name: str | None, name: str) -> None:
-    actor = authorize(ws, actor_name, Action.EXPORTS_WRITE)
+def remove_export(ws: Workspace, actor: Actor, name: str) -> None:
+    actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     with ws.session() as session:
         export = _managed(session, actor, name)
         session.delete(export)
@@ -498,9 +499,9 @@ def remove_export(ws: Workspace, actor_name: str | None, name: str) -> None:
     _discard_state(ws.path, export_id)
 
 
-def get_run_spec(ws: Workspace, actor_name: str | None, export_name: str) -> RunSpec:
-    """What to run for ``export_name``, if ``actor_name`` may run it and it can run now."""
-    actor = authorize(ws, actor_name, Action.EXPORTS_RUN)
+def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
+    """What to run for ``export_name``, if ``actor`` may run it and it can run now."""
+    actor = authorize(ws, actor, Action.EXPORTS_RUN)
     with ws.session() as session:
         export = _get(session, export_name)
         conn = export.connection

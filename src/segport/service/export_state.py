@@ -20,7 +20,7 @@ from segport.exports.errors import StateDamaged, StateLost
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.state import ExportState, state_path
 from segport.service import audit
-from segport.service.access import Action, authorize
+from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import get_run_spec
 from segport.service.models import Export
 from segport.service.workspace import Workspace
@@ -92,7 +92,7 @@ class Rebuilt:
 
 def rebuild_state(
     ws: Workspace,
-    actor_name: str | None,
+    actor: Actor,
     export_name: str,
     *,
     progress: ProgressCallback = no_progress,
@@ -106,8 +106,8 @@ def rebuild_state(
     """
     from segport.brevo import BrevoClient
 
-    actor = authorize(ws, actor_name, Action.EXPORTS_RUN)
-    spec = get_run_spec(ws, actor_name, export_name)
+    actor = authorize(ws, actor, Action.EXPORTS_RUN)
+    spec = get_run_spec(ws, actor, export_name)
     conn = spec.connection
     path = state_path(ws.path, spec.export_id)
     fresh = path.with_name(path.name + ".rebuilding")

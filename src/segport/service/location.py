@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from segport.errors import Invalid
 from segport.service.files import write_private
 
 if TYPE_CHECKING:
@@ -30,8 +31,10 @@ SQLITE_FILE = "metadata.db"
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class LocationError(Exception):
+class LocationError(Invalid):
     """``workspace.json`` is missing, damaged or names a database that cannot be used."""
+
+    default_code = "workspace_location_invalid"
 
 
 @dataclass(frozen=True)

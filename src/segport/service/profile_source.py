@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from segport.profiles.errors import ProfileError, ProfilesNotLoaded
 from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
 from segport.service import audit
-from segport.service.access import Action, authorize
+from segport.service.access import Action, Actor, authorize
 from segport.service.column_uses import breakages, column_uses, refusal
 from segport.service.workspace import Workspace, redact_url
 
@@ -38,7 +38,7 @@ class SourceInfo:
 
 def load_profiles(
     ws: Workspace,
-    actor: str | None,
+    actor: Actor,
     file: Path,
     table: str = "customers",
     id_column: str = "customer_id",
@@ -121,7 +121,7 @@ def _current_schema(ws: Workspace) -> dict[str, tuple[str, str]] | None:
 
 def use_table(
     ws: Workspace,
-    actor: str | None,
+    actor: Actor,
     url: str,
     table: str,
     id_column: str,
@@ -193,7 +193,7 @@ def use_table(
     return describe_source(ws, actor)
 
 
-def describe_source(ws: Workspace, actor: str | None) -> SourceInfo:
+def describe_source(ws: Workspace, actor: Actor) -> SourceInfo:
     """Where the profiles are, and their columns with engine and logical types."""
     from segport.profiles.store import open_profile_store
 
@@ -220,7 +220,7 @@ def describe_source(ws: Workspace, actor: str | None) -> SourceInfo:
     return info
 
 
-def show_profiles(ws: Workspace, actor: str | None, limit: int = 10) -> pa.Table:
+def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> pa.Table:
     """The first ``limit`` profiles by id, all columns."""
     import pyarrow as pa
     from sqlglot import exp

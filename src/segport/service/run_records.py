@@ -12,8 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from segport.errors import NotFound
 from segport.exports.report import CHANGES_CSV, REJECTED_CSV
-from segport.service.access import Action, authorize
+from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import ExportNotFound
 from segport.service.models import Export
 from segport.service.runs import RUNS_DIR, Run, RunView
@@ -27,8 +28,10 @@ RUN_FILES = {
 }
 
 
-class RunNotFound(WorkspaceError):
+class RunNotFound(NotFound, WorkspaceError):
     """No run has the id asked for."""
+
+    default_code = "run_not_found"
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,9 @@ class RunDetail:
     files: list[RunFile]
 
 
-def show_run(ws: Workspace, actor_name: str | None, run_id: int) -> RunDetail:
+def show_run(ws: Workspace, actor: Actor, run_id: int) -> RunDetail:
     """The run ``run_id`` and the files it left (those still on disk)."""
-    authorize(ws, actor_name, Action.EXPORTS_READ)
+    authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
         found = session.execute(
             select(Run, Export.name)
@@ -61,10 +64,10 @@ def show_run(ws: Workspace, actor_name: str | None, run_id: int) -> RunDetail:
 
 
 def list_all_runs(
-    ws: Workspace, actor_name: str | None, export_name: str | None = None, limit: int = 20
+    ws: Workspace, actor: Actor, export_name: str | None = None, limit: int = 20
 ) -> list[RunView]:
     """The latest runs, newest first: of every export, or of ``export_name``."""
-    authorize(ws, actor_name, Action.EXPORTS_READ)
+    authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
         query = select(Run, Export.name).join(Export, Export.id == Run.export_id)
         if export_name is not None:

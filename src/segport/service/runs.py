@@ -28,7 +28,7 @@ from segport.exports.target import ExportTarget
 from segport.metadata import Base
 from segport.secret import redact, redact_data
 from segport.service import models as _workspace_models  # noqa: F401  (exports table for the FK)
-from segport.service.access import Action, authorize
+from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import (
     ExportNotFound,
     ExportNotRunnable,
@@ -181,7 +181,7 @@ def _in_catalog(query: Any, table: str, catalog: str) -> Any:
 
 def run_export(
     ws: Workspace,
-    actor_name: str | None,
+    actor: Actor,
     export_name: str,
     *,
     full: bool = False,
@@ -197,7 +197,7 @@ def run_export(
     run of this export holds its state. Every other outcome is a recorded run whose
     summary says what happened.
     """
-    actor = authorize(ws, actor_name, Action.EXPORTS_RUN)
+    actor = authorize(ws, actor, Action.EXPORTS_RUN)
     opts = RunOptions(
         **{
             **(options.__dict__ if options else {}),
@@ -207,7 +207,7 @@ def run_export(
         }
     )
     try:
-        spec = get_run_spec(ws, actor_name, export_name)
+        spec = get_run_spec(ws, actor, export_name)
     except ExportNotRunnable as exc:
         status = SKIPPED if exc.skipped else FAILED
         summary = RunSummary(export_name=export_name, status=status, message=exc.reason)
@@ -283,11 +283,9 @@ def run_export(
     return summary
 
 
-def list_runs(
-    ws: Workspace, actor_name: str | None, export_name: str, limit: int = 20
-) -> list[RunView]:
+def list_runs(ws: Workspace, actor: Actor, export_name: str, limit: int = 20) -> list[RunView]:
     """The export's latest runs, newest first."""
-    authorize(ws, actor_name, Action.EXPORTS_READ)
+    authorize(ws, actor, Action.EXPORTS_READ)
     if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
         raise WorkspaceError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
     with ws.session() as session:
@@ -298,8 +296,8 @@ def list_runs(
         return [_view(export_name, r, ws.path / RUNS_DIR) for r in rows]
 
 
-def get_run(ws: Workspace, actor_name: str | None, export_name: str, run_id: int) -> RunView:
-    authorize(ws, actor_name, Action.EXPORTS_READ)
+def get_run(ws: Workspace, actor: Actor, export_name: str, run_id: int) -> RunView:
+    authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
         export_id = _export_id(session, export_name)
         run = session.get(Run, run_id)

@@ -29,6 +29,8 @@ SECRET_KEY_ENV = "SEGPORT_SECRET_KEY"
 class SecretKeyError(WorkspaceError):
     """The secrets key is missing, unreadable, too open or does not fit the stored tokens."""
 
+    default_code = "secret_key_unusable"
+
 
 def key_file(ws_path: Path) -> Path:
     return ws_path / SECRET_KEY_FILE

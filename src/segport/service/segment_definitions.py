@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from segport.errors import Invalid
 from segport.segments.combinations import (
     OPERATORS,
     Combination,
@@ -31,7 +32,7 @@ from segport.segments.evaluation import combination_of, get_segment, predicate
 from segport.segments.models import ACTIVE, COMBINATION, INACTIVE, RULE, Segment
 from segport.segments.rules import Rule, RuleError
 from segport.service import audit, usage
-from segport.service.access import Action, authorize
+from segport.service.access import Action, Actor, authorize
 from segport.service.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -42,8 +43,10 @@ if TYPE_CHECKING:
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
 
 
-class SegmentError(ValueError):
+class SegmentError(Invalid, ValueError):
     """A segment command cannot be done as asked; the message says why and what to do."""
+
+    default_code = "segment_invalid"
 
 
 @dataclass
@@ -155,7 +158,7 @@ def _validate(session: Session, ws: Workspace, name: str, definition: _Definitio
 
 def create_segment(
     ws: Workspace,
-    actor: str | None,
+    actor: Actor,
     name: str,
     *,
     where: str | None = None,
@@ -192,7 +195,7 @@ def create_segment(
 
 def update_segment(
     ws: Workspace,
-    actor: str | None,
+    actor: Actor,
     name: str,
     *,
     where: str | None = None,
@@ -232,7 +235,7 @@ def _evaluate(session: Session, store: ProfileStore, seg: Segment) -> int:
     return n
 
 
-def list_segments(ws: Workspace, actor: str | None, refresh: bool = False) -> list[SegmentInfo]:
+def list_segments(ws: Workspace, actor: Actor, refresh: bool = False) -> list[SegmentInfo]:
     """All segments by name; with ``refresh``, their member counts are evaluated now."""
     authorize(ws, actor, Action.SEGMENTS_READ)
     with ws.session() as session:
@@ -244,13 +247,13 @@ def list_segments(ws: Workspace, actor: str | None, refresh: bool = False) -> li
         return [_info(session, s) for s in segs]
 
 
-def show_segment(ws: Workspace, actor: str | None, name: str) -> SegmentInfo:
+def show_segment(ws: Workspace, actor: Actor, name: str) -> SegmentInfo:
     authorize(ws, actor, Action.SEGMENTS_READ)
     with ws.session() as session:
         return _info(session, get_segment(session, name), details=True)
 
 
-def count_segment(ws: Workspace, actor: str | None, name: str) -> int:
+def count_segment(ws: Workspace, actor: Actor, name: str) -> int:
     """Evaluate the segment now; the count is kept as its last evaluation."""
     authorize(ws, actor, Action.SEGMENTS_READ)
     with ws.session() as session, _open_store(ws) as store:
@@ -259,7 +262,7 @@ def count_segment(ws: Workspace, actor: str | None, name: str) -> int:
 
 def preview_segment(
     ws: Workspace,
-    actor: str | None,
+    actor: Actor,
     name: str,
     limit: int = 10,
     columns: list[str] | None = None,
@@ -283,7 +286,7 @@ def preview_segment(
         return pa.Table.from_batches(batches)
 
 
-def set_state(ws: Workspace, actor: str | None, name: str, active: bool) -> SegmentInfo:
+def set_state(ws: Workspace, actor: Actor, name: str, active: bool) -> SegmentInfo:
     who = authorize(ws, actor, Action.SEGMENTS_WRITE)
     with ws.session() as session:
         seg = get_segment(session, name)
@@ -293,7 +296,7 @@ def set_state(ws: Workspace, actor: str | None, name: str, active: bool) -> Segm
         return _info(session, seg)
 
 
-def rename_segment(ws: Workspace, actor: str | None, name: str, new_name: str) -> SegmentInfo:
+def rename_segment(ws: Workspace, actor: Actor, name: str, new_name: str) -> SegmentInfo:
     """Rename a segment; combinations that use it follow the new name."""
     who = authorize(ws, actor, Action.SEGMENTS_WRITE)
     new_name = check_name(new_name)
@@ -318,7 +321,7 @@ def rename_segment(ws: Workspace, actor: str | None, name: str, new_name: str) -
         return _info(session, seg)
 
 
-def delete_segment(ws: Workspace, actor: str | None, name: str) -> None:
+def delete_segment(ws: Workspace, actor: Actor, name: str) -> None:
     """Delete a segment no export and no combination uses."""
     who = authorize(ws, actor, Action.SEGMENTS_WRITE)
     with ws.session() as session:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from segport.errors import NotFound
 from segport.service import audit
 from segport.service.access import (
     DEFAULT_USER_KEY,
@@ -25,8 +26,8 @@ from segport.service.workspace import Workspace, WorkspaceError
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$")
 
 
-class UserNotFound(WorkspaceError):
-    pass
+class UserNotFound(NotFound, WorkspaceError):
+    default_code = "user_not_found"
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,8 @@ def _admins(session: Session) -> int:
     )
 
 
-def add_user(ws: Workspace, actor_name: str | None, name: str, role: str) -> UserView:
-    actor = authorize(ws, actor_name, Action.USERS_MANAGE)
+def add_user(ws: Workspace, actor: Actor, name: str, role: str) -> UserView:
+    actor = authorize(ws, actor, Action.USERS_MANAGE)
     name = check_name(name)
     new_role = parse_role(role)
     with ws.session() as session:
@@ -103,8 +104,8 @@ def add_user(ws: Workspace, actor_name: str | None, name: str, role: str) -> Use
         return UserView(user.name, new_role, user.created_at, False, [])
 
 
-def list_users(ws: Workspace, actor_name: str | None) -> list[UserView]:
-    authorize(ws, actor_name, Action.USERS_MANAGE)
+def list_users(ws: Workspace, actor: Actor) -> list[UserView]:
+    authorize(ws, actor, Action.USERS_MANAGE)
     with ws.session() as session:
         default = default_user_name(session)
         export_user_of: dict[int, list[str]] = {}
@@ -133,9 +134,9 @@ def _export_user_note(session: Session, user: User) -> list[str]:
     )
 
 
-def set_role(ws: Workspace, actor_name: str | None, name: str, role: str) -> list[str]:
+def set_role(ws: Workspace, actor: Actor, name: str, role: str) -> list[str]:
     """Change a user's role; the connections whose runs stop because of it are returned."""
-    actor = authorize(ws, actor_name, Action.USERS_MANAGE)
+    actor = authorize(ws, actor, Action.USERS_MANAGE)
     new_role = parse_role(role)
     with ws.session() as session:
         user = _get(session, name)
@@ -156,9 +157,9 @@ def set_role(ws: Workspace, actor_name: str | None, name: str, role: str) -> lis
         return stopped
 
 
-def remove_user(ws: Workspace, actor_name: str | None, name: str) -> list[str]:
+def remove_user(ws: Workspace, actor: Actor, name: str) -> list[str]:
     """Remove a user; the connections whose runs stop because of it are returned."""
-    actor = authorize(ws, actor_name, Action.USERS_MANAGE)
+    actor = authorize(ws, actor, Action.USERS_MANAGE)
     with ws.session() as session:
         user = _get(session, name)
         _refuse_last_admin(session, user, "removed")

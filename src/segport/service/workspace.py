@@ -22,6 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from segport import __version__
+from segport.errors import Conflict, NotFound, SegportError
 from segport.metadata import upgrade
 from segport.service.location import CONFIG_FILE, SQLITE_FILE, LocationError, MetadataLocation
 
@@ -35,16 +36,20 @@ __all__ = ["CONFIG_FILE", "PROFILE_STORE_FILE", "SQLITE_FILE", "Workspace", "Wor
 BACKUP_HINT = "restore it from a backup (docs/workspace.md, 'Backups and damage')"
 
 
-class WorkspaceError(Exception):
+class WorkspaceError(SegportError):
     """The workspace cannot be created or opened; the message says what to do."""
 
+    default_code = "workspace_error"
 
-class WorkspaceNotFound(WorkspaceError):
-    pass
+
+class WorkspaceNotFound(NotFound, WorkspaceError):
+    default_code = "workspace_not_found"
 
 
 class MetadataDamaged(WorkspaceError):
     """The metadata database is missing, empty, unreadable or holds no workspace."""
+
+    default_code = "metadata_damaged"
 
 
 def has_control_characters(text: str) -> bool:
@@ -85,9 +90,10 @@ class Workspace:
         except IntegrityError as exc:
             # Services check names before saving; this is another process saving the
             # same name in between, so it gets a message rather than a traceback.
-            raise WorkspaceError(
+            raise Conflict(
                 "the change conflicts with one saved at the same time (is the name already "
-                f"taken?); nothing was changed, look and try again ({exc.orig})"
+                f"taken?); nothing was changed, look and try again ({exc.orig})",
+                code="concurrent_change",
             ) from exc
 
     def close(self) -> None:

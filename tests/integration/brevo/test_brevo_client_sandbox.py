@@ -69,7 +69,7 @@ def test_missing_list_is_not_found_with_brevo_details(brevo: BrevoClient) -> Non
     with pytest.raises(NotFoundError) as caught:
         brevo.get_list(999)
     error = caught.value
-    assert (error.status, error.code, error.method, error.path) == (
+    assert (error.status, error.brevo_code, error.method, error.path) == (
         404,
         "document_not_found",
         "GET",
@@ -89,7 +89,7 @@ def test_wrong_key_is_an_authentication_error_without_the_key(
         with pytest.raises(AuthenticationError) as e:
             client.get_account()
         assert client.requests_sent == 1  # 401 is not retried
-    assert (e.value.status, e.value.code) == (401, "unauthorized")
+    assert (e.value.status, e.value.brevo_code) == (401, "unauthorized")
     texts = [str(e.value), repr(e.value), *(r.getMessage() for r in caplog.records)]
     assert all(wrong not in text for text in texts)
 

@@ -18,6 +18,7 @@ from tests.fixtures.sandbox import TEST_API_KEY
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.summary import RunSummary
 from segport.service import connections
+from segport.service.access import Actor, actor_named
 from segport.service.export_checks import Draft
 from segport.service.export_configs import add_export
 from segport.service.profile_source import load_profiles
@@ -51,6 +52,11 @@ class Scenario:
     tmp: Path
     export: str = "news"
 
+    @property
+    def admin(self) -> Actor:
+        """The workspace's first admin, as the services take an actor."""
+        return actor_named(self.ws, None)
+
     def load(self, rows: Sequence[dict[str, Any]]) -> None:
         path = self.tmp / "profiles.csv"
         with path.open("w", newline="", encoding="utf-8") as fh:
@@ -58,7 +64,7 @@ class Scenario:
             writer.writeheader()
             for r in rows:
                 writer.writerow({k: r.get(k, "") for k in FIELDS})
-        load_profiles(self.ws, None, path, id_column="customer_id", replace=True)
+        load_profiles(self.ws, self.admin, path, id_column="customer_id", replace=True)
 
     def add_export(self, name: str = "news", **kw: Any) -> None:
         draft = Draft(
@@ -73,11 +79,11 @@ class Scenario:
             phone_region="GB",
             **kw,
         )
-        add_export(self.ws, None, draft)
+        add_export(self.ws, self.admin, draft)
         self.export = name
 
     def run(self, **kw: Any) -> RunSummary:
-        summary = run_export(self.ws, None, kw.pop("export", self.export), **kw)
+        summary = run_export(self.ws, self.admin, kw.pop("export", self.export), **kw)
         self.sandbox.state.wait_idle()
         return summary
 
@@ -94,7 +100,7 @@ def make_scenario(
     ws = init_workspace(ws_path, database_url)
     connections.add_connection(
         ws,
-        None,
+        actor_named(ws, None),
         "sandbox",
         "brevo",
         TEST_API_KEY,
@@ -105,7 +111,7 @@ def make_scenario(
     list_id = sandbox.state.create_list("Newsletter")
     scenario = Scenario(ws, sandbox, list_id, tmp)
     scenario.load([profile(i) for i in range(1, 4)])
-    create_segment(ws, None, "gold", where="tier = 'gold'")
+    create_segment(ws, actor_named(ws, None), "gold", where="tier = 'gold'")
     return scenario
 
 

@@ -46,7 +46,7 @@ def emails(n: int) -> set[str]:
 
 
 def statuses(scenario: Scenario) -> list[str]:
-    return [r.status for r in list_runs(scenario.ws, None, scenario.export)]
+    return [r.status for r in list_runs(scenario.ws, scenario.admin, scenario.export)]
 
 
 def test_cli_prints_the_summary_json_and_history(scenario: Scenario) -> None:

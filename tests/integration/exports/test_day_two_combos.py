@@ -161,7 +161,7 @@ def test_shared_list_change_record_lists_only_what_left_the_list(scenario: Scena
     export's change record and counts do not say they were removed."""
     s = scenario
     s.load([profile(i) for i in range(1, 11)])
-    create_segment(s.ws, None, "first-five", where="customer_id <= 5")
+    create_segment(s.ws, s.admin, "first-five", where="customer_id <= 5")
     s.add_export("keeper", segments=["first-five"])  # add mode: holds 1-5
     s.add_export("news", mode="mirror", list_id=s.list_id, share_list=True)
     assert run_json(s, export="keeper")["status"] == "successful"
@@ -211,7 +211,7 @@ def test_postgresql_store_killed_first_run_then_other_rows(
     s = make_scenario(tmp_path / "ws", sandbox, tmp_path)
     try:
         _to_postgres(pg_database, [profile(i) for i in range(1, 101)])
-        use_table(s.ws, None, pg_database, "people", "customer_id")
+        use_table(s.ws, s.admin, pg_database, "people", "customer_id")
         s.add_export(mode="mirror")
         killed = segport(s, "exports", "run", "news", *CHUNK, kill_at="posted:2")
         assert killed.returncode == -signal.SIGKILL
@@ -247,7 +247,7 @@ def test_a_peer_moved_away_and_back_before_sending_still_holds_its_contacts(
     s = scenario
     other = s.sandbox.state.create_list("Other")
     s.load([profile(i) for i in range(1, 11)])
-    create_segment(s.ws, None, "first-five", where="customer_id <= 5")
+    create_segment(s.ws, s.admin, "first-five", where="customer_id <= 5")
     s.add_export("keeper", segments=["first-five"])  # add mode: holds 1-5
     s.add_export("news", mode="mirror", list_id=s.list_id, share_list=True)
     assert run_json(s, export="keeper")["status"] == "successful"

@@ -76,7 +76,7 @@ def test_a_mirror_export_leaves_what_another_export_holds_on_the_list(
     scenario: Scenario,
 ) -> None:
     scenario.load([profile(i) for i in range(1, 11)])
-    create_segment(scenario.ws, None, "first-five", where="customer_id <= 5")
+    create_segment(scenario.ws, scenario.admin, "first-five", where="customer_id <= 5")
     scenario.add_export("keeper", segments=["first-five"])  # add mode: holds 1-5
     # The mirror export shares the list (set on the record: `exports add --share-list`
     # is tested above), holding 1-10.
@@ -103,7 +103,7 @@ def test_a_mirror_export_removes_nothing_while_a_peer_on_its_list_runs(
     scenario: Scenario,
 ) -> None:
     scenario.load([profile(i) for i in range(1, 11)])
-    create_segment(scenario.ws, None, "first-five", where="customer_id <= 5")
+    create_segment(scenario.ws, scenario.admin, "first-five", where="customer_id <= 5")
     scenario.add_export("keeper", segments=["first-five"])
     segport(scenario, "exports", "add", "mirror", "--connection", "sandbox", "--list-id",
             str(scenario.list_id), "--segment", "gold", "--email", "email", "--mode", "mirror",

@@ -40,7 +40,7 @@ def test_sigterm_while_sending_ends_like_ctrl_c(scenario: Scenario) -> None:
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "Canceled" in err and "Traceback" not in err
-    [run] = list_runs(scenario.ws, None, "news")
+    [run] = list_runs(scenario.ws, scenario.admin, "news")
     assert run.status == "canceled" and run.message is not None
     assert "SIGTERM" in run.message and "run again" in run.message
     resumed = segport(scenario, "exports", "run", "news", "--json", *CHUNK)
@@ -150,7 +150,7 @@ def test_signal_turned_into_a_duckdb_error_still_cancels(
             scenario.run()
     finally:
         stop.clear()
-    [run] = list_runs(scenario.ws, None, "news")
+    [run] = list_runs(scenario.ws, scenario.admin, "news")
     assert (run.status, run.message) == (
         "canceled",
         "canceled (stopped by SIGTERM); run again to resume",

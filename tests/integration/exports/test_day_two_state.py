@@ -45,7 +45,7 @@ def test_lost_write_ahead_log_is_detected_and_rebuilt(scenario: Scenario) -> Non
     rebuilt = segport(s, "exports", "rebuild-state", "news")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "40 contacts held" in rebuilt.stdout
-    [entry] = [e for e in list_entries(s.ws, None) if e.action == "exports.rebuild_state"]
+    [entry] = [e for e in list_entries(s.ws, s.admin) if e.action == "exports.rebuild_state"]
     assert entry.target == "news" and entry.details["held"] == 40
     dry = json.loads(segport(s, "exports", "run", "news", "--dry-run", "--json").stdout)
     run = segport(s, "exports", "run", "news", "--json", "--allow-mass-removal")

@@ -72,7 +72,7 @@ def test_a_new_connection_is_a_new_target(
     other = sandbox_factory()
     connections.add_connection(
         scenario.ws,
-        None,
+        scenario.admin,
         "other",
         "brevo",
         TEST_API_KEY,

@@ -32,7 +32,12 @@ def test_a_changed_segment_is_read_as_it_is_now(scenario: Scenario) -> None:
     scenario.run()
     assert _entries(scenario) == cached
 
-    update_segment(scenario.ws, None, "gold", where="tier = 'gold' AND city = 'Leeds'")
+    update_segment(
+        scenario.ws,
+        scenario.admin,
+        "gold",
+        where="tier = 'gold' AND city = 'Leeds'",
+    )
     second = scenario.run(allow_mass_removal=True)
     assert second.status == "successful", second.message
     assert second.members == 5 and second.removed == 5
@@ -55,7 +60,7 @@ def test_a_new_profile_column_or_mapping_makes_a_new_key(scenario: Scenario) -> 
         ),
         encoding="utf-8",
     )
-    load_profiles(scenario.ws, None, path, id_column="customer_id", replace=True)
+    load_profiles(scenario.ws, scenario.admin, path, id_column="customer_id", replace=True)
     summary = scenario.run()
     assert summary.members == 6 and summary.new == 1
     assert set(_entries(scenario)) - before

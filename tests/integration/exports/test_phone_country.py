@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from segport.brevo.sandbox import SandboxServer
 from segport.service import connections
+from segport.service.access import actor_named
 from segport.service.profile_source import load_profiles
 from segport.service.segment_definitions import create_segment
 from segport.service.workspace import Workspace, init_workspace
@@ -46,8 +47,8 @@ ROWS: list[tuple[int, str, str, str | None]] = [
 def ws(sandbox: SandboxServer, tmp_path: Path) -> Iterator[Workspace]:
     workspace = init_workspace(tmp_path / "ws")
     connections.add_connection(
-        workspace, None, "sandbox", "brevo", TEST_API_KEY, agree_privacy=True,
-        base_url=sandbox.base_url, verify=True,
+        workspace, actor_named(workspace, None), "sandbox", "brevo", TEST_API_KEY,
+        agree_privacy=True, base_url=sandbox.base_url, verify=True,
     )  # fmt: skip
     try:
         yield workspace
@@ -70,7 +71,7 @@ def _load(ws: Workspace, tmp: Path, rows: list[tuple[int, str, str, str | None]]
         writer.writerow(FIELDS)
         for cid, phone, country, _ in rows:
             writer.writerow([cid, f"user{cid}@example.com", phone, country])
-    load_profiles(ws, None, path, id_column="customer_id", replace=True)
+    load_profiles(ws, actor_named(ws, None), path, id_column="customer_id", replace=True)
 
 
 def _rejects(output: str) -> list[dict[str, str]]:
@@ -99,7 +100,7 @@ def test_mixed_countries_send_every_valid_number(
     ws: Workspace, cli: Cli, sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     _load(ws, tmp_path, ROWS)
-    create_segment(ws, None, "everyone", where="customer_id > 0")
+    create_segment(ws, actor_named(ws, None), "everyone", where="customer_id > 0")
     list_id = sandbox.state.create_list("World")
     missing = _add(cli, list_id, "--phone-country-column", "land", ok=False)
     assert "--phone-country-column 'land': the profiles have no such column" in missing
@@ -127,7 +128,7 @@ def test_a_changed_country_reads_the_number_again(
 ) -> None:
     rows = [(1, "06 12 34 56 70", "", None), (2, "020 7946 0018", "", "+442079460018")]
     _load(ws, tmp_path, rows)
-    create_segment(ws, None, "everyone", where="customer_id > 0")
+    create_segment(ws, actor_named(ws, None), "everyone", where="customer_id > 0")
     list_id = sandbox.state.create_list("World")
     _add(cli, list_id, "--phone-region", "GB", "--phone-country-column", "country")
     cli("exports", "run", "world", ok=True)

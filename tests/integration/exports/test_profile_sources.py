@@ -12,6 +12,7 @@ from tests.integration.exports.conftest import FIELDS, Scenario, make_scenario, 
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.summary import RunSummary
+from segport.service.access import actor_named
 from segport.service.profile_source import use_table
 
 
@@ -71,7 +72,7 @@ def test_duckdb_and_postgresql_sources_give_the_same_list(
     try:
         embedded.load(_rows(changed=False))
         _to_postgres(pg_database, _rows(changed=False))
-        use_table(remote.ws, None, pg_database, "people", "customer_id")
+        use_table(remote.ws, actor_named(remote.ws, None), pg_database, "people", "customer_id")
         for s in (embedded, remote):
             s.add_export()
         first = [_counts(s.run()) for s in (embedded, remote)]

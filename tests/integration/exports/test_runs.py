@@ -140,7 +140,7 @@ def test_dry_run_sends_nothing_and_changes_no_state(scenario: Scenario) -> None:
     assert dry.samples["new"][:2] == ["user10@example.com", "user11@example.com"]
     assert scenario.sandbox.requests_log.count(IMPORT) == 0
     assert scenario.members() == set()
-    assert list_runs(scenario.ws, None, "news") == []
+    assert list_runs(scenario.ws, scenario.admin, "news") == []
     real = scenario.run()
     assert real.new == 12 and scenario.members() == emails(range(1, 13))
     scenario.load([profile(i) for i in range(1, 9)])
@@ -157,17 +157,17 @@ def test_over_the_profile_limit_the_run_is_skipped(scenario: Scenario) -> None:
     assert summary.status == "skipped" and summary.members == 20
     assert summary.message and "20 members" in summary.message and "limit of 10" in summary.message
     assert scenario.sandbox.requests_log.count(IMPORT) == 0 and scenario.members() == set()
-    [run] = list_runs(scenario.ws, None, "news")
+    [run] = list_runs(scenario.ws, scenario.admin, "news")
     assert run.status == "skipped" and run.message == summary.message
 
 
 def test_detached_export_is_skipped_with_the_reason(scenario: Scenario) -> None:
     scenario.add_export()
-    detach_export(scenario.ws, None, "news")
+    detach_export(scenario.ws, scenario.admin, "news")
     summary = scenario.run()
     assert summary.status == "skipped" and summary.message
     assert "No connection" in summary.message
-    assert [r.status for r in list_runs(scenario.ws, None, "news")] == ["skipped"]
+    assert [r.status for r in list_runs(scenario.ws, scenario.admin, "news")] == ["skipped"]
 
 
 def test_blacklisted_contact_stays_blacklisted(scenario: Scenario) -> None:
@@ -188,7 +188,7 @@ def test_runs_are_recorded_with_status_and_counts(scenario: Scenario) -> None:
     scenario.add_export()
     first = scenario.run()
     second = scenario.run()
-    runs = list_runs(scenario.ws, None, "news")
+    runs = list_runs(scenario.ws, scenario.admin, "news")
     assert [r.id for r in runs] == [second.run_id, first.run_id]
     assert [r.status for r in runs] == ["successful", "successful"]
     assert (runs[1].members, runs[1].sent, runs[0].sent) == (5, 5, 0)
@@ -202,7 +202,7 @@ def test_a_wrong_key_fails_the_run_with_brevos_message(scenario: Scenario) -> No
         assert client.get_list(scenario.list_id).id == scenario.list_id
     from segport.service.connections import edit_connection
 
-    edit_connection(scenario.ws, None, "sandbox", api_key="wrong-key", verify=False)
+    edit_connection(scenario.ws, scenario.admin, "sandbox", api_key="wrong-key", verify=False)
     summary = scenario.run()
     assert summary.status == "failed" and summary.message
     assert "API key" in summary.message and "wrong-key" not in summary.message
@@ -219,7 +219,7 @@ def test_runs_on_postgresql_metadata(
         s.load([profile(i) for i in range(1, 6)])
         second = s.run()
         assert (first.sent, second.removed) == (7, 2)
-        runs = list_runs(s.ws, None, "news")
+        runs = list_runs(s.ws, s.admin, "news")
         assert [(r.status, r.members) for r in runs] == [("successful", 5), ("successful", 7)]
         assert s.members() == emails(range(1, 6))
     finally:

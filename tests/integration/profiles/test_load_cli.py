@@ -17,6 +17,7 @@ from tests.integration.exports.conftest import Scenario, make_scenario
 from typer.testing import CliRunner, Result
 
 from segport.brevo.sandbox import SandboxServer
+from segport.service.access import actor_named
 from segport.service.workspace import Workspace, init_workspace
 
 HEADER = "customer_id,email,first_name,lifetime_value,last_purchase,phone\n"
@@ -112,7 +113,7 @@ def test_a_bad_value_past_the_sample_keeps_the_row_with_the_cell_empty(
     assert bad["line"] == "20602" and "'n/a'" in bad["reason"]
     from segport.service.profile_source import show_profiles
 
-    assert show_profiles(ws, None, 21000).num_rows == 21000
+    assert show_profiles(ws, actor_named(ws, None), 21000).num_rows == 21000
 
 
 def test_lines_are_counted_as_in_the_file_past_a_value_with_line_breaks(
@@ -142,7 +143,7 @@ def test_a_mostly_text_column_stays_text_and_leading_zeros_are_kept(
     assert "did not fit" not in result.stderr
     from segport.service.profile_source import show_profiles
 
-    assert show_profiles(ws, None, 1).to_pylist() == [
+    assert show_profiles(ws, actor_named(ws, None), 1).to_pylist() == [
         {"customer_id": 1, "zip": "00001", "code": "1"}
     ]
 
@@ -349,7 +350,7 @@ def test_one_invalid_byte_keeps_a_utf8_file_utf8(cli: Cli, tmp_path: Path, ws: W
     assert "line 202: byte 22 (0xff) is not valid UTF-8" in result.stderr
     from segport.service.profile_source import show_profiles
 
-    names = show_profiles(ws, None, 201).column("first_name").to_pylist()
+    names = show_profiles(ws, actor_named(ws, None), 201).column("first_name").to_pylist()
     assert names[0] == "Jos\u00e9 M\u00fcller 1" and names[-1] is None
     strict = cli("profiles", "load", str(path), "--replace", "--strict")
     assert strict.exit_code == 1 and "line 202: byte 22 (0xff) is not valid UTF-8" in strict.stderr
@@ -376,7 +377,7 @@ def test_utf16_without_a_byte_order_mark_is_read_as_utf16(
     assert f"(csv, {encoding})" in result.stdout
     from segport.service.profile_source import show_profiles
 
-    assert show_profiles(ws, None, 1).column("first_name").to_pylist() == ["Zoë"]
+    assert show_profiles(ws, actor_named(ws, None), 1).column("first_name").to_pylist() == ["Zoë"]
 
 
 def test_gzip_files_get_the_same_encoding_and_json_lines_checks(
@@ -393,7 +394,10 @@ def test_gzip_files_get_the_same_encoding_and_json_lines_checks(
     result = cli("profiles", "load", str(legacy))
     loaded(result, 2)
     assert "(csv, cp1252)" in result.stdout
-    assert show_profiles(ws, None, 2).column("name").to_pylist() == ["Zoë", "Müller"]
+    assert show_profiles(ws, actor_named(ws, None), 2).column("name").to_pylist() == [
+        "Zoë",
+        "Müller",
+    ]
     onebad = tmp_path / "onebad.csv.gz"
     body = "".join(f"{i};Zoë {i}\n" for i in range(1, 50)).encode() + b"50;Bad\xff\n"
     onebad.write_bytes(gzip.compress(b"customer_id;name\n" + body))

@@ -10,6 +10,7 @@ import pytest
 
 from segport.profiles import ProfileError, open_profile_store
 from segport.segments import count_members
+from segport.service.access import actor_named
 from segport.service.profile_source import describe_source, show_profiles, use_table
 from segport.service.segment_definitions import count_segment, create_segment
 from segport.service.workspace import Workspace, init_workspace
@@ -43,7 +44,7 @@ def pg_profiles(pg_database: str) -> str:
 
 @pytest.mark.postgres
 def test_use_a_postgres_table(ws: Workspace, pg_profiles: str) -> None:
-    info = use_table(ws, None, pg_profiles, "crm.people", "person_id")
+    info = use_table(ws, actor_named(ws, None), pg_profiles, "crm.people", "person_id")
     assert (info.kind, info.row_count, info.id_column) == ("postgres", 3, "person_id")
     assert info.columns == {
         "person_id": ("text", "text"),
@@ -52,12 +53,15 @@ def test_use_a_postgres_table(ws: Workspace, pg_profiles: str) -> None:
         "joined": ("date", "date"),
         "vip": ("boolean", "boolean"),
     }
-    assert describe_source(ws, None).location.startswith("postgresql://postgres@")
-    assert show_profiles(ws, None, 2).column("person_id").to_pylist() == ["p1", "p2"]
-    assert show_profiles(ws, None, 2).column("spend").to_pylist() == [10.5, 99.99]
+    assert describe_source(ws, actor_named(ws, None)).location.startswith("postgresql://postgres@")
+    assert show_profiles(ws, actor_named(ws, None), 2).column("person_id").to_pylist() == [
+        "p1",
+        "p2",
+    ]
+    assert show_profiles(ws, actor_named(ws, None), 2).column("spend").to_pylist() == [10.5, 99.99]
 
-    create_segment(ws, None, "spenders", where="spend > 50 or vip")
-    assert count_segment(ws, None, "spenders") == 2
+    create_segment(ws, actor_named(ws, None), "spenders", where="spend > 50 or vip")
+    assert count_segment(ws, actor_named(ws, None), "spenders") == 2
     with ws.session() as s, open_profile_store(ws.engine, ws.path) as store:
         assert store.dialect == "postgres"
         assert count_members(s, store, ["spenders"]) == 2
@@ -79,9 +83,9 @@ def test_bad_tables_are_refused(
     ws: Workspace, pg_profiles: str, table: str, id_column: str, message: str
 ) -> None:
     with pytest.raises(ProfileError, match=message):
-        use_table(ws, None, pg_profiles, table, id_column)
+        use_table(ws, actor_named(ws, None), pg_profiles, table, id_column)
     with pytest.raises(ProfileError, match="no profiles yet"):
-        describe_source(ws, None)
+        describe_source(ws, actor_named(ws, None))
 
 
 @pytest.mark.postgres
@@ -90,17 +94,17 @@ def test_duplicate_ids_in_a_postgres_table(ws: Workspace, pg_database: str) -> N
         conn.execute("CREATE TABLE t (id int, email text)")
         conn.execute("INSERT INTO t VALUES (1, 'a'), (1, 'b'), (2, 'c')")
     with pytest.raises(ProfileError, match="id is not unique in 't' \\(1 repeated"):
-        use_table(ws, None, pg_database, "t", "id")
+        use_table(ws, actor_named(ws, None), pg_database, "t", "id")
 
 
 def test_urls_that_are_not_postgres(ws: Workspace) -> None:
     with pytest.raises(ProfileError, match="is not a PostgreSQL URL"):
-        use_table(ws, None, "mysql://u:secret@h/db", "t", "id")
+        use_table(ws, actor_named(ws, None), "mysql://u:secret@h/db", "t", "id")
 
 
 def test_unreachable_server_is_a_clear_error_without_the_password(ws: Workspace) -> None:
     with pytest.raises(
         ProfileError, match=r"cannot connect to postgresql://u:\*\*\*@127\.0\.0\.1:1/db"
     ) as err:
-        use_table(ws, None, "postgresql://u:secret@127.0.0.1:1/db", "t", "id")
+        use_table(ws, actor_named(ws, None), "postgresql://u:secret@127.0.0.1:1/db", "t", "id")
     assert "secret" not in str(err.value)

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from segport.service.access import actor_named
 from segport.service.workspace import Workspace, init_workspace
 
 TODAY = date(2026, 6, 15)
@@ -79,7 +80,7 @@ def loaded_workspace(tmp_path: Path, profiles_parquet: Path) -> Iterator[Workspa
     from segport.service.profile_source import load_profiles
 
     ws = init_workspace(tmp_path / "ws")
-    load_profiles(ws, None, profiles_parquet)
+    load_profiles(ws, actor_named(ws, None), profiles_parquet)
     try:
         yield ws
     finally:

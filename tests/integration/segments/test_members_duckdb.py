@@ -5,6 +5,7 @@ import pytest
 
 from segport.profiles import open_profile_store
 from segport.segments import SegmentNotFound, count_members, get_segment, stream_members
+from segport.service.access import actor_named
 from segport.service.segment_definitions import create_segment
 from segport.service.workspace import Workspace
 
@@ -13,8 +14,8 @@ from .conftest import TODAY, profiles_table
 
 def test_stream_members_is_the_distinct_union_id_first(loaded_workspace: Workspace) -> None:
     ws = loaded_workspace
-    create_segment(ws, None, "gb", where="country = 'GB' ignore case")
-    create_segment(ws, None, "rich", where="lifetime_value > 300")
+    create_segment(ws, actor_named(ws, None), "gb", where="country = 'GB' ignore case")
+    create_segment(ws, actor_named(ws, None), "rich", where="lifetime_value > 300")
     expected = {
         r["customer_id"]
         for r in profiles_table().to_pylist()
@@ -35,7 +36,7 @@ def test_stream_members_is_the_distinct_union_id_first(loaded_workspace: Workspa
 
 
 def test_get_segment_names_the_existing_ones(loaded_workspace: Workspace) -> None:
-    create_segment(loaded_workspace, None, "vip", where="is_vip")
+    create_segment(loaded_workspace, actor_named(loaded_workspace, None), "vip", where="is_vip")
     with loaded_workspace.session() as s:
         assert get_segment(s, "vip").state == "active"
         with pytest.raises(SegmentNotFound, match="the segments are: vip"):

@@ -18,6 +18,7 @@ import pytest
 
 from segport.profiles import DuckDBStore, PostgresStore, ProfileStore
 from segport.segments import count_members, stream_members
+from segport.service.access import actor_named
 from segport.service.profile_source import load_profiles
 from segport.service.segment_definitions import create_segment
 from segport.service.workspace import Workspace, init_workspace
@@ -189,11 +190,11 @@ def stores(
     tmp_path_factory: pytest.TempPathFactory, pg_module_database: str, profiles_parquet: Path
 ) -> Iterator[Stores]:
     ws = init_workspace(tmp_path_factory.mktemp("duck") / "ws")
-    load_profiles(ws, None, profiles_parquet)
+    load_profiles(ws, actor_named(ws, None), profiles_parquet)
     for case in CASES:
-        create_segment(ws, None, case.name, where=case.where)
+        create_segment(ws, actor_named(ws, None), case.name, where=case.where)
     for name, (text, _combine) in COMBINATIONS.items():
-        create_segment(ws, None, name, combine=text)
+        create_segment(ws, actor_named(ws, None), name, combine=text)
     create_pg_profiles(pg_module_database)
     duck = DuckDBStore(ws.profile_store_path, "customers", "customer_id")
     pg = PostgresStore(pg_module_database, "customers", "customer_id")

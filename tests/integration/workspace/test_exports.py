@@ -11,6 +11,7 @@ from tests.fixtures.workspace import Cli
 from segport.brevo import BrevoClient
 from segport.brevo.sandbox import SandboxServer
 from segport.service import connections, users
+from segport.service.access import actor_named
 from segport.service.export_checks import Draft
 from segport.service.export_configs import add_export, get_run_spec
 from segport.service.segment_definitions import delete_segment
@@ -28,11 +29,11 @@ def _connect(cli: Cli, sandbox: SandboxServer, name: str = "news", *extra: str) 
 def setup(profiled_workspace: Workspace, cli: Cli, sandbox: SandboxServer) -> tuple[Cli, int]:
     """Users of every role, a private and a shared connection, a list and a CITY attribute."""
     ws = profiled_workspace
-    users.add_user(ws, None, "carol", "contributor")
-    users.add_user(ws, None, "vic", "viewer")
+    users.add_user(ws, actor_named(ws, None), "carol", "contributor")
+    users.add_user(ws, actor_named(ws, None), "vic", "viewer")
     for name, share in (("private", False), ("shared", True)):
         connections.add_connection(
-            ws, None, name, "brevo", sandbox.api_key, agree_privacy=True,
+            ws, actor_named(ws, None), name, "brevo", sandbox.api_key, agree_privacy=True,
             base_url=sandbox.base_url, share_with_contributors=share,
         )  # fmt: skip
     if "CITY" not in sandbox.state.attributes:
@@ -66,12 +67,17 @@ def test_add_checks_and_saves_without_running(
                      "EMAIL <- email", "FIRSTNAME <- first", "LASTNAME <- last", "SMS <- phone",
                      "CITY <- city", "last status:   not_started"):  # fmt: skip
         assert expected in show
-    spec = get_run_spec(profiled_workspace, "carol", "GB news")
+    spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, "carol"), "GB news")
     assert spec.mapping.attributes == {"CITY": "city"} and spec.segments == ["gb", "big"]
     assert spec.first_name_attribute == "FIRSTNAME" and spec.last_name_attribute == "LASTNAME"
     # The default limit is the platform's million.
     _add(cli, "plain", "--share-list", list_id=list_id)  # (the list of "GB news" too)
-    assert get_run_spec(profiled_workspace, None, "plain").profile_limit == 1_000_000
+    assert (
+        get_run_spec(
+            profiled_workspace, actor_named(profiled_workspace, None), "plain"
+        ).profile_limit
+        == 1_000_000
+    )
     log = cli("audit", "--limit", "1", ok=True).output
     assert "exports.add" in log and "plain" in log
 
@@ -86,7 +92,7 @@ def test_first_and_last_name_follow_the_accounts_language(
          list_id=list_id)  # fmt: skip
     show = cli("exports", "show", "fr", ok=True).output
     assert "PRENOM <- first" in show and "NOM <- last" in show
-    spec = get_run_spec(profiled_workspace, None, "fr")
+    spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "fr")
     assert (spec.first_name_attribute, spec.last_name_attribute) == ("PRENOM", "NOM")
 
 
@@ -110,9 +116,9 @@ def test_each_wrong_setting_says_what_to_fix(
     for change, message in cases:
         draft = replace(good, **change)
         with pytest.raises(WorkspaceError) as info:
-            add_export(profiled_workspace, None, draft)
+            add_export(profiled_workspace, actor_named(profiled_workspace, None), draft)
         assert message in str(info.value), change
-    add_export(profiled_workspace, None, good)
+    add_export(profiled_workspace, actor_named(profiled_workspace, None), good)
     out = cli("exports", "add", "y", "--list-id", "1", "--segment", "gb", "--email", "email",
               actor="carol", ok=False).output  # fmt: skip
     assert "--connection is required; connections you can use: shared (brevo)" in out
@@ -149,7 +155,12 @@ def test_roles_on_exports(setup: tuple[Cli, int], profiled_workspace: Workspace)
                                       "edit,", "run"]  # fmt: skip
     assert cli("exports", "list", actor="vic").output.count("view\n") == 2
     cli("exports", "edit", "c1", "--limit", "5", actor="carol", ok=True)
-    assert get_run_spec(profiled_workspace, "carol", "c1").profile_limit == 5
+    assert (
+        get_run_spec(
+            profiled_workspace, actor_named(profiled_workspace, "carol"), "c1"
+        ).profile_limit
+        == 5
+    )
     # Nor may a contributor move an export onto a connection not shared with them...
     out = cli("exports", "edit", "c1", "--connection", "private", actor="carol", ok=False)
     assert "connection 'private' is not shared with contributors" in out.output
@@ -169,14 +180,17 @@ def test_edit_duplicate_detach_remove(
               "big", "--remove-attribute", "city", "--first-name", "", "--phone", "phone",
               ok=True).output  # fmt: skip
     assert f"segments big -> list {other}" in out
-    spec = get_run_spec(profiled_workspace, None, "e2")
+    spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e2")
     assert spec.mapping.attributes == {} and spec.mapping.first_name is None
     assert spec.mapping.phone == "phone" and spec.list_id == other
     assert "list 4242 does not exist" in cli("exports", "edit", "e2", "--list-id", "4242").output
     assert "nothing to change" in cli("exports", "edit", "e2", ok=False).output
 
     cli("exports", "duplicate", "e2", "e3", "--share-list", ok=True)
-    assert get_run_spec(profiled_workspace, None, "e3").list_id == other
+    assert (
+        get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e3").list_id
+        == other
+    )
     assert "already exists" in cli("exports", "duplicate", "e2", "e3", ok=False).output
 
     out = cli("exports", "detach", "e3", ok=True).output
@@ -186,14 +200,19 @@ def test_edit_duplicate_detach_remove(
     assert ["e3", "No", "connection"] in rows
     # Detached keeps its settings; giving it a connection again makes it runnable.
     cli("exports", "edit", "e3", "--connection", "private", ok=True)
-    assert get_run_spec(profiled_workspace, None, "e3").connection.name == "private"
+    assert (
+        get_run_spec(
+            profiled_workspace, actor_named(profiled_workspace, None), "e3"
+        ).connection.name
+        == "private"
+    )
 
     # A segment an export uses cannot be deleted.
     with pytest.raises(Exception, match="used by export"):
-        delete_segment(profiled_workspace, None, "big")
+        delete_segment(profiled_workspace, actor_named(profiled_workspace, None), "big")
     cli("exports", "remove", "e2", ok=True)
     cli("exports", "remove", "e3", ok=True)
-    delete_segment(profiled_workspace, None, "big")
+    delete_segment(profiled_workspace, actor_named(profiled_workspace, None), "big")
     assert "no export named 'e2'" in cli("exports", "show", "e2", ok=False).output
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from segport.secret import Secret
 from segport.service import connections, users
-from segport.service.access import PermissionDenied
+from segport.service.access import PermissionDenied, actor_named
 from segport.service.export_configs import ExportNotRunnable, get_run_spec
 from segport.service.models import Connection, Export, ExportSegment
 from segport.service.workspace import Workspace
@@ -46,12 +46,12 @@ def _export_on(ws: Workspace, conn_name: str | None, name: str = "news") -> None
 
 @pytest.fixture
 def ws(workspace: Workspace) -> Workspace:
-    users.add_user(workspace, None, "bob", "admin")
-    users.add_user(workspace, None, "carol", "contributor")
-    users.add_user(workspace, None, "vic", "viewer")
+    users.add_user(workspace, actor_named(workspace, None), "bob", "admin")
+    users.add_user(workspace, actor_named(workspace, None), "carol", "contributor")
+    users.add_user(workspace, actor_named(workspace, None), "vic", "viewer")
     connections.add_connection(
         workspace,
-        "bob",
+        actor_named(workspace, "bob"),
         "shared",
         "brevo",
         KEY,
@@ -61,14 +61,20 @@ def ws(workspace: Workspace) -> Workspace:
         base_url="http://127.0.0.1:9/v3",
     )
     connections.add_connection(
-        workspace, "bob", "private", "brevo", KEY, agree_privacy=True, verify=False
+        workspace,
+        actor_named(workspace, "bob"),
+        "private",
+        "brevo",
+        KEY,
+        agree_privacy=True,
+        verify=False,
     )
     return workspace
 
 
 def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
     _export_on(ws, "shared")
-    spec = get_run_spec(ws, "carol", "news")
+    spec = get_run_spec(ws, actor_named(ws, "carol"), "news")
     assert (spec.name, spec.list_id, spec.mode, spec.phone_region) == ("news", 7, "mirror", "GB")
     assert spec.segments == ["vip", "gb"]
     assert spec.profile_limit == 500
@@ -80,8 +86,8 @@ def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
     assert isinstance(creds.api_key, Secret) and creds.api_key.reveal() == KEY
     assert KEY not in f"{creds} {creds!r} {creds.api_key} {spec!r} {spec}"
     assert creds.requests_per_second == 10.0 and creds.export_user == "bob"
-    connections.edit_connection(ws, None, "shared", requests_per_second=4)
-    assert get_run_spec(ws, "carol", "news").connection.requests_per_second == 4.0
+    connections.edit_connection(ws, actor_named(ws, None), "shared", requests_per_second=4)
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.requests_per_second == 4.0
     with ws.session() as s:
         assert s.get(Export, spec.export_id) is not None
 
@@ -89,28 +95,28 @@ def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
 def test_detached_and_refused_runs(ws: Workspace) -> None:
     _export_on(ws, None, "detached")
     with pytest.raises(ExportNotRunnable, match="No connection") as info:
-        get_run_spec(ws, None, "detached")
+        get_run_spec(ws, actor_named(ws, None), "detached")
     assert info.value.skipped
     _export_on(ws, "private")
     with pytest.raises(PermissionDenied, match="vic is a viewer and may not run exports"):
-        get_run_spec(ws, "vic", "news")
+        get_run_spec(ws, actor_named(ws, "vic"), "news")
     with pytest.raises(PermissionDenied, match="not shared with contributors"):
-        get_run_spec(ws, "carol", "news")
-    assert get_run_spec(ws, "admin", "news").connection.name == "private"
+        get_run_spec(ws, actor_named(ws, "carol"), "news")
+    assert get_run_spec(ws, actor_named(ws, "admin"), "news").connection.name == "private"
 
 
 def test_export_user_losing_admin_stops_runs_until_take_over(ws: Workspace) -> None:
     _export_on(ws, "shared")
-    users.set_role(ws, None, "bob", "contributor")
+    users.set_role(ws, actor_named(ws, None), "bob", "contributor")
     with pytest.raises(ExportNotRunnable, match="export user bob is no longer an admin") as info:
-        get_run_spec(ws, "carol", "news")
+        get_run_spec(ws, actor_named(ws, "carol"), "news")
     assert "connections take-over shared" in str(info.value)
     assert not info.value.skipped
-    users.add_user(ws, None, "dave", "admin")
-    connections.take_over(ws, "dave", "shared")
-    assert get_run_spec(ws, "carol", "news").connection.export_user == "dave"
-    users.remove_user(ws, None, "dave")
+    users.add_user(ws, actor_named(ws, None), "dave", "admin")
+    connections.take_over(ws, actor_named(ws, "dave"), "shared")
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.export_user == "dave"
+    users.remove_user(ws, actor_named(ws, None), "dave")
     with pytest.raises(ExportNotRunnable, match="export user dave was removed"):
-        get_run_spec(ws, "carol", "news")
-    connections.take_over(ws, "admin", "shared")
-    assert get_run_spec(ws, "carol", "news").connection.export_user == "admin"
+        get_run_spec(ws, actor_named(ws, "carol"), "news")
+    connections.take_over(ws, actor_named(ws, "admin"), "shared")
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.export_user == "admin"

@@ -78,7 +78,7 @@ def test_cloudflare_524_html_page_is_a_retried_server_error(scripted: Make) -> N
     client, script = scripted(page, page, max_retries=1)
     with pytest.raises(ServerError) as caught:
         client.get_account()
-    assert caught.value.status == 524 and caught.value.code is None
+    assert caught.value.status == 524 and caught.value.brevo_code is None
     assert "A timeout occurred" in caught.value.message
     assert len(script.requests) == 2
 

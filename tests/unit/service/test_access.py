@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from segport.errors import Invalid
 from segport.service.access import Action, Actor, PermissionDenied, Role, parse_role, require
-from segport.service.workspace import WorkspaceError
 
 READ = {Action.PROFILES_READ, Action.SEGMENTS_READ, Action.EXPORTS_READ}
 CONTRIBUTE = {Action.SEGMENTS_WRITE, Action.EXPORTS_WRITE, Action.EXPORTS_RUN}
@@ -48,5 +48,5 @@ def test_refusal_names_the_roles_that_may() -> None:
 
 def test_parse_role() -> None:
     assert parse_role(" Admin ") is Role.ADMIN
-    with pytest.raises(WorkspaceError, match="use one of admin, contributor, viewer"):
+    with pytest.raises(Invalid, match="use one of admin, contributor, viewer"):
         parse_role("owner")
