@@ -26,9 +26,10 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
+# Coverage of src/segport (config in pyproject.toml), summarised after the tests.
 pytest: install
 	@scripts/ensure-services
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
 test: lint typecheck pytest
 

@@ -1,4 +1,6 @@
-"""Shared pytest configuration. Fixtures live in tests/fixtures/, one module per area."""
+"""Shared pytest configuration. Fixtures live in tests/fixtures/, one module per area
+(tests/fixtures/databases.py also gives every test reaching PostgreSQL the `postgres`
+marker)."""
 
 import os
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, MetaData, create_engine, event, text
+from sqlalchemy import Column, Engine, MetaData, String, Table, Text, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. Every command opens the workspace, so an up-to-date database is
 # recognised with one query instead of importing Alembic and reading every migration
 # file (a test keeps this equal to the head of migrations/versions).
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -34,6 +34,16 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+# Facts about the workspace itself, key -> value (migration 0001); the services read and
+# write it with plain SQL, and it is declared here so the metadata matches the migrations.
+workspace_info = Table(
+    "workspace_info",
+    Base.metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
 
 
 class MetadataError(Conflict):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -78,7 +79,8 @@ class Connection(Base):
     base_url: Mapped[str] = mapped_column(String(500))
     api_key_token: Mapped[bytes] = mapped_column(LargeBinary)
     shared_with_contributors: Mapped[bool] = mapped_column(Boolean, default=False)
-    requests_per_second: Mapped[float] = mapped_column(default=10.0)
+    # Float, as migration 0003 made it (a bare `float` annotation maps to Double).
+    requests_per_second: Mapped[float] = mapped_column(Float, default=10.0)
     # The export user: runs on this connection act as them. The name is kept beside the id
     # so a run can say who was removed.
     export_user_id: Mapped[int | None] = mapped_column(

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from segport.exports.engine import RunOptions, execute_run
@@ -49,6 +49,8 @@ class Run(Base):
     """One run of an export (migration 0004)."""
 
     __tablename__ = "runs"
+    # An export's runs, newest first (migration 0004).
+    __table_args__ = (Index("ix_runs_export_id_id", "export_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"))

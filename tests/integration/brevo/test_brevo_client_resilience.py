@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import httpx
 import pytest
 from tests.fixtures.sandbox import SandboxFactory
+from tests.fixtures.waiting import wait_until
 
 from segport.brevo import BrevoClient, RateLimitedError, ServerError, TransportError
+from segport.brevo.sandbox import SandboxServer
 
 EMAILS = [f"r{i:03d}@example.com" for i in range(300)]
 ROWS: list[dict[str, Any]] = [
@@ -24,9 +25,11 @@ def client_for(server: object, **options: object) -> BrevoClient:
     return BrevoClient(server.api_key, server.base_url, **options)  # type: ignore[attr-defined,arg-type]
 
 
-def settle(server: object) -> None:
-    # The sandbox logs a request after its answer is sent; give the log a moment.
-    time.sleep(0.1)
+def settle(server: SandboxServer, sent: int) -> None:
+    """Wait until the log holds the ``sent`` requests: the sandbox logs a request after
+    its answer is sent, so the client can have the answer first."""
+    log = server.requests_log
+    wait_until(lambda: log.count() >= sent, 10, f"{sent} logged requests", condition=log.changed)
 
 
 def test_5xx_and_524_are_retried_until_success(sandbox_factory: SandboxFactory) -> None:
@@ -35,7 +38,7 @@ def test_5xx_and_524_are_retried_until_success(sandbox_factory: SandboxFactory) 
     with client_for(server) as brevo:
         assert brevo.get_list(list_id).name == "VIP"
         assert brevo.requests_sent == 4
-    settle(server)
+    settle(server, 4)
     statuses = [e.status for e in server.requests_log.entries if "lists" in e.route]
     assert statuses == [500, 524, 502, 200]
 
@@ -115,7 +118,7 @@ def test_pacing_keeps_threads_under_brevo_limits(sandbox_factory: SandboxFactory
             thread.join()
     assert not errors
     assert server.state.list_member_emails(list_id) == set(EMAILS[:24])
-    settle(server)
+    settle(server, brevo.requests_sent)
     entries = [e for e in server.requests_log.entries if e.route.endswith("/contacts/add")]
     assert [e.status for e in entries] == [201] * 24  # never a 429
 
@@ -130,7 +133,7 @@ def test_too_fast_a_client_waits_for_resets_and_finishes(sandbox_factory: Sandbo
         for email in EMAILS[:25]:
             assert brevo.add_to_list(list_id, [email]).success == [email]
     assert server.state.list_member_emails(list_id) == set(EMAILS[:25])
-    settle(server)
+    settle(server, brevo.requests_sent)
     assert server.requests_log.count(status=429) >= 1
 
 

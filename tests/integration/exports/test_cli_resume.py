@@ -10,8 +10,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
+from tests.fixtures.waiting import wait_until
 from tests.integration.exports.conftest import Scenario, profile
 
 from segport.exports.state import ExportState, state_path
@@ -142,11 +142,14 @@ def test_killed_at_a_random_moment_while_posting(scenario: Scenario) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 90
-    while scenario.sandbox.requests_log.count(IMPORT) < 3:
-        assert proc.poll() is None, "the run ended before it could be killed"
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
+    log = scenario.sandbox.requests_log
+    wait_until(
+        lambda: log.count(IMPORT) >= 3 or proc.poll() is not None,
+        90,
+        "3 import requests",
+        condition=log.changed,
+    )
+    assert proc.poll() is None, "the run ended before it could be killed"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     resumed = segport(scenario, "exports", "run", "news", "--json", *CHUNK)

@@ -7,10 +7,10 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from tests.fixtures.waiting import wait_until
 from tests.integration.exports.conftest import Scenario, make_scenario, profile
 from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, _env, emails, segport
 from tests.integration.exports.test_run_report import read_csv
@@ -31,11 +31,14 @@ def test_sigterm_while_sending_ends_like_ctrl_c(scenario: Scenario) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 90
-    while scenario.sandbox.requests_log.count(IMPORT) < 2:
-        assert proc.poll() is None, "the run ended before it could be stopped"
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
+    log = scenario.sandbox.requests_log
+    wait_until(
+        lambda: log.count(IMPORT) >= 2 or proc.poll() is not None,
+        90,
+        "2 import requests",
+        condition=log.changed,
+    )
+    assert proc.poll() is None, "the run ended before it could be stopped"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -69,11 +72,14 @@ def test_sent_counts_what_brevo_took_before_a_failure(scenario: Scenario) -> Non
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 90
-    while s.sandbox.requests_log.count(IMPORT) < 2:
-        assert proc.poll() is None, "the run ended before the key was revoked"
-        assert time.monotonic() < deadline
-        time.sleep(0.002)
+    log = s.sandbox.requests_log
+    wait_until(
+        lambda: log.count(IMPORT) >= 2 or proc.poll() is not None,
+        90,
+        "2 import requests",
+        condition=log.changed,
+    )
+    assert proc.poll() is None, "the run ended before the key was revoked"
     gateway = s.sandbox._app  # the sandbox's key check
     keys = gateway.api_keys  # type: ignore[attr-defined]
     gateway.api_keys = frozenset()  # type: ignore[attr-defined]

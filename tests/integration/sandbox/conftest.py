@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, TypeVar
 
 import pytest
@@ -32,11 +31,9 @@ def strict(model: type[M], raw: HttpResponse[Any]) -> M:
     return validated
 
 
-def wait_completed(client: Brevo, process_id: int, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        proc = client.process.get_process(process_id)
-        if proc.status == "completed":
-            return proc
-        assert time.monotonic() < deadline, f"process {process_id} still {proc.status}"
-        time.sleep(0.02)
+def wait_completed(client: Brevo, sandbox: SandboxServer, process_id: int) -> Any:
+    """The process, read through the SDK once the sandbox has finished every import."""
+    sandbox.state.wait_idle(timeout=20)
+    proc = client.process.get_process(process_id)
+    assert proc.status == "completed", f"process {process_id} is {proc.status}"
+    return proc

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from tests.fixtures.waiting import wait_until
 
 from segport.brevo.sandbox import SandboxServer
 
@@ -227,17 +227,18 @@ def test_processes_move_from_queued_to_completed(
             early = api.get(f"/processes/{pid}").json()
             assert early["status"] == "queued" and "info" not in early
     # Imports run in the order they were accepted: the small second one cannot finish first.
-    seen = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        statuses = [
-            api.get(f"/processes/{pid}").json()["status"]
-            for pid in (first["processId"], second["processId"])
-        ]
-        seen.append(tuple(statuses))
-        if statuses[1] == "completed":
-            break
-        time.sleep(0.01)
+    seen: list[tuple[str, ...]] = []
+
+    def second_completed() -> bool:
+        seen.append(
+            tuple(
+                api.get(f"/processes/{pid}").json()["status"]
+                for pid in (first["processId"], second["processId"])
+            )
+        )
+        return seen[-1][1] == "completed"
+
+    wait_until(second_completed, 30, "the second import to complete")
     assert all(not (b == "completed" and a != "completed") for a, b in seen)
     assert seen[-1] == ("completed", "completed")
     sandbox.state.wait_idle()

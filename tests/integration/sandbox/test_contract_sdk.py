@@ -118,7 +118,7 @@ def test_list_errors_name_the_field(brevo: Brevo) -> None:
     assert "limit" in err.value.body["message"]
 
 
-def test_import_file_body_then_read_the_list(brevo: Brevo) -> None:
+def test_import_file_body_then_read_the_list(brevo: Brevo, sandbox: SandboxServer) -> None:
     _, list_id = _folder_and_list(brevo)
     raw = brevo.contacts.with_raw_response.import_contacts(
         list_ids=[list_id],
@@ -130,7 +130,7 @@ def test_import_file_body_then_read_the_list(brevo: Brevo) -> None:
     )
     assert raw.status_code == 202
     pid = strict(ImportContactsResponse, raw).process_id
-    wait_completed(brevo, pid)
+    wait_completed(brevo, sandbox, pid)
     proc_raw = brevo.process.with_raw_response.get_process(pid)
     proc = strict(GetProcessResponse, proc_raw)
     assert proc.name == "IMPORTUSER" and proc.status == "completed"
@@ -149,7 +149,7 @@ def test_import_file_body_then_read_the_list(brevo: Brevo) -> None:
     assert by_email["bob@example.com"].list_ids == [list_id]
 
 
-def test_import_json_body_new_list_and_processes(brevo: Brevo) -> None:
+def test_import_json_body_new_list_and_processes(brevo: Brevo, sandbox: SandboxServer) -> None:
     folder, _ = _folder_and_list(brevo)
     pid = brevo.contacts.import_contacts(
         json_body=[
@@ -160,7 +160,7 @@ def test_import_json_body_new_list_and_processes(brevo: Brevo) -> None:
         ],
         new_list=ImportContactsRequestNewList(list_name="From import", folder_id=folder),
     ).process_id
-    proc = wait_completed(brevo, pid)
+    proc = wait_completed(brevo, sandbox, pid)
     report_url = proc.info.import_.invalid_emails
     assert report_url is not None
     report = httpx.get(report_url)

@@ -1,7 +1,7 @@
 """The sandbox's answers match the response schemas of Brevo's official spec (Swagger 2.0).
 
-The spec is read from `../shared/brevo/swagger.yaml` beside the repository (override with
-SEGPORT_BREVO_SPEC); it is never copied into the project. Without it the test skips.
+The spec is the repository's copy, `tests/data/brevo/swagger.yaml` (its README says where
+it came from and how to refresh it); SEGPORT_BREVO_SPEC points the test at another copy.
 """
 
 from __future__ import annotations
@@ -19,22 +19,19 @@ from jsonschema import Draft4Validator
 
 from segport.brevo.sandbox import SandboxServer
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+SPEC = Path(__file__).resolve().parents[2] / "data" / "brevo" / "swagger.yaml"
 
 
 def spec_path() -> Path:
     override = os.environ.get("SEGPORT_BREVO_SPEC")
-    return Path(override) if override else REPO_ROOT.parent / "shared/brevo/swagger.yaml"
+    return Path(override) if override else SPEC
 
 
 @cache
 def load_spec() -> dict[str, Any]:
     path = spec_path()
-    if not path.exists():
-        pytest.skip(
-            f"Brevo spec not found at {path}: put shared/brevo/swagger.yaml beside the "
-            "repository or set SEGPORT_BREVO_SPEC to check answers against it"
-        )
+    # A missing copy is a broken checkout (or a wrong override), not a reason to skip.
+    assert path.is_file(), f"Brevo spec not found at {path} (see tests/data/brevo/README.md)"
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open(encoding="utf-8") as f:
         spec: dict[str, Any] = yaml.load(f, Loader=loader)

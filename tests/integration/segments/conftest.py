@@ -94,24 +94,6 @@ PG_COLUMNS = (
 )
 
 
-@pytest.fixture(scope="module")
-def pg_module_database() -> Iterator[str]:
-    """A PostgreSQL database shared by one test module (creating one per test is slow)."""
-    import uuid
-
-    import psycopg
-    from tests.fixtures.databases import PG_ADMIN_DB, pg_url
-
-    name = f"segport_t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_url(PG_ADMIN_DB), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url(name)
-    finally:
-        with psycopg.connect(pg_url(PG_ADMIN_DB), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def create_pg_profiles(url: str, table: str = "customers", data: pa.Table | None = None) -> None:
     """The same profiles as ``profiles_table()``, as a real PostgreSQL table."""
     import psycopg

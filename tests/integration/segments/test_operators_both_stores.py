@@ -226,7 +226,6 @@ def test_same_members_on_duckdb_postgres_and_oracle(stores: Stores, name: str) -
     assert on_postgres == expected
 
 
-@pytest.mark.postgres
 def test_cases_are_not_trivial() -> None:
     """Each case splits the data (so a broken operator cannot pass by accident)."""
     total = profiles_table().num_rows

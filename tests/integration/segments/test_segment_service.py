@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from segport.brevo.sandbox import SandboxServer
 from segport.segments import CombinationCycle, RuleError, SegmentNotFound
 from segport.service.access import actor_named
 from segport.service.segment_definitions import (
@@ -144,18 +145,30 @@ def test_refresh_counts_every_segment(loaded_workspace: Workspace) -> None:
 
 
 def test_segments_in_use_by_exports_cannot_be_deleted(
-    loaded_workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+    loaded_workspace: Workspace, sandbox: SandboxServer
 ) -> None:
-    # The exports feature is another module; the usage question is its interface.
-    from segport.service import usage
+    from segport.service.connections import add_connection
+    from segport.service.export_checks import Draft
+    from segport.service.export_configs import add_export, remove_export
 
-    create_segment(loaded_workspace, actor_named(loaded_workspace, None), "a", where="is_vip")
-    monkeypatch.setattr(usage, "exports_using_segment", lambda _s, name: ["weekly newsletter"])
-    with pytest.raises(SegmentError, match="used by export\\(s\\) weekly newsletter"):
-        delete_segment(loaded_workspace, actor_named(loaded_workspace, None), "a")
-    assert show_segment(loaded_workspace, actor_named(loaded_workspace, None), "a").exports == [
-        "weekly newsletter"
-    ]
+    ws = loaded_workspace
+    admin = actor_named(ws, None)
+    create_segment(ws, admin, "a", where="is_vip")
+    add_connection(
+        ws, admin, "sandbox", "brevo", sandbox.api_key, agree_privacy=True,
+        base_url=sandbox.base_url, verify=True,
+    )  # fmt: skip
+    list_id = sandbox.state.create_list("Weekly")
+    draft = Draft("weekly", "sandbox", list_id, ["a"], email="email", first_name="first_name")
+    add_export(ws, admin, draft)
+
+    with pytest.raises(SegmentError, match=r"'a' is used by export\(s\) weekly; remove it"):
+        delete_segment(ws, admin, "a")
+    assert show_segment(ws, admin, "a").exports == ["weekly"]
+    # Once no export sends it, it goes.
+    remove_export(ws, admin, "weekly")
+    delete_segment(ws, admin, "a")
+    assert list_segments(ws, admin) == []
 
 
 def test_rule_documents_create_segments(loaded_workspace: Workspace, tmp_path: Path) -> None:

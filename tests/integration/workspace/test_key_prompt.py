@@ -11,6 +11,8 @@ import termios
 import time
 from pathlib import Path
 
+from tests.fixtures.waiting import wait_until
+
 from segport.brevo.sandbox import SandboxServer
 from segport.service.workspace import Workspace
 
@@ -44,9 +46,7 @@ def test_hidden_prompt_on_a_terminal(workspace: Workspace, sandbox: SandboxServe
         assert b"Brevo API key:" in before, before
         # Type only once the terminal stopped echoing, as a person would (click prints the
         # prompt a moment before getpass turns echo off and flushes pending input).
-        deadline = time.monotonic() + 30
-        while termios.tcgetattr(master)[3] & termios.ECHO and time.monotonic() < deadline:
-            time.sleep(0.02)
+        wait_until(lambda: not termios.tcgetattr(master)[3] & termios.ECHO, 30, "echo turned off")
         os.write(master, sandbox.api_key.encode() + b"\r")
         after = _read_until(master, b"privacy consent")
         assert proc.wait(timeout=30) == 0, before + after

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -39,22 +38,22 @@ def test_a_store_locked_by_a_writer_is_a_clear_error(tmp_path: Path) -> None:
     store = tmp_path / "profiles.duckdb"
     with duckdb.connect(str(store)) as con:
         con.execute("CREATE TABLE people AS SELECT 1 AS id, 'a@example.com' AS email")
-    ready = tmp_path / "ready"
     writer = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import duckdb, pathlib, time, sys; c = duckdb.connect(sys.argv[1]); "
-            "pathlib.Path(sys.argv[2]).touch(); time.sleep(60)",
+            # Holds the write lock until killed; says so on stdout once it has it.
+            "import duckdb, time, sys; c = duckdb.connect(sys.argv[1]); "
+            "print('locked', flush=True); time.sleep(60)",
             str(store),
-            str(ready),
-        ]
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not ready.exists():
-            assert time.monotonic() < deadline, "the writer did not start"
-            time.sleep(0.05)
+        assert writer.stdout is not None
+        # readline returns when the writer prints, or at once if it died (EOF).
+        assert writer.stdout.readline() == "locked\n", "the writer did not start"
         with ExportState(tmp_path / "state" / "export-1.duckdb") as state:
             with pytest.raises(ExportRunError, match="cannot read the profile store"):
                 stage_members(

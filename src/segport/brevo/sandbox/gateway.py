@@ -73,11 +73,14 @@ class RequestLog:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        # Notified on every change, so a test waits for a request instead of sleeping.
+        self.changed = threading.Condition(self._lock)
         self.entries: list[RequestRecord] = []
 
     def add(self, record: RequestRecord) -> None:
         with self._lock:
             self.entries.append(record)
+            self.changed.notify_all()
 
     def counts(self) -> Counter[str]:
         with self._lock:
@@ -95,6 +98,7 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self.entries.clear()
+            self.changed.notify_all()
 
 
 _MISSING_KEY = orjson.dumps(

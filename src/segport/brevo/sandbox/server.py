@@ -109,6 +109,10 @@ class SandboxServer:
                 f"cannot listen on {self.config.host}:{self.config.port} ({exc.strerror}); "
                 "choose another --port (0 picks a free one)"
             ) from None
+        # Listening now (uvicorn listens again, harmlessly, when it starts) makes the
+        # address usable from here on: a client that connects before the server runs waits
+        # in the backlog instead of being refused, so "serving URL" is true once printed.
+        sock.listen(2048)
         self._socket = sock
         self.port = sock.getsockname()[1]
         self._worker = ImportWorker(self.state)
