@@ -1,6 +1,7 @@
 """One batch of profiles into contacts and reject rows: map, check, normalise, coerce.
 
-Per-row work only; duplicates across the export are removed afterwards (:mod:`dedupe`).
+Per-row work only; duplicates across the export are removed afterwards, by the engine
+(:mod:`segport.exports.current`).
 """
 
 from __future__ import annotations

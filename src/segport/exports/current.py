@@ -7,9 +7,10 @@ from the prepared-contacts cache when they are missing or much changed; otherwis
 duplicate groups that changed customers touch are ranked again, so a run after 1% of the
 profiles changed ranks about 1% of the rows instead of all of them.
 
-The rule is segport.contacts.dedupe's (property tests compare both, and the incremental
-refresh with a rebuild): best first by ``_updated_at`` descending (when mapped), then
-``_customer_id``; one contact per email, then among those, one holder per SMS number.
+This is the one de-duplication of a run (docs/contacts.md, "Duplicates"): best first by
+``_updated_at`` descending (when mapped, no date last), then ``_customer_id``; one contact
+per email, then among those, one holder per SMS number. Property tests compare the
+incremental refresh and the rebuild with a plain Python statement of the rule.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from collections.abc import Sequence
 
 import duckdb
 
-from segport.contacts.dedupe import EMAIL_KEPT_DETAIL as EMAIL_KEPT
-from segport.contacts.dedupe import SMS_KEPT_DETAIL as SMS_KEPT
 from segport.exports.fingerprint import fingerprint_sql, quote_ident
 from segport.exports.state import ExportState
 
@@ -28,6 +27,9 @@ EMAIL = "EMAIL"
 CUSTOMER = "_customer_id"
 UPDATED = "_updated_at"
 DIRTY = "current_dirty"  # meta key: the cache changed and cur was not refreshed yet
+# The reject rows' details, followed by the kept customer's id.
+EMAIL_KEPT = "another profile with this email was kept: customer "
+SMS_KEPT = "this number stays with customer "
 # Past this share of changed customers, ranking everything is cheaper than patching.
 REBUILD_SHARE = 0.2
 
