@@ -1,4 +1,4 @@
-"""Contacts at scale: prepare (emails, names, phones), dedupe, fingerprint and chunk 1M rows.
+"""Contacts at scale: prepare (emails, names, phones) and chunk 1M rows.
 
 Run: .venv/bin/python bench/contacts.py [--rows 1000000] [--batch 100000] [--repeat 1]
      [--pure-sample 50000] [--phones-only]
@@ -35,9 +35,7 @@ from segport.contacts import (
     PhoneCheck,
     PhoneParser,
     concat_rejects,
-    dedupe_contacts,
     default_backend,
-    fingerprints,
     iter_import_chunks,
     prepare_batch,
 )
@@ -287,7 +285,7 @@ def run(rows: int, batch_rows: int, repeat: int, pure_sample: int, phones_only: 
             )
         )
 
-    # 3. the pipeline as the engine runs it: prepare per batch, dedupe, fingerprint, chunk
+    # 3. the contacts steps of a run: prepare per batch, chunk
     def prepare_all(fast: bool = True) -> tuple[pa.Table, pa.Table]:
         with PhoneParser(fast=fast) as parser:
             out = [prepare_batch(b, mapping, "customer_id", phone_parser=parser) for b in batches]
@@ -305,17 +303,8 @@ def run(rows: int, batch_rows: int, repeat: int, pure_sample: int, phones_only: 
             f"{contacts.num_rows:,} contacts, {rejects.num_rows:,} reject rows",
         )
     )
-    secs_dedupe, deduped = timed(lambda: dedupe_contacts(contacts), repeat)
-    figures.append(
-        (
-            "dedupe_contacts (email, then SMS) on the whole table",
-            secs_dedupe,
-            f"{deduped.contacts.num_rows:,} kept, {deduped.rejects.num_rows:,} reject rows",
-        )
-    )
-    final = deduped.contacts
-    secs_fp, _ = timed(lambda: fingerprints(final, attrs), repeat)
-    figures.append(("fingerprints (BLAKE2b-64 of the CSV line)", secs_fp, ""))
+    # (A run de-duplicates and fingerprints in SQL over its state: bench/export_run.py.)
+    final = contacts
 
     def chunk_all() -> list[tuple[int, int]]:
         return [
@@ -344,11 +333,11 @@ def run(rows: int, batch_rows: int, repeat: int, pure_sample: int, phones_only: 
         )
     )
 
-    total = secs_prepare + secs_dedupe + secs_fp + secs_chunk
+    total = secs_prepare + secs_chunk
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print_figures(rows, batch_rows, figures)
-    cpu_total = sum(t.cpu for t in (secs_prepare, secs_dedupe, secs_fp, secs_chunk))
-    print(f"| **prepare + dedupe + fingerprint + chunk** | **{total:.2f}** | {cpu_total:.2f} | |")
+    cpu_total = sum(t.cpu for t in (secs_prepare, secs_chunk))
+    print(f"| **prepare + chunk** | **{total:.2f}** | {cpu_total:.2f} | |")
     print(
         f"\nCSV/JSON size ratio: {json_total / csv_bytes:.2f}x; peak RSS of this process"
         f" {peak:.0f} MB (holds the synthetic table and every intermediate for the report)"

@@ -135,7 +135,7 @@ def _scrub(text: str, pattern: re.Pattern[str]) -> str:
 
 
 # A password in a URL's user information (``https://user:PASSWORD@proxy/v3``), masked as
-# database URLs are (segport.service.workspace.redact_url).
+# database URLs are (redact_url).
 _URL_PASSWORD = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://[^\s:/?#@]*:)([^\s@/?#]+)(@)")
 
 
@@ -165,3 +165,48 @@ def redact_data(data: Any) -> Any:
     if isinstance(data, list | tuple):
         return [redact_data(v) for v in data]
     return data
+
+
+# -- masking secrets in database URLs (the profile store and the services both mask them) --
+
+# Query parameters that carry a secret (libpq's password and sslpassword, and the like).
+_SECRET_PARAM = re.compile(r"pass|secret|token|pwd", re.IGNORECASE)
+_QUERY_PARAM = re.compile(r"([?&;])([^=&;#]+)=([^&;#]*)")
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*:)([^@]*)(@)")
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The secret values in ``url``: the userinfo password and secret query parameters,
+    as written and as decoded."""
+    from urllib.parse import unquote, unquote_plus
+
+    found: list[str] = []
+    m = _USERINFO.match(url)
+    if m and m.group(2):
+        found.append(m.group(2))
+    for _, name, value in _QUERY_PARAM.findall(url):
+        if value and _SECRET_PARAM.search(unquote(name)):
+            found.append(value)
+    decoded = [d for s in found for d in (unquote(s), unquote_plus(s)) if d]
+    return sorted({s for s in found + decoded if len(s) >= 2}, key=len, reverse=True)
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print: its password (``user:PASSWORD@`` and ``?password=``,
+    ``sslpassword=``...) replaced by ***. The one masking helper for URLs: output, errors
+    and audit details all go through it."""
+    masked = _USERINFO.sub(lambda m: m.group(1) + "***" + m.group(3), url)
+
+    def param(m: re.Match[str]) -> str:
+        secret = _SECRET_PARAM.search(m.group(2)) and m.group(3)
+        return f"{m.group(1)}{m.group(2)}={'***' if secret else m.group(3)}"
+
+    return redact_text(_QUERY_PARAM.sub(param, masked), url)
+
+
+def redact_text(message: str, url: str) -> str:
+    """``message`` (a driver's error, say) with every secret of ``url`` replaced by ***:
+    drivers echo a password they could not parse."""
+    for secret in _url_secrets(url):
+        message = message.replace(secret, "***")
+    return message

@@ -1,15 +1,15 @@
 """Contacts: profile batches in, Brevo contacts, reject rows and import bodies out.
 
-Pure: Arrow in, Arrow out; no network, files or database. A run uses it like this::
+Pure: Arrow in, Arrow out; no network, files or database. A run uses it like this (the
+de-duplication and fingerprints of a run are SQL over the export state:
+:mod:`segport.exports.current`, :mod:`segport.exports.fingerprint`)::
 
     mapping = ContactMapping(email="email", first_name="first_name", phone="phone",
                              phone_region="GB", attributes={"CITY": "city"})
     with PhoneParser() as parser:                       # one per run; may start processes
         for batch in members:                           # Arrow record batches
             prepared = prepare_batch(batch, mapping, "customer_id", phone_parser=parser)
-            # stage prepared.contacts, write prepared.rejects
-    deduped = dedupe_contacts(all_contacts)             # or dedupe_sql(...) in DuckDB
-    fps = fingerprints(deduped.contacts, mapping.attribute_columns)
+            # the engine stores prepared.contacts and prepared.rejects in its state
     for chunk in iter_import_chunks(changed, mapping.attribute_columns,
                                     carry=[CUSTOMER_ID_COLUMN]):
         client.import_contacts(file_body=chunk.body, list_ids=[list_id])
@@ -27,9 +27,7 @@ from segport.contacts.chunks import (
     iter_import_chunks,
 )
 from segport.contacts.coerce import OUTPUT_TYPES, Coerced, coerce
-from segport.contacts.dedupe import Deduped, DedupeSQL, dedupe_contacts, dedupe_sql
 from segport.contacts.emails import EMAIL_PATTERN, EmailCheck, check_emails
-from segport.contacts.fingerprint import FINGERPRINT_TYPE, fingerprints, row_hashes
 from segport.contacts.mapping import (
     CUSTOMER_ID_COLUMN,
     EMAIL_COLUMN,
@@ -57,7 +55,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "EMAIL_COLUMN",
     "EMAIL_PATTERN",
-    "FINGERPRINT_TYPE",
     "OUTPUT_TYPES",
     "REJECT_SCHEMA",
     "SMS_COLUMN",
@@ -65,8 +62,6 @@ __all__ = [
     "AttributeType",
     "Coerced",
     "ContactMapping",
-    "DedupeSQL",
-    "Deduped",
     "Effect",
     "EmailCheck",
     "ImportChunk",
@@ -81,14 +76,10 @@ __all__ = [
     "coerce",
     "concat_rejects",
     "csv_lines",
-    "dedupe_contacts",
-    "dedupe_sql",
     "default_backend",
     "empty_rejects",
-    "fingerprints",
     "header_line",
     "iter_import_chunks",
     "prepare_batch",
     "reject_table",
-    "row_hashes",
 ]

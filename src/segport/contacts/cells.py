@@ -1,7 +1,7 @@
 """How each contacts-table value is written in an import body: CSV cells and lines.
 
-One place defines the text that is sent, so the chunker and the fingerprint (a hash of
-exactly what is sent) can never disagree. The body format is Brevo's ``fileBody``: a
+One place defines the text that is sent (the chunker's, and the attribute coercion's
+text form). The body format is Brevo's ``fileBody``: a
 semicolon-separated CSV whose first line holds the attribute names.
 """
 

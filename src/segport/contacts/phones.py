@@ -1,8 +1,8 @@
 """Phone numbers to E.164 through the ``phonenumbers`` API (libphonenumber metadata).
 
 ``rphonenumbers`` (Rust, same API, ~10x faster) is used when importable, else
-``phonenumbers`` (installed as ``phonenumberslite``). Only distinct raw values are parsed,
-and values already known from an earlier run can be passed in and are not parsed. Simply
+``phonenumbers`` (installed as ``phonenumberslite``). Only distinct raw values are parsed
+(the engine's prepared-contacts cache keeps unchanged rows from coming here at all). Simply
 written numbers are first answered column-wise by :mod:`segport.contacts.phone_fast` (the
 library's exact answer, without a call per number); the library takes the rest. It holds
 the GIL, so big batches of those are spread over processes; small ones stay in-process.
@@ -204,16 +204,13 @@ class PhoneParser:
         raw: pa.Array | pa.ChunkedArray,
         region: str,
         *,
-        known: pa.Array | None = None,
         countries: pa.Array | pa.ChunkedArray | None = None,
         country_label: str = "the country is",
     ) -> PhoneCheck:
         """Normalise a column of raw phone values (any type castable to string).
 
-        ``known``, aligned with ``raw``, holds E.164 values from an earlier run for rows
-        whose raw phone did not change (same region); those rows are not parsed. Nulls in
-        ``known`` mean "parse this row". Empty or blank raw values give no number and no
-        reject: the contact simply has no phone.
+        Empty or blank raw values give no number and no reject: the contact simply has no
+        phone.
 
         ``countries``, aligned with ``raw``, gives each row's ISO 3166 alpha-2 country (any
         case, surrounding blanks ignored): national numbers are read in it. ``region`` is
@@ -228,13 +225,7 @@ class PhoneParser:
             raw = raw.combine_chunks()
         text = pc.utf8_trim_whitespace(raw.cast(pa.string()))
         text = pc.if_else(pc.equal(text, lit("")), NULL_STR, text)
-        if known is not None:
-            if len(known) != len(raw):
-                raise ValueError(f"known has {len(known)} rows, raw has {len(raw)}")
-            known = known.cast(pa.string())
-            to_parse = pc.if_else(pc.is_valid(known), NULL_STR, text)
-        else:
-            to_parse = text
+        to_parse = text
         if countries is None:
             e164_col, why_col, parsed, fast = self._parse_column(to_parse, region)
             reasons = None
@@ -244,8 +235,6 @@ class PhoneParser:
             e164_col, why_col, reasons, parsed, fast = self._parse_by_country(
                 to_parse, countries, region, country_label
             )
-        if known is not None:
-            e164_col = pc.coalesce(known, e164_col)
         return PhoneCheck(e164_col, why_col, parsed, fast, reasons)
 
     def _parse_column(self, to_parse: pa.Array, region: str) -> tuple[pa.Array, pa.Array, int, int]:

@@ -1,6 +1,7 @@
 """One batch of profiles into contacts and reject rows: map, check, normalise, coerce.
 
-Per-row work only; duplicates across the export are removed afterwards (:mod:`dedupe`).
+Per-row work only; duplicates across the export are removed afterwards, by the engine
+(:mod:`segport.exports.current`).
 """
 
 from __future__ import annotations
@@ -67,15 +68,13 @@ def prepare_batch(
     id_column: str,
     *,
     phone_parser: PhoneParser | None = None,
-    known_sms: pa.Array | None = None,
 ) -> PreparedBatch:
     """Map one batch of profiles to Brevo contacts.
 
     ``phone_parser`` (one per run, it may hold a process pool) defaults to an in-process
-    parser. ``known_sms``, aligned with ``batch``, gives E.164 numbers from an earlier run
-    for rows whose raw phone (and country) did not change; nulls are parsed (see
-    :meth:`PhoneParser.parse`; with ``mapping.phone_country`` each row's national number
-    is read in its own country). Raises :class:`MappingError` when a mapped column is absent.
+    parser (see :meth:`PhoneParser.parse`; with ``mapping.phone_country`` each row's
+    national number is read in its own country). Raises :class:`MappingError` when a
+    mapped column is absent.
     """
     ids = _column(batch, id_column, "customer id")
     raw_email = _column(batch, mapping.email, "email")
@@ -134,14 +133,12 @@ def prepare_batch(
     if mapping.phone:
         raw_phone = _column(batch, mapping.phone, "phone").filter(keep)
         parser = phone_parser or _in_process_parser()
-        known = known_sms.filter(keep) if known_sms is not None else None
         countries = None
         if mapping.phone_country:
             countries = _column(batch, mapping.phone_country, "phone country").filter(keep)
         phones = parser.parse(
             raw_phone,
             mapping.phone_region,
-            known=known,
             countries=countries,
             country_label=f"column {mapping.phone_country!r} holds",
         )

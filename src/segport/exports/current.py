@@ -7,9 +7,10 @@ from the prepared-contacts cache when they are missing or much changed; otherwis
 duplicate groups that changed customers touch are ranked again, so a run after 1% of the
 profiles changed ranks about 1% of the rows instead of all of them.
 
-The rule is segport.contacts.dedupe's (property tests compare both, and the incremental
-refresh with a rebuild): best first by ``_updated_at`` descending (when mapped), then
-``_customer_id``; one contact per email, then among those, one holder per SMS number.
+This is the one de-duplication of a run (docs/contacts.md, "Duplicates"): best first by
+``_updated_at`` descending (when mapped, no date last), then ``_customer_id``; one contact
+per email, then among those, one holder per SMS number. Property tests compare the
+incremental refresh and the rebuild with a plain Python statement of the rule.
 """
 
 from __future__ import annotations
@@ -19,27 +20,33 @@ from collections.abc import Sequence
 
 import duckdb
 
-from segport.contacts.dedupe import EMAIL_KEPT_DETAIL as EMAIL_KEPT
-from segport.contacts.dedupe import SMS_KEPT_DETAIL as SMS_KEPT
 from segport.exports.fingerprint import fingerprint_sql, quote_ident
 from segport.exports.state import ExportState
+from segport.exports.state_tables import (
+    AFFECTED_EMAILS,
+    AFFECTED_SMS,
+    CHANGED_CIDS,
+    CUR,
+    DUP_REJECTS,
+    E_RANK,
+    OLD_KEYS,
+    PREP_CONTACTS,
+    R_RANK,
+)
 
 EMAIL = "EMAIL"
 CUSTOMER = "_customer_id"
 UPDATED = "_updated_at"
 DIRTY = "current_dirty"  # meta key: the cache changed and cur was not refreshed yet
+# The reject rows' details, followed by the kept customer's id.
+EMAIL_KEPT = "another profile with this email was kept: customer "
+SMS_KEPT = "this number stays with customer "
 # Past this share of changed customers, ranking everything is cheaper than patching.
 REBUILD_SHARE = 0.2
 
 
 def prepared_columns(state: ExportState) -> set[str]:
-    return {
-        str(r[0])
-        for r in state.con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'prep_contacts' "
-            "AND schema_name = 'main' AND database_name <> 'temp'"
-        ).fetchall()
-    }
+    return set(state.columns(PREP_CONTACTS))
 
 
 def refresh_current(
@@ -61,7 +68,7 @@ def refresh_current(
     if not present:  # nothing was ever prepared: an empty segment
         attrs = "".join(f", NULL::VARCHAR AS {quote_ident(a)}" for a in attribute_columns)
         con.execute(
-            f"CREATE TABLE prep_contacts AS SELECT NULL::VARCHAR AS {CUSTOMER}, "
+            f"CREATE TABLE {PREP_CONTACTS} AS SELECT NULL::VARCHAR AS {CUSTOMER}, "
             f"NULL::VARCHAR AS {EMAIL}{attrs} WHERE false"
         )
         present = prepared_columns(state)
@@ -71,8 +78,8 @@ def refresh_current(
     has_sms = "SMS" in attribute_columns
     rebuild = (
         changed is None
-        or not state.table_exists("cur")
-        or not state.table_exists("dup_rejects")
+        or not state.table_exists(CUR)
+        or not state.table_exists(DUP_REJECTS)
         or changed > rebuild_share * max(members, 1)
     )
     how = "rebuilt" if rebuild else "patched" if changed else "unchanged"
@@ -139,26 +146,26 @@ def _rebuild(
     finding the shared ones (one aggregation each) and ranking those few rows costs far
     less than ranking a million wide rows twice."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE e_rank AS "
+        f"CREATE OR REPLACE TEMP TABLE {E_RANK} AS "
         + _ranked_rows(
-            "prep_contacts",
-            f"WHERE {EMAIL} IN (SELECT {EMAIL} FROM prep_contacts GROUP BY {EMAIL} "
+            PREP_CONTACTS,
+            f"WHERE {EMAIL} IN (SELECT {EMAIL} FROM {PREP_CONTACTS} GROUP BY {EMAIL} "
             "HAVING count(*) > 1)",
             order,
         )
     )
-    kept = f"""(SELECT p.* FROM prep_contacts p ANTI JOIN (
-        SELECT {CUSTOMER} FROM temp.e_rank WHERE __erank > 1) l
+    kept = f"""(SELECT p.* FROM {PREP_CONTACTS} p ANTI JOIN (
+        SELECT {CUSTOMER} FROM temp.{E_RANK} WHERE __erank > 1) l
         ON l.{CUSTOMER} = p.{CUSTOMER})"""
     if has_sms:
         shared = (
             f"(SELECT * FROM {kept} WHERE SMS IN (SELECT SMS FROM {kept} "
             "WHERE SMS IS NOT NULL GROUP BY SMS HAVING count(*) > 1))"
         )
-        con.execute("CREATE OR REPLACE TEMP TABLE r_rank AS " + _sms_ranked(shared, order))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {R_RANK} AS " + _sms_ranked(shared, order))
         # Later holders of a shared number have __srank > 1 (their SMS is not sent).
         source = f"""(SELECT k.*, r.__srank, NULL AS __swinner FROM {kept} k
-            LEFT JOIN (SELECT {CUSTOMER}, __srank FROM temp.r_rank WHERE __srank > 1) r
+            LEFT JOIN (SELECT {CUSTOMER}, __srank FROM temp.{R_RANK} WHERE __srank > 1) r
             ON r.{CUSTOMER} = k.{CUSTOMER})"""
     else:
         source = kept
@@ -168,19 +175,19 @@ def _rebuild(
     con.execute("SET preserve_insertion_order = true")
     try:
         con.execute(
-            "CREATE OR REPLACE TABLE cur AS "
+            f"CREATE OR REPLACE TABLE {CUR} AS "
             + _cur_select(source, attribute_columns, has_sms, numbered=True)
         )
     finally:
         with contextlib.suppress(duckdb.Error):  # (an aborted transaction refuses it)
             con.execute("SET preserve_insertion_order = false")
-    rejects = _email_rejects("temp.e_rank")
+    rejects = _email_rejects(f"temp.{E_RANK}")
     if has_sms:
-        rejects += " UNION ALL " + _sms_rejects("temp.r_rank")
-    con.execute("CREATE OR REPLACE TABLE dup_rejects AS " + rejects)
+        rejects += " UNION ALL " + _sms_rejects(f"temp.{R_RANK}")
+    con.execute(f"CREATE OR REPLACE TABLE {DUP_REJECTS} AS " + rejects)
     con.execute("COMMIT")
-    con.execute("DROP TABLE IF EXISTS temp.e_rank")
-    con.execute("DROP TABLE IF EXISTS temp.r_rank")
+    con.execute(f"DROP TABLE IF EXISTS temp.{E_RANK}")
+    con.execute(f"DROP TABLE IF EXISTS temp.{R_RANK}")
 
 
 def _patch(
@@ -188,27 +195,27 @@ def _patch(
 ) -> None:
     """Rank again only the email groups and SMS groups changed customers touch."""
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE affected_emails AS
+        f"""CREATE OR REPLACE TEMP TABLE {AFFECTED_EMAILS} AS
         SELECT DISTINCT {EMAIL} FROM (
-            SELECT {EMAIL} FROM scratch.old_keys
-            UNION ALL SELECT p.{EMAIL} FROM prep_contacts p
-            SEMI JOIN scratch.changed_cids c ON c.cid = CAST(p.{CUSTOMER} AS VARCHAR)
+            SELECT {EMAIL} FROM {OLD_KEYS}
+            UNION ALL SELECT p.{EMAIL} FROM {PREP_CONTACTS} p
+            SEMI JOIN {CHANGED_CIDS} c ON c.cid = CAST(p.{CUSTOMER} AS VARCHAR)
         ) WHERE {EMAIL} IS NOT NULL"""
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE e_rank AS "
+        f"CREATE OR REPLACE TEMP TABLE {E_RANK} AS "
         + _ranked_rows(
-            "prep_contacts",
-            f"WHERE {EMAIL} IN (SELECT {EMAIL} FROM temp.affected_emails)",
+            PREP_CONTACTS,
+            f"WHERE {EMAIL} IN (SELECT {EMAIL} FROM temp.{AFFECTED_EMAILS})",
             order,
         )
     )
-    kept = "(SELECT * EXCLUDE (__erank, __ewinner) FROM temp.e_rank WHERE __erank = 1)"
+    kept = f"(SELECT * EXCLUDE (__erank, __ewinner) FROM temp.{E_RANK} WHERE __erank = 1)"
     if has_sms:
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE affected_sms AS
+            f"""CREATE OR REPLACE TEMP TABLE {AFFECTED_SMS} AS
             SELECT DISTINCT SMS FROM (
-                SELECT SMS FROM scratch.old_keys UNION ALL SELECT SMS FROM temp.e_rank
+                SELECT SMS FROM {OLD_KEYS} UNION ALL SELECT SMS FROM temp.{E_RANK}
             ) WHERE SMS IS NOT NULL"""
         )
         # Kept holders of an affected number: those of the re-ranked email groups, and
@@ -216,33 +223,33 @@ def _patch(
         cur_cols = "* EXCLUDE (__cid, __fp, SMS, __sms_raw)"
         holders = f"""(SELECT * FROM {kept}
             UNION ALL BY NAME
-            SELECT {cur_cols}, __sms_raw AS SMS FROM cur
-            WHERE {EMAIL} NOT IN (SELECT {EMAIL} FROM temp.affected_emails)
-            AND __sms_raw IN (SELECT SMS FROM temp.affected_sms))"""
-        con.execute("CREATE OR REPLACE TEMP TABLE r_rank AS " + _sms_ranked(holders, order))
-        source = "temp.r_rank"
+            SELECT {cur_cols}, __sms_raw AS SMS FROM {CUR}
+            WHERE {EMAIL} NOT IN (SELECT {EMAIL} FROM temp.{AFFECTED_EMAILS})
+            AND __sms_raw IN (SELECT SMS FROM temp.{AFFECTED_SMS}))"""
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {R_RANK} AS " + _sms_ranked(holders, order))
+        source = f"temp.{R_RANK}"
         drop_cur = (
-            f"{EMAIL} IN (SELECT {EMAIL} FROM temp.affected_emails) "
-            "OR __sms_raw IN (SELECT SMS FROM temp.affected_sms)"
+            f"{EMAIL} IN (SELECT {EMAIL} FROM temp.{AFFECTED_EMAILS}) "
+            f"OR __sms_raw IN (SELECT SMS FROM temp.{AFFECTED_SMS})"
         )
         drop_rejects = (
             f"(reason = 'email_duplicate' AND __grp IN (SELECT {EMAIL} FROM "
             "temp.affected_emails)) OR (reason = 'sms_duplicate' AND __grp IN "
-            "(SELECT SMS FROM temp.affected_sms))"
+            f"(SELECT SMS FROM temp.{AFFECTED_SMS}))"
         )
     else:
         source = kept
-        drop_cur = f"{EMAIL} IN (SELECT {EMAIL} FROM temp.affected_emails)"
+        drop_cur = f"{EMAIL} IN (SELECT {EMAIL} FROM temp.{AFFECTED_EMAILS})"
         drop_rejects = (
-            f"reason = 'email_duplicate' AND __grp IN (SELECT {EMAIL} FROM temp.affected_emails)"
+            f"reason = 'email_duplicate' AND __grp IN (SELECT {EMAIL} FROM temp.{AFFECTED_EMAILS})"
         )
     con.execute("BEGIN")
-    con.execute(f"DELETE FROM cur WHERE {drop_cur}")
-    con.execute("INSERT INTO cur BY NAME " + _cur_select(source, attribute_columns, has_sms))
-    con.execute(f"DELETE FROM dup_rejects WHERE {drop_rejects}")
-    con.execute("INSERT INTO dup_rejects " + _email_rejects("temp.e_rank"))
+    con.execute(f"DELETE FROM {CUR} WHERE {drop_cur}")
+    con.execute(f"INSERT INTO {CUR} BY NAME " + _cur_select(source, attribute_columns, has_sms))
+    con.execute(f"DELETE FROM {DUP_REJECTS} WHERE {drop_rejects}")
+    con.execute(f"INSERT INTO {DUP_REJECTS} " + _email_rejects(f"temp.{E_RANK}"))
     if has_sms:
-        con.execute("INSERT INTO dup_rejects " + _sms_rejects("temp.r_rank"))
+        con.execute(f"INSERT INTO {DUP_REJECTS} " + _sms_rejects(f"temp.{R_RANK}"))
     con.execute("COMMIT")
-    for temp in ("affected_emails", "affected_sms", "e_rank", "r_rank"):
+    for temp in (AFFECTED_EMAILS, AFFECTED_SMS, E_RANK, R_RANK):
         con.execute(f"DROP TABLE IF EXISTS temp.{temp}")

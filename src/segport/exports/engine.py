@@ -40,6 +40,14 @@ from segport.exports.stage import (
     stage_members,
 )
 from segport.exports.state import ExportState
+from segport.exports.state_tables import (
+    BREVO_REJECTS,
+    CHANGED_CIDS,
+    CHUNKS,
+    OLD_KEYS,
+    STAGE_RAW,
+    TODO,
+)
 from segport.exports.summary import FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget, config_fingerprint
 
@@ -332,7 +340,7 @@ class _Run:
         if not opts.dry_run:
             # A new plan replaces any earlier one; its checkpoints go with it.
             # (The earlier plan and its chunks went in resume.carry.)
-            state.con.execute("DELETE FROM brevo_rejects WHERE run_id <> ?", [self.run_id])
+            state.con.execute(f"DELETE FROM {BREVO_REJECTS} WHERE run_id <> ?", [self.run_id])
         with timer("read"):
             reset_prepared(state, config_fingerprint(mapping))
             staged, todo_ready = stage_members(
@@ -380,8 +388,8 @@ class _Run:
                 removal_blocked=blocked,
                 sweep=held_view.sweep,
             )
-            for scratch in ("stage_raw", "todo", "changed_cids", "old_keys"):
-                state.con.execute(f"DROP TABLE IF EXISTS scratch.{scratch}")
+            for scratch in (STAGE_RAW, TODO, CHANGED_CIDS, OLD_KEYS):
+                state.con.execute(f"DROP TABLE IF EXISTS {scratch}")
             if not opts.dry_run:
                 part = self.runs_dir / str(self.run_id) / PLAN_REJECTS
                 write_rejects_csv(state, self.tables.rejects, None, part)
@@ -445,7 +453,7 @@ class _Run:
             # plans of this run sent; ``unconfirmed`` the part whose import is not yet known.
             rows = self.state.con.execute(
                 "SELECT coalesce(sum(rows), 0), coalesce(sum(rows) FILTER "
-                "(status = 'submitted'), 0), count(*) FROM chunks WHERE run_id = ? "
+                f"(status = 'submitted'), 0), count(*) FROM {CHUNKS} WHERE run_id = ? "
                 "AND kind = 'import' AND status IN ('submitted', 'done')",
                 [self.run_id],
             ).fetchall()

@@ -26,18 +26,24 @@ from typing import Any
 import duckdb
 
 from segport.exports.fingerprint import quote_ident, quote_literal
-from segport.exports.state import ExportState
+from segport.exports.state import ExportState, peek_state
+from segport.exports.state_tables import (
+    HELD,
+    HELD_BEFORE,
+    PEER_HELD,
+    add_new_columns,
+    create,
+)
 from segport.exports.target import ExportTarget
 
 TARGET = "held_target"
 COLUMNS = "held_columns"
 MAPPING = "held_mapping"
 EMPTY_VALUES = "held_empty_values"  # the setting the last plan ran with
-BEFORE = "held_before"  # held of the previous target, while the new one got nothing yet
+BEFORE = HELD_BEFORE  # held of the previous target, while the new one got nothing yet
 BEFORE_TARGET = "held_before_target"
 BEFORE_COLUMNS = "held_before_columns"
 BEFORE_EMPTY = "held_before_empty_values"
-PEER_HELD = "scratch.peer_held"
 MASK_BITS = 64
 ALL_BITS = "18446744073709551615::UBIGINT"  # a NULL mask: every column may hold a value
 
@@ -54,7 +60,7 @@ class HeldView:
 
 
 def ensure_mask_column(state: ExportState) -> None:
-    state.con.execute("ALTER TABLE held ADD COLUMN IF NOT EXISTS mask UBIGINT")
+    add_new_columns(state.con)  # (held.mask, in a state written before masks existed)
 
 
 def same_target(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -128,14 +134,11 @@ def bind(
     nothing and reads ``held`` as the real run would see it.
     """
     con = state.con
-    base = "held"
+    base = HELD
     if not dry_run:
         ensure_mask_column(state)
-    elif not state.count(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'held' "
-        "AND column_name = 'mask' AND database_name <> 'temp'"
-    ):
-        base = "(SELECT *, NULL::UBIGINT AS mask FROM held)"  # (a state older than masks)
+    elif not state.has_column(HELD, "mask"):
+        base = f"(SELECT *, NULL::UBIGINT AS mask FROM {HELD})"  # (a state older than masks)
     identity = {**target.identity(), "connection": target.connection_name}
     stored = state.get(TARGET)
     has_held = state.held_count() > 0
@@ -180,7 +183,7 @@ def bind(
         return HeldView(source, note, changed, sweep)
     with state.transaction():
         if back:
-            con.execute(f"INSERT INTO held BY NAME SELECT * FROM {BEFORE}")
+            con.execute(f"INSERT INTO {HELD} BY NAME SELECT * FROM {BEFORE}")
         if changed or back or (has_held and state.table_exists(BEFORE)):
             # Brevo took something on the new target (or it is restored): drop the aside.
             con.execute(f"DROP TABLE IF EXISTS {BEFORE}")
@@ -190,21 +193,21 @@ def bind(
         if changed:
             # Kept aside until a chunk reaches the new target: moved back before that
             # (a wrong list, a run stopped early), the old list is still this export's.
-            con.execute(f"CREATE TABLE {BEFORE} AS SELECT * FROM held")
+            con.execute(f"CREATE TABLE {BEFORE} AS SELECT * FROM {HELD}")
             state.set(BEFORE_TARGET, stored)
             state.set(BEFORE_COLUMNS, old_columns)
             state.set(BEFORE_EMPTY, empty_values)
-            con.execute("DELETE FROM held")
+            con.execute(f"DELETE FROM {HELD}")
         elif remap:
             assert isinstance(old_columns, list)
-            con.execute(f"UPDATE held SET mask = {_remap_sql(old_columns, columns)}")
+            con.execute(f"UPDATE {HELD} SET mask = {_remap_sql(old_columns, columns)}")
         state.set(TARGET, identity)
         state.set(COLUMNS, list(columns))
         state.set(MAPPING, target.mapping_digest())
         # Going from keep to clear, the sweep is due until a run sent its whole plan
         # (engine): a run killed or failed before that must sweep again.
         state.set(EMPTY_VALUES, "keep" if sweep else target.empty_values)
-    return HeldView("held", note, changed, sweep)
+    return HeldView(HELD, note, changed, sweep)
 
 
 def pending_note(path: Path, identity: dict[str, Any], digest: str) -> str | None:
@@ -214,29 +217,15 @@ def pending_note(path: Path, identity: dict[str, Any], digest: str) -> str | Non
     if not path.exists():
         return None
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        held, meta = peek_state(path, [TARGET, MAPPING])
     except duckdb.Error:
         return None  # (a run holds it, or it is damaged: the run will say)
-    try:
-        rows = dict(
-            (str(k), v)
-            for k, v in con.execute(
-                "SELECT key, value FROM meta WHERE key IN (?, ?)", [TARGET, MAPPING]
-            ).fetchall()
-        )
-        held = con.execute("SELECT count(*) FROM (SELECT 1 FROM held LIMIT 1)").fetchall()
-    except duckdb.Error:
+    if not held:
         return None
-    finally:
-        con.close()
-    if not held or not held[0][0]:
-        return None
-    import json
-
-    stored = json.loads(rows[TARGET]) if TARGET in rows else None
+    stored = meta.get(TARGET)
     if isinstance(stored, dict) and not same_target(stored, identity):
         return target_note(stored, identity)
-    old = json.loads(rows[MAPPING]) if MAPPING in rows else None
+    old = meta.get(MAPPING)
     if old is not None and old != digest:
         return MAPPING_NOTE.format(when="the next run sends")
     return None
@@ -248,7 +237,7 @@ def load_peer_held(state: ExportState, target: ExportTarget) -> str | None:
     Returns why removal must wait (a peer's state cannot be read now), or None.
     """
     con = state.con
-    con.execute(f"CREATE OR REPLACE TABLE {PEER_HELD} (email VARCHAR)")
+    create(con, PEER_HELD, replace=True)
     for i, (name, path, identity) in enumerate(target.list_peers):
         if not Path(path).exists():
             continue
@@ -268,7 +257,7 @@ def load_peer_held(state: ExportState, target: ExportTarget) -> str | None:
             )
         try:
             stored = _peer_meta(con, alias, TARGET)
-            table = "held"
+            table = HELD
             if isinstance(stored, dict) and not same_target(stored, identity):
                 # It holds nothing on this list yet (moved here, not run since), unless it
                 # was moved away and back before sending: then its aside is this list's.

@@ -25,10 +25,10 @@ from segport.exports.errors import ExportRunError
 from segport.exports.fingerprint import quick_hash_sql, quote_ident, quote_literal
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
+from segport.exports.state_tables import PREP_INDEX, STAGE_RAW, TODO
 
 PROFILES = "segport_profiles"  # the profile store's file, attached while reading
-RAW = "scratch.stage_raw"  # every member: __cid, __raw_fp (and the raw columns unless narrow)
-TODO = "scratch.todo"  # the members to prepare, with their raw columns
+RAW = STAGE_RAW  # every member: __cid, __raw_fp (and the raw columns unless narrow)
 CID = "__cid"
 RAW_FP = "__raw_fp"
 
@@ -112,7 +112,7 @@ def stage_members(
         if cached:
             ident = quote_ident(id_col)
             wanted = (
-                f"(SELECT s.{ident} FROM {RAW} s ANTI JOIN prep_index p "
+                f"(SELECT s.{ident} FROM {RAW} s ANTI JOIN {PREP_INDEX} p "
                 f"ON p.raw_fp = s.{RAW_FP} WHERE s.{CID} IS NOT NULL) w"
             )
             source_rows = f"({members}) m SEMI JOIN {wanted} ON w.{ident} = m.{ident}"

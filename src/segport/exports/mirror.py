@@ -15,6 +15,7 @@ from segport.brevo import BrevoClient
 from segport.exports import hooks
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
+from segport.exports.state_tables import CHUNKS, HELD
 
 REMOVE_BATCH = 150  # Brevo's maximum per call
 
@@ -32,15 +33,15 @@ def remove_leavers(
     con = state.con
     total = state.count(f"SELECT count(*) FROM {table}")
     start = state.count(
-        "SELECT coalesce(max(last_seq), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
+        f"SELECT coalesce(max(last_seq), 0) FROM {CHUNKS} WHERE run_id = ? AND kind = 'remove'",
         [run_id],
     )
     number = state.count(
-        "SELECT coalesce(max(chunk_no), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
+        f"SELECT coalesce(max(chunk_no), 0) FROM {CHUNKS} WHERE run_id = ? AND kind = 'remove'",
         [run_id],
     )
     removed = state.count(
-        "SELECT coalesce(sum(bytes), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
+        f"SELECT coalesce(sum(bytes), 0) FROM {CHUNKS} WHERE run_id = ? AND kind = 'remove'",
         [run_id],
     )
     progress(Progress("remove", start, total))
@@ -58,11 +59,11 @@ def remove_leavers(
         with state.transaction():
             # ``bytes`` holds the count Brevo removed, for the run's summary.
             con.execute(
-                "INSERT INTO chunks VALUES (?, 'remove', ?, ?, ?, ?, ?, 'done', NULL)",
+                f"INSERT INTO {CHUNKS} VALUES (?, 'remove', ?, ?, ?, ?, ?, 'done', NULL)",
                 [run_id, number, first, last, len(rows), taken_out],
             )
             con.execute(
-                f"DELETE FROM held WHERE email IN (SELECT email FROM {table} "
+                f"DELETE FROM {HELD} WHERE email IN (SELECT email FROM {table} "
                 "WHERE __seq BETWEEN ? AND ?)",
                 [first, last],
             )

@@ -12,8 +12,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from segport.exports.fingerprint import quote_ident
-from segport.exports.held import PEER_HELD, emptied_sql, ensure_mask_column, mask_sql
+from segport.exports.held import emptied_sql, ensure_mask_column, mask_sql
 from segport.exports.state import ExportState
+from segport.exports.state_tables import (
+    CUR,
+    DRY_REJECTS,
+    DRY_REMOVE,
+    DRY_SEND,
+    DUP_REJECTS,
+    HELD,
+    PEER_HELD,
+    PLAN_REJECTS,
+    PLAN_REMOVE,
+    PLAN_SEND,
+    PREP_REJECTS,
+)
 
 EMAIL = "EMAIL"
 CUSTOMER = "_customer_id"
@@ -39,10 +52,8 @@ class PlanTables:
 
 # A real run's send and remove plans are persistent (a resumed run continues them); its
 # rejects go to a CSV file at plan time. A dry run's plan lives in memory only.
-REAL = PlanTables(
-    "plan_send", "plan_remove", "scratch.plan_rejects", temporary=False, viewable=True
-)
-DRY = PlanTables("scratch.dry_send", "scratch.dry_remove", "scratch.dry_rejects", temporary=False)
+REAL = PlanTables(PLAN_SEND, PLAN_REMOVE, PLAN_REJECTS, temporary=False, viewable=True)
+DRY = PlanTables(DRY_SEND, DRY_REMOVE, DRY_REJECTS, temporary=False)
 
 
 @dataclass
@@ -73,7 +84,7 @@ def build_plan(
     mirror: bool,
     allow_mass_removal: bool,
     cur_rebuilt: bool = False,
-    held: str = "held",
+    held: str = HELD,
     clear_empty: bool = False,
     peers: bool = False,
     removal_blocked: str | None = None,
@@ -89,11 +100,11 @@ def build_plan(
     ``sweep``: look for values to empty in unchanged contacts too (the setting was keep).
     """
     con = state.con
-    if held == "held":
+    if held == HELD:
         ensure_mask_column(state)  # (a state written before masks existed)
     counts = PlanCounts(members=members)
     send_cols = [EMAIL, *attribute_columns]
-    counts.valid = state.count("SELECT count(*) FROM cur")
+    counts.valid = state.count(f"SELECT count(*) FROM {CUR}")
     held_count = state.count(f"SELECT count(*) FROM {held} h")
     drop_relation(state, tables.send)
     kcols = ", ".join(f"k.{quote_ident(c)}" for c in send_cols)
@@ -118,13 +129,13 @@ def build_plan(
         # send plan is ``cur`` itself, numbered when it was rebuilt; a copy of a million
         # rows would cost more than the rest of the plan. ``cur`` stays as it is until
         # the next run plans, after this plan's chunks are settled.
-        con.execute(f"CREATE VIEW {tables.send} AS " + plan_rows("k.__seq", "'new'", "cur k"))
+        con.execute(f"CREATE VIEW {tables.send} AS " + plan_rows("k.__seq", "'new'", f"{CUR} k"))
     elif full:
         kind = (
             f"CASE WHEN h.email IS NULL THEN 'new' WHEN {READD_SQL.format(h='h')} THEN 'readd' "
             "WHEN h.fp = k.__fp THEN 'unchanged' ELSE 'changed' END"
         )
-        source = f"cur k LEFT JOIN {held} h ON h.email = k.EMAIL"
+        source = f"{CUR} k LEFT JOIN {held} h ON h.email = k.EMAIL"
         # Every contact goes: --full also empties what Brevo kept while the export's
         # setting was keep.
         empty = f"(h.email IS NOT NULL AND {emptied('h.mask')})"
@@ -145,13 +156,13 @@ def build_plan(
         if sweep and clear_empty:
             # The setting was keep: unchanged contacts may hold values emptied since.
             swept = (
-                f" UNION ALL SELECT k.* FROM cur k SEMI JOIN {held} h ON h.fp = k.__fp "
+                f" UNION ALL SELECT k.* FROM {CUR} k SEMI JOIN {held} h ON h.fp = k.__fp "
                 f"AND {emptied_sql('h.mask', now_mask)}"
             )
         empty = f"(n.email IS NOT NULL AND {emptied('n.mask')})"
         con.execute(
             f"""{tables.create} {tables.send} AS
-            WITH todo AS (SELECT * FROM cur k ANTI JOIN {held} h ON h.fp = k.__fp{swept}),
+            WITH todo AS (SELECT * FROM {CUR} k ANTI JOIN {held} h ON h.fp = k.__fp{swept}),
             known AS (SELECT h.email, h.mask, h.fp FROM {held} h SEMI JOIN todo t
                 ON t.EMAIL = h.email)
             """
@@ -191,7 +202,7 @@ def build_plan(
             f"""{tables.create} {tables.remove} AS
             SELECT row_number() OVER (ORDER BY h.email) AS __seq, h.email, h.customer_id,
                 {shared} AS __shared
-            FROM {held} h ANTI JOIN cur k ON h.email = k.EMAIL"""
+            FROM {held} h ANTI JOIN {CUR} k ON h.email = k.EMAIL"""
         )
     else:
         con.execute(
@@ -207,9 +218,9 @@ def build_plan(
         counts.removal_refused = _refuse_removal(state, counts, allow_mass_removal, held_count)
     con.execute(
         f"""{tables.create} {tables.rejects} AS
-        SELECT customer_id, email, field, reason, detail, value FROM prep_rejects
+        SELECT customer_id, email, field, reason, detail, value FROM {PREP_REJECTS}
         UNION ALL SELECT customer_id, email, field, reason, detail, __grp AS value
-        FROM dup_rejects"""
+        FROM {DUP_REJECTS}"""
     )
     counts.rejected = dict(
         (str(r), int(n))

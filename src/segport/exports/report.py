@@ -18,6 +18,7 @@ from pathlib import Path
 from segport.contacts.rejects import Outcome, Reason, not_sent_reasons
 from segport.exports.fingerprint import quote_ident, quote_literal
 from segport.exports.state import ExportState
+from segport.exports.state_tables import BREVO_REJECTS, CHUNKS, RUN_CHANGES
 from segport.exports.summary import RunSummary
 
 REJECTED_CSV = "rejected.csv"
@@ -97,7 +98,7 @@ def _brevo_rows(state: ExportState, run_id: int, send_table: str | None) -> str:
         CASE WHEN b.reason IN {dropped} THEN '{Outcome.NOT_IMPORTED}'
         ELSE '{Outcome.IMPORTED_WITHOUT_FIELD}' END AS outcome,
         {value} AS value
-        FROM brevo_rejects b {join} WHERE b.run_id = {int(run_id)}"""
+        FROM {BREVO_REJECTS} b {join} WHERE b.run_id = {int(run_id)}"""
 
 
 def _copy(
@@ -138,7 +139,7 @@ def write_rejects_csv(state: ExportState, plan_rejects: str, run_id: int | None,
 
 def brevo_failures(state: ExportState, run_id: int) -> dict[str, int]:
     rows = state.con.execute(
-        "SELECT reason, count(*) FROM brevo_rejects WHERE run_id = ? GROUP BY reason "
+        f"SELECT reason, count(*) FROM {BREVO_REJECTS} WHERE run_id = ? GROUP BY reason "
         "ORDER BY reason",
         [run_id],
     ).fetchall()
@@ -170,7 +171,7 @@ def finish_rejects_csv(
 ) -> None:
     """The run's CSV: the rejects written at plan time, then what Brevo reported."""
     if part.exists() and not state.count(
-        "SELECT count(*) FROM brevo_rejects WHERE run_id = ?", [int(run_id)]
+        f"SELECT count(*) FROM {BREVO_REJECTS} WHERE run_id = ?", [int(run_id)]
     ):
         part.replace(path)  # Brevo reported nothing: the plan's file is the whole list
         return
@@ -204,7 +205,7 @@ def write_changes_csv(
     :func:`keep_changes` before their plan was dropped, and is listed too.
     """
     parts, updated, removed = _change_parts(state, run_id, send_table, remove_table)
-    kept = f"FROM run_changes WHERE run_id = {int(run_id)}"
+    kept = f"FROM {RUN_CHANGES} WHERE run_id = {int(run_id)}"
     if state.count(f"SELECT count(*) {kept}"):
         parts.append(f"SELECT outcome, email, customer_id {kept}")
         updated += state.count(f"SELECT count(*) {kept} AND outcome = 'updated'")
@@ -224,11 +225,11 @@ def keep_changes(state: ExportState, run_id: int, send_table: str, remove_table:
     """Keep what Brevo accepted from the current plan of run ``run_id`` in ``run_changes``,
     before a resumed run drops that plan and its chunks (exports.resume.carry); the run's
     report lists them with what its new plan sends. Rows of other runs are dropped."""
-    state.con.execute("DELETE FROM run_changes WHERE run_id <> ?", [int(run_id)])
+    state.con.execute(f"DELETE FROM {RUN_CHANGES} WHERE run_id <> ?", [int(run_id)])
     parts, _, _ = _change_parts(state, run_id, send_table, remove_table)
     if parts:
         state.con.execute(
-            f"INSERT INTO run_changes SELECT {int(run_id)}, * FROM ({' UNION ALL '.join(parts)})"
+            f"INSERT INTO {RUN_CHANGES} SELECT {int(run_id)}, * FROM ({' UNION ALL '.join(parts)})"
         )
 
 
@@ -254,7 +255,7 @@ def _change_parts(
         # A leaver another export on the list holds stays on the list: not removed.
         kept = " WHERE NOT coalesce(r.__shared, false)" if "__shared" in names else ""
         leavers = f"""FROM {remove_table} r JOIN (SELECT DISTINCT first_seq, last_seq
-            FROM chunks WHERE run_id = {int(run_id)} AND kind = 'remove' AND status = 'done') c
+            FROM {CHUNKS} WHERE run_id = {int(run_id)} AND kind = 'remove' AND status = 'done') c
             ON r.__seq BETWEEN c.first_seq AND c.last_seq{kept}"""
         parts.append(f"SELECT 'removed', r.email, CAST(r.customer_id AS VARCHAR) {leavers}")
         removed = state.count(f"SELECT count(*) {leavers}")
@@ -274,7 +275,7 @@ def _accepted_sends(state: ExportState, run_id: int, send_table: str) -> str:
     correlated check per row cost ten times). Where ranges overlap or a chunk is not done,
     each row is checked as ``send`` checked it when recording what Brevo holds.
     """
-    chunks = f"FROM chunks WHERE run_id = {run_id} AND kind = 'import'"
+    chunks = f"FROM {CHUNKS} WHERE run_id = {run_id} AND kind = 'import'"
     done = f"(SELECT first_seq, last_seq {chunks} AND status = 'done')"
     ranges = [
         (int(first), int(last))
@@ -306,9 +307,9 @@ def _accepted_sends(state: ExportState, run_id: int, send_table: str) -> str:
             WHERE {kinds}"""
     refused = [r for r in not_sent_reasons() if r.startswith("brevo_")]
     if state.count(
-        f"SELECT count(*) FROM brevo_rejects WHERE run_id = {run_id} AND reason IN {_in(refused)}"
+        f"SELECT count(*) FROM {BREVO_REJECTS} WHERE run_id = {run_id} AND reason IN {_in(refused)}"
     ):
-        source += f""" AND p.EMAIL NOT IN (SELECT email FROM brevo_rejects
+        source += f""" AND p.EMAIL NOT IN (SELECT email FROM {BREVO_REJECTS}
             WHERE run_id = {run_id} AND reason IN {_in(refused)} AND email IS NOT NULL)"""
     return source
 

@@ -24,6 +24,7 @@ from segport.exports.plan import REAL
 from segport.exports.report import keep_changes
 from segport.exports.send import ChunkSender, SendOutcome
 from segport.exports.state import ExportState
+from segport.exports.state_tables import CHUNKS, HELD, PLAN_SEND_PINNED, RUN_CHANGES
 
 CARRIED = "carried"  # meta key: {"run_id", "counts"}
 
@@ -72,34 +73,31 @@ def pin_plan(state: ExportState) -> None:
         return
     con = state.con
     with state.transaction():
-        con.execute(f"CREATE TABLE plan_send_pinned AS SELECT * FROM {REAL.send}")
+        con.execute(f"CREATE TABLE {PLAN_SEND_PINNED} AS SELECT * FROM {REAL.send}")
         con.execute(f"DROP VIEW {REAL.send}")
-        con.execute(f"ALTER TABLE plan_send_pinned RENAME TO {REAL.send}")
+        con.execute(f"ALTER TABLE {PLAN_SEND_PINNED} RENAME TO {REAL.send}")
 
 
 def _count(state: ExportState, run_id: int, where: str) -> int:
-    return state.count(f"SELECT count(*) FROM chunks WHERE run_id = ? AND {where}", [run_id])
+    return state.count(f"SELECT count(*) FROM {CHUNKS} WHERE run_id = ? AND {where}", [run_id])
 
 
 def _unknown_posted(state: ExportState, old_run_id: int) -> None:
     """Rows of a chunk killed while posting: in Brevo or not, nobody knows."""
     uncertain = f"""SELECT p.EMAIL, p._customer_id FROM {REAL.send} p
-        JOIN chunks c ON p.__seq BETWEEN c.first_seq AND c.last_seq
+        JOIN {CHUNKS} c ON p.__seq BETWEEN c.first_seq AND c.last_seq
         WHERE c.run_id = {int(old_run_id)} AND c.kind = 'import' AND c.status = 'posting'"""
     state.forget_fingerprints(f"SELECT EMAIL FROM ({uncertain})")
     # The new ones get an empty mask: sent again, they count as new (plan.READD_SQL).
-    masked = state.count(
-        "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'held' "
-        "AND column_name = 'mask' AND database_name <> 'temp'"
-    )
+    masked = state.has_column(HELD, "mask")
     mask = (", mask", ", 0::UBIGINT") if masked else ("", "")
     state.con.execute(
-        f"""INSERT INTO held (email, customer_id, fp{mask[0]})
+        f"""INSERT INTO {HELD} (email, customer_id, fp{mask[0]})
         SELECT u.EMAIL, u._customer_id, NULL{mask[1]} FROM ({uncertain}) u
-        WHERE u.EMAIL NOT IN (SELECT email FROM held)"""
+        WHERE u.EMAIL NOT IN (SELECT email FROM {HELD})"""
     )
     state.con.execute(
-        "UPDATE chunks SET status = 'lost' WHERE run_id = ? AND kind = 'import' "
+        f"UPDATE {CHUNKS} SET status = 'lost' WHERE run_id = ? AND kind = 'import' "
         "AND status = 'posting'",
         [old_run_id],
     )
@@ -113,13 +111,13 @@ def _unknown_removal_batch(state: ExportState, old_run_id: int) -> None:
     if _count(state, old_run_id, "kind = 'import' AND status <> 'done'"):
         return
     covered = state.count(
-        "SELECT coalesce(sum(rows), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
+        f"SELECT coalesce(sum(rows), 0) FROM {CHUNKS} WHERE run_id = ? AND kind = 'import'",
         [old_run_id],
     )
     if covered < state.count(f"SELECT count(*) FROM {REAL.send}"):
         return
     last = state.count(
-        "SELECT coalesce(max(last_seq), 0) FROM chunks WHERE run_id = ? AND kind = 'remove'",
+        f"SELECT coalesce(max(last_seq), 0) FROM {CHUNKS} WHERE run_id = ? AND kind = 'remove'",
         [old_run_id],
     )
     state.forget_fingerprints(
@@ -141,10 +139,10 @@ def carry(state: ExportState, run_id: int, saved: object) -> tuple[Carried, bool
     if isinstance(saved, dict) and saved.get("run_id") == run_id:
         resumed = True
         rows = state.con.execute(
-            """SELECT coalesce(sum(rows) FILTER (kind = 'import' AND status = 'done'), 0),
+            f"""SELECT coalesce(sum(rows) FILTER (kind = 'import' AND status = 'done'), 0),
             count(*) FILTER (kind = 'import' AND status = 'done'),
             coalesce(sum(bytes) FILTER (kind = 'remove'), 0)
-            FROM chunks WHERE run_id = ?""",
+            FROM {CHUNKS} WHERE run_id = ?""",
             [run_id],
         ).fetchall()
         sent, chunks, removed = (int(v or 0) for v in rows[0])
@@ -156,8 +154,8 @@ def carry(state: ExportState, run_id: int, saved: object) -> tuple[Carried, bool
             # The change record of this run must list what the dropped plan had accepted.
             keep_changes(state, run_id, REAL.send, REAL.remove)
         else:
-            con.execute("DELETE FROM run_changes WHERE run_id <> ?", [run_id])
+            con.execute(f"DELETE FROM {RUN_CHANGES} WHERE run_id <> ?", [run_id])
         state.delete("plan")
         # Chunk rows are numbered by the plan they belonged to, so every one goes.
-        con.execute("DELETE FROM chunks")
+        con.execute(f"DELETE FROM {CHUNKS}")
     return carried, resumed

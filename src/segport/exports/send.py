@@ -26,6 +26,7 @@ from segport.exports.fingerprint import quote_ident
 from segport.exports.prefetch import prefetched
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
+from segport.exports.state_tables import BREVO_REJECTS, CHUNKS, HELD, REPORTED, create
 
 READ_BATCH_ROWS = 50_000
 
@@ -84,13 +85,13 @@ class ChunkSender:
         """Post every plan row no submitted or done chunk covers, chunk by chunk."""
         con = self.con
         con.execute(
-            "DELETE FROM chunks WHERE run_id = ? AND kind = 'import' AND status = 'failed'",
+            f"DELETE FROM {CHUNKS} WHERE run_id = ? AND kind = 'import' AND status = 'failed'",
             [self.run_id],
         )
         # Chunks partition the rows they carry (a chunk is cut from uncovered rows only),
         # so their row counts add up to the rows covered.
         covered = self.state.count(
-            "SELECT coalesce(sum(rows), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
+            f"SELECT coalesce(sum(rows), 0) FROM {CHUNKS} WHERE run_id = ? AND kind = 'import'",
             [self.run_id],
         )
         if covered >= total:
@@ -99,10 +100,10 @@ class ChunkSender:
         # {window} restricts the scan to one range of sequence numbers (zone maps skip the
         # rest of the table), before the check against the chunks already sent.
         uncovered = f"""SELECT __seq, {cols} FROM {self.table} p WHERE {{window}}
-            AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = {int(self.run_id)}
+            AND NOT EXISTS (SELECT 1 FROM {CHUNKS} c WHERE c.run_id = {int(self.run_id)}
             AND c.kind = 'import' AND p.__seq BETWEEN c.first_seq AND c.last_seq)"""
         number = self.state.count(
-            "SELECT coalesce(max(chunk_no), 0) FROM chunks WHERE run_id = ? AND kind = 'import'",
+            f"SELECT coalesce(max(chunk_no), 0) FROM {CHUNKS} WHERE run_id = ? AND kind = 'import'",
             [self.run_id],
         )
         # The plan numbers the contacts that must have a value emptied first (1..emptying):
@@ -143,7 +144,7 @@ class ChunkSender:
         # Recorded before the call: killed while Brevo takes it, the next run knows these
         # rows may be in Brevo (engine._settle_previous).
         self.con.execute(
-            "INSERT INTO chunks VALUES (?, 'import', ?, ?, ?, ?, ?, 'posting', NULL)",
+            f"INSERT INTO {CHUNKS} VALUES (?, 'import', ?, ?, ?, ?, ?, 'posting', NULL)",
             [self.run_id, number, first, last, chunk.row_count, chunk.byte_size],
         )
         try:
@@ -156,13 +157,13 @@ class ChunkSender:
         except BrevoError as exc:
             if exc.status is not None and 400 <= exc.status < 500:  # refused: not taken
                 self.con.execute(
-                    "DELETE FROM chunks WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
+                    f"DELETE FROM {CHUNKS} WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
                     [self.run_id, number],
                 )
             raise
         hooks.checkpoint("posted", number)
         self.con.execute(
-            "UPDATE chunks SET status = 'submitted', process_id = ? WHERE run_id = ? "
+            f"UPDATE {CHUNKS} SET status = 'submitted', process_id = ? WHERE run_id = ? "
             "AND kind = 'import' AND chunk_no = ?",
             [process_id, self.run_id, number],
         )
@@ -193,7 +194,7 @@ class ChunkSender:
     def settle(self, outcome: SendOutcome) -> None:
         """Wait for every submitted chunk's process and checkpoint its result."""
         rows = self.con.execute(
-            """SELECT chunk_no, first_seq, last_seq, rows, process_id FROM chunks
+            f"""SELECT chunk_no, first_seq, last_seq, rows, process_id FROM {CHUNKS}
                WHERE run_id = ? AND kind = 'import' AND status = 'submitted' ORDER BY chunk_no""",
             [self.run_id],
         ).fetchall()
@@ -237,7 +238,7 @@ class ChunkSender:
 
     def _mark(self, number: int, status: str) -> None:
         self.con.execute(
-            "UPDATE chunks SET status = ? WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
+            f"UPDATE {CHUNKS} SET status = ? WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
             [status, self.run_id, number],
         )
 
@@ -245,16 +246,13 @@ class ChunkSender:
         failures = list(self._report_rows(process))
         con = self.con
         with self.state.transaction():
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE reported (email VARCHAR, reason VARCHAR, "
-                "detail VARCHAR, dropped BOOLEAN)"
-            )
+            create(con, REPORTED, replace=True)
             if failures:
-                con.executemany("INSERT INTO reported VALUES (?, ?, ?, ?)", failures)
+                con.executemany(f"INSERT INTO {REPORTED} VALUES (?, ?, ?, ?)", failures)
             con.execute(
-                f"""INSERT INTO brevo_rejects
+                f"""INSERT INTO {BREVO_REJECTS}
                 SELECT ?, p._customer_id, r.email, 'EMAIL', r.reason, r.detail
-                FROM reported r LEFT JOIN (
+                FROM {REPORTED} r LEFT JOIN (
                     SELECT EMAIL, _customer_id FROM {self.table}
                     WHERE __seq BETWEEN ? AND ?) p ON p.EMAIL = r.email""",
                 [self.run_id, first, last],
@@ -262,23 +260,23 @@ class ChunkSender:
             # Only contacts Brevo held from us at plan time can have a row to replace (a
             # new one enters held only through its own chunk, below).
             con.execute(
-                f"""DELETE FROM held WHERE email IN (
+                f"""DELETE FROM {HELD} WHERE email IN (
                     SELECT EMAIL FROM {self.table} WHERE __seq BETWEEN ? AND ?
                     AND __kind <> 'new')""",
                 [first, last],
             )
             con.execute(
-                f"""INSERT INTO held (email, customer_id, fp, mask)
+                f"""INSERT INTO {HELD} (email, customer_id, fp, mask)
                 SELECT EMAIL, _customer_id, __fp, {self._mask()} FROM {self.table}
                 WHERE __seq BETWEEN ? AND ?
-                AND EMAIL NOT IN (SELECT email FROM reported WHERE dropped AND email IS NOT NULL)
-                AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.run_id = ? AND c.kind = 'import'
+                AND EMAIL NOT IN (SELECT email FROM {REPORTED} WHERE dropped AND email IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM {CHUNKS} c WHERE c.run_id = ? AND c.kind = 'import'
                     AND c.chunk_no <> ? AND c.status <> 'done'
                     AND __seq BETWEEN c.first_seq AND c.last_seq)""",
                 [first, last, self.run_id, number],
             )
             con.execute(
-                "UPDATE chunks SET status = 'done' WHERE run_id = ? AND kind = 'import' "
+                f"UPDATE {CHUNKS} SET status = 'done' WHERE run_id = ? AND kind = 'import' "
                 "AND chunk_no = ?",
                 [self.run_id, number],
             )
@@ -287,12 +285,7 @@ class ChunkSender:
         """The mask a sent contact is held with (a plan written before masks existed has
         none: NULL, read as "every column may hold a value")."""
         if self._mask_column is None:
-            name = self.table.rpartition(".")[2]
-            has = self.state.count(
-                "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? "
-                "AND column_name = '__nz' AND database_name <> 'temp'",
-                [name],
-            )
+            has = self.state.has_column(self.table, "__nz")
             # An emptying chunk leaves Brevo only the values sent; otherwise Brevo keeps
             # what an empty cell did not replace (a NULL mask: not known).
             self._mask_column = (

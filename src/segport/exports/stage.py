@@ -17,11 +17,22 @@ import pyarrow as pa
 
 from segport.exports import hooks
 from segport.exports.current import DIRTY
-from segport.exports.fingerprint import quote_literal
-from segport.exports.members import CID, RAW, RAW_FP, TODO, MemberSource, stage_members
+from segport.exports.members import CID, RAW, RAW_FP, MemberSource, stage_members
 from segport.exports.prefetch import prefetched
 from segport.exports.progress import Progress, ProgressCallback
 from segport.exports.state import ExportState
+from segport.exports.state_tables import (
+    CHANGED_CIDS,
+    CUR,
+    DUP_REJECTS,
+    OLD_KEYS,
+    PREP_CONTACTS,
+    PREP_INDEX,
+    PREP_REJECTS,
+    STALE,
+    TODO,
+    create,
+)
 
 PREP_DIRTY = "prep_dirty"  # meta key: a preparation started and has not finished
 PREPARE_BATCH_ROWS = 50_000
@@ -52,18 +63,18 @@ def reset_prepared(state: ExportState, config_fp: str) -> None:
     """Drop the prepared-contacts cache when the mapping or its settings changed."""
     # A cache written before rejects kept their failed value is made afresh too.
     if state.get("prep_config") != config_fp or (
-        state.table_exists("prep_rejects") and not _has_column(state, "prep_rejects", "value")
+        state.table_exists(PREP_REJECTS) and not state.has_column(PREP_REJECTS, "value")
     ):
-        for table in ("prep_index", "prep_contacts", "prep_rejects", "cur", "dup_rejects"):
+        for table in (PREP_INDEX, PREP_CONTACTS, PREP_REJECTS, CUR, DUP_REJECTS):
             state.con.execute(f"DROP TABLE IF EXISTS {table}")
         state.set(DIRTY, True)
         state.set("prep_config", config_fp)
-    state.con.execute("CREATE TABLE IF NOT EXISTS prep_index (customer_id VARCHAR, raw_fp UBIGINT)")
+    create(state.con, PREP_INDEX)
 
 
 def cache_filled(state: ExportState) -> bool:
     """Whether the prepared-contacts cache holds any row (none on a first run)."""
-    return bool(state.count("SELECT count(*) FROM (SELECT 1 FROM prep_index LIMIT 1)"))
+    return bool(state.count(f"SELECT count(*) FROM (SELECT 1 FROM {PREP_INDEX} LIMIT 1)"))
 
 
 def prepare_changed(
@@ -90,7 +101,7 @@ def prepare_changed(
     elif cache_filled(state):
         con.execute(
             f"""CREATE OR REPLACE TABLE {TODO} AS SELECT s.* FROM {RAW} s
-            ANTI JOIN prep_index p ON p.raw_fp = s.{RAW_FP}"""
+            ANTI JOIN {PREP_INDEX} p ON p.raw_fp = s.{RAW_FP}"""
         )
         todo_sql = f"SELECT * FROM {TODO}"
     else:
@@ -98,29 +109,26 @@ def prepare_changed(
     # Cached entries of customers that changed or left the segments go; the cache then
     # holds exactly the current members once the changed ones are added back.
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE stale AS
-        SELECT customer_id FROM prep_index p ANTI JOIN {RAW} s ON p.raw_fp = s.{RAW_FP}"""
+        f"""CREATE OR REPLACE TEMP TABLE {STALE} AS
+        SELECT customer_id FROM {PREP_INDEX} p ANTI JOIN {RAW} s ON p.raw_fp = s.{RAW_FP}"""
     )
-    has_contacts = state.table_exists("prep_contacts")
+    has_contacts = state.table_exists(PREP_CONTACTS)
     # True: the current contacts will be rebuilt, so what changed need not be listed.
-    unknown = bool(state.get(DIRTY)) or not state.table_exists("cur")
+    unknown = bool(state.get(DIRTY)) or not state.table_exists(CUR)
     if not unknown:
         # What changed, for the de-duplication to rank again only the groups it touches:
         # the customers, and the emails and numbers their cached versions had.
         con.execute(
-            f"""CREATE OR REPLACE TABLE scratch.changed_cids AS
-            SELECT customer_id AS cid FROM stale
+            f"""CREATE OR REPLACE TABLE {CHANGED_CIDS} AS
+            SELECT customer_id AS cid FROM {STALE}
             UNION SELECT {CID} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"""
         )
-        sms = "SMS" if has_contacts and _has_column(state, "prep_contacts", "SMS") else "NULL"
-        con.execute(
-            "CREATE OR REPLACE TABLE scratch.old_keys AS SELECT NULL::VARCHAR AS EMAIL, "
-            "NULL::VARCHAR AS SMS WHERE false"
-        )
+        sms = "SMS" if has_contacts and state.has_column(PREP_CONTACTS, "SMS") else "NULL"
+        create(con, OLD_KEYS, replace=True)
         if has_contacts:
             con.execute(
-                f"""INSERT INTO scratch.old_keys SELECT EMAIL, {sms} FROM prep_contacts
-                WHERE CAST(_customer_id AS VARCHAR) IN (SELECT customer_id FROM stale)"""
+                f"""INSERT INTO {OLD_KEYS} SELECT EMAIL, {sms} FROM {PREP_CONTACTS}
+                WHERE CAST(_customer_id AS VARCHAR) IN (SELECT customer_id FROM {STALE})"""
             )
     # From here until the current contacts are refreshed, the cache and them disagree: a
     # run killed in between must rebuild them (see current.refresh_current).
@@ -128,39 +136,39 @@ def prepare_changed(
     interrupted = bool(state.get(PREP_DIRTY))
     state.set(PREP_DIRTY, True)
     con.execute("BEGIN")
-    con.execute("DELETE FROM prep_index WHERE customer_id IN (SELECT customer_id FROM stale)")
-    con.execute("DELETE FROM prep_index WHERE customer_id IS NULL")
+    con.execute(f"DELETE FROM {PREP_INDEX} WHERE customer_id IN (SELECT customer_id FROM {STALE})")
+    con.execute(f"DELETE FROM {PREP_INDEX} WHERE customer_id IS NULL")
     if interrupted:
         # A preparation was killed before its index rows went in: the cache is made
         # exactly what prep_index lists, dropping what that preparation wrote.
         if has_contacts:
             con.execute(
-                "DELETE FROM prep_contacts WHERE _customer_id IS NULL "
-                "OR CAST(_customer_id AS VARCHAR) NOT IN (SELECT customer_id FROM prep_index)"
+                f"DELETE FROM {PREP_CONTACTS} WHERE _customer_id IS NULL "
+                f"OR CAST(_customer_id AS VARCHAR) NOT IN (SELECT customer_id FROM {PREP_INDEX})"
             )
-        if state.table_exists("prep_rejects"):
+        if state.table_exists(PREP_REJECTS):
             con.execute(
-                "DELETE FROM prep_rejects WHERE customer_id IS NULL "
-                "OR customer_id NOT IN (SELECT customer_id FROM prep_index)"
+                f"DELETE FROM {PREP_REJECTS} WHERE customer_id IS NULL "
+                f"OR customer_id NOT IN (SELECT customer_id FROM {PREP_INDEX})"
             )
     else:
         if has_contacts:
             con.execute(
-                "DELETE FROM prep_contacts WHERE CAST(_customer_id AS VARCHAR) IN "
-                "(SELECT customer_id FROM stale)"
+                f"DELETE FROM {PREP_CONTACTS} WHERE CAST(_customer_id AS VARCHAR) IN "
+                f"(SELECT customer_id FROM {STALE})"
             )
-        if state.table_exists("prep_rejects"):
+        if state.table_exists(PREP_REJECTS):
             con.execute(
-                "DELETE FROM prep_rejects WHERE customer_id IS NULL "
-                "OR customer_id IN (SELECT customer_id FROM stale)"
+                f"DELETE FROM {PREP_REJECTS} WHERE customer_id IS NULL "
+                f"OR customer_id IN (SELECT customer_id FROM {STALE})"
             )
     con.execute("COMMIT")
     todo = state.count(f"SELECT count(*) FROM ({todo_sql})")
     progress(Progress("prepare", 0, todo))
     # None: what changed is not known (the current contacts must be rebuilt).
-    changed = None if unknown else state.count("SELECT count(*) FROM scratch.changed_cids")
+    changed = None if unknown else state.count(f"SELECT count(*) FROM {CHANGED_CIDS}")
     if todo == 0:
-        _ensure_prepared_tables(state)
+        create(state.con, PREP_REJECTS)
         state.set(PREP_DIRTY, False)
         return changed
     cursor = con.cursor()
@@ -197,9 +205,9 @@ def prepare_changed(
         if pending:
             flush()
     con.execute(
-        f"INSERT INTO prep_index SELECT {CID}, {RAW_FP} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"
+        f"INSERT INTO {PREP_INDEX} SELECT {CID}, {RAW_FP} FROM ({todo_sql}) WHERE {CID} IS NOT NULL"
     )
-    _ensure_prepared_tables(state)
+    create(state.con, PREP_REJECTS)
     state.set(PREP_DIRTY, False)
     progress(Progress("prepare", todo, todo))
     return changed
@@ -224,14 +232,14 @@ def _store_prepared(state: ExportState, prepared: Prepared) -> bool:
     try:
         # The customer id keeps its type: duplicates are ranked by it (docs/contacts.md).
         select = "SELECT * FROM __contacts"
-        fresh = not state.table_exists("prep_contacts") or not state.count(
-            "SELECT count(*) FROM (SELECT 1 FROM prep_contacts LIMIT 1)"
+        fresh = not state.table_exists(PREP_CONTACTS) or not state.count(
+            f"SELECT count(*) FROM (SELECT 1 FROM {PREP_CONTACTS} LIMIT 1)"
         )
         if fresh:  # typed by the first batch (an empty placeholder is replaced)
-            con.execute(f"CREATE OR REPLACE TABLE prep_contacts AS {select}")
+            con.execute(f"CREATE OR REPLACE TABLE {PREP_CONTACTS} AS {select}")
             created = True
         else:
-            con.execute(f"INSERT INTO prep_contacts BY NAME {select}")
+            con.execute(f"INSERT INTO {PREP_CONTACTS} BY NAME {select}")
     finally:
         con.unregister("__contacts")
     rejects = prepared.rejects
@@ -242,27 +250,8 @@ def _store_prepared(state: ExportState, prepared: Prepared) -> bool:
             "CAST(field AS VARCHAR) AS field, CAST(reason AS VARCHAR) AS reason, "
             "CAST(detail AS VARCHAR) AS detail, CAST(value AS VARCHAR) AS value FROM __rejects"
         )
-        if not state.table_exists("prep_rejects"):
-            con.execute(f"CREATE TABLE prep_rejects AS {select}")
-        else:
-            con.execute(f"INSERT INTO prep_rejects {select}")
+        create(con, PREP_REJECTS)
+        con.execute(f"INSERT INTO {PREP_REJECTS} {select}")
     finally:
         con.unregister("__rejects")
     return created
-
-
-def _ensure_prepared_tables(state: ExportState) -> None:
-    state.con.execute(
-        "CREATE TABLE IF NOT EXISTS prep_rejects (customer_id VARCHAR, email VARCHAR, "
-        "field VARCHAR, reason VARCHAR, detail VARCHAR, value VARCHAR)"
-    )
-
-
-def _has_column(state: ExportState, table: str, column: str) -> bool:
-    return bool(
-        state.count(
-            "SELECT count(*) FROM duckdb_columns() WHERE table_name = "
-            f"{quote_literal(table)} AND column_name = {quote_literal(column)} "
-            "AND schema_name = 'main' AND database_name <> 'temp'"
-        )
-    )

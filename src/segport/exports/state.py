@@ -4,7 +4,8 @@ It holds what Brevo has from this export (``held``: per email, the fingerprint o
 contact we sent and the customer it came from), a cache of prepared contacts keyed by the
 fingerprint of their raw profile values (so unchanged rows skip phone parsing), and the
 current run's plan and chunk checkpoints. DuckDB gives set-based diffs of a million rows
-in well under a second, and its file lock keeps two runs of one export apart.
+in well under a second, and its file lock keeps two runs of one export apart. Every table
+it can hold is declared in :mod:`segport.exports.state_tables`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,25 +21,10 @@ import duckdb
 
 from segport.exports.errors import StateBusy, StateDamaged
 from segport.exports.fingerprint import quote_literal
+from segport.exports.state_tables import HELD, META, create_file_tables
 
 STATE_DIR = "state"
 TOKEN = "state_token"  # meta key: {"token": the latest, "previous": the one before}
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS held (email VARCHAR, customer_id VARCHAR, fp UHUGEINT);
-CREATE TABLE IF NOT EXISTS chunks (
-    run_id BIGINT, kind VARCHAR, chunk_no INTEGER, first_seq BIGINT, last_seq BIGINT,
-    rows INTEGER, bytes BIGINT, status VARCHAR, process_id BIGINT
-);
-CREATE TABLE IF NOT EXISTS brevo_rejects (
-    run_id BIGINT, customer_id VARCHAR, email VARCHAR, field VARCHAR, reason VARCHAR,
-    detail VARCHAR
-);
-CREATE TABLE IF NOT EXISTS run_changes (
-    run_id BIGINT, outcome VARCHAR, email VARCHAR, customer_id VARCHAR
-);
-"""
 
 
 def _cheap_string_compression(con: duckdb.DuckDBPyConnection) -> None:
@@ -67,6 +53,25 @@ def discard_state(workspace_path: Path, export_id: int) -> None:
     path = state_path(workspace_path, export_id)
     for leftover in (path, path.with_name(path.name + ".wal")):
         leftover.unlink(missing_ok=True)
+
+
+def peek_state(path: Path, keys: Sequence[str]) -> tuple[int, dict[str, Any]]:
+    """Read a state without opening it for writing (a run may hold it): how many contacts
+    it holds and the meta values of ``keys`` it has. Raises ``duckdb.Error`` when the file
+    is locked or cannot be read."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        marks = ", ".join("?" for _ in keys) or "NULL"
+        meta = {
+            str(k): json.loads(v)
+            for k, v in con.execute(
+                f"SELECT key, value FROM {META} WHERE key IN ({marks})", list(keys)
+            ).fetchall()
+        }
+        held = con.execute(f"SELECT count(*) FROM {HELD}").fetchall()
+    finally:
+        con.close()
+    return int(held[0][0]), meta
 
 
 class ExportState:
@@ -102,7 +107,7 @@ class ExportState:
             self.con.execute("PRAGMA disable_checkpoint_on_shutdown")
         # In UTC, as the profile store's sessions are: the members query runs here too.
         self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(_SCHEMA)
+        create_file_tables(self.con)  # (every table the state can hold: state_tables)
         # Scratch tables of one run (staged members, dry-run plans) live in memory (spilling
         # to temp_directory past the limit): they need no durability, and writing them to
         # the file would cost more than computing them.
@@ -132,16 +137,16 @@ class ExportState:
     # -- meta -----------------------------------------------------------------------------
 
     def get(self, key: str) -> Any:
-        rows = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+        rows = self.con.execute(f"SELECT value FROM {META} WHERE key = ?", [key]).fetchall()
         return json.loads(rows[0][0]) if rows else None
 
     def set(self, key: str, value: Any) -> None:
         self.con.execute(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, json.dumps(value, sort_keys=True)]
+            f"INSERT OR REPLACE INTO {META} VALUES (?, ?)", [key, json.dumps(value, sort_keys=True)]
         )
 
     def delete(self, key: str) -> None:
-        self.con.execute("DELETE FROM meta WHERE key = ?", [key])
+        self.con.execute(f"DELETE FROM {META} WHERE key = ?", [key])
 
     def table_exists(self, name: str) -> bool:
         rows = self.con.execute(
@@ -162,13 +167,29 @@ class ExportState:
         ).fetchall()
         return str(rows[0][0]) if rows else None
 
+    def columns(self, name: str) -> list[str]:
+        """The columns of the table or view ``name`` (optionally ``scratch.name``), in
+        order; none when it does not exist. Tables made by CREATE TABLE AS, and states
+        written by earlier releases, have the columns they were made with."""
+        database, _, table = name.rpartition(".")
+        rows = self.con.execute(
+            """SELECT column_name FROM duckdb_columns() WHERE table_name = ?
+            AND schema_name = 'main' AND database_name <> 'temp'
+            AND (? = '' OR database_name = ?) ORDER BY column_index""",
+            [table, database, database],
+        ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def has_column(self, name: str, column: str) -> bool:
+        return column in self.columns(name)
+
     def count(self, sql: str, params: list[Any] | None = None) -> int:
         # fetchall, not fetchone: an unfinished result would block the connection.
         rows = self.con.execute(sql, params or []).fetchall()
         return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
     def held_count(self) -> int:
-        return self.count("SELECT count(*) FROM held")
+        return self.count(f"SELECT count(*) FROM {HELD}")
 
     def is_empty(self) -> bool:
         """Nothing recorded: no contact held, no token (a new or emptied state)."""
@@ -178,12 +199,9 @@ class ExportState:
         """Mark the held contacts whose email ``emails_sql`` selects as not known: Brevo may
         hold other values for them (the next run sends them again)."""
         unknown = "fp = NULL"
-        if self.count(
-            "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'held' "
-            "AND column_name = 'mask' AND database_name <> 'temp'"
-        ):
+        if self.has_column(HELD, "mask"):
             unknown += ", mask = NULL"  # (which columns hold a value: not known either)
-        self.con.execute(f"UPDATE held SET {unknown} WHERE email IN ({emails_sql})")
+        self.con.execute(f"UPDATE {HELD} SET {unknown} WHERE email IN ({emails_sql})")
 
     # -- the state's token --------------------------------------------------------------
 
@@ -219,10 +237,10 @@ class ExportState:
             self.con.register("__emails", pa.table({"email": pa.array(batch, pa.string())}))
             try:
                 self.con.execute(
-                    """INSERT INTO held (email, customer_id, fp)
+                    f"""INSERT INTO {HELD} (email, customer_id, fp)
                     SELECT DISTINCT lower(trim(e.email)), NULL, NULL
                     FROM __emails e WHERE nullif(trim(e.email), '') IS NOT NULL
-                    AND lower(trim(e.email)) NOT IN (SELECT email FROM held)"""
+                    AND lower(trim(e.email)) NOT IN (SELECT email FROM {HELD})"""
                 )
             finally:
                 self.con.unregister("__emails")

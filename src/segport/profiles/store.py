@@ -182,7 +182,7 @@ class PostgresStore(ProfileStore):
             try:
                 self._con = pg.connect(self.url)
             except Exception as exc:
-                from segport.service.workspace import redact_text, redact_url
+                from segport.secret import redact_text, redact_url
 
                 # libpq echoes a password it cannot parse: masked in its message too.
                 reason = redact_text(str(exc).strip(), self.url)

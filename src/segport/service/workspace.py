@@ -11,7 +11,6 @@ workspace once and are handed a :class:`Workspace`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from segport import __version__
 from segport.errors import Conflict, NotFound, SegportError
 from segport.metadata import upgrade
+from segport.secret import redact_text, redact_url  # (moved down: profiles use them too)
 from segport.service.location import CONFIG_FILE, SQLITE_FILE, LocationError, MetadataLocation
 
 PROFILE_STORE_FILE = "profiles.duckdb"
@@ -31,7 +31,15 @@ PROFILE_STORE_FILE = "profiles.duckdb"
 # made 0700 by init so what lands in them is private even without the CLI's umask.
 PRIVATE_FOLDERS = ("state", "runs", "cache")
 
-__all__ = ["CONFIG_FILE", "PROFILE_STORE_FILE", "SQLITE_FILE", "Workspace", "WorkspaceError"]
+__all__ = [
+    "CONFIG_FILE",
+    "PROFILE_STORE_FILE",
+    "SQLITE_FILE",
+    "Workspace",
+    "WorkspaceError",
+    "redact_text",
+    "redact_url",
+]
 
 BACKUP_HINT = "restore it from a backup (docs/workspace.md, 'Backups and damage')"
 
@@ -98,51 +106,6 @@ class Workspace:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-# -- masking secrets in database URLs ---------------------------------------------------
-
-# Query parameters that carry a secret (libpq's password and sslpassword, and the like).
-_SECRET_PARAM = re.compile(r"pass|secret|token|pwd", re.IGNORECASE)
-_QUERY_PARAM = re.compile(r"([?&;])([^=&;#]+)=([^&;#]*)")
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@]*:)([^@]*)(@)")
-
-
-def _url_secrets(url: str) -> list[str]:
-    """The secret values in ``url``: the userinfo password and secret query parameters,
-    as written and as decoded."""
-    from urllib.parse import unquote, unquote_plus
-
-    found: list[str] = []
-    m = _USERINFO.match(url)
-    if m and m.group(2):
-        found.append(m.group(2))
-    for _, name, value in _QUERY_PARAM.findall(url):
-        if value and _SECRET_PARAM.search(unquote(name)):
-            found.append(value)
-    decoded = [d for s in found for d in (unquote(s), unquote_plus(s)) if d]
-    return sorted({s for s in found + decoded if len(s) >= 2}, key=len, reverse=True)
-
-
-def redact_url(url: str) -> str:
-    """A database URL safe to print: its password (``user:PASSWORD@`` and ``?password=``,
-    ``sslpassword=``...) replaced by ***. The one masking helper for URLs: output, errors
-    and audit details all go through it."""
-    masked = _USERINFO.sub(lambda m: m.group(1) + "***" + m.group(3), url)
-
-    def param(m: re.Match[str]) -> str:
-        secret = _SECRET_PARAM.search(m.group(2)) and m.group(3)
-        return f"{m.group(1)}{m.group(2)}={'***' if secret else m.group(3)}"
-
-    return redact_text(_QUERY_PARAM.sub(param, masked), url)
-
-
-def redact_text(message: str, url: str) -> str:
-    """``message`` (a driver's error, say) with every secret of ``url`` replaced by ***:
-    drivers echo a password they could not parse."""
-    for secret in _url_secrets(url):
-        message = message.replace(secret, "***")
-    return message
 
 
 # -- creating and opening ---------------------------------------------------------------

@@ -107,13 +107,12 @@ def test_unknown_countries_reject_national_numbers_only() -> None:
     assert details[4] == "not a phone number"
 
 
-def test_known_values_and_chunked_input_with_countries() -> None:
+def test_chunked_input_with_countries() -> None:
     raw = pa.chunked_array([["06 12 34 56 78", "020 7946 0018"], ["0151 23456789"]])
     countries = pa.chunked_array([["FR", "GB"], ["DE"]])
-    known = pa.array([None, "+442079460018", None])
-    result = PhoneParser(workers=0).parse(raw, "US", known=known, countries=countries)
+    result = PhoneParser(workers=0).parse(raw, "US", countries=countries)
     assert result.e164.to_pylist() == ["+33612345678", "+442079460018", "+4915123456789"]
-    assert result.parsed == 2
+    assert result.parsed == 3
     with pytest.raises(ValueError, match="countries has 1 rows"):
         PhoneParser(workers=0).parse(raw, "GB", countries=pa.array(["FR"]))
 

@@ -87,16 +87,6 @@ def test_national_numbers_use_the_region(in_process: PhoneParser) -> None:
     assert in_process.parse(raw, "GB").e164.to_pylist() == [None]
 
 
-def test_known_values_are_not_parsed(in_process: PhoneParser) -> None:
-    raw = pa.array(["020 7946 0018", "07911 123456", "n/a"])
-    known = pa.array(["+442079460018", None, None])
-    result = in_process.parse(raw, "GB", known=known)
-    assert result.e164.to_pylist() == ["+442079460018", "+447911123456", None]
-    assert result.parsed == 2
-    with pytest.raises(ValueError, match="known has 1 rows"):
-        in_process.parse(raw, "GB", known=pa.array(["x"]))
-
-
 def test_unknown_region_is_refused(in_process: PhoneParser) -> None:
     with pytest.raises(ValueError, match="'ZZ' is not a region"):
         in_process.parse(pa.array(["1"]), "ZZ")

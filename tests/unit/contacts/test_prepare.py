@@ -101,13 +101,6 @@ def test_contacts_and_rejects(parser: PhoneParser) -> None:
     assert out.phones_parsed == 2  # only the kept contacts' phones are parsed
 
 
-def test_phones_known_from_an_earlier_run_are_reused(parser: PhoneParser) -> None:
-    known = pa.array(["+441234567890", None, None, None, None, None])
-    out = prepare_batch(_batch(), MAPPING, "customer_id", phone_parser=parser, known_sms=known)
-    assert out.contacts.column("SMS").to_pylist() == ["+441234567890", None]
-    assert out.phones_parsed == 1
-
-
 def test_minimal_mapping_and_table_input() -> None:
     table = pa.table({"id": ["a", "b"], "mail": ["a@x.io", "B@X.IO"]})
     out = prepare_batch(table, ContactMapping(email="mail"), "id")

@@ -1,5 +1,6 @@
-"""The export's current contacts follow segport.contacts' duplicate rule exactly, whether
-rebuilt from scratch or patched group by group after some customers changed."""
+"""The export's current contacts follow the duplicate rule (docs/contacts.md, "Duplicates")
+exactly, whether rebuilt from scratch or patched group by group after some customers
+changed. The rule is written out below in plain Python, apart from the SQL it checks."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segport.contacts.dedupe import dedupe_contacts
 from segport.contacts.rejects import REJECT_SCHEMA
-from segport.exports.current import refresh_current
+from segport.exports.current import EMAIL_KEPT, SMS_KEPT, refresh_current
 from segport.exports.plan import REAL, build_plan
 from segport.exports.stage import Prepared, prepare_changed, reset_prepared, stage_members
 from segport.exports.state import ExportState
@@ -64,25 +64,38 @@ def prepare(batch: pa.RecordBatch) -> Prepared:
     return Prepared(contacts, REJECT_SCHEMA.empty_table(), batch.num_rows)
 
 
-def expected(rows: dict[int, Row]) -> tuple[list[tuple[int, str, str | None]], list[tuple]]:  # type: ignore[type-arg]
-    ids = sorted(rows)
-    table = prepare(next(Members(rows).batches([], 0))).contacts if ids else None
-    if table is None:
-        return [], []
-    result = dedupe_contacts(table)
-    kept = result.contacts.sort_by("_customer_id")
-    contacts = list(
-        zip(
-            kept.column("_customer_id").to_pylist(),
-            kept.column("EMAIL").to_pylist(),
-            kept.column("SMS").to_pylist(),
-            strict=True,
-        )
-    )
-    rejects = sorted(
-        (r["customer_id"], r["field"], r["reason"], r["detail"]) for r in result.rejects.to_pylist()
-    )
-    return contacts, rejects
+Contact = tuple[int, str, str | None]  # customer id, email, SMS as sent
+Reject = tuple[str, str, str, str]  # customer id, field, reason, detail
+
+
+def rank(rows: dict[int, Row], cid: int) -> tuple[bool, int, int]:
+    """Most recently updated first, no date last; then the smallest customer id."""
+    updated = rows[cid][2]
+    return (updated is None, -(updated or 0), cid)
+
+
+def the_rule(rows: dict[int, Row]) -> tuple[list[Contact], list[Reject]]:
+    """One contact per email (the best-ranked), then among those one holder per number."""
+    rejects: list[Reject] = []
+    by_email: dict[str, list[int]] = {}
+    for cid in rows:
+        by_email.setdefault(rows[cid][0], []).append(cid)
+    kept: dict[int, str | None] = {}
+    for group in by_email.values():
+        best, *others = sorted(group, key=lambda c: rank(rows, c))
+        kept[best] = rows[best][1]
+        rejects += [(str(c), "EMAIL", "email_duplicate", f"{EMAIL_KEPT}{best}") for c in others]
+    by_sms: dict[str, list[int]] = {}
+    for cid, sms in kept.items():
+        if sms is not None:
+            by_sms.setdefault(sms, []).append(cid)
+    for group in by_sms.values():
+        best, *others = sorted(group, key=lambda c: rank(rows, c))
+        for c in others:
+            kept[c] = None
+            rejects.append((str(c), "SMS", "sms_duplicate", f"{SMS_KEPT}{best}"))
+    contacts = [(cid, rows[cid][0], kept[cid]) for cid in sorted(kept)]
+    return contacts, sorted(rejects)
 
 
 def check_steps(history: list[dict[int, Row]], rebuild_share: float) -> None:
@@ -130,7 +143,7 @@ def check_steps(history: list[dict[int, Row]], rebuild_share: float) -> None:
                     "SELECT customer_id, field, reason, detail FROM scratch.plan_rejects"
                 ).fetchall()
             )
-            want, want_rejects = expected(rows)
+            want, want_rejects = the_rule(rows)
             assert got == want
             assert got_rejects == want_rejects
             assert counts.valid == len(want)
