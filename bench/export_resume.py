@@ -57,8 +57,8 @@ def main() -> None:
     n = args.profiles
 
     from segport.brevo import BrevoClient
+    from segport.service.opening import open_workspace
     from segport.service.profile_source import load_profiles
-    from segport.service.workspace import open_workspace
 
     subprocess.run([PY, "-m", "compileall", "-q", str(ROOT / "src")], check=True)
     table = profiles(n)

@@ -128,9 +128,9 @@ def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[s
     from segport.service import connections
     from segport.service.export_checks import Draft
     from segport.service.export_configs import add_export
+    from segport.service.opening import init_workspace
     from segport.service.profile_source import load_profiles
     from segport.service.segment_definitions import create_segment
-    from segport.service.workspace import init_workspace
 
     ws = init_workspace(ws_path)
     load_profiles(ws, actor_named(ws, None), data, id_column="customer_id", replace=True)
@@ -174,8 +174,8 @@ def main() -> None:
     n = args.profiles
 
     from segport.brevo import BrevoClient
+    from segport.service.opening import open_workspace
     from segport.service.profile_source import load_profiles
-    from segport.service.workspace import open_workspace
 
     # Bytecode for segport's own modules, as an installed package has (pip compiles a
     # wheel's modules; an editable install under PYTHONDONTWRITEBYTECODE=1 never would,

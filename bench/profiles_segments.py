@@ -26,9 +26,9 @@ from segport.segments import count_members, stream_members
 from segport.segments.compiler import compile_rule
 from segport.segments.expression import parse_expression
 from segport.service.access import actor_named
+from segport.service.opening import init_workspace
 from segport.service.profile_source import load_profiles
 from segport.service.segment_definitions import create_segment
-from segport.service.workspace import init_workspace
 
 THREE_CONDITIONS = (
     "country = 'GB' and lifetime_value > 100 and last_purchase >= today() - interval 30 days"

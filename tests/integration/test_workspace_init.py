@@ -11,13 +11,8 @@ from typer.testing import CliRunner, Result
 from segport.errors import Conflict
 from segport.metadata import WorkspaceTooNew, current_revision, head_revision
 from segport.service.access import actor_named
-from segport.service.workspace import (
-    Workspace,
-    WorkspaceError,
-    WorkspaceNotFound,
-    init_workspace,
-    open_workspace,
-)
+from segport.service.opening import init_workspace, open_workspace
+from segport.service.workspace import Workspace, WorkspaceError, WorkspaceNotFound
 
 
 def test_init_migrates_to_head(workspace: Workspace) -> None:

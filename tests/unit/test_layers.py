@@ -266,3 +266,33 @@ def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
     assert "segport.service" not in loaded and "segport.cli" not in loaded
     assert package_of("segport.service.export_configs") == "services"
     assert package_of("segport.brevo.sandbox.app") == "sandbox"
+
+
+def test_services_import_each_other_without_cycles_even_lazily() -> None:
+    """Inside the services, a function-local import must not hide a cycle: each module
+    imports only modules below it (the package's lazy ``__init__`` re-exports, so it is
+    left out)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted((SRC / "segport" / "service").glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = f"segport.service.{path.stem}"
+        graph[module] = {
+            t
+            for _, t in all_imports(module, path)
+            if t.startswith("segport.service.") and t != module
+        }
+    done: set[str] = set()
+
+    def visit(module: str, trail: tuple[str, ...]) -> None:
+        assert module not in trail, "services importing in a circle: " + " -> ".join(
+            (*trail[trail.index(module) :], module)
+        )
+        if module in done:
+            return
+        for target in sorted(graph.get(module, ())):
+            visit(target, (*trail, module))
+        done.add(module)
+
+    for module in graph:
+        visit(module, ())

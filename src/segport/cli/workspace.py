@@ -78,7 +78,7 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
     workspace's default user), closed afterwards. Naming the user is how the command
     line acts: whoever can read the workspace holds it (docs/workspace.md)."""
     from segport.service.access import actor_named
-    from segport.service.workspace import open_workspace
+    from segport.service.opening import open_workspace
 
     lifecycle.started()  # the command has imported its services by now
     state = get_state(ctx)
@@ -125,8 +125,8 @@ def init(
     ),
 ) -> None:
     """Create a workspace: metadata database, secrets key, first admin and profile store."""
+    from segport.service.opening import init_workspace
     from segport.service.secrets import SECRET_KEY_ENV, key_file, key_from_environment
-    from segport.service.workspace import init_workspace
 
     lifecycle.started()
     state = get_state(ctx)

@@ -22,8 +22,8 @@ from segport.errors import Busy, Conflict, Forbidden, Invalid, NotFound, Segport
 # name -> the module of this package that defines it
 _WHERE: dict[str, str] = {
     "Workspace": "workspace",
-    "init_workspace": "workspace",
-    "open_workspace": "workspace",
+    "init_workspace": "opening",
+    "open_workspace": "opening",
     "Action": "access",
     "Actor": "access",
     "Role": "access",
@@ -191,6 +191,7 @@ if TYPE_CHECKING:
         show_export,
     )
     from segport.service.export_state import Rebuilt, rebuild_state
+    from segport.service.opening import init_workspace, open_workspace
     from segport.service.profile_source import (
         SourceInfo,
         describe_source,
@@ -213,7 +214,7 @@ if TYPE_CHECKING:
         update_segment,
     )
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
-    from segport.service.workspace import Workspace, init_workspace, open_workspace
+    from segport.service.workspace import Workspace
 
 
 def __getattr__(name: str) -> Any:

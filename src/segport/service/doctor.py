@@ -139,7 +139,8 @@ def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspa
     from segport.metadata import head_revision
     from segport.metadata.db import check_schema, current_revision
     from segport.service.location import CONFIG_FILE, LocationError, check_sqlite_file
-    from segport.service.workspace import Workspace, WorkspaceError, check_is_workspace
+    from segport.service.opening import check_is_workspace
+    from segport.service.workspace import Workspace, WorkspaceError
 
     restore = "restore it from a backup (docs/workspace.md, 'Backups and damage')"
     try:
@@ -169,7 +170,7 @@ def _metadata(report: Report, path: Path, location: MetadataLocation) -> Workspa
         fix, detail = restore, _message(exc, location.url)
         if isinstance(exc, DBAPIError):  # the driver's words: say which database
             detail = f"{location.display()}: {detail}"
-            from segport.service.workspace import _is_connect
+            from segport.service.opening import _is_connect
 
             if location.server_url is not None and (
                 exc.connection_invalidated or _is_connect(exc)

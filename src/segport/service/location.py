@@ -54,7 +54,7 @@ class MetadataLocation:
 
     def display(self) -> str:
         """Where the database is, safe to print."""
-        from segport.service.workspace import redact_url
+        from segport.secret import redact_url
 
         if self.sqlite_file is not None:
             return str(self.sqlite_file)

@@ -21,10 +21,11 @@ from segport.service import connections
 from segport.service.access import Actor, actor_named
 from segport.service.export_checks import Draft
 from segport.service.export_configs import add_export
+from segport.service.opening import init_workspace
 from segport.service.profile_source import load_profiles
 from segport.service.runs import run_export
 from segport.service.segment_definitions import create_segment
-from segport.service.workspace import Workspace, init_workspace
+from segport.service.workspace import Workspace
 
 FIELDS = ("customer_id", "email", "first_name", "last_name", "phone", "tier", "city")
 

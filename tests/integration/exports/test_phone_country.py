@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 from segport.brevo.sandbox import SandboxServer
 from segport.service import connections
 from segport.service.access import actor_named
+from segport.service.opening import init_workspace
 from segport.service.profile_source import load_profiles
 from segport.service.segment_definitions import create_segment
-from segport.service.workspace import Workspace, init_workspace
+from segport.service.workspace import Workspace
 
 FIELDS = ("customer_id", "email", "phone", "country")
 # customer id, phone, country, what Brevo must hold as SMS (None: sent without SMS)

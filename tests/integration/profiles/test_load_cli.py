@@ -18,7 +18,8 @@ from typer.testing import CliRunner, Result
 
 from segport.brevo.sandbox import SandboxServer
 from segport.service.access import actor_named
-from segport.service.workspace import Workspace, init_workspace
+from segport.service.opening import init_workspace
+from segport.service.workspace import Workspace
 
 HEADER = "customer_id,email,first_name,lifetime_value,last_purchase,phone\n"
 

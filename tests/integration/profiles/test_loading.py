@@ -15,8 +15,9 @@ import pytest
 
 from segport.profiles import ProfileError, open_profile_store
 from segport.service.access import actor_named
+from segport.service.opening import init_workspace
 from segport.service.profile_source import describe_source, load_profiles, show_profiles
-from segport.service.workspace import Workspace, init_workspace
+from segport.service.workspace import Workspace
 
 
 @pytest.fixture

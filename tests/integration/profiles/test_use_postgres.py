@@ -11,9 +11,10 @@ import pytest
 from segport.profiles import ProfileError, open_profile_store
 from segport.segments import count_members
 from segport.service.access import actor_named
+from segport.service.opening import init_workspace
 from segport.service.profile_source import describe_source, show_profiles, use_table
 from segport.service.segment_definitions import count_segment, create_segment
-from segport.service.workspace import Workspace, init_workspace
+from segport.service.workspace import Workspace
 
 
 @pytest.fixture

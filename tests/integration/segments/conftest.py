@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from segport.service.access import actor_named
-from segport.service.workspace import Workspace, init_workspace
+from segport.service.opening import init_workspace
+from segport.service.workspace import Workspace
 
 TODAY = date(2026, 6, 15)
 N = 240

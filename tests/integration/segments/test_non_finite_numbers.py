@@ -144,7 +144,7 @@ def test_a_rule_saved_with_infinity_before_the_check_says_how_to_fix_it(
     from sqlalchemy import update
 
     from segport.segments.models import Segment
-    from segport.service.workspace import open_workspace
+    from segport.service.opening import open_workspace
 
     assert run("segments", "create", "old", "--where", "ltv < 100")[0] == 0
     # What an older segport saved for `ltv < 1e999`.

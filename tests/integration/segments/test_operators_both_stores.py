@@ -19,9 +19,10 @@ import pytest
 from segport.profiles import DuckDBStore, PostgresStore, ProfileStore
 from segport.segments import count_members, stream_members
 from segport.service.access import actor_named
+from segport.service.opening import init_workspace
 from segport.service.profile_source import load_profiles
 from segport.service.segment_definitions import create_segment
-from segport.service.workspace import Workspace, init_workspace
+from segport.service.workspace import Workspace
 
 from .conftest import TODAY, create_pg_profiles, profiles_table
 

@@ -192,7 +192,7 @@ def test_rule_documents_create_segments(loaded_workspace: Workspace, tmp_path: P
 
 def test_segments_need_profiles_first(tmp_path: Path) -> None:
     from segport.profiles import ProfilesNotLoaded
-    from segport.service.workspace import init_workspace
+    from segport.service.opening import init_workspace
 
     ws = init_workspace(tmp_path / "empty")
     try:

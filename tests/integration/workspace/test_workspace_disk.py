@@ -233,7 +233,7 @@ def test_every_workspace_file_is_readable_by_its_owner_only(
 
 
 def test_services_make_private_files_without_the_cli(tmp_path: Path, open_umask: None) -> None:
-    from segport.service.workspace import init_workspace
+    from segport.service.opening import init_workspace
 
     ws = init_workspace(tmp_path / "ws")
     ws.close()

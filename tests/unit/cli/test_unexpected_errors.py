@@ -35,7 +35,7 @@ SCRIPT = textwrap.dedent(
 def _run(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     ws = tmp_path / "ws"
     if not ws.exists():
-        from segport.service.workspace import init_workspace
+        from segport.service.opening import init_workspace
 
         init_workspace(ws).close()
     return subprocess.run(
