@@ -344,32 +344,19 @@ def _export_states(report: Report, ws: Workspace) -> None:
 def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, str | None]:
     """The state opens, and it is the one the export's last run left (its token is the
     metadata's, as a run checks before it starts: see workspace.export_state)."""
-    import json
-
     import duckdb
 
-    from segport.exports.state import TOKEN
+    from segport.exports.state import TOKEN, peek_state
     from segport.service.export_state import ways_back
 
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        held, meta = peek_state(path, [TOKEN])
     except duckdb.Error as exc:
-        if "lock" in str(exc).lower():
+        first = str(exc).splitlines()[0]
+        if "lock" in first.lower():
             return SKIPPED, "its state file is in use by a run", None
-        return (
-            PROBLEM,
-            f"its state file {path} cannot be opened ({str(exc).splitlines()[0]})",
-            ways_back(name, path),
-        )
-    try:
-        held = con.execute("SELECT count(*) FROM held").fetchone()
-        rows = con.execute("SELECT value FROM meta WHERE key = ?", [TOKEN]).fetchall()
-    except duckdb.Error as exc:
-        detail = f"its state file {path} is damaged ({str(exc).splitlines()[0]})"
-        return PROBLEM, detail, ways_back(name, path)
-    finally:
-        con.close()
-    mine = json.loads(rows[0][0]) if rows else None
+        return PROBLEM, f"its state file {path} cannot be opened ({first})", ways_back(name, path)
+    mine = meta.get(TOKEN)
     if expected is not None and not (
         isinstance(mine, dict) and expected in (mine.get("token"), mine.get("previous"))
     ):
@@ -379,7 +366,7 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
             "copy put back, or its .wal lost): runs of the export refuse it",
             ways_back(name, path),
         )
-    return OK, f"state opens ({held[0] if held else 0:,} contacts held in Brevo)", None
+    return OK, f"state opens ({held:,} contacts held in Brevo)", None
 
 
 def _brevo(report: Report, name: str, base_url: str, key: Any) -> None:
