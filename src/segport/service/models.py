@@ -1,7 +1,8 @@
-"""Tables of the workspace layer: users, audit log, connections and exports.
+"""Tables of the workspace layer: users, audit log, connections, exports, API tokens.
 
-Migration 0003 creates these tables; keep the two in step. Timestamps are stored as
-timezone-aware UTC. Secrets are kept only as Fernet tokens (``api_key_token``).
+Migration 0003 creates these tables (0007 the credentials); keep the two in step.
+Timestamps are stored as timezone-aware UTC. Secrets are kept only as Fernet tokens
+(``api_key_token``); passwords and API tokens only as hashes.
 """
 
 from __future__ import annotations
@@ -55,6 +56,28 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Migration 0007: an argon2id hash in PHC form (never the password), for the server.
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class ApiToken(Base):
+    """An API token of a user (migration 0007): only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The database removes a user's tokens with the user.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class AuditEntry(Base):
@@ -154,4 +177,4 @@ class ExportSegment(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-__all__ = ["AuditEntry", "Connection", "Export", "ExportSegment", "User", "utcnow"]
+__all__ = ["ApiToken", "AuditEntry", "Connection", "Export", "ExportSegment", "User", "utcnow"]
