@@ -56,6 +56,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_api_tokens_user_id", table_name="api_tokens")
     op.drop_table("api_tokens")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("password_set_at")
-        batch.drop_column("password_hash")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+), not a batch copy of the table: with
+    # foreign keys on, dropping the old users table would empty the connections' export
+    # user (ON DELETE SET NULL).
+    op.drop_column("users", "password_set_at")
+    op.drop_column("users", "password_hash")
