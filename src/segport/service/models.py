@@ -57,8 +57,13 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Migration 0007: an argon2id hash in PHC form (never the password), for the server.
-    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    password_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Deferred: loaded only where credentials are handled, so naming a user (every
+    # command) neither reads the hash nor needs these columns (`segport doctor` reads a
+    # workspace whose migrations are behind without upgrading it).
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True, deferred=True)
+    password_set_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, deferred=True
+    )
 
 
 class ApiToken(Base):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from segport.errors import NotFound
 from segport.service import audit
@@ -127,7 +127,11 @@ def list_users(ws: Workspace, actor: Actor) -> list[UserView]:
                 has_password=u.password_hash is not None,
                 password_set_at=u.password_set_at,
             )
-            for u in session.scalars(select(User).order_by(User.name))
+            for u in session.scalars(
+                select(User)
+                .options(undefer(User.password_hash), undefer(User.password_set_at))
+                .order_by(User.name)
+            )
         ]
 
 
