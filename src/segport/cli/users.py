@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from segport.cli.text import clean
 from segport.cli.workspace import fail, opened, print_json, print_table, when
 
 app = typer.Typer(
@@ -106,9 +107,9 @@ def remove(ctx: typer.Context, name: str = typer.Argument(..., help="User name."
 
 
 def _read_password(name: str, from_stdin: bool) -> str:
-    """The new password: from standard input (its first line) or a hidden prompt, asked
-    twice, on a terminal; never from an argument, which other users of the machine can
-    see in the process list."""
+    """The new password: one line of standard input, or a hidden prompt, asked twice, on a
+    terminal; never an argument, which other users of the machine see in the process
+    list."""
     if from_stdin:
         value = sys.stdin.read()
         if value.endswith("\n"):
@@ -117,9 +118,8 @@ def _read_password(name: str, from_stdin: bool) -> str:
             fail("--password-stdin: give the password on one line")
         return value
     if sys.stdin.isatty():
-        return str(
-            typer.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True)
-        )
+        prompt = f"New password for {clean(name)}"
+        return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
     fail("no terminal to ask for the password on: give it with --password-stdin")
 
 
@@ -147,4 +147,4 @@ def set_password(
     password = Secret(_read_password(name, password_stdin))
     with opened(ctx) as (ws, actor):
         change(ws, actor, name, password)
-    typer.echo(f"Password set for {name}.")
+    typer.echo(f"Password set for {clean(name)}.")
