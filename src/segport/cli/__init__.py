@@ -24,6 +24,7 @@ from segport.cli import (
     runs,
     sandbox,
     segments,
+    tokens,
     users,
     workspace,
 )
@@ -51,7 +52,8 @@ def root(
         None,
         "--as",
         envvar="SEGPORT_USER",
-        help="Act as this workspace user (default: the admin made by init).",
+        help="Attribute actions to this user and apply their role; not a login: whoever "
+        "can read the workspace holds it (default: the admin made by init).",
     ),
 ) -> None:
     ctx.obj = CliState(workspace=workspace_dir, actor=actor)
@@ -62,6 +64,7 @@ sandbox.register(app)
 workspace.register(app)
 doctor.register(app)
 app.add_typer(users.app, name="users")
+app.add_typer(tokens.app, name="tokens")
 app.add_typer(connections.app, name="connections")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(segments.app, name="segments")

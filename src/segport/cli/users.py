@@ -1,13 +1,22 @@
-"""`segport users ...` commands (admins)."""
+"""`segport users ...` commands (admins; anyone for their own password)."""
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
-from segport.cli.workspace import opened, print_table, when
+from segport.cli.text import clean
+from segport.cli.workspace import fail, opened, print_json, print_table, when
 
 app = typer.Typer(
-    help="Manage workspace users and their roles: admin, contributor, viewer.",
+    help="Manage workspace users and their roles: admin, contributor, viewer.\n\n"
+    "What protects what: on the command line, whoever can read the workspace folder (or "
+    "its metadata database) holds it, like a database superuser. --as NAME (or "
+    "SEGPORT_USER) says which user actions are attributed to in the audit log and whose "
+    "role applies; it does not authenticate, and segport asks for no password here. "
+    "Passwords (set-password) and API tokens (segport tokens) are for segport's server, "
+    "which will authenticate with them.",
     no_args_is_help=True,
 )
 
@@ -31,19 +40,30 @@ def add(
     typer.echo(f"Added {user.name} ({user.role.value}).")
 
 
-@app.command("list")
-def list_(ctx: typer.Context) -> None:
-    """List users, their roles and the connections they are export user of."""
+@app.command(
+    "list",
+    help="List users, their roles, passwords set, and connections they are export user "
+    "of.\n\nWhether a user has a password is shown, never the password or its hash.",
+)
+def list_(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the users as JSON."),
+) -> None:
+    """List users (help: above)."""
     from segport.service.users import list_users
 
     with opened(ctx) as (ws, actor):
         users = list_users(ws, actor)
+    if as_json:
+        print_json(users)
+        return
     print_table(
-        ["name", "role", "export user of", "added"],
+        ["name", "role", "password", "export user of", "added"],
         [
             [
                 u.name + (" (default)" if u.is_default else ""),
                 u.role.value,
+                "set" if u.has_password else "-",
                 ", ".join(u.export_user_of) or "-",
                 when(u.created_at),
             ]
@@ -84,3 +104,47 @@ def remove(ctx: typer.Context, name: str = typer.Argument(..., help="User name."
         stopped = remove_user(ws, actor, name)
     typer.echo(f"Removed {name}.")
     _stopped_note(stopped)
+
+
+def _read_password(name: str, from_stdin: bool) -> str:
+    """The new password: one line of standard input, or a hidden prompt, asked twice, on a
+    terminal; never an argument, which other users of the machine see in the process
+    list."""
+    if from_stdin:
+        value = sys.stdin.read()
+        if value.endswith("\n"):
+            value = value[:-1].removesuffix("\r")
+        if "\n" in value or "\r" in value:
+            fail("--password-stdin: give the password on one line")
+        return value
+    if sys.stdin.isatty():
+        prompt = f"New password for {clean(name)}"
+        return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+    fail("no terminal to ask for the password on: give it with --password-stdin")
+
+
+@app.command(
+    "set-password",
+    help="Set a user's password (at least 12 characters), for segport's server.\n\n"
+    "The server will log users in with it; the command line does not ask for it. Users set "
+    "their own; admins anyone's. Asked twice, hidden, on a terminal; or one line from "
+    "standard input with --password-stdin. The audit log records who set whose password, "
+    "never the password.",
+)
+def set_password(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="User name."),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the password from standard input (one line) instead of asking for it.",
+    ),
+) -> None:
+    """Set a user's password (help: above)."""
+    from segport.secret import Secret
+    from segport.service.passwords import set_password as change
+
+    password = Secret(_read_password(name, password_stdin))
+    with opened(ctx) as (ws, actor):
+        change(ws, actor, name, password)
+    typer.echo(f"Password set for {clean(name)}.")

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -39,6 +39,8 @@ def fail(message: str) -> NoReturn:
 FIELD_OPTIONS: dict[str, str] = {
     "actor": "--as NAME (or SEGPORT_USER)",
     "role": "--role",
+    "expires_in": "--expires-in DAYS",
+    "token_name": "--name LABEL",
 }
 
 
@@ -95,6 +97,23 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
 
 def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+
+
+def print_json(data: Any) -> None:
+    """Views (dataclasses), or lists of them, as JSON: the views' own fields, times in
+    ISO 8601 with their offset. A Secret refuses to serialise, so none can slip in."""
+    import dataclasses
+
+    def plain(value: Any) -> Any:
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, list | tuple):
+            return [plain(v) for v in value]
+        if isinstance(value, datetime):
+            return value.isoformat()
+        return value
+
+    typer.echo(json.dumps(plain(data), indent=2, sort_keys=True, ensure_ascii=False))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:

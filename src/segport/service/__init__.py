@@ -34,6 +34,14 @@ _WHERE: dict[str, str] = {
     "list_users": "users",
     "remove_user": "users",
     "set_role": "users",
+    "set_password": "passwords",
+    "verify_password": "passwords",
+    "NewToken": "tokens",
+    "TokenView": "tokens",
+    "authenticate_token": "tokens",
+    "create_token": "tokens",
+    "list_tokens": "tokens",
+    "revoke_token": "tokens",
     "ConnectionSummary": "connections",
     "ConnectionView": "connections",
     "add_connection": "connections",
@@ -99,6 +107,7 @@ __all__ = [
     "ExportView",
     "Forbidden",
     "Invalid",
+    "NewToken",
     "NotFound",
     "Rebuilt",
     "Report",
@@ -109,6 +118,7 @@ __all__ = [
     "SegmentInfo",
     "SegportError",
     "SourceInfo",
+    "TokenView",
     "Unavailable",
     "UserView",
     "Workspace",
@@ -116,9 +126,11 @@ __all__ = [
     "add_connection",
     "add_export",
     "add_user",
+    "authenticate_token",
     "check_connection",
     "count_segment",
     "create_segment",
+    "create_token",
     "delete_segment",
     "describe_source",
     "detach_export",
@@ -134,6 +146,7 @@ __all__ = [
     "list_exports",
     "list_runs",
     "list_segments",
+    "list_tokens",
     "list_users",
     "load_profiles",
     "new_secret_key",
@@ -145,9 +158,11 @@ __all__ = [
     "remove_export",
     "remove_user",
     "rename_segment",
+    "revoke_token",
     "rotate_secret_key",
     "run_export",
     "run_files",
+    "set_password",
     "set_role",
     "set_state",
     "show_connection",
@@ -159,6 +174,7 @@ __all__ = [
     "update_segment",
     "usable_connections",
     "use_table",
+    "verify_password",
 ]
 
 if TYPE_CHECKING:
@@ -192,6 +208,7 @@ if TYPE_CHECKING:
     )
     from segport.service.export_state import Rebuilt, rebuild_state
     from segport.service.opening import init_workspace, open_workspace
+    from segport.service.passwords import set_password, verify_password
     from segport.service.profile_source import (
         SourceInfo,
         describe_source,
@@ -212,6 +229,14 @@ if TYPE_CHECKING:
         set_state,
         show_segment,
         update_segment,
+    )
+    from segport.service.tokens import (
+        NewToken,
+        TokenView,
+        authenticate_token,
+        create_token,
+        list_tokens,
+        revoke_token,
     )
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
     from segport.service.workspace import Workspace

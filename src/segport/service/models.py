@@ -1,7 +1,8 @@
-"""Tables of the workspace layer: users, audit log, connections and exports.
+"""Tables of the workspace layer: users, audit log, connections, exports, API tokens.
 
-Migration 0003 creates these tables; keep the two in step. Timestamps are stored as
-timezone-aware UTC. Secrets are kept only as Fernet tokens (``api_key_token``).
+Migration 0003 creates these tables (0007 the credentials); keep the two in step.
+Timestamps are stored as timezone-aware UTC. Secrets are kept only as Fernet tokens
+(``api_key_token``); passwords and API tokens only as hashes.
 """
 
 from __future__ import annotations
@@ -56,6 +57,33 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Migration 0007: an argon2id hash in PHC form (never the password), for the server.
+    # Deferred: loaded only where credentials are handled, so naming a user (every
+    # command) neither reads the hash nor needs these columns (`segport doctor` reads a
+    # workspace whose migrations are behind without upgrading it).
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True, deferred=True)
+    password_set_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), nullable=True, deferred=True
+    )
+
+
+class ApiToken(Base):
+    """An API token of a user (migration 0007): only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The database removes a user's tokens with the user.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    prefix: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    user: Mapped[User] = relationship(lazy="joined")
 
 
 class AuditEntry(Base):
@@ -156,4 +184,4 @@ class ExportSegment(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
-__all__ = ["AuditEntry", "Connection", "Export", "ExportSegment", "User", "utcnow"]
+__all__ = ["ApiToken", "AuditEntry", "Connection", "Export", "ExportSegment", "User", "utcnow"]

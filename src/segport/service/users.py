@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from segport.errors import NotFound
 from segport.service import audit
@@ -37,6 +37,10 @@ class UserView:
     created_at: datetime
     is_default: bool
     export_user_of: list[str]
+    # Whether the user has a password (for the server; the hash is never shown), and when
+    # it was set.
+    has_password: bool = False
+    password_set_at: datetime | None = None
 
 
 def check_name(name: str) -> str:
@@ -70,7 +74,8 @@ def ensure_users(ws: Workspace, admin_name: str = "admin") -> None:
             create_first_admin(session, admin_name)
 
 
-def _get(session: Session, name: str) -> User:
+def get_user(session: Session, name: str) -> User:
+    """The user named ``name``, else :class:`UserNotFound` listing the users."""
     user = session.scalars(select(User).where(User.name == name)).one_or_none()
     if user is None:
         known = session.scalars(select(User.name).order_by(User.name)).all()
@@ -114,9 +119,19 @@ def list_users(ws: Workspace, actor: Actor) -> list[UserView]:
                 export_user_of.setdefault(conn.export_user_id, []).append(conn.name)
         return [
             UserView(
-                u.name, Role(u.role), u.created_at, u.name == default, export_user_of.get(u.id, [])
+                u.name,
+                Role(u.role),
+                u.created_at,
+                u.name == default,
+                export_user_of.get(u.id, []),
+                has_password=u.password_hash is not None,
+                password_set_at=u.password_set_at,
             )
-            for u in session.scalars(select(User).order_by(User.name))
+            for u in session.scalars(
+                select(User)
+                .options(undefer(User.password_hash), undefer(User.password_set_at))
+                .order_by(User.name)
+            )
         ]
 
 
@@ -139,7 +154,7 @@ def set_role(ws: Workspace, actor: Actor, name: str, role: str) -> list[str]:
     actor = authorize(ws, actor, Action.USERS_MANAGE)
     new_role = parse_role(role)
     with ws.session() as session:
-        user = _get(session, name)
+        user = get_user(session, name)
         old = user.role
         if old == new_role.value:
             return []
@@ -161,7 +176,7 @@ def remove_user(ws: Workspace, actor: Actor, name: str) -> list[str]:
     """Remove a user; the connections whose runs stop because of it are returned."""
     actor = authorize(ws, actor, Action.USERS_MANAGE)
     with ws.session() as session:
-        user = _get(session, name)
+        user = get_user(session, name)
         _refuse_last_admin(session, user, "removed")
         stopped = _export_user_note(session, user)
         was_default = default_user_name(session) == user.name
