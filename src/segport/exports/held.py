@@ -136,7 +136,7 @@ def bind(
         "AND column_name = 'mask' AND database_name <> 'temp'"
     ):
         base = "(SELECT *, NULL::UBIGINT AS mask FROM held)"  # (a state older than masks)
-    identity = {**target.identity(), "connection": target.connection_name}
+    identity = {**target.identity(), "connection": target.config.connection}
     stored = state.get(TARGET)
     has_held = state.held_count() > 0
     # Moved back to the target whose held was set aside, before Brevo took anything from
@@ -203,7 +203,7 @@ def bind(
         state.set(MAPPING, target.mapping_digest())
         # Going from keep to clear, the sweep is due until a run sent its whole plan
         # (engine): a run killed or failed before that must sweep again.
-        state.set(EMPTY_VALUES, "keep" if sweep else target.empty_values)
+        state.set(EMPTY_VALUES, "keep" if sweep else target.config.empty_values)
     return HeldView("held", note, changed, sweep)
 
 

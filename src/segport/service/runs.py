@@ -24,7 +24,6 @@ from segport.exports.errors import RunTerminated
 from segport.exports.progress import ProgressCallback, no_progress
 from segport.exports.stop import stop_requested
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
-from segport.exports.target import ExportTarget
 from segport.metadata import Base
 from segport.secret import redact, redact_data
 from segport.service import models as _workspace_models  # noqa: F401  (exports table for the FK)
@@ -220,7 +219,7 @@ def run_export(
                 summary.run_id = run.id
                 _finish(session, run, summary)
         return summary
-    target = ExportTarget.from_spec(spec)
+    target = spec.target
     with ws.session() as session:
         had_success = _had_success(session, target.export_id)
     with open_checked(ws, export_name, target.export_id, had_success=had_success) as state:
@@ -246,7 +245,7 @@ def run_export(
             )
 
         try:
-            source = SegmentMembers(ws, spec.segments)
+            source = SegmentMembers(ws, spec.config.segments)
             summary = execute_run(
                 state,
                 source,

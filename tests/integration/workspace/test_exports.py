@@ -10,9 +10,8 @@ from tests.fixtures.workspace import Cli
 
 from segport.brevo import BrevoClient
 from segport.brevo.sandbox import SandboxServer
-from segport.service import connections, users
+from segport.service import ExportConfig, ExportMapping, connections, users
 from segport.service.access import actor_named
-from segport.service.export_checks import Draft
 from segport.service.export_configs import add_export, get_run_spec
 from segport.service.segment_definitions import delete_segment
 from segport.service.workspace import Workspace, WorkspaceError
@@ -68,14 +67,15 @@ def test_add_checks_and_saves_without_running(
                      "CITY <- city", "last status:   not_started"):  # fmt: skip
         assert expected in show
     spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, "carol"), "GB news")
-    assert spec.mapping.attributes == {"CITY": "city"} and spec.segments == ["gb", "big"]
-    assert spec.first_name_attribute == "FIRSTNAME" and spec.last_name_attribute == "LASTNAME"
+    m = spec.config.mapping
+    assert m.attributes == {"CITY": "city"} and spec.config.segments == ("gb", "big")
+    assert m.first_name_attribute == "FIRSTNAME" and m.last_name_attribute == "LASTNAME"
     # The default limit is the platform's million.
     _add(cli, "plain", "--share-list", list_id=list_id)  # (the list of "GB news" too)
     assert (
         get_run_spec(
             profiled_workspace, actor_named(profiled_workspace, None), "plain"
-        ).profile_limit
+        ).config.profile_limit
         == 1_000_000
     )
     log = cli("audit", "--limit", "1", ok=True).output
@@ -93,30 +93,35 @@ def test_first_and_last_name_follow_the_accounts_language(
     show = cli("exports", "show", "fr", ok=True).output
     assert "PRENOM <- first" in show and "NOM <- last" in show
     spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "fr")
-    assert (spec.first_name_attribute, spec.last_name_attribute) == ("PRENOM", "NOM")
+    m = spec.config.mapping
+    assert (m.first_name_attribute, m.last_name_attribute) == ("PRENOM", "NOM")
 
 
 def test_each_wrong_setting_says_what_to_fix(
     setup: tuple[Cli, int], profiled_workspace: Workspace
 ) -> None:
     cli, list_id = setup
-    good = Draft("x", "shared", list_id, ["gb"], "email")
+    good = ExportConfig("x", "shared", list_id, ("gb",), ExportMapping("email"))
+    m = good.mapping
     cases = [
         ({"list_id": 999}, "list 999 does not exist in this Brevo account (Brevo said: "),
-        ({"email": "mail"}, "--email 'mail': the profiles have no such column; columns: city, "),
-        ({"first_name": "prenom"}, "--first-name 'prenom': the profiles have no such column"),
-        ({"attributes": {"TIER": "city"}}, "--attribute TIER=city: the Brevo account has no "
-                                           "attribute TIER; its attributes: CITY, "),
-        ({"attributes": {"CITY": "town"}}, "--attribute CITY 'town': the profiles have no such"),
-        ({"segments": ["gb", "nope"]}, "--segment 'nope': no segment named 'nope'; the "
+        ({"mapping": replace(m, email="mail")},
+         "--email 'mail': the profiles have no such column; columns: city, "),
+        ({"mapping": replace(m, first_name="prenom")},
+         "--first-name 'prenom': the profiles have no such column"),
+        ({"mapping": replace(m, attributes={"TIER": "city"})},
+         "--attribute TIER=city: the Brevo account has no attribute TIER; its attributes: CITY, "),
+        ({"mapping": replace(m, attributes={"CITY": "town"})},
+         "--attribute CITY 'town': the profiles have no such"),
+        ({"segments": ("gb", "nope")}, "--segment 'nope': no segment named 'nope'; the "
                                        "segments are: big, gb"),
         ({"connection": "nope"}, "--connection 'nope': no such connection available to you; "
                                  "connections you can use: private, shared"),
     ]  # fmt: skip
     for change, message in cases:
-        draft = replace(good, **change)
+        config = replace(good, **change)  # type: ignore[arg-type]
         with pytest.raises(WorkspaceError) as info:
-            add_export(profiled_workspace, actor_named(profiled_workspace, None), draft)
+            add_export(profiled_workspace, actor_named(profiled_workspace, None), config)
         assert message in str(info.value), change
     add_export(profiled_workspace, actor_named(profiled_workspace, None), good)
     out = cli("exports", "add", "y", "--list-id", "1", "--segment", "gb", "--email", "email",
@@ -158,7 +163,7 @@ def test_roles_on_exports(setup: tuple[Cli, int], profiled_workspace: Workspace)
     assert (
         get_run_spec(
             profiled_workspace, actor_named(profiled_workspace, "carol"), "c1"
-        ).profile_limit
+        ).config.profile_limit
         == 5
     )
     # Nor may a contributor move an export onto a connection not shared with them...
@@ -181,14 +186,14 @@ def test_edit_duplicate_detach_remove(
               ok=True).output  # fmt: skip
     assert f"segments big -> list {other}" in out
     spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e2")
-    assert spec.mapping.attributes == {} and spec.mapping.first_name is None
-    assert spec.mapping.phone == "phone" and spec.list_id == other
+    assert spec.config.mapping.attributes == {} and spec.config.mapping.first_name is None
+    assert spec.config.mapping.phone == "phone" and spec.config.list_id == other
     assert "list 4242 does not exist" in cli("exports", "edit", "e2", "--list-id", "4242").output
     assert "nothing to change" in cli("exports", "edit", "e2", ok=False).output
 
     cli("exports", "duplicate", "e2", "e3", "--share-list", ok=True)
     assert (
-        get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e3").list_id
+        get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e3").config.list_id
         == other
     )
     assert "already exists" in cli("exports", "duplicate", "e2", "e3", ok=False).output

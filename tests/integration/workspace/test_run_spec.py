@@ -75,12 +75,14 @@ def ws(workspace: Workspace) -> Workspace:
 def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
     _export_on(ws, "shared")
     spec = get_run_spec(ws, actor_named(ws, "carol"), "news")
-    assert (spec.name, spec.list_id, spec.mode, spec.phone_region) == ("news", 7, "mirror", "GB")
-    assert spec.segments == ["vip", "gb"]
-    assert spec.profile_limit == 500
-    assert spec.mapping.email == "email" and spec.mapping.first_name == "first"
-    assert spec.mapping.attributes == {"CITY": "city"}
-    assert spec.first_name_attribute == "PRENOM" and spec.last_name_attribute is None
+    c = spec.config
+    assert (c.name, c.list_id, c.mode, c.phone_region) == ("news", 7, "mirror", "GB")
+    assert c.segments == ("vip", "gb")
+    assert c.profile_limit == 500
+    assert c.mapping.email == "email" and c.mapping.first_name == "first"
+    assert c.mapping.attributes == {"CITY": "city"}
+    assert c.mapping.first_name_attribute == "PRENOM" and c.mapping.last_name_attribute is None
+    assert spec.target.config is c and spec.target.base_url == "http://127.0.0.1:9/v3"
     creds = spec.connection
     assert creds.base_url == "http://127.0.0.1:9/v3"
     assert isinstance(creds.api_key, Secret) and creds.api_key.reveal() == KEY
