@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from segport.errors import Invalid
 from segport.exports.config import (
     DEFAULT_PHONE_REGION,
     DEFAULT_PROFILE_LIMIT,
@@ -74,7 +75,7 @@ _NAME = re.compile(r"^\S(.{0,98}\S)?$")
 _ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 
-class ExportInvalid(WorkspaceError):
+class ExportInvalid(Invalid, WorkspaceError):
     """An export's settings do not pass the checks; the message says what to fix."""
 
     default_code = "export_invalid"

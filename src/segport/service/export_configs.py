@@ -406,7 +406,7 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
                 for e in _list_peers(session, conn, export.list_id, export.id)
             ),
         )
-        return RunSpec(target=target, connection=credentials(ws, conn))
+        return RunSpec(target=target, credentials=credentials(ws, conn))
 
 
 def record_last_run(session: Session, export_id: int, status: str, at: datetime) -> None:

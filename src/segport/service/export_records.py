@@ -68,7 +68,7 @@ class RunSpec:
     lives) and the connection's decrypted credentials, which only the run's client sees."""
 
     target: ExportTarget
-    connection: ConnectionCredentials
+    credentials: ConnectionCredentials
 
     @property
     def config(self) -> ExportConfig:

@@ -108,7 +108,7 @@ def rebuild_state(
 
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     spec = get_run_spec(ws, actor, export_name)
-    conn = spec.connection
+    conn = spec.credentials
     path = state_path(ws.path, spec.export_id)
     fresh = path.with_name(path.name + ".rebuilding")
     for leftover in (fresh, _wal(fresh)):

@@ -233,7 +233,7 @@ def run_export(
                 run.started_at = run.started_at or utcnow()
                 session.flush()
                 run_id = run.id
-        conn = spec.connection
+        conn = spec.credentials
 
         def client() -> Any:
             from segport.brevo import BrevoClient

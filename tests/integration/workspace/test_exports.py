@@ -208,7 +208,7 @@ def test_edit_duplicate_detach_remove(
     assert (
         get_run_spec(
             profiled_workspace, actor_named(profiled_workspace, None), "e3"
-        ).connection.name
+        ).credentials.name
         == "private"
     )
 

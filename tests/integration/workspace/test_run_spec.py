@@ -83,13 +83,13 @@ def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
     assert c.mapping.attributes == {"CITY": "city"}
     assert c.mapping.first_name_attribute == "PRENOM" and c.mapping.last_name_attribute is None
     assert spec.target.config is c and spec.target.base_url == "http://127.0.0.1:9/v3"
-    creds = spec.connection
+    creds = spec.credentials
     assert creds.base_url == "http://127.0.0.1:9/v3"
     assert isinstance(creds.api_key, Secret) and creds.api_key.reveal() == KEY
     assert KEY not in f"{creds} {creds!r} {creds.api_key} {spec!r} {spec}"
     assert creds.requests_per_second == 10.0 and creds.export_user == "bob"
     connections.edit_connection(ws, actor_named(ws, None), "shared", requests_per_second=4)
-    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.requests_per_second == 4.0
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").credentials.requests_per_second == 4.0
     with ws.session() as s:
         assert s.get(Export, spec.export_id) is not None
 
@@ -104,7 +104,7 @@ def test_detached_and_refused_runs(ws: Workspace) -> None:
         get_run_spec(ws, actor_named(ws, "vic"), "news")
     with pytest.raises(PermissionDenied, match="not shared with contributors"):
         get_run_spec(ws, actor_named(ws, "carol"), "news")
-    assert get_run_spec(ws, actor_named(ws, "admin"), "news").connection.name == "private"
+    assert get_run_spec(ws, actor_named(ws, "admin"), "news").credentials.name == "private"
 
 
 def test_export_user_losing_admin_stops_runs_until_take_over(ws: Workspace) -> None:
