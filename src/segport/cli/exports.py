@@ -289,7 +289,7 @@ def duplicate(
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Copy an export's settings under a new name (onto another list with --list-id)."""
-    from segport.service.export_configs import duplicate_export
+    from segport.service import duplicate_export
 
     with opened(ctx) as (ws, actor):
         view = duplicate_export(ws, actor, name, new_name, list_id=list_id, share_list=share_list)
@@ -299,7 +299,7 @@ def duplicate(
 @app.command("detach")
 def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove an export's connection; it keeps its settings and does not run until given one."""
-    from segport.service.export_configs import detach_export
+    from segport.service import detach_export
 
     with opened(ctx) as (ws, actor):
         detach_export(ws, actor, name)
@@ -312,7 +312,7 @@ def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 @app.command("remove")
 def remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove an export (contacts already in Brevo stay there)."""
-    from segport.service.export_configs import remove_export
+    from segport.service import remove_export
 
     with opened(ctx) as (ws, actor):
         remove_export(ws, actor, name)

@@ -10,7 +10,15 @@ from tests.fixtures.workspace import Cli
 
 from segport.brevo import BrevoClient
 from segport.brevo.sandbox import SandboxServer
-from segport.service import ExportConfig, ExportMapping, connections, users
+from segport.service import (
+    CLEAR,
+    ExportConfig,
+    ExportEdit,
+    ExportMapping,
+    connections,
+    edit_export,
+    users,
+)
 from segport.service.access import actor_named
 from segport.service.export_configs import add_export, get_run_spec
 from segport.service.segment_definitions import delete_segment
@@ -190,6 +198,22 @@ def test_edit_duplicate_detach_remove(
     assert spec.config.mapping.phone == "phone" and spec.config.list_id == other
     assert "list 4242 does not exist" in cli("exports", "edit", "e2", "--list-id", "4242").output
     assert "nothing to change" in cli("exports", "edit", "e2", ok=False).output
+    out = cli("exports", "edit", "e2", "--remove-attribute", "tier", ok=False).output
+    assert "the export maps no attribute TIER; it maps none (option: --remove-attribute)" in out
+    # The same edit without the CLI: explicit fields, the attribute added in the service.
+    admin = actor_named(profiled_workspace, None)
+    view = edit_export(
+        profiled_workspace, admin, "e2", changes=ExportEdit(add_attributes={"city": "city"})
+    )
+    assert view.config.mapping.attributes == {"CITY": "city"} and view.config.list_id == other
+    view = edit_export(
+        profiled_workspace,
+        admin,
+        "e2",
+        changes=ExportEdit(remove_attributes=("City",), phone=CLEAR, schedule="Manual"),
+    )
+    assert view.config.mapping.attributes == {} and view.config.mapping.phone is None
+    assert view.config.schedule == "manual"
 
     cli("exports", "duplicate", "e2", "e3", "--share-list", ok=True)
     assert (

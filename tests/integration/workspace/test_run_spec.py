@@ -116,9 +116,9 @@ def test_export_user_losing_admin_stops_runs_until_take_over(ws: Workspace) -> N
     assert not info.value.skipped
     users.add_user(ws, actor_named(ws, None), "dave", "admin")
     connections.take_over(ws, actor_named(ws, "dave"), "shared")
-    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.export_user == "dave"
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").credentials.export_user == "dave"
     users.remove_user(ws, actor_named(ws, None), "dave")
     with pytest.raises(ExportNotRunnable, match="export user dave was removed"):
         get_run_spec(ws, actor_named(ws, "carol"), "news")
     connections.take_over(ws, actor_named(ws, "admin"), "shared")
-    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.export_user == "admin"
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").credentials.export_user == "admin"
