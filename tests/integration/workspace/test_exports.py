@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -20,7 +22,7 @@ from segport.service import (
     users,
 )
 from segport.service.access import actor_named
-from segport.service.export_configs import add_export, get_run_spec
+from segport.service.export_configs import ExportChanged, add_export, get_run_spec
 from segport.service.segment_definitions import delete_segment
 from segport.service.workspace import Workspace, WorkspaceError
 
@@ -263,3 +265,40 @@ def test_removing_a_connection_in_use(
     assert "exports removed" in out and "one" in out
     names = [line.split()[0] for line in cli("exports", "list", ok=True).output.splitlines()]
     assert names == ["name", "two"]
+
+
+def test_an_edit_is_saved_only_onto_the_settings_it_was_made_from(
+    profiled_workspace: Workspace, sandbox_factory: SandboxFactory
+) -> None:
+    """An edit checked against Brevo (outside the database transaction) while another
+    edit is saved is refused, not saved over it."""
+    ws = profiled_workspace
+    admin = actor_named(ws, None)
+    slow = sandbox_factory(faults="attributes:slow=2")  # every attribute listing takes 2 s
+    connections.add_connection(
+        ws, admin, "slow", "brevo", slow.api_key, agree_privacy=True, base_url=slow.base_url,
+        verify=False,
+    )  # fmt: skip
+    list_id, other = slow.state.create_list("A"), slow.state.create_list("B")
+    add_export(ws, admin, ExportConfig("x", "slow", list_id, ("gb",), ExportMapping("email")))
+    lists = slow.requests_log
+    checked = lists.count("GET /contacts/lists/{listId}")
+    refused: list[Exception] = []
+
+    def move() -> None:  # asks Brevo about the new list, then lists the attributes (slow)
+        try:
+            edit_export(ws, admin, "x", changes=ExportEdit(list_id=other))
+        except ExportChanged as exc:
+            refused.append(exc)
+
+    mover = threading.Thread(target=move)
+    mover.start()
+    deadline = time.monotonic() + 30
+    while lists.count("GET /contacts/lists/{listId}") == checked:  # the move is being checked
+        assert time.monotonic() < deadline and mover.is_alive()
+        time.sleep(0.01)
+    edit_export(ws, admin, "x", changes=ExportEdit(profile_limit=7))  # no Brevo check
+    mover.join()
+    assert len(refused) == 1 and "changed by someone else" in str(refused[0])
+    config = get_run_spec(ws, admin, "x").config
+    assert (config.list_id, config.profile_limit) == (list_id, 7)
