@@ -125,8 +125,7 @@ def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[s
     """A workspace at ``ws_path`` with ``data`` loaded, a segment of everyone, a connection
     to ``base`` and the export ``bench`` into ``list_id``; returns the command that runs it
     (``--json -q``)."""
-    from segport.service import connections
-    from segport.service.export_checks import Draft
+    from segport.service import ExportConfig, ExportMapping, connections
     from segport.service.export_configs import add_export
     from segport.service.opening import init_workspace
     from segport.service.profile_source import load_profiles
@@ -145,18 +144,18 @@ def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[s
         base_url=base,
         verify=True,
     )
-    draft = Draft(
+    mapping = ExportMapping(
+        email="email", first_name="first_name", last_name="last_name", phone="phone"
+    )
+    config = ExportConfig(
         name="bench",
         connection="bench",
         list_id=list_id,
-        segments=["everyone"],
-        email="email",
-        first_name="first_name",
-        last_name="last_name",
-        phone="phone",
+        segments=("everyone",),
+        mapping=mapping,
         phone_region="GB",
     )
-    add_export(ws, actor_named(ws, None), draft)
+    add_export(ws, actor_named(ws, None), config)
     ws.close()
     run = [PY, "-m", "segport", "--workspace", str(ws_path), "exports", "run", "bench"]
     return [*run, "--json", "-q"]

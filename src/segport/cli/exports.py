@@ -10,7 +10,7 @@ from segport.cli.text import clean
 from segport.cli.workspace import fail, opened, print_table, when
 
 if TYPE_CHECKING:
-    from segport.service.export_configs import ExportView
+    from segport.service import Clear, ExportView
 
 app = typer.Typer(help="Manage exports of segments into Brevo lists.", no_args_is_help=True)
 
@@ -73,49 +73,53 @@ def add(
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Add an export; everything is checked (Brevo list and attributes included). It is not run."""
-    from segport.service.export_checks import Draft, parse_attributes
-    from segport.service.export_configs import add_export
+    from segport.service import ExportConfig, ExportMapping, add_export
+    from segport.service.export_checks import parse_attributes
 
     with opened(ctx) as (ws, actor):
         if connection is None:
             fail(_no_connection_help(ws, actor))
-        draft = Draft(
-            name=name,
-            connection=connection,
-            list_id=list_id,
-            segments=segments,
+        mapping = ExportMapping(
             email=email,
             first_name=first_name,
             last_name=last_name,
             phone=phone,
             attributes=parse_attributes(attributes),
-            mode=mode.strip().lower(),
+        )
+        config = ExportConfig(
+            name=name,
+            connection=connection,
+            list_id=list_id,
+            segments=tuple(segments),
+            mapping=mapping,
+            mode=mode,
             phone_region=phone_region,
-            profile_limit=limit,
-            schedule=schedule.strip().lower(),
             phone_country_column=phone_country_column,
-            empty_values=empty_values.strip().lower(),
+            profile_limit=limit,
+            schedule=schedule,
+            empty_values=empty_values,
             share_list=share_list,
         )
-        view = add_export(ws, actor, draft)
-    typer.echo(f"Export {view.name!r} saved (not run): {_describe(view)}")
-    typer.echo(f"Run it with `segport exports run {view.name}`.")
+        view = add_export(ws, actor, config)
+    typer.echo(f"Export {view.config.name!r} saved (not run): {_describe(view)}")
+    typer.echo(f"Run it with `segport exports run {view.config.name}`.")
 
 
 def _describe(v: ExportView) -> str:
+    c = v.config
     return (
-        f"segments {', '.join(v.segments)} -> list {v.list_id} on {v.connection_label}, "
-        f"mode {v.mode}"
+        f"segments {', '.join(c.segments)} -> list {c.list_id} on {v.connection_label}, "
+        f"mode {c.mode}"
     )
 
 
 def _mapping_lines(v: ExportView) -> list[str]:
-    m = v.mapping
+    m = v.config.mapping
     lines = [f"EMAIL <- {m.email}"]
     if m.first_name:
-        lines.append(f"{v.first_name_attribute or 'first name'} <- {m.first_name}")
+        lines.append(f"{m.first_name_attribute or 'first name'} <- {m.first_name}")
     if m.last_name:
-        lines.append(f"{v.last_name_attribute or 'last name'} <- {m.last_name}")
+        lines.append(f"{m.last_name_attribute or 'last name'} <- {m.last_name}")
     if m.phone:
         lines.append(f"SMS <- {m.phone}")
     lines += [f"{attr} <- {col}" for attr, col in m.attributes.items()]
@@ -136,10 +140,10 @@ def list_(ctx: typer.Context) -> None:
         ["name", "connection", "segments", "schedule", "last status", "last run", "you may"],
         [
             [
-                v.name,
+                v.config.name,
                 v.connection_label,
-                ", ".join(v.segments),
-                v.schedule,
+                ", ".join(v.config.segments),
+                v.config.schedule,
                 v.last_status or "not_started",
                 when(v.last_run_at),
                 ", ".join(v.permissions),
@@ -156,20 +160,21 @@ def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 
     with opened(ctx) as (ws, actor):
         v = show_export(ws, actor, name)
+    c = v.config
     connection = v.connection_label
-    if v.connection is None:
+    if c.connection is None:
         connection += " (detached: it does not run until given one with `exports edit`)"
     rows = [
-        ("name", v.name),
+        ("name", c.name),
         ("connection", connection),
-        ("list", str(v.list_id)),
-        ("segments", ", ".join(v.segments)),
-        ("mode", v.mode),
+        ("list", str(c.list_id)),
+        ("segments", ", ".join(c.segments)),
+        ("mode", c.mode),
         ("phone region", _region_label(v)),
-        ("phone country", v.phone_country_column or "-"),
-        ("profile limit", f"{v.profile_limit:,}"),
-        ("schedule", v.schedule),
-        ("empty values", _empty_values(v.empty_values)),
+        ("phone country", c.phone_country_column or "-"),
+        ("profile limit", f"{c.profile_limit:,}"),
+        ("schedule", c.schedule),
+        ("empty values", _empty_values(c.empty_values)),
         ("shared list", _shared(v)),
         ("last status", v.last_status or "not_started"),
         ("last run", when(v.last_run_at)),
@@ -187,8 +192,8 @@ def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 
 
 def _region_label(v: ExportView) -> str:
-    if v.phone_region:
-        return v.phone_region
+    if v.config.phone_region:
+        return v.config.phone_region
     default = v.default_phone_region
     return f"{default} (default)" if default else "-"
 
@@ -201,14 +206,16 @@ def _empty_values(mode: str) -> str:
 
 def _shared(v: ExportView) -> str:
     others = ", ".join(v.list_peers)
-    if v.share_list:
+    if v.config.share_list:
         return f"yes, with {others}" if others else "yes (no other export on the list now)"
     return f"no, but {others} uses the list too" if others else "no"
 
 
-def _clearable(value: str | None) -> str | None:
+def _clearable(value: str | None) -> str | Clear | None:
     """Options an edit may clear by giving an empty value."""
-    return value.strip() or None if value is not None else None
+    from segport.service import CLEAR
+
+    return None if value is None else value.strip() or CLEAR
 
 
 @app.command("edit")
@@ -244,49 +251,30 @@ def edit(
     ),
 ) -> None:
     """Change an export's settings; the result is checked like a new export."""
+    from segport.service import ExportEdit, edit_export
     from segport.service.export_checks import parse_attributes
-    from segport.service.export_configs import edit_export, show_export
 
     with opened(ctx) as (ws, actor):
-        changes: dict[str, Any] = {}
-        for key, value in (
-            ("name", rename),
-            ("connection", connection),
-            ("list_id", list_id),
-            ("email", email),
-            ("profile_limit", limit),
-        ):
-            if value is not None:
-                changes[key] = value
-        for key, value in (
-            ("first_name", first_name),
-            ("last_name", last_name),
-            ("phone", phone),
-            ("phone_region", phone_region),
-            ("phone_country_column", phone_country_column),
-        ):
-            if value is not None:
-                changes[key] = _clearable(value)
-        if mode is not None:
-            changes["mode"] = mode.strip().lower()
-        if schedule is not None:
-            changes["schedule"] = schedule.strip().lower()
-        if empty_values is not None:
-            changes["empty_values"] = empty_values.strip().lower()
-        if share_list is not None:
-            changes["share_list"] = share_list
-        if segments:
-            changes["segments"] = segments
-        if attributes or remove_attributes:
-            current = dict(show_export(ws, actor, name).mapping.attributes)
-            for attr in remove_attributes:
-                if current.pop(attr.strip().upper(), None) is None:
-                    fail(f"--remove-attribute {attr}: the export maps no such attribute")
-            current.update(parse_attributes(attributes))
-            changes["attributes"] = current
-        if not changes:
-            fail("nothing to change: give at least one option (see --help)")
-        view = edit_export(ws, actor, name, changes)
+        changes = ExportEdit(
+            name=rename,
+            connection=connection,
+            list_id=list_id,
+            segments=tuple(segments) or None,
+            email=email,
+            first_name=_clearable(first_name),
+            last_name=_clearable(last_name),
+            phone=_clearable(phone),
+            add_attributes=parse_attributes(attributes),
+            remove_attributes=tuple(remove_attributes),
+            mode=mode,
+            phone_region=_clearable(phone_region),
+            phone_country_column=_clearable(phone_country_column),
+            profile_limit=limit,
+            schedule=schedule,
+            empty_values=empty_values,
+            share_list=share_list,
+        )
+        view = edit_export(ws, actor, name, changes=changes)
     typer.echo(f"Export {name!r} updated: {_describe(view)}")
     if view.next_run_note:
         typer.echo(f"Next run: {view.next_run_note}.")
@@ -301,17 +289,17 @@ def duplicate(
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Copy an export's settings under a new name (onto another list with --list-id)."""
-    from segport.service.export_configs import duplicate_export
+    from segport.service import duplicate_export
 
     with opened(ctx) as (ws, actor):
         view = duplicate_export(ws, actor, name, new_name, list_id=list_id, share_list=share_list)
-    typer.echo(f"Export {view.name!r} created from {name!r}: {_describe(view)}")
+    typer.echo(f"Export {view.config.name!r} created from {name!r}: {_describe(view)}")
 
 
 @app.command("detach")
 def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove an export's connection; it keeps its settings and does not run until given one."""
-    from segport.service.export_configs import detach_export
+    from segport.service import detach_export
 
     with opened(ctx) as (ws, actor):
         detach_export(ws, actor, name)
@@ -324,7 +312,7 @@ def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 @app.command("remove")
 def remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
     """Remove an export (contacts already in Brevo stay there)."""
-    from segport.service.export_configs import remove_export
+    from segport.service import remove_export
 
     with opened(ctx) as (ws, actor):
         remove_export(ws, actor, name)

@@ -41,6 +41,7 @@ FIELD_OPTIONS: dict[str, str] = {
     "role": "--role",
     "expires_in": "--expires-in DAYS",
     "token_name": "--name LABEL",
+    "remove_attribute": "--remove-attribute",
 }
 
 

@@ -125,10 +125,10 @@ def execute_run(
         raise ValueError("a real run needs a run id")
     started = time.perf_counter()
     summary = RunSummary(
-        export_name=target.name,
+        export_name=target.config.name,
         run_id=run_id,
-        list_id=target.list_id,
-        mode=target.mode,
+        list_id=target.config.list_id,
+        mode=target.config.mode,
         full=options.full,
         dry_run=options.dry_run,
     )
@@ -204,10 +204,10 @@ class _Run:
         # Saved with the plan, for the record: a saved plan is never resumed (below).
         key = {
             "config": config_fingerprint(mapping),
-            "list_id": target.list_id,
+            "list_id": target.config.list_id,
             "target": target.identity(),  # (held.py: a new target is planned afresh)
-            "empty_values": target.empty_values,
-            "mode": target.mode,
+            "empty_values": target.config.empty_values,
+            "mode": target.config.mode,
             "full": self.options.full,
         }
         # A plan an earlier run left is never replayed (exports.resume): what Brevo took
@@ -254,7 +254,7 @@ class _Run:
         outcome = self._send(columns, counts.to_send, carried)
         removal_ok = not outcome.failed_chunks and not outcome.waiting
         if removal_ok:  # the whole plan is in Brevo: a keep -> clear sweep is done
-            state.set(EMPTY_VALUES, target.empty_values)
+            state.set(EMPTY_VALUES, target.config.empty_values)
         leavers = counts.to_remove or counts.to_release
         if target.mirror and leavers and removal_ok and not counts.removal_refused:
             from segport.exports.mirror import remove_leavers
@@ -265,7 +265,7 @@ class _Run:
                     self.client,
                     run_id=self.run_id,
                     table=self.tables.remove,
-                    list_id=target.list_id,
+                    list_id=target.config.list_id,
                     progress=self.progress,
                 )
         with timer("report"):
@@ -303,11 +303,12 @@ class _Run:
     def _attribute_types(self) -> dict[str, str] | None:
         """Types of the account's attributes; None (run failed) when a mapped one is gone."""
         attributes = {a.name.upper(): (a.type or "text") for a in self.client.get_attributes()}
-        wanted = [a.upper() for a, _ in self.target.attributes]
-        if self.target.first_name:
-            wanted.append(self.target.first_name_attribute.upper())
-        if self.target.last_name:
-            wanted.append(self.target.last_name_attribute.upper())
+        m = self.target.config.mapping
+        wanted = [a.upper() for a in m.attributes]
+        if m.first_name:
+            wanted.append(m.brevo_first_name.upper())
+        if m.last_name:
+            wanted.append(m.brevo_last_name.upper())
         missing = [a for a in wanted if a not in attributes]
         if missing:
             self.summary.status = FAILED
@@ -329,11 +330,12 @@ class _Run:
             members = self.source.count()
         summary.members = members
         self.progress(Progress("count", members, members))
-        if members > self.target.profile_limit:
+        limit = self.target.config.profile_limit
+        if members > limit:
             summary.status = SKIPPED
             summary.message = (
                 f"the segments have {members:,} members, over the export's profile limit of "
-                f"{self.target.profile_limit:,}; nothing was sent. Narrow the segments or raise "
+                f"{limit:,}; nothing was sent. Narrow the segments or raise "
                 "the limit (`segport exports edit --limit`)"
             )
             return None
@@ -428,7 +430,7 @@ class _Run:
             self.client,
             run_id=run_id,
             table=REAL.send,
-            list_id=self.target.list_id,
+            list_id=self.target.config.list_id,
             attribute_columns=attribute_columns,
             progress=self.progress,
             process_timeout=self.options.process_timeout,

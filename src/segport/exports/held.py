@@ -139,7 +139,7 @@ def bind(
         ensure_mask_column(state)
     elif not state.has_column(HELD, "mask"):
         base = f"(SELECT *, NULL::UBIGINT AS mask FROM {HELD})"  # (a state older than masks)
-    identity = {**target.identity(), "connection": target.connection_name}
+    identity = {**target.identity(), "connection": target.config.connection}
     stored = state.get(TARGET)
     has_held = state.held_count() > 0
     # Moved back to the target whose held was set aside, before Brevo took anything from
@@ -206,7 +206,7 @@ def bind(
         state.set(MAPPING, target.mapping_digest())
         # Going from keep to clear, the sweep is due until a run sent its whole plan
         # (engine): a run killed or failed before that must sweep again.
-        state.set(EMPTY_VALUES, "keep" if sweep else target.empty_values)
+        state.set(EMPTY_VALUES, "keep" if sweep else target.config.empty_values)
     return HeldView(HELD, note, changed, sweep)
 
 

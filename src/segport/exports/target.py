@@ -1,4 +1,4 @@
-"""What the engine needs of an export, built from the workspace's run spec."""
+"""What the engine needs of an export: its configuration and where its list lives."""
 
 from __future__ import annotations
 
@@ -9,101 +9,51 @@ from typing import Any
 
 from segport import __version__
 from segport.contacts.mapping import ContactMapping
+from segport.exports.config import ExportConfig
 
 
 @dataclass(frozen=True)
 class ExportTarget:
-    """One export as the engine sees it: where to send, how to map, what is allowed."""
+    """One export as the engine sees it: its configuration, and where its list lives."""
 
     export_id: int
-    name: str
-    list_id: int
-    mode: str  # "add" | "mirror"
-    profile_limit: int
-    email: str
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
-    attributes: tuple[tuple[str, str], ...] = ()
-    first_name_attribute: str = "FIRSTNAME"
-    last_name_attribute: str = "LASTNAME"
-    phone_region: str = "GB"
-    phone_country_column: str | None = None
+    config: ExportConfig
     # Where the list lives: what Brevo holds from this export belongs to one target.
     connection_id: int | None = None
     base_url: str = ""
     account: str | None = None  # the account's email as GET /account gave it (None: unknown)
-    connection_name: str = ""
-    empty_values: str = "clear"  # "clear": values that became empty are emptied in Brevo
     # Other exports sending to the same list of the same account: (name, state file,
     # their target identity). A mirror export never removes a contact one of them holds.
     list_peers: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
     @property
     def mirror(self) -> bool:
-        return self.mode == "mirror"
+        return self.config.mirror
 
     @property
     def clear_empty(self) -> bool:
-        return self.empty_values == "clear"
+        return self.config.clear_empty
 
     def identity(self) -> dict[str, Any]:
-        return target_identity(self.connection_id, self.base_url, self.account, self.list_id)
-
-    def _mapping_fields(self) -> dict[str, Any]:
-        """The settings that decide which values a contact is sent with (one list for the
-        mapping and its digest)."""
-        return {
-            "email": self.email,
-            "first_name": self.first_name,
-            "last_name": self.last_name,
-            "phone": self.phone,
-            "attributes": dict(self.attributes),
-            "first_name_attribute": self.first_name_attribute,
-            "last_name_attribute": self.last_name_attribute,
-            "phone_region": self.phone_region,
-        }
+        return target_identity(self.connection_id, self.base_url, self.account, self.config.list_id)
 
     def mapping_digest(self) -> str:
-        return mapping_digest(
-            **self._mapping_fields(), phone_country_column=self.phone_country_column
-        )
+        return mapping_digest(self.config)
 
-    @classmethod
-    def from_spec(cls, spec: Any) -> ExportTarget:
-        """From ``service.export_configs.RunSpec`` (duck-typed: no import of the layer above)."""
-        m = spec.mapping
-        return cls(
-            export_id=int(spec.export_id),
-            name=str(spec.name),
-            list_id=int(spec.list_id),
-            mode=str(spec.mode or "add"),
-            profile_limit=int(spec.profile_limit),
+    def mapping(self, attribute_types: dict[str, str]) -> ContactMapping:
+        """The contacts mapping, typed with the account's attribute types."""
+        m = self.config.mapping
+        mapped = {a.upper() for a in m.attributes}
+        return ContactMapping(
             email=m.email,
             first_name=m.first_name,
             last_name=m.last_name,
             phone=m.phone,
-            attributes=tuple((str(k), str(v)) for k, v in dict(m.attributes).items()),
-            first_name_attribute=spec.first_name_attribute or "FIRSTNAME",
-            last_name_attribute=spec.last_name_attribute or "LASTNAME",
-            phone_region=spec.phone_region or "GB",
-            phone_country_column=getattr(spec, "phone_country_column", None),
-            connection_id=getattr(spec, "connection_id", None),
-            base_url=str(spec.connection.base_url),
-            account=getattr(spec, "account", None),
-            connection_name=str(spec.connection.name),
-            empty_values=str(getattr(spec, "empty_values", None) or "clear"),
-            list_peers=tuple(
-                (str(n), str(p), dict(i)) for n, p, i in getattr(spec, "list_peers", ())
-            ),
-        )
-
-    def mapping(self, attribute_types: dict[str, str]) -> ContactMapping:
-        """The contacts mapping, typed with the account's attribute types."""
-        mapped = {a.upper() for a, _ in self.attributes}
-        return ContactMapping(
-            **self._mapping_fields(),
-            phone_country=self.phone_country_column,
+            attributes=dict(m.attributes),
+            first_name_attribute=m.brevo_first_name,
+            last_name_attribute=m.brevo_last_name,
+            phone_region=self.config.region,
+            phone_country=self.config.phone_country_column,
             attribute_types={k: v for k, v in attribute_types.items() if k in mapped},
         )
 
@@ -143,24 +93,15 @@ def target_identity(
     }
 
 
-def mapping_digest(
-    *,
-    email: str,
-    first_name: str | None,
-    last_name: str | None,
-    phone: str | None,
-    attributes: dict[str, str],
-    first_name_attribute: str | None,
-    last_name_attribute: str | None,
-    phone_region: str | None,
-    phone_country_column: str | None = None,
-) -> str:
-    """A digest of the settings that decide which values a contact is sent with."""
+def mapping_digest(config: ExportConfig) -> str:
+    """A digest of the settings that decide which values a contact is sent with (kept in
+    the export's state: the same settings must give the same digest across releases)."""
+    m = config.mapping
     data = {
-        "email": email,
-        "first_name": [first_name, first_name_attribute or "FIRSTNAME"] if first_name else None,
-        "last_name": [last_name, last_name_attribute or "LASTNAME"] if last_name else None,
-        "phone": [phone, phone_region or "GB", phone_country_column] if phone else None,
-        "attributes": sorted(attributes.items()),
+        "email": m.email,
+        "first_name": [m.first_name, m.brevo_first_name] if m.first_name else None,
+        "last_name": [m.last_name, m.brevo_last_name] if m.last_name else None,
+        "phone": [m.phone, config.region, config.phone_country_column] if m.phone else None,
+        "attributes": sorted(m.attributes.items()),
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

@@ -54,8 +54,12 @@ _WHERE: dict[str, str] = {
     "show_connection": "connections",
     "take_over": "connections",
     "usable_connections": "connections",
-    "Draft": "export_checks",
-    "ExportView": "export_configs",
+    "ExportConfig": "export_records",
+    "ExportMapping": "export_records",
+    "ExportView": "export_records",
+    "CLEAR": "export_edits",
+    "Clear": "export_edits",
+    "ExportEdit": "export_edits",
     "add_export": "export_configs",
     "detach_export": "export_configs",
     "duplicate_export": "export_configs",
@@ -96,14 +100,18 @@ _WHERE: dict[str, str] = {
 }
 
 __all__ = [
+    "CLEAR",
     "Action",
     "Actor",
     "AuditView",
     "Busy",
+    "Clear",
     "Conflict",
     "ConnectionSummary",
     "ConnectionView",
-    "Draft",
+    "ExportConfig",
+    "ExportEdit",
+    "ExportMapping",
     "ExportView",
     "Forbidden",
     "Invalid",
@@ -195,9 +203,7 @@ if TYPE_CHECKING:
         usable_connections,
     )
     from segport.service.doctor import Report, diagnose
-    from segport.service.export_checks import Draft
     from segport.service.export_configs import (
-        ExportView,
         add_export,
         detach_export,
         duplicate_export,
@@ -206,6 +212,8 @@ if TYPE_CHECKING:
         remove_export,
         show_export,
     )
+    from segport.service.export_edits import CLEAR, Clear, ExportEdit
+    from segport.service.export_records import ExportConfig, ExportMapping, ExportView
     from segport.service.export_state import Rebuilt, rebuild_state
     from segport.service.opening import init_workspace, open_workspace
     from segport.service.passwords import set_password, verify_password

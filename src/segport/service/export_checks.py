@@ -9,24 +9,40 @@ names the option to fix and what to do.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
+from segport.errors import Invalid
+from segport.exports.config import (
+    DEFAULT_PHONE_REGION,
+    DEFAULT_PROFILE_LIMIT,
+    EMPTY_VALUES,
+    MODES,
+    SCHEDULES,
+    ExportConfig,
+)
 from segport.service.workspace import Workspace, WorkspaceError, has_control_characters
 
 if TYPE_CHECKING:
     from segport.brevo import Attribute
     from segport.service.connection_use import ConnectionCredentials
 
-MODES = ("add", "mirror")
-EMPTY_VALUES = ("clear", "keep")
-SCHEDULES = ("system", "manual")
-DEFAULT_PROFILE_LIMIT = 1_000_000
-# Region national phone numbers are read in without --phone-region (the engine's default,
-# segport.exports.target / segport.contacts.mapping); `exports show` says so.
-DEFAULT_PHONE_REGION = "GB"
+__all__ = [
+    "DEFAULT_PHONE_REGION",
+    "DEFAULT_PROFILE_LIMIT",
+    "EMPTY_VALUES",
+    "MODES",
+    "SCHEDULES",
+    "ExportInvalid",
+    "check_brevo",
+    "check_columns",
+    "check_local",
+    "check_segments",
+    "parse_attributes",
+    "resolve_attributes",
+]
 # Names Brevo accounts use for first and last name, by account language (api-notes §4):
 # English FIRSTNAME/LASTNAME, French PRENOM/NOM, and the variants seen in older accounts.
 FIRST_NAME_ATTRIBUTES = (
@@ -59,40 +75,10 @@ _NAME = re.compile(r"^\S(.{0,98}\S)?$")
 _ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
 
-class ExportInvalid(WorkspaceError):
+class ExportInvalid(Invalid, WorkspaceError):
     """An export's settings do not pass the checks; the message says what to fix."""
 
     default_code = "export_invalid"
-
-
-@dataclass
-class Draft:
-    """An export's settings as the user gave them, before they are checked and saved."""
-
-    name: str
-    connection: str | None
-    list_id: int
-    segments: list[str]
-    email: str
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
-    attributes: dict[str, str] = field(default_factory=dict)
-    mode: str = "add"
-    phone_region: str | None = None
-    profile_limit: int = DEFAULT_PROFILE_LIMIT
-    schedule: str = "system"
-    # Resolved from the account's attributes when the export is checked against Brevo.
-    first_name_attribute: str | None = None
-    last_name_attribute: str | None = None
-    phone_country_column: str | None = None
-    # clear: a value that became empty in the profiles is emptied in Brevo; keep: never.
-    empty_values: str = "clear"
-    # The export knowingly shares its Brevo list with another export of the workspace.
-    share_list: bool = False
-
-    def copy(self) -> Draft:
-        return replace(self, segments=list(self.segments), attributes=dict(self.attributes))
 
 
 def parse_attributes(pairs: list[str]) -> dict[str, str]:
@@ -111,51 +97,60 @@ def parse_attributes(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def check_local(draft: Draft) -> Draft:
-    """Checks that need neither the profile store, the segments nor Brevo."""
-    d = draft.copy()
-    d.name = d.name.strip()
-    if not _NAME.match(d.name) or has_control_characters(d.name):
-        raise ExportInvalid(f"invalid export name {d.name!r}: give 1 to 100 characters")
-    if d.list_id <= 0:
+def check_local(config: ExportConfig) -> ExportConfig:
+    """Checks that need neither the profile store, the segments nor Brevo; the answer is
+    ``config`` normalised (names trimmed, modes lower case, regions upper case)."""
+    name = config.name.strip()
+    if not _NAME.match(name) or has_control_characters(name):
+        raise ExportInvalid(f"invalid export name {name!r}: give 1 to 100 characters")
+    if config.list_id <= 0:
         raise ExportInvalid(
-            f"--list-id {d.list_id} is not a Brevo list ID: give the positive number shown "
-            "in Brevo under Contacts > Lists"
+            f"--list-id {config.list_id} is not a Brevo list ID: give the positive number "
+            "shown in Brevo under Contacts > Lists"
         )
-    d.segments = [s.strip() for s in d.segments if s.strip()]
-    if not d.segments:
+    segments = tuple(s.strip() for s in config.segments if s.strip())
+    if not segments:
         raise ExportInvalid("give at least one --segment (only segments can be exported)")
-    dupes = sorted({s for s in d.segments if d.segments.count(s) > 1})
+    dupes = sorted({s for s in segments if segments.count(s) > 1})
     if dupes:
         raise ExportInvalid(f"--segment {', '.join(dupes)} is given more than once")
-    if d.mode not in MODES:
-        raise ExportInvalid(f"--mode {d.mode!r} is not known: use add or mirror")
-    if d.schedule not in SCHEDULES:
+    mode = config.mode.strip().lower()
+    if mode not in MODES:
+        raise ExportInvalid(f"--mode {mode!r} is not known: use add or mirror")
+    schedule = config.schedule.strip().lower()
+    if schedule not in SCHEDULES:
         raise ExportInvalid(
-            f"--schedule {d.schedule!r} is not known: use system (runs with every refresh) "
-            "or manual (runs only on demand)"
+            f"--schedule {schedule!r} is not known: use system (runs with every "
+            "refresh) or manual (runs only on demand)"
         )
-    if d.empty_values not in EMPTY_VALUES:
+    empty_values = config.empty_values.strip().lower()
+    if empty_values not in EMPTY_VALUES:
         raise ExportInvalid(
-            f"--empty-values {d.empty_values!r} is not known: use clear (a value emptied in "
-            "the profiles is emptied in Brevo) or keep (Brevo keeps its value)"
+            f"--empty-values {empty_values!r} is not known: use clear (a value "
+            "emptied in the profiles is emptied in Brevo) or keep (Brevo keeps its value)"
         )
-    if not 1 <= d.profile_limit <= 2**63 - 1:  # a 64-bit integer in SQL
+    if not 1 <= config.profile_limit <= 2**63 - 1:  # a 64-bit integer in SQL
         raise ExportInvalid(
-            f"--limit {d.profile_limit} must be 1 or more profiles, and below 2**63"
+            f"--limit {config.profile_limit} must be 1 or more profiles, and below 2**63"
         )
-    if d.phone_region is not None:
-        d.phone_region = _check_region(d.phone_region)
-    if d.phone_country_column is not None:
-        d.phone_country_column = d.phone_country_column.strip() or None
-        if d.phone_country_column is not None and d.phone is None:
+    region = config.phone_region
+    if region is not None:
+        region = _check_region(region)
+    country = config.phone_country_column
+    if country is not None:
+        country = country.strip() or None
+        if country is not None and config.mapping.phone is None:
             raise ExportInvalid(
-                f"--phone-country-column {d.phone_country_column!r} is only used to read "
+                f"--phone-country-column {country!r} is only used to read "
                 "phone numbers: give --phone too, or clear it with --phone-country-column ''"
             )
-    if not d.email.strip():
+    if not config.mapping.email.strip():
         raise ExportInvalid("--email is required: the profile column holding the address")
-    for attr in d.attributes:
+    seen: set[str] = set()
+    for attr in config.mapping.attributes:
+        if attr.upper() in seen:  # Brevo's names are case-insensitive
+            raise ExportInvalid(f"--attribute {attr} is given twice; keep one")
+        seen.add(attr.upper())
         if not _ATTRIBUTE.match(attr):
             raise ExportInvalid(
                 f"--attribute {attr}: Brevo attribute names are letters, digits and _ "
@@ -166,7 +161,16 @@ def check_local(draft: Draft) -> Draft:
                 f"--attribute {attr}=...: {attr} is set with {RESERVED_ATTRIBUTES[attr]}; "
                 "use that option instead"
             )
-    return d
+    return replace(
+        config,
+        name=name,
+        segments=segments,
+        mode=mode,
+        schedule=schedule,
+        empty_values=empty_values,
+        phone_region=region,
+        phone_country_column=country,
+    )
 
 
 def _check_region(region: str) -> str:
@@ -181,17 +185,17 @@ def _check_region(region: str) -> str:
     return code
 
 
-def check_segments(session: Session, draft: Draft) -> None:
+def check_segments(session: Session, config: ExportConfig) -> None:
     from segport.segments import SegmentNotFound, get_segment
 
-    for name in draft.segments:
+    for name in config.segments:
         try:
             get_segment(session, name)
         except SegmentNotFound as exc:
             raise ExportInvalid(f"--segment {name!r}: {exc}") from None
 
 
-def check_columns(ws: Workspace, draft: Draft) -> None:
+def check_columns(ws: Workspace, config: ExportConfig) -> None:
     from segport.profiles import ProfileError, open_profile_store
 
     try:
@@ -202,13 +206,14 @@ def check_columns(ws: Workspace, draft: Draft) -> None:
         columns = store.columns()
     finally:
         store.close()
+    m = config.mapping
     wanted = [
-        ("--email", draft.email),
-        ("--first-name", draft.first_name),
-        ("--last-name", draft.last_name),
-        ("--phone", draft.phone),
-        ("--phone-country-column", draft.phone_country_column),
-        *((f"--attribute {attr}", col) for attr, col in draft.attributes.items()),
+        ("--email", m.email),
+        ("--first-name", m.first_name),
+        ("--last-name", m.last_name),
+        ("--phone", m.phone),
+        ("--phone-country-column", config.phone_country_column),
+        *((f"--attribute {attr}", col) for attr, col in m.attributes.items()),
     ]
     for option, column in wanted:
         if column is not None and column not in columns:
@@ -218,11 +223,10 @@ def check_columns(ws: Workspace, draft: Draft) -> None:
             )
 
 
-def check_brevo(creds: ConnectionCredentials, draft: Draft) -> Draft:
+def check_brevo(creds: ConnectionCredentials, config: ExportConfig) -> ExportConfig:
     """The list exists and the attributes exist in the account; names resolved."""
     from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
 
-    d = draft.copy()
     client = BrevoClient(
         creds.api_key,
         creds.base_url,
@@ -232,10 +236,10 @@ def check_brevo(creds: ConnectionCredentials, draft: Draft) -> Draft:
     )
     try:
         try:
-            client.get_list(d.list_id)
+            client.get_list(config.list_id)
         except NotFoundError as exc:
             raise ExportInvalid(
-                f"list {d.list_id} does not exist in this Brevo account (Brevo said: "
+                f"list {config.list_id} does not exist in this Brevo account (Brevo said: "
                 f"{exc.message}). Create it in Brevo or pick another --list-id"
             ) from None
         attributes = client.get_attributes()
@@ -251,37 +255,38 @@ def check_brevo(creds: ConnectionCredentials, draft: Draft) -> Draft:
         ) from None
     finally:
         client.close()
-    return resolve_attributes(attributes, d)
+    return resolve_attributes(attributes, config)
 
 
-def resolve_attributes(attributes: list[Attribute], draft: Draft) -> Draft:
-    d = draft.copy()
+def resolve_attributes(attributes: list[Attribute], config: ExportConfig) -> ExportConfig:
+    """``config`` with its mapping in the account's names (checked to exist there)."""
+    m = config.mapping
     by_name = {a.name.upper(): a for a in attributes}
     known = ", ".join(sorted(by_name)) or "none"
-    d.first_name_attribute = None
-    d.last_name_attribute = None
-    for option, column, candidates, field_name in (
-        ("--first-name", d.first_name, FIRST_NAME_ATTRIBUTES, "first_name_attribute"),
-        ("--last-name", d.last_name, LAST_NAME_ATTRIBUTES, "last_name_attribute"),
+    names: list[str | None] = []
+    for option, column, candidates in (
+        ("--first-name", m.first_name, FIRST_NAME_ATTRIBUTES),
+        ("--last-name", m.last_name, LAST_NAME_ATTRIBUTES),
     ):
-        if column is None:
-            continue
-        found = next((by_name[c].name for c in candidates if c in by_name), None)
-        if found is None:
-            raise ExportInvalid(
-                f"{option}: this Brevo account has no attribute for it (looked for "
-                f"{', '.join(candidates)}; it has {known}). Create one in Brevo, or map the "
-                "column to an existing attribute with --attribute ATTR=COLUMN"
-            )
-        setattr(d, field_name, found)
-    if d.phone is not None and "SMS" not in by_name:
+        found = None
+        if column is not None:
+            found = next((by_name[c].name for c in candidates if c in by_name), None)
+            if found is None:
+                raise ExportInvalid(
+                    f"{option}: this Brevo account has no attribute for it (looked for "
+                    f"{', '.join(candidates)}; it has {known}). Create one in Brevo, or map "
+                    "the column to an existing attribute with --attribute ATTR=COLUMN"
+                )
+        names.append(found)
+    first_name_attribute, last_name_attribute = names
+    if m.phone is not None and "SMS" not in by_name:
         raise ExportInvalid(
             f"--phone: this Brevo account has no SMS attribute (it has {known}); enable SMS "
             "in Brevo or drop --phone"
         )
     resolved: dict[str, str] = {}
-    for attr, column in d.attributes.items():
-        brevo_attr = by_name.get(attr)
+    for attr, column in m.attributes.items():
+        brevo_attr = by_name.get(attr.upper())
         if brevo_attr is None:
             raise ExportInvalid(
                 f"--attribute {attr}={column}: the Brevo account has no attribute {attr}; "
@@ -293,10 +298,15 @@ def resolve_attributes(attributes: list[Attribute], draft: Draft) -> Draft:
                 f"--attribute {attr}: it is a {brevo_attr.category} attribute, which Brevo "
                 "computes itself; map a normal attribute instead"
             )
-        if brevo_attr.name in (d.first_name_attribute, d.last_name_attribute):
+        if brevo_attr.name in (first_name_attribute, last_name_attribute):
             raise ExportInvalid(
                 f"--attribute {attr} is already set by --first-name/--last-name; remove one"
             )
         resolved[brevo_attr.name] = column
-    d.attributes = resolved
-    return d
+    mapping = replace(
+        m,
+        attributes=resolved,
+        first_name_attribute=first_name_attribute,
+        last_name_attribute=last_name_attribute,
+    )
+    return replace(config, mapping=mapping)

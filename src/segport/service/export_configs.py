@@ -8,7 +8,7 @@ Admins manage every export; contributors those on connections shared with contri
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from segport.errors import Conflict, NotFound
+from segport.exports.config import ExportConfig
 from segport.service import audit
 from segport.service.access import Action, Actor, PermissionDenied, authorize, require
 from segport.service.connection_use import (
@@ -27,9 +28,7 @@ from segport.service.connection_use import (
     may_use,
 )
 from segport.service.export_checks import (
-    DEFAULT_PHONE_REGION,
     DEFAULT_PROFILE_LIMIT,
-    Draft,
     ExportInvalid,
     check_brevo,
     check_columns,
@@ -37,23 +36,28 @@ from segport.service.export_checks import (
     check_segments,
     parse_attributes,
 )
-from segport.service.models import Connection, Export, ExportSegment, utcnow
+from segport.service.export_edits import ExportEdit, apply_edit
+from segport.service.export_records import (
+    ExportView,
+    RunSpec,
+    config_of,
+    store_config,
+)
+from segport.service.models import Connection, Export, utcnow
 from segport.service.workspace import Workspace, WorkspaceError
 
 __all__ = [
     "DEFAULT_PROFILE_LIMIT",
     "ConnectionCredentials",
+    "ExportChanged",
     "ExportInvalid",
     "ExportNotFound",
     "ExportNotRunnable",
     "ExportView",
-    "Mapping",
     "RunSpec",
     "get_run_spec",
     "parse_attributes",
 ]
-
-NO_CONNECTION = "No connection"
 
 
 class ExportNotFound(NotFound, WorkspaceError):
@@ -71,74 +75,10 @@ class ExportNotRunnable(Conflict, WorkspaceError):
         self.skipped = skipped
 
 
-@dataclass(frozen=True)
-class Mapping:
-    email: str
-    first_name: str | None
-    last_name: str | None
-    phone: str | None
-    attributes: dict[str, str]  # Brevo attribute -> profile column
+class ExportChanged(Conflict, WorkspaceError):
+    """The export changed while an edit was being checked; the edit was not saved."""
 
-
-@dataclass(frozen=True)
-class RunSpec:
-    export_id: int
-    name: str
-    list_id: int
-    segments: list[str]
-    mode: str
-    phone_region: str | None
-    profile_limit: int
-    mapping: Mapping
-    first_name_attribute: str | None
-    last_name_attribute: str | None
-    connection: ConnectionCredentials
-    schedule: str = "system"
-    phone_country_column: str | None = None
-    connection_id: int | None = None
-    account: str | None = None  # the connection's account email, when verified
-    empty_values: str = "clear"
-    # The other exports on the same list of the same account: name, state file, target.
-    list_peers: tuple[tuple[str, str, dict[str, Any]], ...] = ()
-
-
-@dataclass(frozen=True)
-class ExportView:
-    name: str
-    connection: str | None
-    connection_type: str | None
-    list_id: int
-    segments: list[str]
-    mapping: Mapping
-    first_name_attribute: str | None
-    last_name_attribute: str | None
-    mode: str
-    phone_region: str | None
-    profile_limit: int
-    schedule: str
-    last_status: str | None
-    last_run_at: datetime | None
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-    permissions: list[str] = field(default_factory=list)
-    phone_country_column: str | None = None
-    empty_values: str = "clear"
-    share_list: bool = False
-    list_peers: list[str] = field(default_factory=list)  # other exports on the same list
-    # What the next run does differently because the target or mapping changed.
-    next_run_note: str | None = None
-
-    @property
-    def connection_label(self) -> str:
-        return self.connection or NO_CONNECTION
-
-    @property
-    def default_phone_region(self) -> str | None:
-        """The region used when none is set and a phone is mapped (None otherwise)."""
-        if self.phone_region or not self.mapping.phone:
-            return None
-        return DEFAULT_PHONE_REGION
+    default_code = "export_changed"
 
 
 def _permissions(actor: Actor, export: Export) -> list[str]:
@@ -150,33 +90,14 @@ def _permissions(actor: Actor, export: Export) -> list[str]:
 
 def _view(actor: Actor, e: Export) -> ExportView:
     return ExportView(
-        name=e.name,
-        connection=e.connection.name if e.connection else None,
+        config=config_of(e),
         connection_type=e.connection.type if e.connection else None,
-        list_id=e.list_id,
-        segments=e.segment_names,
-        mapping=Mapping(
-            e.email_column,
-            e.first_name_column,
-            e.last_name_column,
-            e.phone_column,
-            dict(e.attributes),
-        ),
-        first_name_attribute=e.first_name_attribute,
-        last_name_attribute=e.last_name_attribute,
-        mode=e.mode,
-        phone_region=e.phone_region,
-        profile_limit=e.profile_limit,
-        schedule=e.schedule,
         last_status=e.last_status,
         last_run_at=e.last_run_at,
         created_by=e.created_by,
         created_at=e.created_at,
         updated_at=e.updated_at,
         permissions=_permissions(actor, e),
-        phone_country_column=e.phone_country_column,
-        empty_values=e.empty_values or "clear",
-        share_list=bool(e.share_list),
     )
 
 
@@ -188,92 +109,44 @@ def _get(session: Session, name: str) -> Export:
     return export
 
 
-def _draft_of(e: Export) -> Draft:
-    return Draft(
-        name=e.name,
-        connection=e.connection.name if e.connection else None,
-        list_id=e.list_id,
-        segments=e.segment_names,
-        email=e.email_column,
-        first_name=e.first_name_column,
-        last_name=e.last_name_column,
-        phone=e.phone_column,
-        attributes=dict(e.attributes),
-        mode=e.mode,
-        phone_region=e.phone_region,
-        profile_limit=e.profile_limit,
-        schedule=e.schedule,
-        first_name_attribute=e.first_name_attribute,
-        last_name_attribute=e.last_name_attribute,
-        phone_country_column=e.phone_country_column,
-        empty_values=e.empty_values or "clear",
-        share_list=bool(e.share_list),
-    )
-
-
-def _apply(session: Session, e: Export, d: Draft, conn: Connection | None) -> None:
-    e.name = d.name
-    e.connection = conn
-    e.list_id = d.list_id
-    e.email_column = d.email
-    e.first_name_column = d.first_name
-    e.last_name_column = d.last_name
-    e.phone_column = d.phone
-    e.first_name_attribute = d.first_name_attribute
-    e.last_name_attribute = d.last_name_attribute
-    e.attributes = dict(d.attributes)
-    e.mode = d.mode
-    e.phone_region = d.phone_region
-    e.phone_country_column = d.phone_country_column
-    e.profile_limit = d.profile_limit
-    e.schedule = d.schedule
-    e.empty_values = d.empty_values
-    e.share_list = d.share_list
-    e.updated_at = utcnow()
-    if e.segment_names != d.segments:
-        e.segments.clear()
-        session.flush()  # the old rows go before new ones with the same names arrive
-        e.segments.extend(
-            ExportSegment(segment_name=s, position=i) for i, s in enumerate(d.segments)
-        )
-
-
 def _checked(
-    ws: Workspace, actor: Actor, draft: Draft, brevo_unchanged: bool = False
-) -> tuple[Draft, int | None]:
-    """``draft`` checked in full; with the id of its connection (None: detached)."""
-    d = check_local(draft)
+    ws: Workspace, actor: Actor, config: ExportConfig, brevo_unchanged: bool = False
+) -> tuple[ExportConfig, int | None]:
+    """``config`` checked in full; with the id of its connection (None: detached)."""
+    c = check_local(config)
     creds = None
     conn_id = None
     with ws.session() as session:
-        if d.connection is not None:
-            conn = connection_for_export(session, actor, d.connection)
+        if c.connection is not None:
+            conn = connection_for_export(session, actor, c.connection)
             conn_id = conn.id
             creds = credentials(ws, conn)
-        check_segments(session, d)
-    check_columns(ws, d)
+        check_segments(session, c)
+    check_columns(ws, c)
     if creds is not None and not brevo_unchanged:
-        d = check_brevo(creds, d)
-    return d, conn_id
+        c = check_brevo(creds, c)
+    return c, conn_id
 
 
-def _summary(d: Draft) -> dict[str, Any]:
+def _summary(c: ExportConfig) -> dict[str, Any]:
+    """The settings as the audit log records them."""
+    m = c.mapping
     return {
-        "connection": d.connection,
-        "list_id": d.list_id,
-        "segments": d.segments,
-        "email": d.email,
-        "first_name": d.first_name,
-        "last_name": d.last_name,
-        "phone": d.phone,
-        "attributes": d.attributes,
-        "mode": d.mode,
-        "phone_region": d.phone_region,
-        "phone_country_column": d.phone_country_column,
-        "profile_limit": d.profile_limit,
-        "schedule": d.schedule,
-        "empty_values": d.empty_values,
-        "share_list": d.share_list,
+        "connection": c.connection,
+        "list_id": c.list_id,
+        "segments": list(c.segments),
+        "email": m.email,
+        "first_name": m.first_name,
+        "last_name": m.last_name,
+        "phone": m.phone,
+        "attributes": m.attributes,
+        "mode": c.mode,
+        "phone_region": c.phone_region,
+        "phone_country_column": c.phone_country_column,
+        "profile_limit": c.profile_limit,
+        "schedule": c.schedule,
+        "empty_values": c.empty_values,
+        "share_list": c.share_list,
     }
 
 
@@ -305,7 +178,7 @@ def _list_peers(
 
 
 def _refuse_shared_list(
-    session: Session, d: Draft, conn: Connection | None, own: int | None
+    session: Session, d: ExportConfig, conn: Connection | None, own: int | None
 ) -> None:
     if d.share_list:
         return
@@ -341,19 +214,8 @@ def _next_run_note(ws: Workspace, e: Export) -> str | None:
     from segport.exports.state import state_path
     from segport.exports.target import mapping_digest
 
-    digest = mapping_digest(
-        email=e.email_column,
-        first_name=e.first_name_column,
-        last_name=e.last_name_column,
-        phone=e.phone_column,
-        attributes=dict(e.attributes),
-        first_name_attribute=e.first_name_attribute,
-        last_name_attribute=e.last_name_attribute,
-        phone_region=e.phone_region,
-        phone_country_column=e.phone_country_column,
-    )
     identity = {**_identity(e), "connection": e.connection.name}
-    return pending_note(state_path(ws.path, e.id), identity, digest)
+    return pending_note(state_path(ws.path, e.id), identity, mapping_digest(config_of(e)))
 
 
 def _refuse_duplicate(session: Session, name: str) -> None:
@@ -361,24 +223,24 @@ def _refuse_duplicate(session: Session, name: str) -> None:
         raise ExportInvalid(f"an export named {name!r} already exists; pick another name")
 
 
-def add_export(ws: Workspace, actor: Actor, draft: Draft) -> ExportView:
+def add_export(ws: Workspace, actor: Actor, config: ExportConfig) -> ExportView:
     """Check and save a new export (it is not run)."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
-    if draft.connection is None:
+    if config.connection is None:
         raise ExportInvalid("--connection is required: the connection the export sends through")
     with ws.session() as session:
-        _refuse_duplicate(session, draft.name.strip())
-    d, conn_id = _checked(ws, actor, draft)
+        _refuse_duplicate(session, config.name.strip())
+    c, conn_id = _checked(ws, actor, config)
     with ws.session() as session:
-        _refuse_duplicate(session, d.name)
+        _refuse_duplicate(session, c.name)
         conn = session.get(Connection, conn_id) if conn_id else None
-        _refuse_shared_list(session, d, conn, None)
+        _refuse_shared_list(session, c, conn, None)
         export = Export(created_by=actor.name, created_at=utcnow())
-        _apply(session, export, d, conn)
+        store_config(session, export, c, conn)
         session.add(export)
         session.flush()
         _discard_state(ws.path, export.id)
-        audit.record(session, actor, "exports.add", d.name, _summary(d))
+        audit.record(session, actor, "exports.add", c.name, _summary(c))
         return _view(actor, export)
 
 
@@ -412,35 +274,46 @@ def _managed(session: Session, actor: Actor, name: str) -> Export:
     return export
 
 
-def edit_export(ws: Workspace, actor: Actor, name: str, changes: dict[str, Any]) -> ExportView:
-    """Change some settings (keys of :class:`Draft`, ``name`` to rename); all re-checked."""
+def _brevo_part(c: ExportConfig) -> tuple[Any, ...]:
+    """What checking against Brevo depends on: the list and the mapped attributes."""
+    m = c.mapping
+    return (c.connection, c.list_id, m.first_name, m.last_name, m.phone, m.attributes)
+
+
+def edit_export(ws: Workspace, actor: Actor, name: str, *, changes: ExportEdit) -> ExportView:
+    """Apply ``changes`` to the export ``name``; the result is checked like a new export
+    and saved only if the export did not change meanwhile (else :class:`ExportChanged`)."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
+    if changes.is_empty():
+        raise ExportInvalid("nothing to change: name at least one setting to change")
     with ws.session() as session:
-        current = _draft_of(_managed(session, actor, name))
-    unknown = set(changes) - set(Draft.__dataclass_fields__)
-    if unknown:
-        raise ExportInvalid(f"cannot change {', '.join(sorted(unknown))}")
-    draft = current.copy()
-    for key, value in changes.items():
-        setattr(draft, key, value)
-    brevo_keys = {"connection", "list_id", "first_name", "last_name", "phone", "attributes"}
-    brevo_unchanged = all(getattr(draft, k) == getattr(current, k) for k in brevo_keys)
-    d, conn_id = _checked(ws, actor, draft, brevo_unchanged=brevo_unchanged)
+        current = config_of(_managed(session, actor, name))
+    edited = apply_edit(current, changes)
+    brevo_unchanged = _brevo_part(edited) == _brevo_part(current)
+    c, conn_id = _checked(ws, actor, edited, brevo_unchanged=brevo_unchanged)
     with ws.session() as session:
         export = _managed(session, actor, name)
-        if d.name != export.name:
-            _refuse_duplicate(session, d.name)
+        # The checks above ran outside this transaction (Brevo is asked over HTTP): the
+        # edit is saved only onto the configuration it was made from.
+        if config_of(export) != current:
+            raise ExportChanged(
+                f"export {name!r} was changed by someone else while this edit was being "
+                "checked; nothing was saved. Look at it again and repeat the edit"
+            )
+        if c.name != export.name:
+            _refuse_duplicate(session, c.name)
         conn = session.get(Connection, conn_id) if conn_id else None
-        moved = (d.list_id, conn_id) != (current.list_id, export.connection_id)
-        if moved or (current.share_list and not d.share_list):
-            _refuse_shared_list(session, d, conn, export.id)
-        _apply(session, export, d, conn)
-        diff = {k: v for k, v in _summary(d).items() if _summary(current).get(k) != v}
-        if d.name != name:
-            diff["renamed_to"] = d.name
+        moved = (c.list_id, conn_id) != (current.list_id, export.connection_id)
+        if moved or (current.share_list and not c.share_list):
+            _refuse_shared_list(session, c, conn, export.id)
+        store_config(session, export, c, conn)
+        before = _summary(current)
+        diff = {k: v for k, v in _summary(c).items() if before.get(k) != v}
+        if c.name != name:
+            diff["renamed_to"] = c.name
         audit.record(session, actor, "exports.edit", name, diff)
     # With what the next run will do differently (a new list: every member is sent).
-    return show_export(ws, actor, d.name)
+    return show_export(ws, actor, c.name)
 
 
 def duplicate_export(
@@ -456,24 +329,22 @@ def duplicate_export(
     history. On the same list it must be shared knowingly (``share_list``)."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     with ws.session() as session:
-        draft = _draft_of(_managed(session, actor, name))
-    draft.name = new_name
-    draft.share_list = share_list
-    if list_id is not None and list_id != draft.list_id:
-        draft.list_id = list_id
-        d, _ = _checked(ws, actor, draft)
+        source_config = config_of(_managed(session, actor, name))
+    copy = replace(source_config, name=new_name, share_list=share_list)
+    if list_id is not None and list_id != copy.list_id:
+        c, _ = _checked(ws, actor, replace(copy, list_id=list_id))
     else:
-        d = check_local(draft)
+        c = check_local(copy)
     with ws.session() as session:
-        _refuse_duplicate(session, d.name)
+        _refuse_duplicate(session, c.name)
         source = _get(session, name)
-        _refuse_shared_list(session, d, source.connection, None)
+        _refuse_shared_list(session, c, source.connection, None)
         export = Export(created_by=actor.name, created_at=utcnow())
-        _apply(session, export, d, source.connection)
+        store_config(session, export, c, source.connection)
         session.add(export)
         session.flush()
         _discard_state(ws.path, export.id)
-        audit.record(session, actor, "exports.duplicate", d.name, {"from": name})
+        audit.record(session, actor, "exports.duplicate", c.name, {"from": name})
         return _view(actor, export)
 
 
@@ -522,34 +393,20 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
                 f"connection {conn.name!r} cannot be used: {problem}; an admin must take it "
                 f"over with `segport connections take-over {conn.name}`"
             )
-        return RunSpec(
+        from segport.exports.target import ExportTarget
+
+        target = ExportTarget(
             export_id=export.id,
-            name=export.name,
-            list_id=export.list_id,
-            segments=export.segment_names,
-            mode=export.mode,
-            phone_region=export.phone_region,
-            profile_limit=export.profile_limit,
-            mapping=Mapping(
-                export.email_column,
-                export.first_name_column,
-                export.last_name_column,
-                export.phone_column,
-                dict(export.attributes),
-            ),
-            first_name_attribute=export.first_name_attribute,
-            last_name_attribute=export.last_name_attribute,
-            connection=credentials(ws, conn),
-            schedule=export.schedule,
-            phone_country_column=export.phone_country_column,
+            config=config_of(export),
             connection_id=conn.id,
+            base_url=conn.base_url,
             account=conn.account_email,
-            empty_values=export.empty_values or "clear",
             list_peers=tuple(
                 (e.name, str(_state_path(ws.path, e.id)), _identity(e))
                 for e in _list_peers(session, conn, export.list_id, export.id)
             ),
         )
+        return RunSpec(target=target, credentials=credentials(ws, conn))
 
 
 def record_last_run(session: Session, export_id: int, status: str, at: datetime) -> None:

@@ -108,7 +108,7 @@ def rebuild_state(
 
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     spec = get_run_spec(ws, actor, export_name)
-    conn = spec.connection
+    conn = spec.credentials
     path = state_path(ws.path, spec.export_id)
     fresh = path.with_name(path.name + ".rebuilding")
     for leftover in (fresh, _wal(fresh)):
@@ -123,13 +123,13 @@ def rebuild_state(
             conn.api_key.reveal(), conn.base_url, requests_per_second=conn.requests_per_second
         )
         with client, ExportState(fresh) as state:
-            total = client.list_contacts(spec.list_id, limit=1).count
+            total = client.list_contacts(spec.config.list_id, limit=1).count
             seen = 0
 
             def batches() -> Iterator[list[str]]:
                 nonlocal seen
                 batch: list[str] = []
-                for contact in client.iter_list_contacts(spec.list_id):
+                for contact in client.iter_list_contacts(spec.config.list_id):
                     seen += 1
                     if contact.email:
                         batch.append(contact.email)
@@ -165,9 +165,9 @@ def rebuild_state(
             actor,
             "exports.rebuild_state",
             export_name,
-            {"list_id": spec.list_id, "held": held, "replaced": aside is not None},
+            {"list_id": spec.config.list_id, "held": held, "replaced": aside is not None},
         )
-    return Rebuilt(export_name, spec.list_id, held, path, aside)
+    return Rebuilt(export_name, spec.config.list_id, held, path, aside)
 
 
 def _wal(path: Path) -> Path:

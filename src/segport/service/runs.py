@@ -24,7 +24,6 @@ from segport.exports.errors import RunTerminated
 from segport.exports.progress import ProgressCallback, no_progress
 from segport.exports.stop import stop_requested
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
-from segport.exports.target import ExportTarget
 from segport.metadata import Base
 from segport.secret import redact, redact_data
 from segport.service import models as _workspace_models  # noqa: F401  (exports table for the FK)
@@ -222,7 +221,7 @@ def run_export(
                 summary.run_id = run.id
                 _finish(session, run, summary)
         return summary
-    target = ExportTarget.from_spec(spec)
+    target = spec.target
     with ws.session() as session:
         had_success = _had_success(session, target.export_id)
     with open_checked(ws, export_name, target.export_id, had_success=had_success) as state:
@@ -236,7 +235,7 @@ def run_export(
                 run.started_at = run.started_at or utcnow()
                 session.flush()
                 run_id = run.id
-        conn = spec.connection
+        conn = spec.credentials
 
         def client() -> Any:
             from segport.brevo import BrevoClient
@@ -248,7 +247,7 @@ def run_export(
             )
 
         try:
-            source = SegmentMembers(ws, spec.segments)
+            source = SegmentMembers(ws, spec.config.segments)
             summary = execute_run(
                 state,
                 source,

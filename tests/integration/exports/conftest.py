@@ -17,9 +17,8 @@ from tests.fixtures.sandbox import TEST_API_KEY
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.summary import RunSummary
-from segport.service import connections
+from segport.service import ExportConfig, ExportMapping, connections
 from segport.service.access import Actor, actor_named
-from segport.service.export_checks import Draft
 from segport.service.export_configs import add_export
 from segport.service.opening import init_workspace
 from segport.service.profile_source import load_profiles
@@ -68,19 +67,23 @@ class Scenario:
         load_profiles(self.ws, self.admin, path, id_column="customer_id", replace=True)
 
     def add_export(self, name: str = "news", **kw: Any) -> None:
-        draft = Draft(
-            name=name,
-            connection="sandbox",
-            list_id=kw.pop("list_id", self.list_id),
-            segments=kw.pop("segments", ["gold"]),
+        mapping = ExportMapping(
             email="email",
             first_name="first_name",
             last_name="last_name",
             phone="phone",
+            attributes=kw.pop("attributes", {}),
+        )
+        config = ExportConfig(
+            name=name,
+            connection="sandbox",
+            list_id=kw.pop("list_id", self.list_id),
+            segments=tuple(kw.pop("segments", ["gold"])),
+            mapping=mapping,
             phone_region="GB",
             **kw,
         )
-        add_export(self.ws, self.admin, draft)
+        add_export(self.ws, self.admin, config)
         self.export = name
 
     def run(self, **kw: Any) -> RunSummary:

@@ -148,7 +148,7 @@ def test_segments_in_use_by_exports_cannot_be_deleted(
     loaded_workspace: Workspace, sandbox: SandboxServer
 ) -> None:
     from segport.service.connections import add_connection
-    from segport.service.export_checks import Draft
+    from segport.service import ExportConfig, ExportMapping
     from segport.service.export_configs import add_export, remove_export
 
     ws = loaded_workspace
@@ -159,8 +159,8 @@ def test_segments_in_use_by_exports_cannot_be_deleted(
         base_url=sandbox.base_url, verify=True,
     )  # fmt: skip
     list_id = sandbox.state.create_list("Weekly")
-    draft = Draft("weekly", "sandbox", list_id, ["a"], email="email", first_name="first_name")
-    add_export(ws, admin, draft)
+    mapping = ExportMapping(email="email", first_name="first_name")
+    add_export(ws, admin, ExportConfig("weekly", "sandbox", list_id, ("a",), mapping))
 
     with pytest.raises(SegmentError, match=r"'a' is used by export\(s\) weekly; remove it"):
         delete_segment(ws, admin, "a")

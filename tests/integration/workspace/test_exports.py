@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import replace
 
 import pytest
@@ -10,10 +12,17 @@ from tests.fixtures.workspace import Cli
 
 from segport.brevo import BrevoClient
 from segport.brevo.sandbox import SandboxServer
-from segport.service import connections, users
+from segport.service import (
+    CLEAR,
+    ExportConfig,
+    ExportEdit,
+    ExportMapping,
+    connections,
+    edit_export,
+    users,
+)
 from segport.service.access import actor_named
-from segport.service.export_checks import Draft
-from segport.service.export_configs import add_export, get_run_spec
+from segport.service.export_configs import ExportChanged, add_export, get_run_spec
 from segport.service.segment_definitions import delete_segment
 from segport.service.workspace import Workspace, WorkspaceError
 
@@ -68,14 +77,15 @@ def test_add_checks_and_saves_without_running(
                      "CITY <- city", "last status:   not_started"):  # fmt: skip
         assert expected in show
     spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, "carol"), "GB news")
-    assert spec.mapping.attributes == {"CITY": "city"} and spec.segments == ["gb", "big"]
-    assert spec.first_name_attribute == "FIRSTNAME" and spec.last_name_attribute == "LASTNAME"
+    m = spec.config.mapping
+    assert m.attributes == {"CITY": "city"} and spec.config.segments == ("gb", "big")
+    assert m.first_name_attribute == "FIRSTNAME" and m.last_name_attribute == "LASTNAME"
     # The default limit is the platform's million.
     _add(cli, "plain", "--share-list", list_id=list_id)  # (the list of "GB news" too)
     assert (
         get_run_spec(
             profiled_workspace, actor_named(profiled_workspace, None), "plain"
-        ).profile_limit
+        ).config.profile_limit
         == 1_000_000
     )
     log = cli("audit", "--limit", "1", ok=True).output
@@ -93,30 +103,35 @@ def test_first_and_last_name_follow_the_accounts_language(
     show = cli("exports", "show", "fr", ok=True).output
     assert "PRENOM <- first" in show and "NOM <- last" in show
     spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "fr")
-    assert (spec.first_name_attribute, spec.last_name_attribute) == ("PRENOM", "NOM")
+    m = spec.config.mapping
+    assert (m.first_name_attribute, m.last_name_attribute) == ("PRENOM", "NOM")
 
 
 def test_each_wrong_setting_says_what_to_fix(
     setup: tuple[Cli, int], profiled_workspace: Workspace
 ) -> None:
     cli, list_id = setup
-    good = Draft("x", "shared", list_id, ["gb"], "email")
+    good = ExportConfig("x", "shared", list_id, ("gb",), ExportMapping("email"))
+    m = good.mapping
     cases = [
         ({"list_id": 999}, "list 999 does not exist in this Brevo account (Brevo said: "),
-        ({"email": "mail"}, "--email 'mail': the profiles have no such column; columns: city, "),
-        ({"first_name": "prenom"}, "--first-name 'prenom': the profiles have no such column"),
-        ({"attributes": {"TIER": "city"}}, "--attribute TIER=city: the Brevo account has no "
-                                           "attribute TIER; its attributes: CITY, "),
-        ({"attributes": {"CITY": "town"}}, "--attribute CITY 'town': the profiles have no such"),
-        ({"segments": ["gb", "nope"]}, "--segment 'nope': no segment named 'nope'; the "
+        ({"mapping": replace(m, email="mail")},
+         "--email 'mail': the profiles have no such column; columns: city, "),
+        ({"mapping": replace(m, first_name="prenom")},
+         "--first-name 'prenom': the profiles have no such column"),
+        ({"mapping": replace(m, attributes={"TIER": "city"})},
+         "--attribute TIER=city: the Brevo account has no attribute TIER; its attributes: CITY, "),
+        ({"mapping": replace(m, attributes={"CITY": "town"})},
+         "--attribute CITY 'town': the profiles have no such"),
+        ({"segments": ("gb", "nope")}, "--segment 'nope': no segment named 'nope'; the "
                                        "segments are: big, gb"),
         ({"connection": "nope"}, "--connection 'nope': no such connection available to you; "
                                  "connections you can use: private, shared"),
     ]  # fmt: skip
     for change, message in cases:
-        draft = replace(good, **change)
+        config = replace(good, **change)  # type: ignore[arg-type]
         with pytest.raises(WorkspaceError) as info:
-            add_export(profiled_workspace, actor_named(profiled_workspace, None), draft)
+            add_export(profiled_workspace, actor_named(profiled_workspace, None), config)
         assert message in str(info.value), change
     add_export(profiled_workspace, actor_named(profiled_workspace, None), good)
     out = cli("exports", "add", "y", "--list-id", "1", "--segment", "gb", "--email", "email",
@@ -158,7 +173,7 @@ def test_roles_on_exports(setup: tuple[Cli, int], profiled_workspace: Workspace)
     assert (
         get_run_spec(
             profiled_workspace, actor_named(profiled_workspace, "carol"), "c1"
-        ).profile_limit
+        ).config.profile_limit
         == 5
     )
     # Nor may a contributor move an export onto a connection not shared with them...
@@ -181,14 +196,30 @@ def test_edit_duplicate_detach_remove(
               ok=True).output  # fmt: skip
     assert f"segments big -> list {other}" in out
     spec = get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e2")
-    assert spec.mapping.attributes == {} and spec.mapping.first_name is None
-    assert spec.mapping.phone == "phone" and spec.list_id == other
+    assert spec.config.mapping.attributes == {} and spec.config.mapping.first_name is None
+    assert spec.config.mapping.phone == "phone" and spec.config.list_id == other
     assert "list 4242 does not exist" in cli("exports", "edit", "e2", "--list-id", "4242").output
     assert "nothing to change" in cli("exports", "edit", "e2", ok=False).output
+    out = cli("exports", "edit", "e2", "--remove-attribute", "tier", ok=False).output
+    assert "the export maps no attribute TIER; it maps none (option: --remove-attribute)" in out
+    # The same edit without the CLI: explicit fields, the attribute added in the service.
+    admin = actor_named(profiled_workspace, None)
+    view = edit_export(
+        profiled_workspace, admin, "e2", changes=ExportEdit(add_attributes={"city": "city"})
+    )
+    assert view.config.mapping.attributes == {"CITY": "city"} and view.config.list_id == other
+    view = edit_export(
+        profiled_workspace,
+        admin,
+        "e2",
+        changes=ExportEdit(remove_attributes=("City",), phone=CLEAR, schedule="Manual"),
+    )
+    assert view.config.mapping.attributes == {} and view.config.mapping.phone is None
+    assert view.config.schedule == "manual"
 
     cli("exports", "duplicate", "e2", "e3", "--share-list", ok=True)
     assert (
-        get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e3").list_id
+        get_run_spec(profiled_workspace, actor_named(profiled_workspace, None), "e3").config.list_id
         == other
     )
     assert "already exists" in cli("exports", "duplicate", "e2", "e3", ok=False).output
@@ -203,7 +234,7 @@ def test_edit_duplicate_detach_remove(
     assert (
         get_run_spec(
             profiled_workspace, actor_named(profiled_workspace, None), "e3"
-        ).connection.name
+        ).credentials.name
         == "private"
     )
 
@@ -234,3 +265,40 @@ def test_removing_a_connection_in_use(
     assert "exports removed" in out and "one" in out
     names = [line.split()[0] for line in cli("exports", "list", ok=True).output.splitlines()]
     assert names == ["name", "two"]
+
+
+def test_an_edit_is_saved_only_onto_the_settings_it_was_made_from(
+    profiled_workspace: Workspace, sandbox_factory: SandboxFactory
+) -> None:
+    """An edit checked against Brevo (outside the database transaction) while another
+    edit is saved is refused, not saved over it."""
+    ws = profiled_workspace
+    admin = actor_named(ws, None)
+    slow = sandbox_factory(faults="attributes:slow=2")  # every attribute listing takes 2 s
+    connections.add_connection(
+        ws, admin, "slow", "brevo", slow.api_key, agree_privacy=True, base_url=slow.base_url,
+        verify=False,
+    )  # fmt: skip
+    list_id, other = slow.state.create_list("A"), slow.state.create_list("B")
+    add_export(ws, admin, ExportConfig("x", "slow", list_id, ("gb",), ExportMapping("email")))
+    lists = slow.requests_log
+    checked = lists.count("GET /contacts/lists/{listId}")
+    refused: list[Exception] = []
+
+    def move() -> None:  # asks Brevo about the new list, then lists the attributes (slow)
+        try:
+            edit_export(ws, admin, "x", changes=ExportEdit(list_id=other))
+        except ExportChanged as exc:
+            refused.append(exc)
+
+    mover = threading.Thread(target=move)
+    mover.start()
+    deadline = time.monotonic() + 30
+    while lists.count("GET /contacts/lists/{listId}") == checked:  # the move is being checked
+        assert time.monotonic() < deadline and mover.is_alive()
+        time.sleep(0.01)
+    edit_export(ws, admin, "x", changes=ExportEdit(profile_limit=7))  # no Brevo check
+    mover.join()
+    assert len(refused) == 1 and "changed by someone else" in str(refused[0])
+    config = get_run_spec(ws, admin, "x").config
+    assert (config.list_id, config.profile_limit) == (list_id, 7)

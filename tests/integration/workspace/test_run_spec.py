@@ -75,19 +75,21 @@ def ws(workspace: Workspace) -> Workspace:
 def test_spec_carries_settings_and_decrypted_key(ws: Workspace) -> None:
     _export_on(ws, "shared")
     spec = get_run_spec(ws, actor_named(ws, "carol"), "news")
-    assert (spec.name, spec.list_id, spec.mode, spec.phone_region) == ("news", 7, "mirror", "GB")
-    assert spec.segments == ["vip", "gb"]
-    assert spec.profile_limit == 500
-    assert spec.mapping.email == "email" and spec.mapping.first_name == "first"
-    assert spec.mapping.attributes == {"CITY": "city"}
-    assert spec.first_name_attribute == "PRENOM" and spec.last_name_attribute is None
-    creds = spec.connection
+    c = spec.config
+    assert (c.name, c.list_id, c.mode, c.phone_region) == ("news", 7, "mirror", "GB")
+    assert c.segments == ("vip", "gb")
+    assert c.profile_limit == 500
+    assert c.mapping.email == "email" and c.mapping.first_name == "first"
+    assert c.mapping.attributes == {"CITY": "city"}
+    assert c.mapping.first_name_attribute == "PRENOM" and c.mapping.last_name_attribute is None
+    assert spec.target.config is c and spec.target.base_url == "http://127.0.0.1:9/v3"
+    creds = spec.credentials
     assert creds.base_url == "http://127.0.0.1:9/v3"
     assert isinstance(creds.api_key, Secret) and creds.api_key.reveal() == KEY
     assert KEY not in f"{creds} {creds!r} {creds.api_key} {spec!r} {spec}"
     assert creds.requests_per_second == 10.0 and creds.export_user == "bob"
     connections.edit_connection(ws, actor_named(ws, None), "shared", requests_per_second=4)
-    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.requests_per_second == 4.0
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").credentials.requests_per_second == 4.0
     with ws.session() as s:
         assert s.get(Export, spec.export_id) is not None
 
@@ -102,7 +104,7 @@ def test_detached_and_refused_runs(ws: Workspace) -> None:
         get_run_spec(ws, actor_named(ws, "vic"), "news")
     with pytest.raises(PermissionDenied, match="not shared with contributors"):
         get_run_spec(ws, actor_named(ws, "carol"), "news")
-    assert get_run_spec(ws, actor_named(ws, "admin"), "news").connection.name == "private"
+    assert get_run_spec(ws, actor_named(ws, "admin"), "news").credentials.name == "private"
 
 
 def test_export_user_losing_admin_stops_runs_until_take_over(ws: Workspace) -> None:
@@ -114,9 +116,9 @@ def test_export_user_losing_admin_stops_runs_until_take_over(ws: Workspace) -> N
     assert not info.value.skipped
     users.add_user(ws, actor_named(ws, None), "dave", "admin")
     connections.take_over(ws, actor_named(ws, "dave"), "shared")
-    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.export_user == "dave"
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").credentials.export_user == "dave"
     users.remove_user(ws, actor_named(ws, None), "dave")
     with pytest.raises(ExportNotRunnable, match="export user dave was removed"):
         get_run_spec(ws, actor_named(ws, "carol"), "news")
     connections.take_over(ws, actor_named(ws, "admin"), "shared")
-    assert get_run_spec(ws, actor_named(ws, "carol"), "news").connection.export_user == "admin"
+    assert get_run_spec(ws, actor_named(ws, "carol"), "news").credentials.export_user == "admin"

@@ -7,15 +7,21 @@ from dataclasses import replace
 import pytest
 
 from segport.brevo import Attribute
+from segport.exports.config import ExportConfig, ExportMapping
 from segport.service.export_checks import (
-    Draft,
     ExportInvalid,
     check_local,
     parse_attributes,
     resolve_attributes,
 )
 
-GOOD = Draft("news", "c", 3, ["gb"], "email")
+GOOD = ExportConfig("news", "c", 3, ("gb",), ExportMapping("email"))
+
+
+def _with(config: ExportConfig = GOOD, **change: object) -> ExportConfig:
+    """``config`` with some settings changed, mapping ones included (``email=...``)."""
+    mapped = {k: change.pop(k) for k in list(change) if k in ExportMapping.__dataclass_fields__}
+    return replace(config, mapping=replace(config.mapping, **mapped), **change)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -24,8 +30,8 @@ GOOD = Draft("news", "c", 3, ["gb"], "email")
         ({"name": "  "}, "invalid export name"),
         ({"name": "x\x1b[2Jy"}, "invalid export name"),
         ({"list_id": 0}, "--list-id 0 is not a Brevo list ID"),
-        ({"segments": []}, "give at least one --segment"),
-        ({"segments": ["a", "a"]}, "--segment a is given more than once"),
+        ({"segments": ()}, "give at least one --segment"),
+        ({"segments": ("a", "a")}, "--segment a is given more than once"),
         ({"mode": "sync"}, "--mode 'sync' is not known: use add or mirror"),
         ({"schedule": "hourly"}, "--schedule 'hourly' is not known"),
         ({"profile_limit": 0}, "--limit 0 must be 1 or more"),
@@ -34,17 +40,18 @@ GOOD = Draft("news", "c", 3, ["gb"], "email")
         ({"attributes": {"SMS": "phone"}}, "SMS is set with --phone"),
         ({"attributes": {"EMAIL": "mail"}}, "EMAIL is set with --email"),
         ({"attributes": {"1X": "c"}}, "Brevo attribute names are letters"),
+        ({"attributes": {"CITY": "c", "City": "d"}}, "--attribute City is given twice"),
     ],
 )
 def test_local_checks_name_the_option(change: dict[str, object], message: str) -> None:
     with pytest.raises(ExportInvalid) as info:
-        check_local(replace(GOOD, **change))  # type: ignore[arg-type]
+        check_local(_with(**change))
     assert message in str(info.value)
 
 
 def test_local_checks_normalise() -> None:
-    d = check_local(replace(GOOD, name=" news ", phone_region="gb", segments=[" gb ", ""]))
-    assert (d.name, d.phone_region, d.segments) == ("news", "GB", ["gb"])
+    d = check_local(_with(name=" news ", phone_region="gb", segments=(" gb ", ""), mode=" Mirror "))
+    assert (d.name, d.phone_region, d.segments, d.mode) == ("news", "GB", ("gb",), "mirror")
 
 
 def test_parse_attributes() -> None:
@@ -62,30 +69,30 @@ def _attrs(*names: str, category: str = "normal") -> list[Attribute]:
 
 
 def test_names_resolve_per_account_language() -> None:
-    d = replace(GOOD, first_name="f", last_name="l", attributes={"city": "c"})
-    d.attributes = {"CITY": "c"}
-    en = resolve_attributes(_attrs("FIRSTNAME", "LASTNAME", "SMS", "CITY"), d)
+    d = _with(first_name="f", last_name="l", attributes={"CITY": "c"})
+    en = resolve_attributes(_attrs("FIRSTNAME", "LASTNAME", "SMS", "CITY"), d).mapping
     assert (en.first_name_attribute, en.last_name_attribute) == ("FIRSTNAME", "LASTNAME")
-    fr = resolve_attributes(_attrs("PRENOM", "NOM", "SMS", "City"), d)
+    fr = resolve_attributes(_attrs("PRENOM", "NOM", "SMS", "City"), d).mapping
     assert (fr.first_name_attribute, fr.last_name_attribute) == ("PRENOM", "NOM")
     assert fr.attributes == {"City": "c"}  # the account's own spelling
+    # A mapping saved in the account's spelling resolves again (an edit re-checks it).
+    again = resolve_attributes(_attrs("PRENOM", "NOM", "SMS", "City"), replace(d, mapping=fr))
+    assert again.mapping == fr
 
 
 def test_attribute_refusals() -> None:
     with pytest.raises(ExportInvalid, match="--first-name: this Brevo account has no attribute"):
-        resolve_attributes(_attrs("LASTNAME"), replace(GOOD, first_name="f"))
+        resolve_attributes(_attrs("LASTNAME"), _with(first_name="f"))
     with pytest.raises(ExportInvalid, match="has no attribute TIER; its attributes: CITY"):
-        resolve_attributes(_attrs("CITY"), replace(GOOD, attributes={"TIER": "t"}))
+        resolve_attributes(_attrs("CITY"), _with(attributes={"TIER": "t"}))
     with pytest.raises(ExportInvalid, match="calculated attribute"):
-        resolve_attributes(
-            _attrs("SCORE", category="calculated"), replace(GOOD, attributes={"SCORE": "s"})
-        )
+        resolve_attributes(_attrs("SCORE", category="calculated"), _with(attributes={"SCORE": "s"}))
     with pytest.raises(ExportInvalid, match="already set by --first-name"):
         resolve_attributes(
-            _attrs("FIRSTNAME"), replace(GOOD, first_name="f", attributes={"FIRSTNAME": "g"})
+            _attrs("FIRSTNAME"), _with(first_name="f", attributes={"FIRSTNAME": "g"})
         )
     with pytest.raises(ExportInvalid, match="--phone: this Brevo account has no SMS attribute"):
-        resolve_attributes(_attrs("FIRSTNAME"), replace(GOOD, phone="p"))
+        resolve_attributes(_attrs("FIRSTNAME"), _with(phone="p"))
 
 
 def test_connection_names_refuse_control_characters() -> None:
