@@ -26,7 +26,7 @@ def doctor(
     """Check the workspace: files, permissions, metadata and migrations, the secrets key and
     each saved API key, the profile store, each export's state, and (unless --offline) each
     connection's key with Brevo. Exit status 0 when all is well, 1 otherwise."""
-    from segport.service.doctor import diagnose
+    from segport.service import diagnose
 
     lifecycle.started()
     state = get_state(ctx)

@@ -18,8 +18,7 @@ from segport.cli.workspace import fail
 from segport.cli.workspace import opened as workspace_opened
 
 if TYPE_CHECKING:
-    from segport.service.access import Actor
-    from segport.service.workspace import Workspace
+    from segport.service import Actor, Workspace
 
 app = typer.Typer(
     help="Load profiles, or point at a warehouse table; inspect them.", no_args_is_help=True
@@ -69,7 +68,7 @@ def load(
     ),
 ) -> None:
     """Load profiles from a file into the workspace's DuckDB store."""
-    from segport.service.profile_source import load_profiles
+    from segport.service import load_profiles
 
     with opened(ctx) as (ws, actor):
         report = load_profiles(
@@ -145,7 +144,7 @@ def use(
     ),
 ) -> None:
     """Use an existing PostgreSQL table as the profile store (nothing is copied)."""
-    from segport.service.profile_source import use_table
+    from segport.service import use_table
 
     with opened(ctx) as (ws, actor):
         info = use_table(ws, actor, url, table, id_column, allow_schema_change=allow_schema_change)
@@ -160,7 +159,7 @@ def schema(ctx: typer.Context) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from segport.service.profile_source import describe_source
+    from segport.service import describe_source
 
     with opened(ctx) as (ws, actor):
         info = describe_source(ws, actor)
@@ -178,7 +177,7 @@ def show(
     limit: int = typer.Option(10, "--limit", help="How many profiles to show."),
 ) -> None:
     """The first profiles, by id."""
-    from segport.service.profile_source import show_profiles
+    from segport.service import show_profiles
 
     with opened(ctx) as (ws, actor):
         table = show_profiles(ws, actor, limit)

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from segport.cli.profiles import cells, opened, print_arrow
-from segport.cli.text import clean
+from segport.cli.text import clean, when
 
 app = typer.Typer(
     help="Define segments of profiles and look at their members.", no_args_is_help=True
@@ -34,7 +34,7 @@ def create(
     description: str | None = typer.Option(None, "--description", help="What it is for."),
 ) -> None:
     """Create a segment from a rule, a rule document, or a combination of segments."""
-    from segport.service.segment_definitions import create_segment
+    from segport.service import create_segment
 
     with opened(ctx) as (ws, actor):
         info = create_segment(
@@ -59,7 +59,7 @@ def update(
     description: str | None = typer.Option(None, "--description", help="New description."),
 ) -> None:
     """Change a segment's rule, combination or description."""
-    from segport.service.segment_definitions import update_segment
+    from segport.service import update_segment
 
     with opened(ctx) as (ws, actor):
         info = update_segment(
@@ -83,7 +83,7 @@ def list_(
     from rich.console import Console
     from rich.table import Table
 
-    from segport.service.segment_definitions import list_segments
+    from segport.service import list_segments
 
     with opened(ctx) as (ws, actor):
         segments = list_segments(ws, actor, refresh)
@@ -93,8 +93,8 @@ def list_(
     grid = Table("name", "state", "members", "last evaluated", "definition")
     for s in segments:
         members = f"{s.member_count:,}" if s.member_count is not None else "-"
-        when = s.evaluated_at.strftime("%Y-%m-%d %H:%M") if s.evaluated_at else "never"
-        grid.add_row(*cells(s.name, s.state, members, when, s.expression))
+        evaluated = when(s.evaluated_at, "never")
+        grid.add_row(*cells(s.name, s.state, members, evaluated, s.expression))
     Console().print(grid)
 
 
@@ -103,7 +103,7 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
     """A segment's definition, state, last count and what uses it."""
     import json
 
-    from segport.service.segment_definitions import show_segment
+    from segport.service import show_segment
 
     with opened(ctx) as (ws, actor):
         s = show_segment(ws, actor, name)
@@ -114,9 +114,9 @@ def show(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.
         ("kind", s.kind),
         ("where" if s.kind == "rule" else "combine", s.expression),
         ("members", f"{s.member_count:,}" if s.member_count is not None else "not counted yet"),
-        ("last evaluated", s.evaluated_at.isoformat() if s.evaluated_at else "never"),
+        ("last evaluated", when(s.evaluated_at, "never")),
         ("created by", s.created_by or "-"),
-        ("created at", s.created_at.isoformat() if s.created_at else "-"),
+        ("created at", when(s.created_at)),
         ("used by combinations", ", ".join(s.used_by) or "-"),
         ("used by exports", ", ".join(s.exports) or "-"),
     ]
@@ -138,7 +138,7 @@ def preview(
     ),
 ) -> None:
     """The first members of a segment, by id."""
-    from segport.service.segment_definitions import preview_segment
+    from segport.service import preview_segment
 
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
     with opened(ctx) as (ws, actor):
@@ -149,7 +149,7 @@ def preview(
 @app.command("count")
 def count(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Count a segment's members now."""
-    from segport.service.segment_definitions import count_segment
+    from segport.service import count_segment
 
     with opened(ctx) as (ws, actor):
         n = count_segment(ws, actor, name)
@@ -159,7 +159,7 @@ def count(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name
 @app.command("activate")
 def activate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Mark a segment active."""
-    from segport.service.segment_definitions import set_state
+    from segport.service import set_state
 
     with opened(ctx) as (ws, actor):
         set_state(ws, actor, name, True)
@@ -169,7 +169,7 @@ def activate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment n
 @app.command("deactivate")
 def deactivate(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Mark a segment inactive."""
-    from segport.service.segment_definitions import set_state
+    from segport.service import set_state
 
     with opened(ctx) as (ws, actor):
         set_state(ws, actor, name, False)
@@ -183,7 +183,7 @@ def rename(
     new_name: str = typer.Argument(..., help="New name."),
 ) -> None:
     """Rename a segment (combinations using it follow)."""
-    from segport.service.segment_definitions import rename_segment
+    from segport.service import rename_segment
 
     with opened(ctx) as (ws, actor):
         rename_segment(ws, actor, name, new_name)
@@ -193,7 +193,7 @@ def rename(
 @app.command("delete")
 def delete(ctx: typer.Context, name: str = typer.Argument(..., help="Segment name.")) -> None:
     """Delete a segment that no export or combination uses."""
-    from segport.service.segment_definitions import delete_segment
+    from segport.service import delete_segment
 
     with opened(ctx) as (ws, actor):
         delete_segment(ws, actor, name)

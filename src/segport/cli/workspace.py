@@ -7,18 +7,29 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from segport.cli import lifecycle
 from segport.cli.context import get_state
+from segport.cli.text import when
+
+__all__ = [
+    "FIELD_OPTIONS",
+    "JSON_OPTION",
+    "fail",
+    "opened",
+    "print_json",
+    "print_table",
+    "service_errors",
+    "when",
+    "with_hint",
+]
 
 if TYPE_CHECKING:
     from segport.errors import SegportError
-    from segport.service.access import Actor
-    from segport.service.workspace import Workspace
+    from segport.service import Actor, Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -77,8 +88,7 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
     """The workspace given by --workspace and the acting user given by --as (else the
     workspace's default user), closed afterwards. Naming the user is how the command
     line acts: whoever can read the workspace holds it (docs/workspace.md)."""
-    from segport.service.access import actor_named
-    from segport.service.workspace import open_workspace
+    from segport.service import actor_named, open_workspace
 
     lifecycle.started()  # the command has imported its services by now
     state = get_state(ctx)
@@ -93,8 +103,16 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
             ws.close()
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+JSON_OPTION: bool = typer.Option(
+    False, "--json", help="Print it as JSON (the same shape as the service's view)."
+)
+
+
+def print_json(view: object) -> None:
+    """A service view as JSON on stdout: the one serializer every face uses."""
+    from segport.service import to_json
+
+    typer.echo(json.dumps(to_json(view), indent=2, ensure_ascii=False))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -125,8 +143,7 @@ def init(
     ),
 ) -> None:
     """Create a workspace: metadata database, secrets key, first admin and profile store."""
-    from segport.service.secrets import SECRET_KEY_ENV, key_file, key_from_environment
-    from segport.service.workspace import init_workspace
+    from segport.service import SECRET_KEY_ENV, init_workspace, key_file, key_from_environment
 
     lifecycle.started()
     state = get_state(ctx)
@@ -152,13 +169,13 @@ def audit(
     limit: int = typer.Option(50, "--limit", help="How many entries, newest first."),
 ) -> None:
     """Show the audit log: who changed what, when (admins)."""
-    from segport.service.audit import list_entries
+    from segport.service import list_entries
 
     with opened(ctx) as (ws, actor):
         entries = list_entries(ws, actor, limit)
     rows = [
         [
-            e.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            when(e.at),
             e.actor,
             e.action,
             e.target,

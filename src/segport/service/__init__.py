@@ -34,6 +34,7 @@ _WHERE: dict[str, str] = {
     "list_users": "users",
     "remove_user": "users",
     "set_role": "users",
+    "ConnectionListing": "connections",
     "ConnectionSummary": "connections",
     "ConnectionView": "connections",
     "add_connection": "connections",
@@ -46,6 +47,8 @@ _WHERE: dict[str, str] = {
     "show_connection": "connections",
     "take_over": "connections",
     "usable_connections": "connections",
+    "visible_connections": "connections",
+    "to_json": "views",
     "Draft": "export_checks",
     "ExportView": "export_configs",
     "add_export": "export_configs",
@@ -85,16 +88,25 @@ _WHERE: dict[str, str] = {
     "list_entries": "audit",
     "Report": "doctor",
     "diagnose": "doctor",
+    "ConsentRequired": "connections",
+    "PRIVATE_UMASK": "files",
+    "SECRET_KEY_ENV": "secrets",
+    "key_file": "secrets",
+    "key_from_environment": "secrets",
 }
 
 __all__ = [
+    "PRIVATE_UMASK",
+    "SECRET_KEY_ENV",
     "Action",
     "Actor",
     "AuditView",
     "Busy",
     "Conflict",
+    "ConnectionListing",
     "ConnectionSummary",
     "ConnectionView",
+    "ConsentRequired",
     "Draft",
     "ExportView",
     "Forbidden",
@@ -128,6 +140,8 @@ __all__ = [
     "edit_export",
     "get_run",
     "init_workspace",
+    "key_file",
+    "key_from_environment",
     "list_all_runs",
     "list_connections",
     "list_entries",
@@ -156,17 +170,21 @@ __all__ = [
     "show_run",
     "show_segment",
     "take_over",
+    "to_json",
     "update_segment",
     "usable_connections",
     "use_table",
+    "visible_connections",
 ]
 
 if TYPE_CHECKING:
     from segport.service.access import Action, Actor, Role, actor_named, parse_role
     from segport.service.audit import AuditView, list_entries
     from segport.service.connections import (
+        ConnectionListing,
         ConnectionSummary,
         ConnectionView,
+        ConsentRequired,
         add_connection,
         check_connection,
         edit_connection,
@@ -177,6 +195,7 @@ if TYPE_CHECKING:
         show_connection,
         take_over,
         usable_connections,
+        visible_connections,
     )
     from segport.service.doctor import Report, diagnose
     from segport.service.export_checks import Draft
@@ -191,6 +210,7 @@ if TYPE_CHECKING:
         show_export,
     )
     from segport.service.export_state import Rebuilt, rebuild_state
+    from segport.service.files import PRIVATE_UMASK
     from segport.service.profile_source import (
         SourceInfo,
         describe_source,
@@ -200,6 +220,7 @@ if TYPE_CHECKING:
     )
     from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
     from segport.service.runs import RunView, get_run, list_runs, run_export
+    from segport.service.secrets import SECRET_KEY_ENV, key_file, key_from_environment
     from segport.service.segment_definitions import (
         SegmentInfo,
         count_segment,
@@ -213,6 +234,7 @@ if TYPE_CHECKING:
         update_segment,
     )
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
+    from segport.service.views import to_json
     from segport.service.workspace import Workspace, init_workspace, open_workspace
 
 

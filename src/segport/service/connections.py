@@ -342,6 +342,28 @@ def usable_connections(ws: Workspace, actor: Actor) -> list[ConnectionSummary]:
         return [ConnectionSummary(c.name, c.type) for c in session.scalars(query)]
 
 
+@dataclass(frozen=True)
+class ConnectionListing:
+    """The connections an actor may see: every detail for those who manage connections
+    (``detailed``, in ``connections``); names and types of the ones shared with them for
+    those who only put exports on them (in ``summaries``)."""
+
+    detailed: bool
+    connections: list[ConnectionView] = field(default_factory=list)
+    summaries: list[ConnectionSummary] = field(default_factory=list)
+
+
+def visible_connections(ws: Workspace, actor: Actor) -> ConnectionListing:
+    """What ``actor`` may see of the connections (viewers: nothing, :class:`PermissionDenied`)."""
+    who = authorize(ws, actor, Action.EXPORTS_READ)
+    if who.may(Action.CONNECTIONS_MANAGE):
+        return ConnectionListing(detailed=True, connections=list_connections(ws, who))
+    if who.may(Action.EXPORTS_WRITE):
+        return ConnectionListing(detailed=False, summaries=usable_connections(ws, who))
+    authorize(ws, who, Action.CONNECTIONS_MANAGE)  # refused, with the usual message
+    raise AssertionError("unreachable")
+
+
 def show_connection(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
     authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     with ws.session() as session:
