@@ -27,7 +27,10 @@ from segport.cli import (
     users,
     workspace,
 )
-from segport.cli.context import DEFAULT_WORKSPACE, CliState, keep_files_private
+from segport.cli import help as help_rendering
+from segport.cli.context import DEFAULT_WORKSPACE, HELP_SETTINGS, CliState, keep_files_private
+
+help_rendering.install()
 
 app = typer.Typer(
     name="segport",
@@ -35,7 +38,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings=HELP_SETTINGS,  # the command groups inherit it
+    rich_markup_mode=None,  # plain click help: metavars as written (NAME, not {NAME} <str>)
 )
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from segport import __version__
+
+        typer.echo(f"segport {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -45,13 +58,22 @@ def root(
         DEFAULT_WORKSPACE,
         "--workspace",
         envvar="SEGPORT_WORKSPACE",
+        metavar="FOLDER",
         help="Workspace folder (metadata, profile store, secrets key).",
     ),
     actor: str | None = typer.Option(
         None,
         "--as",
         envvar="SEGPORT_USER",
+        metavar="NAME",
         help="Act as this workspace user (default: the admin made by init).",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=show_version,
+        is_eager=True,
+        help="Print segport's version and stop.",
     ),
 ) -> None:
     ctx.obj = CliState(workspace=workspace_dir, actor=actor)

@@ -16,8 +16,10 @@ from segport.cli.context import get_state
 from segport.cli.text import when
 
 __all__ = [
+    "ERROR",
     "FIELD_OPTIONS",
     "JSON_OPTION",
+    "USAGE",
     "fail",
     "opened",
     "print_json",
@@ -37,12 +39,21 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
 
 
-def fail(message: str) -> NoReturn:
+# Exit statuses: 1 for every error segport reports (whatever its kind), 2 when the
+# command line cannot work as given (click's usage errors: an unknown option, a value of
+# the wrong type; and a sandbox that cannot start with the options it was given).
+ERROR = 1
+USAGE = 2
+
+
+def fail(message: str, status: int = ERROR) -> NoReturn:
+    """The one way a command reports an error: ``Error: <message>`` on stderr (cleaned of
+    control characters, secrets redacted), then exit with ``status``."""
     from segport.cli.text import clean_message
     from segport.secret import redact  # small; no query library
 
     typer.echo(f"Error: {clean_message(redact(message))}", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(status)
 
 
 # The option (or variable) that sets each field a service error may name: the command
@@ -133,12 +144,14 @@ def init(
     database_url: str | None = typer.Option(
         None,
         "--database-url",
+        metavar="URL",
         help="Keep the metadata in this PostgreSQL database (postgresql://...) instead of a "
         "SQLite file in the workspace.",
     ),
     admin: str = typer.Option(
         "admin",
         "--admin",
+        metavar="NAME",
         help="Name of the first admin; commands act as this user unless --as says otherwise.",
     ),
 ) -> None:
@@ -166,13 +179,17 @@ def init(
 
 def audit(
     ctx: typer.Context,
-    limit: int = typer.Option(50, "--limit", help="How many entries, newest first."),
+    limit: int = typer.Option(50, "--limit", metavar="N", help="How many entries, newest first."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show the audit log: who changed what, when (admins)."""
     from segport.service import list_entries
 
     with opened(ctx) as (ws, actor):
         entries = list_entries(ws, actor, limit)
+    if as_json:
+        print_json(entries)
+        return
     rows = [
         [
             when(e.at),

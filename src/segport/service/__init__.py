@@ -93,6 +93,7 @@ _WHERE: dict[str, str] = {
     "SECRET_KEY_ENV": "secrets",
     "key_file": "secrets",
     "key_from_environment": "secrets",
+    "Rows": "views",
 }
 
 __all__ = [
@@ -115,6 +116,7 @@ __all__ = [
     "Rebuilt",
     "Report",
     "Role",
+    "Rows",
     "RunDetail",
     "RunFile",
     "RunView",
@@ -234,7 +236,7 @@ if TYPE_CHECKING:
         update_segment,
     )
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
-    from segport.service.views import to_json
+    from segport.service.views import Rows, to_json
     from segport.service.workspace import Workspace, init_workspace, open_workspace
 
 

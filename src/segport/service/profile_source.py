@@ -15,11 +15,10 @@ from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
 from segport.service import audit
 from segport.service.access import Action, Actor, authorize
 from segport.service.column_uses import breakages, column_uses, refusal
+from segport.service.views import Rows
 from segport.service.workspace import Workspace, redact_url
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from segport.profiles.loading import LoadReport
 
 
@@ -220,7 +219,7 @@ def describe_source(ws: Workspace, actor: Actor) -> SourceInfo:
     return info
 
 
-def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> pa.Table:
+def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> Rows:
     """The first ``limit`` profiles by id, all columns."""
     import pyarrow as pa
     from sqlglot import exp
@@ -240,5 +239,6 @@ def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> pa.Table:
         )
         batches = list(store.stream(query, limit))
         if not batches:
-            return pa.table({c: pa.array([], pa.null()) for c in names})
-        return pa.Table.from_batches(batches)
+            return Rows(columns=names, rows=[])
+        table = pa.Table.from_batches(batches)
+        return Rows(columns=table.column_names, rows=table.to_pylist())

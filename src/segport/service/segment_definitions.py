@@ -33,11 +33,10 @@ from segport.segments.models import ACTIVE, COMBINATION, INACTIVE, RULE, Segment
 from segport.segments.rules import Rule, RuleError
 from segport.service import audit, usage
 from segport.service.access import Action, Actor, authorize
+from segport.service.views import Rows
 from segport.service.workspace import Workspace
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from segport.profiles.store import ProfileStore
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
@@ -266,7 +265,7 @@ def preview_segment(
     name: str,
     limit: int = 10,
     columns: list[str] | None = None,
-) -> pa.Table:
+) -> Rows:
     """The first ``limit`` members by id, with ``columns`` (default: all)."""
     import pyarrow as pa
 
@@ -282,8 +281,9 @@ def preview_segment(
         batches = list(store.stream(members_query(store, where, cols, limit=limit), limit))
         if not batches:
             wanted = [store.id_column, *[c for c in cols if c != store.id_column]]
-            return pa.table({c: pa.array([], pa.null()) for c in wanted})
-        return pa.Table.from_batches(batches)
+            return Rows(columns=wanted, rows=[])
+        table = pa.Table.from_batches(batches)
+        return Rows(columns=table.column_names, rows=table.to_pylist())
 
 
 def set_state(ws: Workspace, actor: Actor, name: str, active: bool) -> SegmentInfo:

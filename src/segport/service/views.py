@@ -12,22 +12,55 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, date, datetime
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from enum import Enum
 from pathlib import PurePath
 from typing import Any
 
 from segport.secret import Secret
 
-__all__ = ["dumps", "to_json"]
+__all__ = ["Rows", "dumps", "to_json"]
 
 JSON = None | bool | int | float | str | list["JSON"] | dict[str, "JSON"]
 
 
+@dataclass(frozen=True)
+class Rows:
+    """A few profiles (a preview, or a segment's first members) as plain rows: column
+    names in order, and one mapping of column -> value per profile."""
+
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> list[Any]:
+        """The values of one column, row by row."""
+        if name not in self.columns:
+            raise KeyError(name)
+        return [row.get(name) for row in self.rows]
+
+
 def to_json(view: Any) -> JSON:
     """``view`` as JSON-ready data (see the module's docstring)."""
-    if view is None or isinstance(view, bool | int | float | str):
+    if view is None or isinstance(view, bool | int | str):
         return view
+    if isinstance(view, float):
+        # JSON has no NaN or infinity: a profile value can hold one, so it is spelt out
+        return view if math.isfinite(view) else str(view)
+    if isinstance(view, Decimal):
+        return str(view)  # exact: a float could change a price or an id
+    if isinstance(view, time):
+        return view.isoformat()
+    if isinstance(view, timedelta):
+        return view.total_seconds()
+    if isinstance(view, bytes):
+        return view.hex()
     if isinstance(view, Secret):
         raise TypeError("a view holds a Secret: API keys are never serialised")
     if isinstance(view, Enum):

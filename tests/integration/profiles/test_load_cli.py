@@ -143,7 +143,7 @@ def test_a_mostly_text_column_stays_text_and_leading_zeros_are_kept(
     assert "did not fit" not in result.stderr
     from segport.service.profile_source import show_profiles
 
-    assert show_profiles(ws, actor_named(ws, None), 1).to_pylist() == [
+    assert show_profiles(ws, actor_named(ws, None), 1).rows == [
         {"customer_id": 1, "zip": "00001", "code": "1"}
     ]
 
@@ -350,7 +350,7 @@ def test_one_invalid_byte_keeps_a_utf8_file_utf8(cli: Cli, tmp_path: Path, ws: W
     assert "line 202: byte 22 (0xff) is not valid UTF-8" in result.stderr
     from segport.service.profile_source import show_profiles
 
-    names = show_profiles(ws, actor_named(ws, None), 201).column("first_name").to_pylist()
+    names = show_profiles(ws, actor_named(ws, None), 201).column("first_name")
     assert names[0] == "Jos\u00e9 M\u00fcller 1" and names[-1] is None
     strict = cli("profiles", "load", str(path), "--replace", "--strict")
     assert strict.exit_code == 1 and "line 202: byte 22 (0xff) is not valid UTF-8" in strict.stderr
@@ -377,7 +377,7 @@ def test_utf16_without_a_byte_order_mark_is_read_as_utf16(
     assert f"(csv, {encoding})" in result.stdout
     from segport.service.profile_source import show_profiles
 
-    assert show_profiles(ws, actor_named(ws, None), 1).column("first_name").to_pylist() == ["Zoë"]
+    assert show_profiles(ws, actor_named(ws, None), 1).column("first_name") == ["Zoë"]
 
 
 def test_gzip_files_get_the_same_encoding_and_json_lines_checks(
@@ -394,7 +394,7 @@ def test_gzip_files_get_the_same_encoding_and_json_lines_checks(
     result = cli("profiles", "load", str(legacy))
     loaded(result, 2)
     assert "(csv, cp1252)" in result.stdout
-    assert show_profiles(ws, actor_named(ws, None), 2).column("name").to_pylist() == [
+    assert show_profiles(ws, actor_named(ws, None), 2).column("name") == [
         "Zoë",
         "Müller",
     ]

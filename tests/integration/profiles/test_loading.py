@@ -37,7 +37,7 @@ GOOD = "customer_id,email,country\n1,a@x.io,GB\n2,b@x.io,FR\n"
 
 
 def ids(ws: Workspace) -> list[int]:
-    return show_profiles(ws, actor_named(ws, None), 100).column("customer_id").to_pylist()
+    return show_profiles(ws, actor_named(ws, None), 100).column("customer_id")
 
 
 def test_csv_dialect_is_detected_and_bad_rows_are_reported_by_line(
@@ -60,7 +60,7 @@ def test_csv_dialect_is_detected_and_bad_rows_are_reported_by_line(
     assert report.rejected[0].text == "3;Cy;30;extra"
     assert "missing columns" in report.rejected[1].reason
     table = show_profiles(ws, actor_named(ws, None), 10)
-    assert table.column("name").to_pylist() == ["Smith; Ann", "Bo", 'Di "the" one']
+    assert table.column("name") == ["Smith; Ann", "Bo", 'Di "the" one']
     assert describe_source(ws, actor_named(ws, None)).columns["lifetime_value"][1] == "number"
 
 
@@ -111,13 +111,13 @@ def test_encodings_are_detected(
     csv = write(tmp_path / "p.csv", f"customer_id,name\n1,{name}\n", encoding)
     report = load_profiles(ws, actor_named(ws, None), csv)
     assert report.encoding == detected
-    assert show_profiles(ws, actor_named(ws, None), 1).column("name").to_pylist() == [name]
+    assert show_profiles(ws, actor_named(ws, None), 1).column("name") == [name]
 
 
 def test_encoding_can_be_given(ws: Workspace, tmp_path: Path) -> None:
     csv = write(tmp_path / "p.csv", "customer_id,name\n1,Zoë\n", "cp1252")
     load_profiles(ws, actor_named(ws, None), csv, encoding="latin-1")
-    assert show_profiles(ws, actor_named(ws, None), 1).column("name").to_pylist() == ["Zoë"]
+    assert show_profiles(ws, actor_named(ws, None), 1).column("name") == ["Zoë"]
     with pytest.raises(ProfileError, match="--encoding 'klingon' is not an encoding"):
         load_profiles(ws, actor_named(ws, None), csv, replace=True, encoding="klingon")
 
@@ -207,7 +207,7 @@ def test_show_and_schema(ws: Workspace, tmp_path: Path) -> None:
         "email": ("VARCHAR", "text"),
         "country": ("VARCHAR", "text"),
     }
-    assert show_profiles(ws, actor_named(ws, None), 1).to_pylist() == [
+    assert show_profiles(ws, actor_named(ws, None), 1).rows == [
         {"customer_id": 1, "email": "a@x.io", "country": "GB"}
     ]
     with pytest.raises(ProfileError, match="--limit must be 1 or more"):

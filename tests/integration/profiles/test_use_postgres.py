@@ -54,11 +54,11 @@ def test_use_a_postgres_table(ws: Workspace, pg_profiles: str) -> None:
         "vip": ("boolean", "boolean"),
     }
     assert describe_source(ws, actor_named(ws, None)).location.startswith("postgresql://postgres@")
-    assert show_profiles(ws, actor_named(ws, None), 2).column("person_id").to_pylist() == [
+    assert show_profiles(ws, actor_named(ws, None), 2).column("person_id") == [
         "p1",
         "p2",
     ]
-    assert show_profiles(ws, actor_named(ws, None), 2).column("spend").to_pylist() == [10.5, 99.99]
+    assert show_profiles(ws, actor_named(ws, None), 2).column("spend") == [10.5, 99.99]
 
     create_segment(ws, actor_named(ws, None), "spenders", where="spend > 50 or vip")
     assert count_segment(ws, actor_named(ws, None), "spenders") == 2

@@ -112,10 +112,10 @@ def test_lifecycle(loaded_workspace: Workspace) -> None:
     preview = preview_segment(
         ws, actor_named(ws, None), "gb", limit=3, columns=["country", "email"]
     )
-    assert preview.column_names == ["customer_id", "country", "email"]
+    assert preview.columns == ["customer_id", "country", "email"]
     assert preview.num_rows == 3
-    assert {c.lower() for c in preview.column("country").to_pylist()} == {"gb"}
-    ids = preview.column("customer_id").to_pylist()
+    assert {c.lower() for c in preview.column("country")} == {"gb"}
+    ids = preview.column("customer_id")
     assert ids == sorted(ids)
 
     assert set_state(ws, actor_named(ws, None), "gb", False).state == "inactive"
