@@ -17,7 +17,15 @@ if TYPE_CHECKING:
     from segport.secret import Secret
 
 from segport.cli.context import HELP_SETTINGS
-from segport.cli.workspace import JSON_OPTION, fail, opened, print_json, print_table, when
+from segport.cli.workspace import (
+    JSON_OPTION,
+    fail,
+    opened,
+    print_json,
+    print_table,
+    when,
+    with_hint,
+)
 
 app = typer.Typer(
     help="Manage connections to Brevo (Sendinblue) accounts.",
@@ -112,7 +120,7 @@ def add(
         except ConsentRequired as exc:
             typer.echo(exc.statement)
             typer.echo("")
-            fail(str(exc))
+            fail(with_hint(exc))
     typer.echo(f"Connection {view.name!r} saved ({view.type}, shared with {view.shared_with}).")
     if view.account_email:
         typer.echo(f"  account: {view.account_email} — plan: {view.account_plan}")

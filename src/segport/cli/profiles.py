@@ -34,9 +34,13 @@ SHOW_REJECTED = 20
 def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
     """The workspace and actor (:func:`segport.cli.workspace.opened`); a ValueError from
     reading a value the user typed becomes the same one-line message."""
+    from segport.errors import SegportError
+
     with workspace_opened(ctx) as (ws, actor):
         try:
             yield ws, actor
+        except SegportError:
+            raise  # with its hint, by service_errors
         except ValueError as exc:
             fail(str(exc))
 

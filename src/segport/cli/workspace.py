@@ -61,14 +61,80 @@ def fail(message: str, status: int = ERROR) -> NoReturn:
 FIELD_OPTIONS: dict[str, str] = {
     "actor": "--as NAME (or SEGPORT_USER)",
     "role": "--role",
+    "limit": "--limit N",
+    # connections
+    "type": "--type",
+    "base_url": "--base-url URL",
+    "api_key": "--api-key-env VAR or --api-key-stdin",
+    "verify": "--no-verify",
+    "agree_privacy": "--agree-privacy",
+    "rate": "--rate N",
+    "detach_exports": "--detach-exports or --remove-exports",
+    "connection": "--connection NAME",
+    # profiles
+    "table": "--table TABLE",
+    "id_column": "--id-column COLUMN",
+    "replace": "--replace",
+    "encoding": "--encoding ENCODING",
+    "rejects": "--rejects FILE",
+    "strict": "--strict",
+    "allow_schema_change": "--allow-schema-change",
+    # segments
+    "rule": "--where RULE, --file FILE or --combine COMBINATION",
+    # exports and runs
+    "email": "--email COLUMN",
+    "profile_limit": "--limit N",
+    "allow_mass_removal": "--allow-mass-removal",
+    "list_id": "--list-id LIST_ID",
+    # the workspace
+    "workspace": "--workspace FOLDER (or SEGPORT_WORKSPACE)",
+    "database_url": "--database-url URL",
 }
 
 
+# The command that does what an error's message asks for, by the error's code.
+CODE_HINTS: dict[str, str] = {
+    "profiles_not_loaded": "`segport profiles load FILE`, or `segport profiles use URL "
+    "--table TABLE --id-column COLUMN`",
+    "connection_not_shared": "an admin shares it: `segport connections edit NAME "
+    "--share-with-contributors`",
+    "workspace_not_found": "`segport init` makes one; or --workspace FOLDER (or "
+    "SEGPORT_WORKSPACE) names an existing one",
+    "metadata_damaged": "`segport doctor` checks it",
+    "segment_exists": "`segport segments update NAME` changes it",
+    "saved_rule_unusable": "`segport segments update {segment} --where RULE`",
+    "saved_api_key_refused": "`segport connections edit {connection} --api-key-stdin`",
+    "schema_change_refused": "`segport segments update NAME --where RULE`, `segport exports "
+    "edit NAME`; or --allow-schema-change",
+    "secret_key_missing": "`segport connections new-secret-key`, then `segport connections "
+    "edit NAME --api-key-stdin` for each connection",
+    "api_key_unreadable": "`segport connections edit {connection} --api-key-stdin`",
+    "secret_key_exists": "to rotate: `segport connections rotate-key`; to give a key again: "
+    "`segport connections edit NAME --api-key-stdin`",
+}
+
+
+class _Names(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "NAME"
+
+    def __getitem__(self, key: str) -> object:
+        value = super().get(key)
+        if value is None:
+            return self.__missing__(key)
+        text = str(value)  # quoted for the shell when it holds a space
+        return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
 def with_hint(exc: SegportError) -> str:
-    """The error's message, with the option that sets its field when there is one."""
+    """The error's message, with the option that sets its field when there is one (and
+    the command to run, for an error that asks for one)."""
     option = FIELD_OPTIONS.get(exc.field or "")
     message = str(exc)
-    if option and option.split()[0] not in message:
+    command = CODE_HINTS.get(exc.code)
+    if command:  # names the error's details give fill it in; NAME stands for the others
+        message += f" ({command.format_map(_Names(exc.details))})"
+    elif option and option.split()[0] not in message:
         message += f" (option: {option})"
     return message
 

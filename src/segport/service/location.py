@@ -140,8 +140,9 @@ def read_config(ws_path: Path) -> dict[str, Any]:
     config_file = ws_path / CONFIG_FILE
     if ws_path.exists() and not ws_path.is_dir():
         raise LocationError(
-            f"--workspace {ws_path} is a file, not a workspace folder; point --workspace (or "
-            "SEGPORT_WORKSPACE) at the folder made by `segport init`"
+            f"the workspace {ws_path} is a file, not a workspace folder; name the folder "
+            "the workspace was made in",
+            field="workspace",
         )
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))

@@ -170,7 +170,7 @@ def init_workspace(
     try:
         location = location_for_init(path, database_url)
     except LocationError as exc:
-        raise WorkspaceError(str(exc)) from exc
+        raise WorkspaceError(str(exc), code=exc.code, field=exc.field) from exc
     _make_folder(path)
     if location.sqlite_file is not None and location.sqlite_file.exists():
         raise WorkspaceError(
@@ -303,17 +303,17 @@ def open_workspace(path: Path) -> Workspace:
         if missing := loc.config_missing(path):
             raise WorkspaceNotFound(": ".join(missing)) from None
         raise WorkspaceNotFound(
-            f"no workspace at {path}: run `segport init` first, or point --workspace "
-            "(or SEGPORT_WORKSPACE) at an existing one"
+            f"no workspace at {path}: create one first, or name an existing one",
+            field="workspace",
         ) from None
     except LocationError as exc:
-        raise WorkspaceError(str(exc)) from exc
+        raise WorkspaceError(str(exc), code=exc.code, field=exc.field) from exc
     try:
         location, notices = loc.resolve(path, config)
         if location.sqlite_file is not None:
             loc.check_sqlite_file(location.sqlite_file)
     except LocationError as exc:
-        raise MetadataDamaged(str(exc)) from exc
+        raise MetadataDamaged(str(exc), field=exc.field) from exc
     engine = location.engine()
     try:
         upgrade(engine, check_is_workspace(engine, location))
@@ -377,7 +377,7 @@ def _raise_database_error(
         ) from None
     raise MetadataDamaged(
         f"the metadata database {location.display()} cannot be read ({reason}): it is "
-        f"damaged; {BACKUP_HINT}, then run `segport doctor`"
+        f"damaged; {BACKUP_HINT}, then check the workspace"
     ) from None
 
 

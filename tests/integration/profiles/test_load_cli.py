@@ -289,8 +289,9 @@ def test_a_reload_that_renames_a_column_an_export_uses_is_refused(
     assert result.exit_code == 1, result.output
     err = result.stderr
     assert "phone: no longer there (the new column 'mobile' may be it, renamed)" in err
-    assert "used by export uk-newsletter (--phone)" in err
-    assert "segport exports edit NAME --OPTION COLUMN` (uk-newsletter)" in err
+    assert "used by export uk-newsletter (phone column)" in err
+    assert "the data matching of the exports uk-newsletter" in err
+    assert "(option: --allow-schema-change)" in err
     assert "phone" in schema_types(cli)
 
 
@@ -423,7 +424,8 @@ def test_encoding_utf8_on_a_file_that_is_not_names_the_line_and_byte(
     result = cli("profiles", "load", str(path), "--encoding", "utf-8")
     assert result.exit_code == 1
     assert "is not valid utf-8: line 3, byte 5 is 0xeb" in result.stderr
-    assert "--encoding cp1252" in result.stderr and "Traceback" not in result.output
+    assert "(e.g. cp1252) (option: --encoding ENCODING)" in result.stderr
+    assert "Traceback" not in result.output
     bom = tmp_path / "bom.csv"
     bom.write_bytes(codecs.BOM_UTF8 + "customer_id,name\n1,Zoë\n".encode())
     loaded(cli("profiles", "load", str(bom), "--replace", "--encoding", "utf-8"), 1)

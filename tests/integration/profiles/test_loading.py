@@ -118,7 +118,7 @@ def test_encoding_can_be_given(ws: Workspace, tmp_path: Path) -> None:
     csv = write(tmp_path / "p.csv", "customer_id,name\n1,Zoë\n", "cp1252")
     load_profiles(ws, actor_named(ws, None), csv, encoding="latin-1")
     assert show_profiles(ws, actor_named(ws, None), 1).column("name") == ["Zoë"]
-    with pytest.raises(ProfileError, match="--encoding 'klingon' is not an encoding"):
+    with pytest.raises(ProfileError, match="the encoding 'klingon' is not one Python knows"):
         load_profiles(ws, actor_named(ws, None), csv, replace=True, encoding="klingon")
 
 
@@ -155,7 +155,7 @@ def test_parquet_and_json_lines(ws: Workspace, tmp_path: Path) -> None:
 
 def test_replacing_needs_replace(ws: Workspace, tmp_path: Path) -> None:
     load_profiles(ws, actor_named(ws, None), write(tmp_path / "a.csv", GOOD))
-    with pytest.raises(ProfileError, match="already holds 2 profiles; pass --replace"):
+    with pytest.raises(ProfileError, match="already holds 2 profiles; replace them"):
         load_profiles(ws, actor_named(ws, None), write(tmp_path / "b.csv", "customer_id\n9\n"))
     load_profiles(ws, actor_named(ws, None), tmp_path / "b.csv", replace=True)
     assert ids(ws) == [9]
@@ -170,8 +170,8 @@ def test_replacing_needs_replace(ws: Workspace, tmp_path: Path) -> None:
         ("p.csv", "customer_id,email\n1,a\n,b\n", {}, "1 row\\(s\\) have no customer_id"),
         ("p.parquet", "this is not parquet", {}, "cannot read .*p.parquet as parquet"),
         ("p.xlsx", "x", {}, "cannot tell the format"),
-        ("p.csv", GOOD, {"table": "drop table x"}, "--table 'drop table x' is not a usable table name"),
-        ("p.csv", GOOD, {"id_column": " "}, "--id-column is empty"),
+        ("p.csv", GOOD, {"table": "drop table x"}, "the table name 'drop table x' is not usable"),
+        ("p.csv", GOOD, {"id_column": " "}, "the id column is empty"),
     ],
 )  # fmt: skip
 def test_stops_leave_the_store_as_it_was(
@@ -210,7 +210,7 @@ def test_show_and_schema(ws: Workspace, tmp_path: Path) -> None:
     assert show_profiles(ws, actor_named(ws, None), 1).rows == [
         {"customer_id": 1, "email": "a@x.io", "country": "GB"}
     ]
-    with pytest.raises(ProfileError, match="--limit must be 1 or more"):
+    with pytest.raises(ProfileError, match="the limit must be 1 or more"):
         show_profiles(ws, actor_named(ws, None), 0)
     assert json.dumps(info.columns)  # plain data, ready for an API face
 

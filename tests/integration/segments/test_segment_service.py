@@ -183,7 +183,7 @@ def test_segments_need_profiles_first(tmp_path: Path) -> None:
 
     ws = init_workspace(tmp_path / "empty")
     try:
-        with pytest.raises(ProfilesNotLoaded, match="segport profiles load FILE"):
+        with pytest.raises(ProfilesNotLoaded, match="no profiles yet: load a file"):
             create_segment(ws, actor_named(ws, None), "a", where="x = 1")
     finally:
         ws.close()
