@@ -196,7 +196,7 @@ def init_workspace(
     except Exception as exc:
         engine.dispose()
         _remove_sqlite_file(location)
-        _raise_database_error(exc, location, where="--database-url")
+        _raise_database_error(exc, location, where="the database URL given")
         raise
     # Only the location of the database is kept here (0600: a server URL may hold a
     # password, though PGPASSWORD or ~/.pgpass is better).
@@ -210,12 +210,15 @@ def init_workspace(
 def _refuse_unusable_folder(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise WorkspaceError(
-            f"--workspace {path} is a file, not a folder; give the path of a folder (it is "
-            "created if missing)"
+            f"the workspace path {path} is a file, not a folder; give the path of a folder "
+            "(it is created if missing)",
+            field="workspace",
         )
     if (path / CONFIG_FILE).exists():
         raise WorkspaceError(
-            f"a workspace already exists at {path}; use it, or pick another --workspace"
+            f"a workspace already exists at {path}; use it, or pick another folder",
+            code="workspace_exists",
+            field="workspace",
         )
 
 
@@ -235,7 +238,8 @@ def _make_folder(path: Path) -> None:
     except OSError as exc:
         raise WorkspaceError(
             f"cannot create the workspace folder {path} ({exc.strerror or exc}); give a "
-            "--workspace path you can write to"
+            "path you can write to",
+            field="workspace",
         ) from exc
 
 
@@ -263,8 +267,10 @@ def _init_engine(location: MetadataLocation) -> Engine:
 
         if isinstance(exc, ArgumentError):
             raise WorkspaceError(
-                f"--database-url {redact_url(location.url)} is not a database URL; give "
-                "postgresql://USER@HOST:PORT/DATABASE"
+                f"{redact_url(location.url)} is not a database URL; give "
+                "postgresql://USER@HOST:PORT/DATABASE",
+                code="database_url_invalid",
+                field="database_url",
             ) from exc
         raise
 
@@ -373,7 +379,9 @@ def _raise_database_error(
     if location.server_url is not None and (exc.connection_invalidated or _is_connect(exc)):
         raise WorkspaceError(
             f"cannot reach the metadata database {location.display()} ({reason}); check "
-            f"that the server is running and the URL in {where}"
+            f"that the server is running and the URL in {where}",
+            code="metadata_unreachable",
+            field="database_url" if where != CONFIG_FILE else None,
         ) from None
     raise MetadataDamaged(
         f"the metadata database {location.display()} cannot be read ({reason}): it is "
@@ -403,5 +411,7 @@ def _refuse_used_database(engine: Engine, url: str) -> None:
     if used is not None:
         raise WorkspaceError(
             f"the database {redact_url(url)} already holds a segport workspace (created "
-            f"{used[0]}); give `init --database-url` an empty database"
+            f"{used[0]}); give a new workspace an empty database",
+            code="database_in_use",
+            field="database_url",
         )
