@@ -106,3 +106,12 @@ def test_times_are_local_with_their_offset(profiled_workspace: Workspace, tmp_pa
     ).stdout
     first = out.splitlines()[1]
     assert first.split()[1].endswith("+05:30"), first  # e.g. 2026-12-05 03:40:05+05:30
+
+
+def test_a_base_url_password_is_never_shown(workspace: Workspace, cli: Cli) -> None:
+    url = "http://proxyuser:proxy-pw-123@127.0.0.1:9/v3"
+    cli("connections", "add", "p", "--type", "brevo", "--api-key-env", "K", "--no-verify",
+        "--base-url", url, "--agree-privacy", env={"K": KEY}, ok=True)  # fmt: skip
+    shown = as_json(cli, "connections", "show", "p")
+    assert isinstance(shown, dict) and "proxy-pw-123" not in json.dumps(shown)
+    assert "proxy-pw-123" not in cli("connections", "show", "p", ok=True).output

@@ -175,7 +175,6 @@ def show(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Show a connection: its account and plan, sharing, consent, export user (never the key)."""
-    from segport.secret import redact
     from segport.service import check_connection, show_connection
 
     with opened(ctx) as (ws, actor):
@@ -186,7 +185,7 @@ def show(
     lines = [
         ("name", v.name),
         ("type", v.type),
-        ("base URL", redact(v.base_url)),  # a proxy's password in it is not shown
+        ("base URL", v.base_url),  # the view's is redacted
         ("account", v.account_email or "not verified (added with --no-verify)"),
         ("company", v.account_company or "-"),
         ("plan", v.account_plan or "-"),

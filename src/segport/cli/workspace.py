@@ -222,25 +222,24 @@ def init(
     ),
 ) -> None:
     """Create a workspace: metadata database, secrets key, first admin and profile store."""
-    from segport.service import SECRET_KEY_ENV, init_workspace, key_file, key_from_environment
+    from segport.service import create_workspace
 
     lifecycle.started()
     state = get_state(ctx)
     with service_errors():
-        ws = init_workspace(state.workspace, database_url, admin=admin)
-    typer.echo(f"Workspace created at {ws.path}")
-    kind = "SQLite" if ws.engine.dialect.name == "sqlite" else "PostgreSQL"
-    typer.echo(f"  metadata: {ws.metadata_display} ({kind})")
-    typer.echo(f"  profile store: {ws.profile_store_path}")
-    if key_from_environment():
-        typer.echo(f"  secrets key: from {SECRET_KEY_ENV}")
+        made = create_workspace(state.workspace, database_url, admin=admin)
+    typer.echo(f"Workspace created at {made.path}")
+    kind = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[made.metadata_kind]
+    typer.echo(f"  metadata: {made.metadata} ({kind})")
+    typer.echo(f"  profile store: {made.profile_store}")
+    if made.secrets_key_from_environment:
+        typer.echo(f"  secrets key: from {made.secrets_key}")
     else:
         typer.echo(
-            f"  secrets key: {key_file(ws.path)} (readable by you only; back it up: "
+            f"  secrets key: {made.secrets_key} (readable by you only; back it up: "
             "saved API keys cannot be used without it)"
         )
-    typer.echo(f"  admin: {admin.strip()} (commands act as this user unless --as is given)")
-    ws.close()
+    typer.echo(f"  admin: {made.admin} (commands act as this user unless --as is given)")
 
 
 def audit(

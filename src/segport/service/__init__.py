@@ -90,15 +90,13 @@ _WHERE: dict[str, str] = {
     "diagnose": "doctor",
     "ConsentRequired": "connections",
     "PRIVATE_UMASK": "files",
-    "SECRET_KEY_ENV": "secrets",
-    "key_file": "secrets",
-    "key_from_environment": "secrets",
     "Rows": "views",
+    "WorkspaceCreated": "setup",
+    "create_workspace": "setup",
 }
 
 __all__ = [
     "PRIVATE_UMASK",
-    "SECRET_KEY_ENV",
     "Action",
     "Actor",
     "AuditView",
@@ -126,6 +124,7 @@ __all__ = [
     "Unavailable",
     "UserView",
     "Workspace",
+    "WorkspaceCreated",
     "actor_named",
     "add_connection",
     "add_export",
@@ -133,6 +132,7 @@ __all__ = [
     "check_connection",
     "count_segment",
     "create_segment",
+    "create_workspace",
     "delete_segment",
     "describe_source",
     "detach_export",
@@ -142,8 +142,6 @@ __all__ = [
     "edit_export",
     "get_run",
     "init_workspace",
-    "key_file",
-    "key_from_environment",
     "list_all_runs",
     "list_connections",
     "list_entries",
@@ -222,7 +220,6 @@ if TYPE_CHECKING:
     )
     from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
     from segport.service.runs import RunView, get_run, list_runs, run_export
-    from segport.service.secrets import SECRET_KEY_ENV, key_file, key_from_environment
     from segport.service.segment_definitions import (
         SegmentInfo,
         count_segment,
@@ -235,6 +232,7 @@ if TYPE_CHECKING:
         show_segment,
         update_segment,
     )
+    from segport.service.setup import WorkspaceCreated, create_workspace
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
     from segport.service.views import Rows, to_json
     from segport.service.workspace import Workspace, init_workspace, open_workspace

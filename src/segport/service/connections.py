@@ -28,7 +28,12 @@ from segport.service.connection_use import (
 from segport.service.models import Connection, Export, User, utcnow
 from segport.service.privacy import PRIVACY_STATEMENT, PRIVACY_VERSION
 from segport.service.usage import exports_using_connection
-from segport.service.workspace import Workspace, WorkspaceError, has_control_characters
+from segport.service.workspace import (
+    Workspace,
+    WorkspaceError,
+    has_control_characters,
+    redact_url,
+)
 
 if TYPE_CHECKING:
     from segport.brevo import Account
@@ -226,7 +231,7 @@ def _view(session: Session, conn: Connection, changes: list[str] | None = None) 
     return ConnectionView(
         name=conn.name,
         type=conn.type,
-        base_url=conn.base_url,
+        base_url=redact_url(conn.base_url),  # a proxy's password in it is not shown
         shared_with_contributors=conn.shared_with_contributors,
         export_user=conn.export_user.name if conn.export_user else conn.export_user_name,
         export_user_problem=export_user_problem(conn),
