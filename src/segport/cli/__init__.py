@@ -29,6 +29,7 @@ from segport.cli import (
 )
 from segport.cli import help as help_rendering
 from segport.cli.context import DEFAULT_WORKSPACE, HELP_SETTINGS, CliState, keep_files_private
+from segport.cli.workspace import ERROR, report_error
 
 help_rendering.install()
 
@@ -128,10 +129,9 @@ def unexpected_error(exc: BaseException) -> int:
     summary = redact(f"{type(exc).__name__}: {exc}")
     if len(summary) > 300:
         summary = summary[:300] + "…"
-    typer.echo(
-        f"Error: segport stopped on an unexpected error ({summary}). This is a bug: please "
+    report_error(
+        f"segport stopped on an unexpected error ({summary}). This is a bug: please "
         f"report it with the command you ran and the details in {where}. "
-        "Run with SEGPORT_DEBUG=1 to see the traceback here.",
-        err=True,
+        "Run with SEGPORT_DEBUG=1 to see the traceback here."
     )
-    return 1
+    return ERROR

@@ -24,6 +24,7 @@ __all__ = [
     "opened",
     "print_json",
     "print_table",
+    "report_error",
     "service_errors",
     "when",
     "with_hint",
@@ -46,13 +47,18 @@ ERROR = 1
 USAGE = 2
 
 
-def fail(message: str, status: int = ERROR) -> NoReturn:
-    """The one way a command reports an error: ``Error: <message>`` on stderr (cleaned of
-    control characters, secrets redacted), then exit with ``status``."""
+def report_error(message: str) -> None:
+    """The one way an error is shown: ``Error: <message>`` on stderr, cleaned of control
+    characters, secrets redacted."""
     from segport.cli.text import clean_message
     from segport.secret import redact  # small; no query library
 
     typer.echo(f"Error: {clean_message(redact(message))}", err=True)
+
+
+def fail(message: str, status: int = ERROR) -> NoReturn:
+    """Report an error (:func:`report_error`), then exit with ``status``."""
+    report_error(message)
     raise typer.Exit(status)
 
 
