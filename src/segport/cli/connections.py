@@ -252,7 +252,7 @@ def edit(
         typer.echo(f"Connection {name!r}: nothing to change.")
         return
     typer.echo(f"Connection {name!r}: {'; '.join(v.changes)}.")
-    if v.account_email and any(c.startswith("new API key") for c in v.changes):
+    if v.account_email and v.key_replaced:
         typer.echo(f"  account: {v.account_email} — plan: {v.account_plan}")
 
 

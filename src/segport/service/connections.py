@@ -87,6 +87,8 @@ class ConnectionView:
     verified_at: datetime | None
     requests_per_second: float
     changes: list[str] = field(default_factory=list)
+    # An edit gave it a new API key (its account and plan are then the new key's).
+    key_replaced: bool = False
 
     @property
     def shared_with(self) -> str:
@@ -227,7 +229,12 @@ def _get(session: Session, name: str) -> Connection:
     return conn
 
 
-def _view(session: Session, conn: Connection, changes: list[str] | None = None) -> ConnectionView:
+def _view(
+    session: Session,
+    conn: Connection,
+    changes: list[str] | None = None,
+    key_replaced: bool = False,
+) -> ConnectionView:
     return ConnectionView(
         name=conn.name,
         type=conn.type,
@@ -247,6 +254,7 @@ def _view(session: Session, conn: Connection, changes: list[str] | None = None) 
         verified_at=conn.verified_at,
         requests_per_second=conn.requests_per_second,
         changes=changes or [],
+        key_replaced=key_replaced,
     )
 
 
@@ -426,7 +434,7 @@ def edit_connection(
             changes.append(f"renamed to {new_name}")
             conn.name = new_name
         if url != conn.base_url:
-            changes.append(f"base URL {conn.base_url} -> {url}")
+            changes.append(f"base URL {redact_url(conn.base_url)} -> {redact_url(url)}")
             conn.base_url = url
             if key is None:
                 _apply_account(conn, account)
@@ -449,7 +457,7 @@ def edit_connection(
             conn.requests_per_second = rps
         if changes:
             audit.record(session, actor, "connections.edit", name, {"changes": changes})
-        return _view(session, conn, changes)
+        return _view(session, conn, changes, key_replaced=key is not None)
 
 
 def check_connection(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
