@@ -291,7 +291,7 @@ def test_a_reload_that_renames_a_column_an_export_uses_is_refused(
     assert "phone: no longer there (the new column 'mobile' may be it, renamed)" in err
     assert "used by export uk-newsletter (phone column)" in err
     assert "the data matching of the exports uk-newsletter" in err
-    assert "(option: --allow-schema-change)" in err
+    assert "or --allow-schema-change)" in err
     assert "phone" in schema_types(cli)
 
 

@@ -76,7 +76,7 @@ def test_use_a_postgres_table(ws: Workspace, pg_profiles: str) -> None:
         ("nope", "id", "PostgreSQL has no table 'nope'"),
         ("crm.people", "id", "has no column 'id'; its columns are: person_id, email"),
         ("dupes", "id", "1 row\\(s\\) of 'dupes' have no id"),
-        ("", "id", "must name the table"),
+        ("", "id", "name the profile table and its id column"),
     ],
 )
 def test_bad_tables_are_refused(
