@@ -29,8 +29,9 @@ def test_init_refuses_existing(workspace: Workspace) -> None:
 
 
 def test_open_missing_workspace_says_what_to_do(tmp_path: Path) -> None:
-    with pytest.raises(WorkspaceNotFound, match="segport init"):
+    with pytest.raises(WorkspaceNotFound, match="create one first") as info:
         open_workspace(tmp_path / "nowhere")
+    assert (info.value.code, info.value.field) == ("workspace_not_found", "workspace")
 
 
 def test_newer_schema_is_refused(workspace: Workspace) -> None:

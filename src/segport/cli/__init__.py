@@ -28,7 +28,11 @@ from segport.cli import (
     users,
     workspace,
 )
-from segport.cli.context import DEFAULT_WORKSPACE, CliState, keep_files_private
+from segport.cli import help as help_rendering
+from segport.cli.context import DEFAULT_WORKSPACE, HELP_SETTINGS, CliState, keep_files_private
+from segport.cli.workspace import ERROR, report_error
+
+help_rendering.install()
 
 app = typer.Typer(
     name="segport",
@@ -36,7 +40,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings=HELP_SETTINGS,  # the command groups inherit it
+    rich_markup_mode=None,  # plain click help: metavars as written (NAME, not {NAME} <str>)
 )
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from segport import __version__
+
+        typer.echo(f"segport {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
@@ -46,14 +60,23 @@ def root(
         DEFAULT_WORKSPACE,
         "--workspace",
         envvar="SEGPORT_WORKSPACE",
+        metavar="FOLDER",
         help="Workspace folder (metadata, profile store, secrets key).",
     ),
     actor: str | None = typer.Option(
         None,
         "--as",
         envvar="SEGPORT_USER",
+        metavar="NAME",
         help="Attribute actions to this user and apply their role; not a login: whoever "
         "can read the workspace holds it (default: the admin made by init).",
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=show_version,
+        is_eager=True,
+        help="Print segport's version and stop.",
     ),
 ) -> None:
     ctx.obj = CliState(workspace=workspace_dir, actor=actor)
@@ -109,10 +132,9 @@ def unexpected_error(exc: BaseException) -> int:
     summary = redact(f"{type(exc).__name__}: {exc}")
     if len(summary) > 300:
         summary = summary[:300] + "…"
-    typer.echo(
-        f"Error: segport stopped on an unexpected error ({summary}). This is a bug: please "
+    report_error(
+        f"segport stopped on an unexpected error ({summary}). This is a bug: please "
         f"report it with the command you ran and the details in {where}. "
-        "Run with SEGPORT_DEBUG=1 to see the traceback here.",
-        err=True,
+        "Run with SEGPORT_DEBUG=1 to see the traceback here."
     )
-    return 1
+    return ERROR

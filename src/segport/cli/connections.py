@@ -16,9 +16,24 @@ import typer
 if TYPE_CHECKING:
     from segport.secret import Secret
 
-from segport.cli.workspace import fail, opened, print_table, when
+from segport.cli.context import HELP_SETTINGS
+from segport.cli.workspace import (
+    JSON_OPTION,
+    fail,
+    opened,
+    print_json,
+    print_table,
+    when,
+    with_hint,
+)
 
-app = typer.Typer(help="Manage connections to Brevo (Sendinblue) accounts.", no_args_is_help=True)
+app = typer.Typer(
+    help="Manage connections to Brevo (Sendinblue) accounts.",
+    no_args_is_help=True,
+    context_settings=HELP_SETTINGS,
+)
+
+NAME_ARG = typer.Argument(..., metavar="NAME", help="The connection's name.")
 
 KEY_ENV_HELP = "Read the API key from this environment variable."
 KEY_STDIN_HELP = "Read the API key from standard input."
@@ -54,15 +69,18 @@ def read_api_key(env: str | None, from_stdin: bool, required: bool) -> Secret | 
 @app.command("add")
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Display name: say its purpose and target."),
+    name: str = typer.Argument(
+        ..., metavar="NAME", help="Display name: say its purpose and target."
+    ),
     type_: str = typer.Option(
-        ..., "--type", help="brevo (sendinblue is accepted as the same type)."
+        ..., "--type", metavar="TYPE", help="brevo (sendinblue is accepted as the same type)."
     ),
     api_key_env: str | None = typer.Option(None, "--api-key-env", metavar="VAR", help=KEY_ENV_HELP),
     api_key_stdin: bool = typer.Option(False, "--api-key-stdin", help=KEY_STDIN_HELP),
     base_url: str | None = typer.Option(
         None,
         "--base-url",
+        metavar="URL",
         help="Brevo API base URL (default https://api.brevo.com/v3; the sandbox: "
         "http://127.0.0.1:PORT/v3).",
     ),
@@ -78,11 +96,11 @@ def add(
         False, "--no-verify", help="Save the key without checking it with Brevo (offline setup)."
     ),
     rate: float | None = typer.Option(
-        None, "--rate", help="Requests per second on contacts endpoints (default 10)."
+        None, "--rate", metavar="N", help="Requests per second on contacts endpoints (default 10)."
     ),
 ) -> None:
     """Add a connection; you give the privacy consent and become its export user."""
-    from segport.service.connections import ConsentRequired, add_connection
+    from segport.service import ConsentRequired, add_connection
 
     with opened(ctx) as (ws, actor):
         key = read_api_key(api_key_env, api_key_stdin, required=True) if agree_privacy else ""
@@ -102,7 +120,7 @@ def add(
         except ConsentRequired as exc:
             typer.echo(exc.statement)
             typer.echo("")
-            fail(str(exc))
+            fail(with_hint(exc))
     typer.echo(f"Connection {view.name!r} saved ({view.type}, shared with {view.shared_with}).")
     if view.account_email:
         typer.echo(f"  account: {view.account_email} — plan: {view.account_plan}")
@@ -113,22 +131,22 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List connections (contributors: names and types of those shared with them)."""
-    from segport.service.access import Action, authorize
-    from segport.service.connections import list_connections, usable_connections
+    from segport.service import visible_connections
 
     with opened(ctx) as (ws, actor):
-        who = authorize(ws, actor, Action.EXPORTS_READ)
-        if who.may(Action.EXPORTS_WRITE) and not who.may(Action.CONNECTIONS_MANAGE):
-            usable = usable_connections(ws, actor)
-            if not usable:
-                typer.echo("No connection is shared with contributors; ask an admin.")
-                return
-            print_table(["name", "type"], [[c.name, c.type] for c in usable])
+        listing = visible_connections(ws, actor)
+    if as_json:
+        print_json(listing)
+        return
+    if not listing.detailed:
+        if not listing.summaries:
+            typer.echo("No connection is shared with contributors; ask an admin.")
             return
-        views = list_connections(ws, actor)
-    if not views:
+        print_table(["name", "type"], [[c.name, c.type] for c in listing.summaries])
+        return
+    if not listing.connections:
         typer.echo("No connections yet: add one with `segport connections add`.")
         return
     print_table(
@@ -142,7 +160,7 @@ def list_(ctx: typer.Context) -> None:
                 ", ".join(v.exports) or "-",
                 when(v.created_at),
             ]
-            for v in views
+            for v in listing.connections
         ],
     )
 
@@ -150,21 +168,24 @@ def list_(ctx: typer.Context) -> None:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
+    name: str = NAME_ARG,
     check: bool = typer.Option(
         False, "--check", help="Check the saved key with Brevo now and refresh account and plan."
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show a connection: its account and plan, sharing, consent, export user (never the key)."""
-    from segport.secret import redact
-    from segport.service.connections import check_connection, show_connection
+    from segport.service import check_connection, show_connection
 
     with opened(ctx) as (ws, actor):
         v = check_connection(ws, actor, name) if check else show_connection(ws, actor, name)
+    if as_json:
+        print_json(v)
+        return
     lines = [
         ("name", v.name),
         ("type", v.type),
-        ("base URL", redact(v.base_url)),  # a proxy's password in it is not shown
+        ("base URL", v.base_url),  # the view's is redacted
         ("account", v.account_email or "not verified (added with --no-verify)"),
         ("company", v.account_company or "-"),
         ("plan", v.account_plan or "-"),
@@ -192,25 +213,27 @@ def show(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
-    rename: str | None = typer.Option(None, "--rename", help="New display name."),
+    name: str = NAME_ARG,
+    rename: str | None = typer.Option(None, "--rename", metavar="NAME", help="New display name."),
     api_key_env: str | None = typer.Option(
         None, "--api-key-env", metavar="VAR", help="New API key from this environment variable."
     ),
     api_key_stdin: bool = typer.Option(
         False, "--api-key-stdin", help="New API key from standard input."
     ),
-    base_url: str | None = typer.Option(None, "--base-url", help="New API base URL."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", metavar="URL", help="New API base URL."
+    ),
     share: bool | None = typer.Option(
         None,
         "--share-with-contributors/--no-share-with-contributors",
         help="Share with contributors, or stop sharing.",
     ),
     no_verify: bool = typer.Option(False, "--no-verify", help="Do not check a new key."),
-    rate: float | None = typer.Option(None, "--rate", help="Requests per second."),
+    rate: float | None = typer.Option(None, "--rate", metavar="N", help="Requests per second."),
 ) -> None:
     """Rename a connection, give it a new API key, change its sharing or URL."""
-    from segport.service.connections import edit_connection
+    from segport.service import edit_connection
 
     with opened(ctx) as (ws, actor):
         key = read_api_key(api_key_env, api_key_stdin, required=False)
@@ -229,14 +252,14 @@ def edit(
         typer.echo(f"Connection {name!r}: nothing to change.")
         return
     typer.echo(f"Connection {name!r}: {'; '.join(v.changes)}.")
-    if v.account_email and any(c.startswith("new API key") for c in v.changes):
+    if v.account_email and v.key_replaced:
         typer.echo(f"  account: {v.account_email} — plan: {v.account_plan}")
 
 
 @app.command("remove")
 def remove(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
+    name: str = NAME_ARG,
     detach_exports: bool = typer.Option(
         False, "--detach-exports", help="Keep its exports, without a connection (they won't run)."
     ),
@@ -245,7 +268,7 @@ def remove(
     ),
 ) -> None:
     """Remove a connection (refused while exports use it, unless told what to do with them)."""
-    from segport.service.connections import remove_connection
+    from segport.service import remove_connection
 
     with opened(ctx) as (ws, actor):
         exports = remove_connection(
@@ -258,9 +281,9 @@ def remove(
 
 
 @app.command("take-over")
-def take_over(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+def take_over(ctx: typer.Context, name: str = NAME_ARG) -> None:
     """Become the connection's export user (its exports then run as you)."""
-    from segport.service.connections import take_over as take
+    from segport.service import take_over as take
 
     with opened(ctx) as (ws, actor):
         v = take(ws, actor, name)
@@ -270,7 +293,7 @@ def take_over(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 @app.command("rotate-key")
 def rotate_key(ctx: typer.Context) -> None:
     """Re-encrypt every saved API key under a new secrets key (see docs/workspace.md)."""
-    from segport.service.connections import rotate_secret_key
+    from segport.service import rotate_secret_key
 
     with opened(ctx) as (ws, actor):
         count = rotate_secret_key(ws, actor)
@@ -281,7 +304,7 @@ def rotate_key(ctx: typer.Context) -> None:
 def new_secret_key(ctx: typer.Context) -> None:
     """Make a new secrets key when secret.key was lost with no backup (then give each
     connection its API key again)."""
-    from segport.service.connections import new_secret_key as create
+    from segport.service import new_secret_key as create
 
     with opened(ctx) as (ws, actor):
         names = create(ws, actor)

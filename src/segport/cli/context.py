@@ -22,7 +22,7 @@ def keep_files_private(ctx: typer.Context) -> None:
     0700): profiles, export state, run files and ``workspace.json`` hold personal data or
     passwords, and many modules (and DuckDB itself) create them. The previous umask comes
     back when the command ends, for callers that run commands in-process."""
-    from segport.service.files import PRIVATE_UMASK
+    from segport.service import PRIVATE_UMASK
 
     previous = os.umask(PRIVATE_UMASK)
     ctx.call_on_close(lambda: os.umask(previous))
@@ -36,3 +36,7 @@ def get_state(ctx: typer.Context) -> CliState:
         return state
     ws = os.environ.get("SEGPORT_WORKSPACE") or DEFAULT_WORKSPACE
     return CliState(workspace=Path(ws), actor=os.environ.get("SEGPORT_USER") or None)
+
+
+# `-h` is `--help` on the app and every command group (Typer's context settings).
+HELP_SETTINGS: dict[str, object] = {"help_option_names": ["-h", "--help"]}

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
 from segport.cli import lifecycle
 from segport.cli.context import get_state
+from segport.cli.workspace import JSON_OPTION, print_json
 
 LABELS = {"ok": "ok", "problem": "PROBLEM", "skipped": "skipped"}
 
@@ -21,18 +20,18 @@ def doctor(
     offline: bool = typer.Option(
         False, "--offline", help="Do not check the connections' API keys with Brevo."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Check the workspace: files, permissions, metadata and migrations, the secrets key and
     each saved API key, the profile store, each export's state, and (unless --offline) each
     connection's key with Brevo. Exit status 0 when all is well, 1 otherwise."""
-    from segport.service.doctor import diagnose
+    from segport.service import diagnose
 
     lifecycle.started()
     state = get_state(ctx)
     report = diagnose(state.workspace, state.actor, offline=offline)
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        print_json(report.as_dict())
     else:
         typer.echo(f"Checking the workspace at {report.workspace}")
         width = max(len(c.check) for c in report.checks)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from segport.cli.text import clean
-from segport.cli.workspace import fail, opened, print_table, when
+from segport.cli.workspace import JSON_OPTION, fail, opened, print_json, print_table, when
 
 if TYPE_CHECKING:
     from segport.service import Clear, ExportView
@@ -127,12 +127,15 @@ def _mapping_lines(v: ExportView) -> list[str]:
 
 
 @app.command("list")
-def list_(ctx: typer.Context) -> None:
+def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """List exports with their connection, segments, schedule, last run and your permissions."""
-    from segport.service.export_configs import list_exports
+    from segport.service import list_exports
 
     with opened(ctx) as (ws, actor):
         views = list_exports(ws, actor)
+    if as_json:
+        print_json(views)
+        return
     if not views:
         typer.echo("No exports yet: add one with `segport exports add`.")
         return
@@ -154,12 +157,19 @@ def list_(ctx: typer.Context) -> None:
 
 
 @app.command("show")
-def show(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., metavar="NAME", help="The export's name."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Show an export's settings."""
-    from segport.service.export_configs import show_export
+    from segport.service import show_export
 
     with opened(ctx) as (ws, actor):
         v = show_export(ws, actor, name)
+    if as_json:
+        print_json(v)
+        return
     c = v.config
     connection = v.connection_label
     if c.connection is None:

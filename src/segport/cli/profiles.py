@@ -13,16 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from segport.cli.context import HELP_SETTINGS
 from segport.cli.text import clean
-from segport.cli.workspace import fail
+from segport.cli.workspace import JSON_OPTION, fail, print_json
 from segport.cli.workspace import opened as workspace_opened
 
 if TYPE_CHECKING:
-    from segport.service.access import Actor
-    from segport.service.workspace import Workspace
+    from segport.service import Actor, Rows, Workspace
 
 app = typer.Typer(
-    help="Load profiles, or point at a warehouse table; inspect them.", no_args_is_help=True
+    help="Load profiles, or point at a warehouse table; inspect them.",
+    no_args_is_help=True,
+    context_settings=HELP_SETTINGS,
 )
 
 SHOW_REJECTED = 20
@@ -32,9 +34,13 @@ SHOW_REJECTED = 20
 def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
     """The workspace and actor (:func:`segport.cli.workspace.opened`); a ValueError from
     reading a value the user typed becomes the same one-line message."""
+    from segport.errors import SegportError
+
     with workspace_opened(ctx) as (ws, actor):
         try:
             yield ws, actor
+        except SegportError:
+            raise  # with its hint, by service_errors
         except ValueError as exc:
             fail(str(exc))
 
@@ -43,18 +49,26 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
 def load(
     ctx: typer.Context,
     file: Path = typer.Argument(
-        ..., help="A .csv/.tsv/.txt (or .gz), .parquet/.pq or .jsonl/.ndjson/.json file."
+        ...,
+        metavar="FILE",
+        help="A .csv/.tsv/.txt (or .gz), .parquet/.pq or .jsonl/.ndjson/.json file.",
     ),
-    table: str = typer.Option("customers", "--table", help="Table to load into."),
+    table: str = typer.Option("customers", "--table", metavar="TABLE", help="Table to load into."),
     id_column: str = typer.Option(
-        "customer_id", "--id-column", help="The column that identifies a profile."
+        "customer_id", "--id-column", metavar="COLUMN", help="The column that identifies a profile."
     ),
     replace: bool = typer.Option(False, "--replace", help="Replace the table if it exists."),
     encoding: str | None = typer.Option(
-        None, "--encoding", help="Text encoding of CSV / JSON Lines (default: detected)."
+        None,
+        "--encoding",
+        metavar="ENCODING",
+        help="Text encoding of CSV / JSON Lines (default: detected).",
     ),
     rejects: Path | None = typer.Option(
-        None, "--rejects", help="Write every problem (line, reason, text) to this CSV file."
+        None,
+        "--rejects",
+        metavar="FILE",
+        help="Write every problem (line, reason, text) to this CSV file.",
     ),
     strict: bool = typer.Option(
         False,
@@ -69,7 +83,7 @@ def load(
     ),
 ) -> None:
     """Load profiles from a file into the workspace's DuckDB store."""
-    from segport.service.profile_source import load_profiles
+    from segport.service import load_profiles
 
     with opened(ctx) as (ws, actor):
         report = load_profiles(
@@ -135,9 +149,13 @@ def _print_problems(report: Any) -> None:
 @app.command("use")
 def use(
     ctx: typer.Context,
-    url: str = typer.Argument(..., help="postgresql://USER@HOST:PORT/DATABASE"),
-    table: str = typer.Option(..., "--table", help="The profile table (schema.table allowed)."),
-    id_column: str = typer.Option(..., "--id-column", help="Its unique profile id column."),
+    url: str = typer.Argument(..., metavar="URL", help="postgresql://USER@HOST:PORT/DATABASE"),
+    table: str = typer.Option(
+        ..., "--table", metavar="TABLE", help="The profile table (schema.table allowed)."
+    ),
+    id_column: str = typer.Option(
+        ..., "--id-column", metavar="COLUMN", help="Its unique profile id column."
+    ),
     allow_schema_change: bool = typer.Option(
         False,
         "--allow-schema-change",
@@ -145,7 +163,7 @@ def use(
     ),
 ) -> None:
     """Use an existing PostgreSQL table as the profile store (nothing is copied)."""
-    from segport.service.profile_source import use_table
+    from segport.service import use_table
 
     with opened(ctx) as (ws, actor):
         info = use_table(ws, actor, url, table, id_column, allow_schema_change=allow_schema_change)
@@ -155,15 +173,18 @@ def use(
 
 
 @app.command("schema")
-def schema(ctx: typer.Context) -> None:
+def schema(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
     """Where the profiles are, and their attributes with types."""
     from rich.console import Console
     from rich.table import Table
 
-    from segport.service.profile_source import describe_source
+    from segport.service import describe_source
 
     with opened(ctx) as (ws, actor):
         info = describe_source(ws, actor)
+    if as_json:
+        print_json(info)
+        return
     rows = f", {info.row_count:,} profiles" if info.row_count is not None else ""
     typer.echo(f"{info.kind} table {info.table} (id: {info.id_column}{rows}) at {info.location}")
     grid = Table("attribute", "type", "segment type")
@@ -175,14 +196,18 @@ def schema(ctx: typer.Context) -> None:
 @app.command("show")
 def show(
     ctx: typer.Context,
-    limit: int = typer.Option(10, "--limit", help="How many profiles to show."),
+    limit: int = typer.Option(10, "--limit", metavar="N", help="How many profiles to show."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """The first profiles, by id."""
-    from segport.service.profile_source import show_profiles
+    from segport.service import show_profiles
 
     with opened(ctx) as (ws, actor):
-        table = show_profiles(ws, actor, limit)
-    print_arrow(table)
+        rows = show_profiles(ws, actor, limit)
+    if as_json:
+        print_json(rows)
+        return
+    print_rows(rows)
 
 
 def cells(*values: Any) -> list[Any]:
@@ -193,16 +218,16 @@ def cells(*values: Any) -> list[Any]:
     return [Text(clean(v)) for v in values]
 
 
-def print_arrow(table: Any) -> None:
-    """A small Arrow table (a preview) as a terminal table."""
+def print_rows(rows: Rows) -> None:
+    """A few profiles (a preview) as a terminal table."""
     from rich.console import Console
     from rich.table import Table
 
     grid = Table()
-    for header in cells(*table.column_names):
+    for header in cells(*rows.columns):
         grid.add_column(header)
-    for row in table.to_pylist():
-        grid.add_row(*cells(*row.values()))
+    for row in rows.rows:
+        grid.add_row(*cells(*(row.get(c) for c in rows.columns)))
     console = Console()
     console.print(grid)
-    console.print(f"{table.num_rows} row{'s' if table.num_rows != 1 else ''}")
+    console.print(f"{rows.num_rows} row{'s' if rows.num_rows != 1 else ''}")

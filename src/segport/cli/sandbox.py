@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from segport.cli import lifecycle
+from segport.cli.workspace import USAGE, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -14,28 +15,43 @@ def register(app: typer.Typer) -> None:
 
 
 def sandbox(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8765, "--port", help="Port to listen on (0 picks a free one)."),
+    host: str = typer.Option("127.0.0.1", "--host", metavar="HOST", help="Address to listen on."),
+    port: int = typer.Option(
+        8765, "--port", metavar="PORT", help="Port to listen on (0 picks a free one)."
+    ),
     api_key: list[str] = typer.Option(
         [],
         "--api-key",
+        metavar="KEY",
         help="Accepted API key (repeat for several). Default: the key 'sandbox'.",
     ),
     state: Path | None = typer.Option(
-        None, "--state", help="JSON file holding the account: loaded at start, saved at stop."
+        None,
+        "--state",
+        metavar="FILE",
+        help="JSON file holding the account: loaded at start, saved at stop.",
     ),
     rate_limits: str = typer.Option(
-        "brevo", "--rate-limits", help="'brevo' (Brevo's general tier) or 'off'."
+        "brevo",
+        "--rate-limits",
+        metavar="brevo|off",
+        help="'brevo' (Brevo's general tier) or 'off'.",
     ),
     faults: str = typer.Option(
         "",
         "--faults",
+        metavar="FAULTS",
         help="Faults to inject, e.g. 'import:429@0.2,processes:500@0.1,lists:slow=1.5@0.3' "
         "(see docs/sandbox.md).",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed that makes --faults reproducible."),
+    seed: int = typer.Option(
+        0, "--seed", metavar="N", help="Seed that makes --faults reproducible."
+    ),
     locale: str = typer.Option(
-        "en", "--locale", help="Account language: 'en' (FIRSTNAME/LASTNAME) or 'fr' (PRENOM/NOM)."
+        "en",
+        "--locale",
+        metavar="en|fr",
+        help="Account language: 'en' (FIRSTNAME/LASTNAME) or 'fr' (PRENOM/NOM).",
     ),
 ) -> None:
     """Serve a Brevo-compatible API under http://HOST:PORT/v3 (Ctrl-C stops it)."""
@@ -67,13 +83,11 @@ def sandbox(
     except FaultSpecError as exc:
         raise typer.BadParameter(str(exc), param_hint="--faults") from None
     except (StateFileError, ValueError) as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), status=USAGE)
     try:
         server.bind()
     except OSError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), status=USAGE)
     typer.echo(f"Brevo sandbox serving {server.base_url}")
     if not api_key:
         typer.echo("API key: sandbox")

@@ -10,6 +10,7 @@ through :func:`clean` first.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 # ANSI/ECMA-48 sequences, removed whole so that no "[31m" residue is left: CSI (ESC [ ...
 # final byte), OSC/DCS/SOS/PM/APC strings (ESC ] ... up to BEL or ESC \), and two-byte
@@ -55,3 +56,14 @@ def clean_message(value: object) -> str:
 def clean_repr(value: object) -> str:
     """``repr`` of a cleaned string: quotes as Python shows them, for names in messages."""
     return repr(clean(value))
+
+
+def when(value: datetime | None, missing: str = "-") -> str:
+    """The one format of every time the CLI prints: ISO 8601 in the local time zone, to
+    the second, with its offset (``2026-12-04 22:10:05+01:00``). A naive time is UTC (as
+    the metadata stores it); ``missing`` stands for no time at all."""
+    if value is None:
+        return missing
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone().isoformat(sep=" ", timespec="seconds")

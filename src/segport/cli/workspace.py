@@ -7,18 +7,32 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from segport.cli import lifecycle
 from segport.cli.context import get_state
+from segport.cli.text import when
+
+__all__ = [
+    "ERROR",
+    "FIELD_OPTIONS",
+    "JSON_OPTION",
+    "USAGE",
+    "fail",
+    "opened",
+    "print_json",
+    "print_table",
+    "report_error",
+    "service_errors",
+    "when",
+    "with_hint",
+]
 
 if TYPE_CHECKING:
     from segport.errors import SegportError
-    from segport.service.access import Actor
-    from segport.service.workspace import Workspace
+    from segport.service import Actor, Workspace
 
 
 def register(app: typer.Typer) -> None:
@@ -26,12 +40,26 @@ def register(app: typer.Typer) -> None:
     app.command("audit")(audit)
 
 
-def fail(message: str) -> NoReturn:
+# Exit statuses: 1 for every error segport reports (whatever its kind), 2 when the
+# command line cannot work as given (click's usage errors: an unknown option, a value of
+# the wrong type; and a sandbox that cannot start with the options it was given).
+ERROR = 1
+USAGE = 2
+
+
+def report_error(message: str) -> None:
+    """The one way an error is shown: ``Error: <message>`` on stderr, cleaned of control
+    characters, secrets redacted."""
     from segport.cli.text import clean_message
     from segport.secret import redact  # small; no query library
 
     typer.echo(f"Error: {clean_message(redact(message))}", err=True)
-    raise typer.Exit(1)
+
+
+def fail(message: str, status: int = ERROR) -> NoReturn:
+    """Report an error (:func:`report_error`), then exit with ``status``."""
+    report_error(message)
+    raise typer.Exit(status)
 
 
 # The option (or variable) that sets each field a service error may name: the command
@@ -42,14 +70,82 @@ FIELD_OPTIONS: dict[str, str] = {
     "expires_in": "--expires-in DAYS",
     "token_name": "--name LABEL",
     "remove_attribute": "--remove-attribute",
+    "password": "--password-stdin (or the prompt)",
+    "token_id": "the token's ID (segport tokens list)",
+    "limit": "--limit N",
+    # connections
+    "type": "--type",
+    "base_url": "--base-url URL",
+    "api_key": "--api-key-env VAR or --api-key-stdin",
+    "verify": "--no-verify",
+    "agree_privacy": "--agree-privacy",
+    "rate": "--rate N",
+    "detach_exports": "--detach-exports or --remove-exports",
+    "connection": "--connection NAME",
+    # profiles
+    "table": "--table TABLE",
+    "id_column": "--id-column COLUMN",
+    "replace": "--replace",
+    "encoding": "--encoding ENCODING",
+    "rejects": "--rejects FILE",
+    "strict": "--strict",
+    "allow_schema_change": "--allow-schema-change",
+    # segments
+    "rule": "--where RULE, --file FILE or --combine COMBINATION",
+    # exports and runs
+    "email": "--email COLUMN",
+    "profile_limit": "--limit N",
+    "allow_mass_removal": "--allow-mass-removal",
+    "list_id": "--list-id LIST_ID",
+    # the workspace
+    "workspace": "--workspace FOLDER (or SEGPORT_WORKSPACE)",
+    "database_url": "--database-url URL",
 }
 
 
+# The command that does what an error's message asks for, by the error's code.
+CODE_HINTS: dict[str, str] = {
+    "profiles_not_loaded": "`segport profiles load FILE`, or `segport profiles use URL "
+    "--table TABLE --id-column COLUMN`",
+    "connection_not_shared": "an admin shares it: `segport connections edit NAME "
+    "--share-with-contributors`",
+    "workspace_not_found": "`segport init` makes one; or --workspace FOLDER (or "
+    "SEGPORT_WORKSPACE) names an existing one",
+    "metadata_damaged": "`segport doctor` checks it",
+    "segment_exists": "`segport segments update NAME` changes it",
+    "saved_rule_unusable": "`segport segments update {segment} --where RULE`",
+    "saved_api_key_refused": "`segport connections edit {connection} --api-key-stdin`",
+    "schema_change_refused": "`segport segments update NAME --where RULE`, `segport exports "
+    "edit NAME`; or --allow-schema-change",
+    "secret_key_missing": "`segport connections new-secret-key`, then `segport connections "
+    "edit NAME --api-key-stdin` for each connection",
+    "api_key_unreadable": "`segport connections edit {connection} --api-key-stdin`",
+    "secret_key_exists": "to rotate: `segport connections rotate-key`; to give a key again: "
+    "`segport connections edit NAME --api-key-stdin`",
+}
+
+
+class _Names(dict[str, object]):
+    def __missing__(self, key: str) -> str:
+        return "NAME"
+
+    def __getitem__(self, key: str) -> object:
+        value = super().get(key)
+        if value is None:
+            return self.__missing__(key)
+        text = str(value)  # quoted for the shell when it holds a space
+        return f'"{text}"' if any(c.isspace() for c in text) else text
+
+
 def with_hint(exc: SegportError) -> str:
-    """The error's message, with the option that sets its field when there is one."""
+    """The error's message, with the option that sets its field when there is one (and
+    the command to run, for an error that asks for one)."""
     option = FIELD_OPTIONS.get(exc.field or "")
     message = str(exc)
-    if option and option.split()[0] not in message:
+    command = CODE_HINTS.get(exc.code)
+    if command:  # names the error's details give fill it in; NAME stands for the others
+        message += f" ({command.format_map(_Names(exc.details))})"
+    elif option and option.split()[0] not in message:
         message += f" (option: {option})"
     return message
 
@@ -80,8 +176,7 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
     """The workspace given by --workspace and the acting user given by --as (else the
     workspace's default user), closed afterwards. Naming the user is how the command
     line acts: whoever can read the workspace holds it (docs/workspace.md)."""
-    from segport.service.access import actor_named
-    from segport.service.opening import open_workspace
+    from segport.service import actor_named, open_workspace
 
     lifecycle.started()  # the command has imported its services by now
     state = get_state(ctx)
@@ -96,25 +191,16 @@ def opened(ctx: typer.Context) -> Iterator[tuple[Workspace, Actor]]:
             ws.close()
 
 
-def when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "-"
+JSON_OPTION: bool = typer.Option(
+    False, "--json", help="Print it as JSON (the same shape as the service's view)."
+)
 
 
-def print_json(data: Any) -> None:
-    """Views (dataclasses), or lists of them, as JSON: the views' own fields, times in
-    ISO 8601 with their offset. A Secret refuses to serialise, so none can slip in."""
-    import dataclasses
+def print_json(view: object) -> None:
+    """A service view as JSON on stdout: the one serializer every face uses."""
+    from segport.service import to_json
 
-    def plain(value: Any) -> Any:
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        if isinstance(value, datetime):
-            return value.isoformat()
-        return value
-
-    typer.echo(json.dumps(plain(data), indent=2, sort_keys=True, ensure_ascii=False))
+    typer.echo(json.dumps(to_json(view), indent=2, ensure_ascii=False))
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -135,50 +221,54 @@ def init(
     database_url: str | None = typer.Option(
         None,
         "--database-url",
+        metavar="URL",
         help="Keep the metadata in this PostgreSQL database (postgresql://...) instead of a "
         "SQLite file in the workspace.",
     ),
     admin: str = typer.Option(
         "admin",
         "--admin",
+        metavar="NAME",
         help="Name of the first admin; commands act as this user unless --as says otherwise.",
     ),
 ) -> None:
     """Create a workspace: metadata database, secrets key, first admin and profile store."""
-    from segport.service.opening import init_workspace
-    from segport.service.secrets import SECRET_KEY_ENV, key_file, key_from_environment
+    from segport.service import create_workspace
 
     lifecycle.started()
     state = get_state(ctx)
     with service_errors():
-        ws = init_workspace(state.workspace, database_url, admin=admin)
-    typer.echo(f"Workspace created at {ws.path}")
-    kind = "SQLite" if ws.engine.dialect.name == "sqlite" else "PostgreSQL"
-    typer.echo(f"  metadata: {ws.metadata_display} ({kind})")
-    typer.echo(f"  profile store: {ws.profile_store_path}")
-    if key_from_environment():
-        typer.echo(f"  secrets key: from {SECRET_KEY_ENV}")
+        made = create_workspace(state.workspace, database_url, admin=admin)
+    typer.echo(f"Workspace created at {made.path}")
+    kind = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[made.metadata_kind]
+    typer.echo(f"  metadata: {made.metadata} ({kind})")
+    typer.echo(f"  profile store: {made.profile_store}")
+    if made.secrets_key_from_environment:
+        typer.echo(f"  secrets key: from {made.secrets_key}")
     else:
         typer.echo(
-            f"  secrets key: {key_file(ws.path)} (readable by you only; back it up: "
+            f"  secrets key: {made.secrets_key} (readable by you only; back it up: "
             "saved API keys cannot be used without it)"
         )
-    typer.echo(f"  admin: {admin.strip()} (commands act as this user unless --as is given)")
-    ws.close()
+    typer.echo(f"  admin: {made.admin} (commands act as this user unless --as is given)")
 
 
 def audit(
     ctx: typer.Context,
-    limit: int = typer.Option(50, "--limit", help="How many entries, newest first."),
+    limit: int = typer.Option(50, "--limit", metavar="N", help="How many entries, newest first."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Show the audit log: who changed what, when (admins)."""
-    from segport.service.audit import list_entries
+    from segport.service import list_entries
 
     with opened(ctx) as (ws, actor):
         entries = list_entries(ws, actor, limit)
+    if as_json:
+        print_json(entries)
+        return
     rows = [
         [
-            e.at.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            when(e.at),
             e.actor,
             e.action,
             e.target,

@@ -140,8 +140,8 @@ def execute_run(
     except AuthenticationError as exc:
         summary.status = FAILED
         summary.message = (
-            f"Brevo refused the connection's API key: {exc}. Give the connection a valid key "
-            "(`segport connections edit`), then run again"
+            f"Brevo refused the connection's API key: {exc}. Give the connection a valid API "
+            "key, then run again"
         )
     except BrevoError as exc:
         summary.status = FAILED
@@ -336,7 +336,7 @@ class _Run:
             summary.message = (
                 f"the segments have {members:,} members, over the export's profile limit of "
                 f"{limit:,}; nothing was sent. Narrow the segments or raise "
-                "the limit (`segport exports edit --limit`)"
+                "the export's profile limit"
             )
             return None
         if not opts.dry_run:

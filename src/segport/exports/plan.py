@@ -251,20 +251,20 @@ def _refuse_removal(state: ExportState, counts: PlanCounts, allow: bool, held: i
         return (
             f"the segments have no valid members now, so removal would take all "
             f"{counts.to_remove} contacts this export added out of the list; nothing was "
-            "removed. If that is intended, run again with --allow-mass-removal"
+            "removed. If that is intended, run again allowing mass removal"
         )
     last = state.get("last_members")
     if isinstance(last, int) and last > 0 and counts.members * 2 < last:
         return (
             f"the segments shrank from {last} to {counts.members} members since the last run "
             f"(more than half), so {counts.to_remove} contacts would be removed from the list; "
-            "nothing was removed. Check the segments, then run again with --allow-mass-removal"
+            "nothing was removed. Check the segments, then run again allowing mass removal"
         )
     if held > 0 and counts.to_remove * 2 > held:
         return (
             f"{counts.to_remove:,} of the {held:,} contacts this export holds on the list would "
             "be removed (more than half; e.g. emails that became invalid or rows that were "
             "not loaded); nothing was removed. Check the profiles and segments (the dry run "
-            "lists samples), then run again with --allow-mass-removal"
+            "lists samples), then run again allowing mass removal"
         )
     return None

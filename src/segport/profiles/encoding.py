@@ -168,8 +168,10 @@ def check_decodes(path: Path, encoding: str, *, shown: Path | None = None) -> No
         except LookupError:  # pragma: no cover - the name was checked before
             return
         raise ProfileError(
-            f"{name} is not readable as {encoding}; drop --encoding to let segport detect "
-            "the encoding, or give the one the file was written in"
+            f"{name} is not readable as {encoding}; let segport detect the encoding, or "
+            "give the one the file was written in",
+            code="encoding_wrong",
+            field="encoding",
         )
     for first, block in line_blocks(path):
         if _first_bad(block, encoding) is None:
@@ -180,9 +182,11 @@ def check_decodes(path: Path, encoding: str, *, shown: Path | None = None) -> No
                 bad = _bad_line(first + offset, raw, exc)
                 raise ProfileError(
                     f"{name} is not valid {encoding}: line {bad.line}, byte {bad.column} is "
-                    f"0x{bad.byte:02x} ({bad.text!r}). Drop --encoding to let segport detect "
-                    "the encoding (it reports a few bad lines and loads the rest), or give "
-                    "the one the file was written in (e.g. --encoding cp1252)"
+                    f"0x{bad.byte:02x} ({bad.text!r}). Let segport detect the encoding (it "
+                    "reports a few bad lines and loads the rest), or give the one the file was "
+                    "written in (e.g. cp1252)",
+                    code="encoding_wrong",
+                    field="encoding",
                 )
 
 

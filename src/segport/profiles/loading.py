@@ -101,11 +101,13 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def check_table_name(name: str, what: str = "--table") -> None:
+def check_table_name(name: str) -> None:
     if not IDENTIFIER.fullmatch(name):
         raise ProfileError(
-            f"{what} {name!r} is not a usable table name: use letters, digits and _, "
-            "starting with a letter or _"
+            f"the table name {name!r} is not usable: use letters, digits and _, "
+            "starting with a letter or _",
+            code="table_name_invalid",
+            field="table",
         )
 
 
@@ -133,7 +135,11 @@ def load_file(
     started = time.perf_counter()
     check_table_name(table)
     if not id_column.strip():
-        raise ProfileError("--id-column is empty: name the column that identifies a profile")
+        raise ProfileError(
+            "the id column is empty: name the column that identifies a profile",
+            code="id_column_empty",
+            field="id_column",
+        )
     try:
         with file.open("rb") as fh:
             fh.read(1)
@@ -182,8 +188,10 @@ def _load(
     if exists and not replace:
         rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
         raise ProfileError(
-            f"table {table!r} already holds {rows} profiles; pass --replace to replace them "
-            "with this file, or --table to load into another table"
+            f"table {table!r} already holds {rows} profiles; replace them with this file, "
+            "or load into another table",
+            code="table_exists",
+            field="replace",
         )
     sniffed = _sniff(con, source) if fmt == "csv" else None
     # JSON Lines: read before the transaction, where row ids count records from 0.
@@ -364,7 +372,9 @@ def _check_ids(con: Any, report: LoadReport) -> None:
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise ProfileError(
             f"{report.file} has no id column {id_col!r}{hint}; its columns are: "
-            f"{', '.join(report.columns)}. Name the id column with --id-column"
+            f"{', '.join(report.columns)}. Name the id column",
+            code="id_column_missing",
+            field="id_column",
         )
     evidence = report.evidence.get(id_col)
     if evidence is not None and evidence.bad:

@@ -212,7 +212,11 @@ def write_rejects(path: Path, problems: Problems) -> None:
             out.writerow(["line", "reason", "text"])
             out.writerows(problems.lines())
     except OSError as exc:
-        raise ProfileError(f"cannot write --rejects {path}: {exc.strerror or exc}") from exc
+        raise ProfileError(
+            f"cannot write the rejects file {path}: {exc.strerror or exc}",
+            code="rejects_unwritable",
+            field="rejects",
+        ) from exc
 
 
 class LoadRefused(ProfileError):
@@ -229,7 +233,7 @@ def refuse(file: str, problems: Problems, rejects_file: str | None) -> LoadRefus
         parts.append(f"{problems.rejected_total:,} row(s) that cannot be read")
     if problems.bad_bytes_total:
         parts.append(f"{problems.bad_bytes_total:,} line(s) with bytes that are not valid UTF-8")
-    lines = [f"--strict: {file} has {', '.join(parts)}; nothing was loaded:"]
+    lines = [f"strict load: {file} has {', '.join(parts)}; nothing was loaded:"]
     for line, reason, text in problems.lines()[:SHOW]:
         where = f"line {line}" if line is not None else "line ?"
         lines.append(f"  {where}: {reason}" + (f"  | {text}" if text else ""))
@@ -238,9 +242,9 @@ def refuse(file: str, problems: Problems, rejects_file: str | None) -> LoadRefus
     if rejects_file:
         lines.append(f"Every problem found is in {rejects_file}.")
     elif problems.total > SHOW:
-        lines.append("--rejects FILE lists them all.")
+        lines.append("A rejects file lists them all.")
     lines.append(
-        "Fix the file and load again, or load without --strict (bad values load empty and "
+        "Fix the file and load again, or load it not strictly (bad values load empty and "
         "are reported; rows that cannot be read are skipped and reported)."
     )
-    return LoadRefused("\n".join(lines))
+    return LoadRefused("\n".join(lines), field="strict")

@@ -61,7 +61,11 @@ def codec_name(enc: str) -> str:
     try:
         return codecs.lookup(enc).name
     except LookupError as exc:
-        raise ProfileError(f"--encoding {enc!r} is not an encoding Python knows") from exc
+        raise ProfileError(
+            f"the encoding {enc!r} is not one Python knows",
+            code="encoding_unknown",
+            field="encoding",
+        ) from exc
 
 
 def clean_jsonl(file: Path, target: Path, problems: Problems) -> tuple[Path, array[int] | None]:

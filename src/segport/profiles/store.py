@@ -102,8 +102,7 @@ class DuckDBStore(ProfileStore):
         ).fetchall()
         if not rows:
             raise ProfilesNotLoaded(
-                f"the profile store has no table {self.table!r}: load profiles with "
-                "`segport profiles load FILE`"
+                f"the profile store has no table {self.table!r}: load profiles first"
             )
         return {str(n): (str(t), duckdb_logical(str(t))) for n, t in rows}
 
@@ -187,8 +186,9 @@ class PostgresStore(ProfileStore):
                 # libpq echoes a password it cannot parse: masked in its message too.
                 reason = redact_text(str(exc).strip(), self.url)
                 raise ProfileError(
-                    f"cannot connect to {redact_url(self.url)}: {reason}. Check the URL given "
-                    "to `segport profiles use`"
+                    f"cannot connect to {redact_url(self.url)}: {reason}. Check the URL of the "
+                    "profiles' PostgreSQL database",
+                    code="profiles_unreachable",
                 ) from exc
             with self._con.cursor() as cur:
                 cur.execute("SET TIME ZONE 'UTC'")
@@ -209,7 +209,9 @@ class PostgresStore(ProfileStore):
         if not rows:
             raise ProfileError(
                 f"PostgreSQL has no table {self.table!r} (or it has no columns you can read); "
-                "check the --table given to `segport profiles use`"
+                "check the profile table's name",
+                code="table_not_found",
+                field="table",
             )
         self._native = {str(n): str(t) for n, t in rows}
         return {n: (t, postgres_logical(t)) for n, t in self._native.items()}
@@ -266,8 +268,8 @@ def open_profile_store(engine: Engine, workspace_path: Path) -> ProfileStore:
         source = session.get(ProfileSource, 1)
     if source is None:
         raise ProfilesNotLoaded(
-            "this workspace has no profiles yet: load a file with `segport profiles load FILE`, "
-            "or point at a PostgreSQL table with `segport profiles use URL --table T --id-column C`"
+            "this workspace has no profiles yet: load a file of profiles, or use a PostgreSQL "
+            "table of them"
         )
     if source.kind == POSTGRES:
         assert source.url is not None

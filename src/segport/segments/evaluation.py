@@ -52,9 +52,7 @@ def get_segment(session: Session, name: str) -> Segment:
     seg = session.scalars(select(Segment).where(Segment.name == name)).one_or_none()
     if seg is None:
         names = segment_names(session)
-        known = (
-            ", ".join(names) if names else "none yet (create one with `segport segments create`)"
-        )
+        known = ", ".join(names) if names else "none yet (create one first)"
         raise SegmentNotFound(f"no segment named {name!r}; the segments are: {known}")
     return seg
 
@@ -64,8 +62,11 @@ def rule_of(seg: Segment) -> Rule:
         return from_document(json.loads(seg.definition), where="rule")
     except RuleError as exc:  # saved before a check existed (a 1e999 saved as Infinity)
         raise RuleError(
-            f"the saved rule of segment {seg.name!r} can no longer be used ({exc}); give it "
-            f"a new one with `segport segments update {seg.name} --where ...`"
+            f"the saved rule of segment {seg.name!r} can no longer be used ({exc}); give the "
+            "segment a new rule",
+            code="saved_rule_unusable",
+            field="rule",
+            details={"segment": seg.name},
         ) from None
 
 

@@ -42,6 +42,7 @@ _WHERE: dict[str, str] = {
     "create_token": "tokens",
     "list_tokens": "tokens",
     "revoke_token": "tokens",
+    "ConnectionListing": "connections",
     "ConnectionSummary": "connections",
     "ConnectionView": "connections",
     "add_connection": "connections",
@@ -60,6 +61,8 @@ _WHERE: dict[str, str] = {
     "CLEAR": "export_edits",
     "Clear": "export_edits",
     "ExportEdit": "export_edits",
+    "visible_connections": "connections",
+    "to_json": "views",
     "add_export": "export_configs",
     "detach_export": "export_configs",
     "duplicate_export": "export_configs",
@@ -97,18 +100,26 @@ _WHERE: dict[str, str] = {
     "list_entries": "audit",
     "Report": "doctor",
     "diagnose": "doctor",
+    "ConsentRequired": "connections",
+    "PRIVATE_UMASK": "files",
+    "Rows": "views",
+    "WorkspaceCreated": "setup",
+    "create_workspace": "setup",
 }
 
 __all__ = [
     "CLEAR",
+    "PRIVATE_UMASK",
     "Action",
     "Actor",
     "AuditView",
     "Busy",
     "Clear",
     "Conflict",
+    "ConnectionListing",
     "ConnectionSummary",
     "ConnectionView",
+    "ConsentRequired",
     "ExportConfig",
     "ExportEdit",
     "ExportMapping",
@@ -120,6 +131,7 @@ __all__ = [
     "Rebuilt",
     "Report",
     "Role",
+    "Rows",
     "RunDetail",
     "RunFile",
     "RunView",
@@ -130,6 +142,7 @@ __all__ = [
     "Unavailable",
     "UserView",
     "Workspace",
+    "WorkspaceCreated",
     "actor_named",
     "add_connection",
     "add_export",
@@ -139,6 +152,7 @@ __all__ = [
     "count_segment",
     "create_segment",
     "create_token",
+    "create_workspace",
     "delete_segment",
     "describe_source",
     "detach_export",
@@ -179,18 +193,22 @@ __all__ = [
     "show_run",
     "show_segment",
     "take_over",
+    "to_json",
     "update_segment",
     "usable_connections",
     "use_table",
     "verify_password",
+    "visible_connections",
 ]
 
 if TYPE_CHECKING:
     from segport.service.access import Action, Actor, Role, actor_named, parse_role
     from segport.service.audit import AuditView, list_entries
     from segport.service.connections import (
+        ConnectionListing,
         ConnectionSummary,
         ConnectionView,
+        ConsentRequired,
         add_connection,
         check_connection,
         edit_connection,
@@ -201,6 +219,7 @@ if TYPE_CHECKING:
         show_connection,
         take_over,
         usable_connections,
+        visible_connections,
     )
     from segport.service.doctor import Report, diagnose
     from segport.service.export_configs import (
@@ -215,6 +234,7 @@ if TYPE_CHECKING:
     from segport.service.export_edits import CLEAR, Clear, ExportEdit
     from segport.service.export_records import ExportConfig, ExportMapping, ExportView
     from segport.service.export_state import Rebuilt, rebuild_state
+    from segport.service.files import PRIVATE_UMASK
     from segport.service.opening import init_workspace, open_workspace
     from segport.service.passwords import set_password, verify_password
     from segport.service.profile_source import (
@@ -238,6 +258,7 @@ if TYPE_CHECKING:
         show_segment,
         update_segment,
     )
+    from segport.service.setup import WorkspaceCreated, create_workspace
     from segport.service.tokens import (
         NewToken,
         TokenView,
@@ -247,6 +268,7 @@ if TYPE_CHECKING:
         revoke_token,
     )
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
+    from segport.service.views import Rows, to_json
     from segport.service.workspace import Workspace
 
 

@@ -56,7 +56,11 @@ def record(
 def list_entries(ws: Workspace, actor: Actor, limit: int = 50) -> list[AuditView]:
     """The newest ``limit`` entries, newest first (admins only)."""
     if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
-        raise WorkspaceError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
+        raise WorkspaceError(
+            f"the limit must be 1 or more, and below 2**63 (got {limit})",
+            code="limit_invalid",
+            field="limit",
+        )
     authorize(ws, actor, Action.AUDIT_READ)
     with ws.session() as session:
         rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()

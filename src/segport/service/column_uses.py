@@ -55,12 +55,12 @@ def column_uses(session: Session) -> list[Use]:
         uses += [Use(name, f"segment {seg.name}", exact=False) for name in sorted(names)]
     for e in session.scalars(select(Export).order_by(Export.name)):
         settings = [
-            ("--email", e.email_column),
-            ("--first-name", e.first_name_column),
-            ("--last-name", e.last_name_column),
-            ("--phone", e.phone_column),
-            ("--phone-country-column", e.phone_country_column),
-            *((f"--attribute {attr}", col) for attr, col in (e.attributes or {}).items()),
+            ("email column", e.email_column),
+            ("first name column", e.first_name_column),
+            ("last name column", e.last_name_column),
+            ("phone column", e.phone_column),
+            ("phone country column", e.phone_country_column),
+            *((f"attribute {attr}", col) for attr, col in (e.attributes or {}).items()),
         ]
         uses += [Use(col, f"export {e.name}", opt) for opt, col in settings if col]
     return uses
@@ -120,12 +120,12 @@ def refusal(breaks: list[Breakage], what: str) -> SchemaChangeRefused:
     lines.append("  - fix the data (the column's name, or its values) and load again;")
     edits = []
     if segs:
-        edits.append(f"`segport segments update NAME --where ...` ({', '.join(segs)})")
+        edits.append(f"the rules of the segments {', '.join(segs)}")
     if exps:
-        edits.append(f"`segport exports edit NAME --OPTION COLUMN` ({', '.join(exps)})")
+        edits.append(f"the data matching of the exports {', '.join(exps)}")
     lines.append(f"  - or change what uses the column first: {' and '.join(edits)};")
     lines.append(
-        "  - or pass --allow-schema-change to accept the change (column types are then "
-        "guessed afresh; the segments and exports above fail until they are edited)."
+        "  - or allow the schema change (column types are then guessed afresh; the segments "
+        "and exports above fail until they are edited)."
     )
-    return SchemaChangeRefused("\n".join(lines))
+    return SchemaChangeRefused("\n".join(lines), field="allow_schema_change")

@@ -73,11 +73,12 @@ def connection_for_export(session: Session, actor: Actor, name: str) -> Connecti
         raise PermissionDenied(
             f"connection {name!r} is not shared with contributors, so {actor.name} "
             f"({actor.role.value}) cannot use it; connections you can use: {listing}. "
-            "Ask an admin to share it (`segport connections edit NAME "
-            "--share-with-contributors`)"
+            "Ask an admin to share it with contributors",
+            code="connection_not_shared",
+            field="connection",
         )
     raise ConnectionNotFound(
-        f"--connection {name!r}: no such connection available to you; connections you can "
-        f"use: {listing}"
-        + ("" if usable else " (ask an admin to add one or share one with contributors)")
+        f"no connection {name!r} is available to you; connections you can use: {listing}"
+        + ("" if usable else " (ask an admin to add one or share one with contributors)"),
+        field="connection",
     )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segport.errors import Conflict
+from segport.errors import Conflict, Invalid, Unavailable
 from segport.secret import Secret, reveal
 from segport.service import audit, secrets
 from segport.service.access import Action, Actor, Role, authorize
@@ -28,7 +28,12 @@ from segport.service.connection_use import (
 from segport.service.models import Connection, Export, User, utcnow
 from segport.service.privacy import PRIVACY_STATEMENT, PRIVACY_VERSION
 from segport.service.usage import exports_using_connection
-from segport.service.workspace import Workspace, WorkspaceError, has_control_characters
+from segport.service.workspace import (
+    Workspace,
+    WorkspaceError,
+    has_control_characters,
+    redact_url,
+)
 
 if TYPE_CHECKING:
     from segport.brevo import Account
@@ -50,7 +55,7 @@ class ConnectionInUse(Conflict, WorkspaceError):
     default_code = "connection_in_use"
 
     def __init__(self, message: str, exports: list[str]) -> None:
-        super().__init__(message)
+        super().__init__(message, field="detach_exports")
         self.exports = exports
 
 
@@ -82,6 +87,8 @@ class ConnectionView:
     verified_at: datetime | None
     requests_per_second: float
     changes: list[str] = field(default_factory=list)
+    # An edit gave it a new API key (its account and plan are then the new key's).
+    key_replaced: bool = False
 
     @property
     def shared_with(self) -> str:
@@ -91,8 +98,10 @@ class ConnectionView:
 def parse_type(value: str) -> str:
     canonical = CONNECTION_TYPES.get(value.strip().lower())
     if canonical is None:
-        raise WorkspaceError(
-            f"unknown connection --type {value!r}: use brevo (sendinblue is the same type)"
+        raise Invalid(
+            f"unknown connection type {value!r}: use brevo (sendinblue is the same type)",
+            code="connection_type_unknown",
+            field="type",
         )
     return canonical
 
@@ -112,9 +121,11 @@ def check_base_url(url: str | None) -> str:
         return BREVO_BASE_URL
     url = url.strip().rstrip("/")
     if not re.match(r"^https?://[^/\s]+(/\S*)?$", url) or not _parses(url):
-        raise WorkspaceError(
-            f"--base-url {url!r} is not an http(s) URL; give e.g. {BREVO_BASE_URL} or, for the "
-            "sandbox, http://127.0.0.1:PORT/v3"
+        raise Invalid(
+            f"the base URL {url!r} is not an http(s) URL; give e.g. {BREVO_BASE_URL} or, for "
+            "the sandbox, http://127.0.0.1:PORT/v3",
+            code="base_url_invalid",
+            field="base_url",
         )
     return url
 
@@ -137,9 +148,7 @@ def _parses(url: str) -> bool:
 def check_api_key(api_key: str | Secret) -> Secret:
     key = reveal(api_key).strip()
     if not key:
-        raise WorkspaceError(
-            "the API key is empty: pass it with --api-key-env VAR or --api-key-stdin"
-        )
+        raise Invalid("the API key is empty: give the key", code="api_key_empty", field="api_key")
     if any(c.isspace() for c in key):
         raise WorkspaceError("the API key contains spaces or line breaks; paste it again")
     if not all(" " < c < "\x7f" for c in key):  # what an HTTP header can carry
@@ -158,7 +167,9 @@ def plan_summary(account: Account) -> str:
     return ", ".join(parts) or "no plan reported"
 
 
-def verify_key(base_url: str, api_key: Secret, saved: bool = False) -> Account:
+def verify_key(
+    base_url: str, api_key: Secret, saved: bool = False, connection: str | None = None
+) -> Account:
     """The account behind ``api_key``; a clear error (never holding the key) otherwise.
 
     ``saved``: the key is the one already saved (the messages then say how to replace it).
@@ -167,16 +178,19 @@ def verify_key(base_url: str, api_key: Secret, saved: bool = False) -> Account:
 
     client = BrevoClient(api_key, base_url, max_retries=1, timeout=15.0)
     fix = (
-        "give the connection a new key with `segport connections edit NAME --api-key-stdin`"
+        "Give the connection a new API key"
         if saved
         else "Nothing was saved: copy the key again from Brevo (SMTP & API > API keys)"
     )
     try:
         return client.get_account()
     except AuthenticationError as exc:
-        raise WorkspaceError(
+        raise Unavailable(
             f"Brevo refused the API key (Brevo said: {exc.message}). {fix}, and check the "
-            "account allows this machine's IP address"
+            "account allows this machine's IP address",
+            code="saved_api_key_refused" if saved else "api_key_refused",
+            field="api_key",
+            details={"connection": connection} if connection else None,
         ) from None
     except NotFoundError as exc:
         if base_url.rstrip("/").endswith("/v3"):
@@ -191,12 +205,17 @@ def verify_key(base_url: str, api_key: Secret, saved: bool = False) -> Account:
         client.close()
 
 
-def _unreachable(base_url: str, exc: Exception, saved: bool) -> WorkspaceError:
-    return WorkspaceError(
+def _unreachable(base_url: str, exc: Exception, saved: bool) -> Unavailable:
+    if saved:
+        return Unavailable(
+            f"could not reach Brevo at {base_url} ({exc}); check the network and try again",
+            code="brevo_unreachable",
+        )
+    return Unavailable(
         f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
-        "--base-url and the network, or pass --no-verify to save it unchecked"
-        if not saved
-        else f"could not reach Brevo at {base_url} ({exc}); check the network and try again"
+        "the base URL and the network, or save the key without checking it",
+        code="brevo_unreachable",
+        field="verify",
     )
 
 
@@ -210,11 +229,16 @@ def _get(session: Session, name: str) -> Connection:
     return conn
 
 
-def _view(session: Session, conn: Connection, changes: list[str] | None = None) -> ConnectionView:
+def _view(
+    session: Session,
+    conn: Connection,
+    changes: list[str] | None = None,
+    key_replaced: bool = False,
+) -> ConnectionView:
     return ConnectionView(
         name=conn.name,
         type=conn.type,
-        base_url=conn.base_url,
+        base_url=redact_url(conn.base_url),  # a proxy's password in it is not shown
         shared_with_contributors=conn.shared_with_contributors,
         export_user=conn.export_user.name if conn.export_user else conn.export_user_name,
         export_user_problem=export_user_problem(conn),
@@ -230,6 +254,7 @@ def _view(session: Session, conn: Connection, changes: list[str] | None = None) 
         verified_at=conn.verified_at,
         requests_per_second=conn.requests_per_second,
         changes=changes or [],
+        key_replaced=key_replaced,
     )
 
 
@@ -271,7 +296,8 @@ def add_connection(
     if not agree_privacy:
         raise ConsentRequired(
             "the connection was not saved: read the data privacy and compliance statement "
-            "above and run the command again with --agree-privacy to agree to it"
+            "above and agree to it",
+            field="agree_privacy",
         )
     key = check_api_key(api_key)
     with ws.session() as session:
@@ -321,7 +347,11 @@ def _check_rps(value: float | None) -> float:
     if value is None:
         return 10.0
     if not 0 < value <= 1000:
-        raise WorkspaceError(f"--rate {value} must be above 0 and at most 1000 requests/s")
+        raise Invalid(
+            f"the rate {value} must be above 0 and at most 1000 requests/s",
+            code="rate_invalid",
+            field="rate",
+        )
     return float(value)
 
 
@@ -340,6 +370,28 @@ def usable_connections(ws: Workspace, actor: Actor) -> list[ConnectionSummary]:
         if actor.role is not Role.ADMIN:
             query = query.where(Connection.shared_with_contributors.is_(True))
         return [ConnectionSummary(c.name, c.type) for c in session.scalars(query)]
+
+
+@dataclass(frozen=True)
+class ConnectionListing:
+    """The connections an actor may see: every detail for those who manage connections
+    (``detailed``, in ``connections``); names and types of the ones shared with them for
+    those who only put exports on them (in ``summaries``)."""
+
+    detailed: bool
+    connections: list[ConnectionView] = field(default_factory=list)
+    summaries: list[ConnectionSummary] = field(default_factory=list)
+
+
+def visible_connections(ws: Workspace, actor: Actor) -> ConnectionListing:
+    """What ``actor`` may see of the connections (viewers: nothing, :class:`PermissionDenied`)."""
+    who = authorize(ws, actor, Action.EXPORTS_READ)
+    if who.may(Action.CONNECTIONS_MANAGE):
+        return ConnectionListing(detailed=True, connections=list_connections(ws, who))
+    if who.may(Action.EXPORTS_WRITE):
+        return ConnectionListing(detailed=False, summaries=usable_connections(ws, who))
+    authorize(ws, who, Action.CONNECTIONS_MANAGE)  # refused, with the usual message
+    raise AssertionError("unreachable")
 
 
 def show_connection(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
@@ -382,7 +434,7 @@ def edit_connection(
             changes.append(f"renamed to {new_name}")
             conn.name = new_name
         if url != conn.base_url:
-            changes.append(f"base URL {conn.base_url} -> {url}")
+            changes.append(f"base URL {redact_url(conn.base_url)} -> {redact_url(url)}")
             conn.base_url = url
             if key is None:
                 _apply_account(conn, account)
@@ -405,7 +457,7 @@ def edit_connection(
             conn.requests_per_second = rps
         if changes:
             audit.record(session, actor, "connections.edit", name, {"changes": changes})
-        return _view(session, conn, changes)
+        return _view(session, conn, changes, key_replaced=key is not None)
 
 
 def check_connection(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
@@ -414,7 +466,7 @@ def check_connection(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
     with ws.session() as session:
         conn = _get(session, name)
         url, token = conn.base_url, conn.api_key_token
-    account = verify_key(url, secrets.decrypt(ws.path, token, name), saved=True)
+    account = verify_key(url, secrets.decrypt(ws.path, token, name), saved=True, connection=name)
     with ws.session() as session:
         conn = _get(session, name)
         _apply_account(conn, account)
@@ -433,15 +485,19 @@ def remove_connection(
     """Remove a connection; the exports on it block it unless detached or removed with it."""
     actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
     if detach_exports and remove_exports:
-        raise WorkspaceError("give either --detach-exports or --remove-exports, not both")
+        raise Invalid(
+            "the exports on a removed connection are either detached or removed, not both",
+            code="detach_or_remove",
+            field="detach_exports",
+        )
     with ws.session() as session:
         conn = _get(session, name)
         using = exports_using_connection(session, conn.id)
         if using and not (detach_exports or remove_exports):
             raise ConnectionInUse(
                 f"connection {name!r} is used by {len(using)} export(s): {', '.join(using)}. "
-                "Remove them, or run again with --detach-exports (they keep their settings "
-                "and do not run until given a connection) or --remove-exports",
+                "Remove them, or detach them with it (they keep their settings and do not "
+                "run until given a connection) or remove them with it",
                 using,
             )
         removed: list[int] = []
@@ -494,8 +550,8 @@ def rotate_secret_key(ws: Workspace, actor: Actor) -> int:
         raise secrets.SecretKeyError(
             "nothing was rotated: the saved API key of connection(s) "
             f"{', '.join(repr(n) for n in unreadable)} cannot be decrypted with the current "
-            "secrets key; give each its API key again (`segport connections edit NAME "
-            "--api-key-stdin`), then rotate"
+            "secrets key; give each connection its API key again, then rotate",
+            field="api_key",
         )
     from_env = secrets.key_from_environment()
     if not from_env:

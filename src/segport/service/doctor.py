@@ -370,18 +370,18 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
 
 
 def _brevo(report: Report, name: str, base_url: str, key: Any) -> None:
+    from segport.errors import SegportError
     from segport.service.connections import verify_key
-    from segport.service.workspace import WorkspaceError
 
     try:
-        account = verify_key(base_url, key, saved=True)
-    except WorkspaceError as exc:
-        report.add(f"brevo {name}", PROBLEM, str(exc), _brevo_fix(name, str(exc)))
+        account = verify_key(base_url, key, saved=True, connection=name)
+    except SegportError as exc:
+        report.add(f"brevo {name}", PROBLEM, str(exc), _brevo_fix(name, exc.code))
         return
     report.add(f"brevo {name}", OK, f"Brevo accepts the key (account {account.email})")
 
 
-def _brevo_fix(name: str, message: str) -> str:
-    if "refused the API key" in message:
+def _brevo_fix(name: str, code: str) -> str:
+    if code in ("api_key_refused", "saved_api_key_refused"):
         return f'give it a valid key: segport connections edit "{name}" --api-key-stdin'
     return "check the network and the connection's base URL (`segport connections show`)"

@@ -117,7 +117,8 @@ def _sqlite_path(ws_path: Path, url: str) -> Path:
     if not database or database == ":memory:":
         raise LocationError(
             f"{url!r} names no SQLite file; give sqlite:////absolute/path.db, or no "
-            "--database-url for the workspace's own metadata.db"
+            "database URL for the workspace's own metadata.db",
+            field="database_url",
         )
     path = Path(database)
     return path if path.is_absolute() else (ws_path / path).absolute()
@@ -132,7 +133,7 @@ def config_missing(ws_path: Path) -> tuple[str, str] | None:
     return (
         f"{ws_path} has a metadata database ({SQLITE_FILE}) but no {CONFIG_FILE}",
         f'restore {CONFIG_FILE} from a backup, or write {{"sqlite_file": "{SQLITE_FILE}"}} '
-        "into it (a workspace made with --database-url held its URL there instead)",
+        "into it (a workspace made with a database URL held its URL there instead)",
     )
 
 
@@ -140,8 +141,9 @@ def read_config(ws_path: Path) -> dict[str, Any]:
     config_file = ws_path / CONFIG_FILE
     if ws_path.exists() and not ws_path.is_dir():
         raise LocationError(
-            f"--workspace {ws_path} is a file, not a workspace folder; point --workspace (or "
-            "SEGPORT_WORKSPACE) at the folder made by `segport init`"
+            f"the workspace {ws_path} is a file, not a workspace folder; name the folder "
+            "the workspace was made in",
+            field="workspace",
         )
     try:
         config = json.loads(config_file.read_text(encoding="utf-8"))
@@ -206,8 +208,9 @@ def check_sqlite_file(file: Path) -> None:
     if not file.exists():
         raise LocationError(
             f"the metadata database {file} is missing. Was the workspace's folder moved or "
-            f"the file deleted? Point --workspace at the folder that holds it, or {hint}. "
-            "segport does not start a new workspace in its place"
+            f"the file deleted? Name the workspace folder that holds it, or {hint}. "
+            "segport does not start a new workspace in its place",
+            field="workspace",
         )
     if not file.is_file():
         raise LocationError(f"the metadata database {file} is not a file; {hint}")

@@ -59,7 +59,7 @@ def init_workspace(
     try:
         location = location_for_init(path, database_url)
     except LocationError as exc:
-        raise WorkspaceError(str(exc)) from exc
+        raise WorkspaceError(str(exc), code=exc.code, field=exc.field) from exc
     _make_folder(path)
     if location.sqlite_file is not None and location.sqlite_file.exists():
         raise WorkspaceError(
@@ -85,7 +85,7 @@ def init_workspace(
     except Exception as exc:
         engine.dispose()
         _remove_sqlite_file(location)
-        _raise_database_error(exc, location, where="--database-url")
+        _raise_database_error(exc, location, where="the database URL given")
         raise
     # Only the location of the database is kept here (0600: a server URL may hold a
     # password, though PGPASSWORD or ~/.pgpass is better).
@@ -99,12 +99,15 @@ def init_workspace(
 def _refuse_unusable_folder(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise WorkspaceError(
-            f"--workspace {path} is a file, not a folder; give the path of a folder (it is "
-            "created if missing)"
+            f"the workspace path {path} is a file, not a folder; give the path of a folder "
+            "(it is created if missing)",
+            field="workspace",
         )
     if (path / CONFIG_FILE).exists():
         raise WorkspaceError(
-            f"a workspace already exists at {path}; use it, or pick another --workspace"
+            f"a workspace already exists at {path}; use it, or pick another folder",
+            code="workspace_exists",
+            field="workspace",
         )
 
 
@@ -122,7 +125,8 @@ def _make_folder(path: Path) -> None:
     except OSError as exc:
         raise WorkspaceError(
             f"cannot create the workspace folder {path} ({exc.strerror or exc}); give a "
-            "--workspace path you can write to"
+            "path you can write to",
+            field="workspace",
         ) from exc
 
 
@@ -149,8 +153,10 @@ def _init_engine(location: MetadataLocation) -> Engine:
 
         if isinstance(exc, ArgumentError):
             raise WorkspaceError(
-                f"--database-url {redact_url(location.url)} is not a database URL; give "
-                "postgresql://USER@HOST:PORT/DATABASE"
+                f"{redact_url(location.url)} is not a database URL; give "
+                "postgresql://USER@HOST:PORT/DATABASE",
+                code="database_url_invalid",
+                field="database_url",
             ) from exc
         raise
 
@@ -187,17 +193,17 @@ def open_workspace(path: Path) -> Workspace:
         if missing := loc.config_missing(path):
             raise WorkspaceNotFound(": ".join(missing)) from None
         raise WorkspaceNotFound(
-            f"no workspace at {path}: run `segport init` first, or point --workspace "
-            "(or SEGPORT_WORKSPACE) at an existing one"
+            f"no workspace at {path}: create one first, or name an existing one",
+            field="workspace",
         ) from None
     except LocationError as exc:
-        raise WorkspaceError(str(exc)) from exc
+        raise WorkspaceError(str(exc), code=exc.code, field=exc.field) from exc
     try:
         location, notices = loc.resolve(path, config)
         if location.sqlite_file is not None:
             loc.check_sqlite_file(location.sqlite_file)
     except LocationError as exc:
-        raise MetadataDamaged(str(exc)) from exc
+        raise MetadataDamaged(str(exc), field=exc.field) from exc
     engine = location.engine()
     try:
         upgrade(engine, check_is_workspace(engine, location))
@@ -257,11 +263,13 @@ def _raise_database_error(
     if location.server_url is not None and (exc.connection_invalidated or _is_connect(exc)):
         raise WorkspaceError(
             f"cannot reach the metadata database {location.display()} ({reason}); check "
-            f"that the server is running and the URL in {where}"
+            f"that the server is running and the URL in {where}",
+            code="metadata_unreachable",
+            field="database_url" if where != CONFIG_FILE else None,
         ) from None
     raise MetadataDamaged(
         f"the metadata database {location.display()} cannot be read ({reason}): it is "
-        f"damaged; {BACKUP_HINT}, then run `segport doctor`"
+        f"damaged; {BACKUP_HINT}, then check the workspace"
     ) from None
 
 
@@ -287,5 +295,7 @@ def _refuse_used_database(engine: Engine, url: str) -> None:
     if used is not None:
         raise WorkspaceError(
             f"the database {redact_url(url)} already holds a segport workspace (created "
-            f"{used[0]}); give `init --database-url` an empty database"
+            f"{used[0]}); give a new workspace an empty database",
+            code="database_in_use",
+            field="database_url",
         )

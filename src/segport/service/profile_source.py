@@ -15,11 +15,10 @@ from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
 from segport.service import audit
 from segport.service.access import Action, Actor, authorize
 from segport.service.column_uses import breakages, column_uses, refusal
+from segport.service.views import Rows
 from segport.service.workspace import Workspace, redact_url
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from segport.profiles.loading import LoadReport
 
 
@@ -142,18 +141,26 @@ def use_table(
             "postgresql://USER@HOST:PORT/DATABASE (PostgreSQL is the warehouse supported now)"
         )
     if not table.strip() or not id_column.strip():
-        raise ProfileError("--table and --id-column must name the table and its id column")
+        raise ProfileError(
+            "name the profile table and its id column",
+            code="table_required",
+            field="table" if not table.strip() else "id_column",
+        )
     if not 1 <= len(table.split(".")) <= 2 or not all(p.strip() for p in table.split(".")):
         raise ProfileError(
-            f"--table {table!r} must name a table as TABLE or SCHEMA.TABLE (a database other "
-            "than the URL's is chosen in the URL)"
+            f"the table {table!r} must be named as TABLE or SCHEMA.TABLE (a database other "
+            "than the URL's is chosen in the URL)",
+            code="table_name_invalid",
+            field="table",
         )
     with PostgresStore(url, table, id_column) as store:
         schema = store.schema()
         if id_column not in schema:
             raise ProfileError(
                 f"table {table!r} has no column {id_column!r}; its columns are: "
-                f"{', '.join(schema)}. Name the id column with --id-column"
+                f"{', '.join(schema)}. Name the id column",
+                code="id_column_missing",
+                field="id_column",
             )
         from sqlglot import exp
 
@@ -172,7 +179,9 @@ def use_table(
         if distinct != rows:
             raise ProfileError(
                 f"{id_column} is not unique in {table!r} ({rows - distinct} repeated value(s)); "
-                "each profile must have its own id: pick another --id-column or a view"
+                "each profile must have its own id: pick another id column or a view",
+                code="id_column_not_unique",
+                field="id_column",
             )
     old = None if allow_schema_change else _current_schema(ws)
     if old is not None:
@@ -202,9 +211,8 @@ def describe_source(ws: Workspace, actor: Actor) -> SourceInfo:
         source = session.get(ProfileSource, 1)
         if source is None:
             raise ProfilesNotLoaded(
-                "this workspace has no profiles yet: load a file with `segport profiles load "
-                "FILE`, or use a PostgreSQL table with `segport profiles use URL --table T "
-                "--id-column C`"
+                "this workspace has no profiles yet: load a file of profiles, or use a "
+                "PostgreSQL table of them"
             )
         info = SourceInfo(
             kind=source.kind,
@@ -220,7 +228,7 @@ def describe_source(ws: Workspace, actor: Actor) -> SourceInfo:
     return info
 
 
-def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> pa.Table:
+def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> Rows:
     """The first ``limit`` profiles by id, all columns."""
     import pyarrow as pa
     from sqlglot import exp
@@ -229,7 +237,11 @@ def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> pa.Table:
 
     authorize(ws, actor, Action.PROFILES_READ)
     if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
-        raise ProfileError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
+        raise ProfileError(
+            f"the limit must be 1 or more, and below 2**63 (got {limit})",
+            code="limit_invalid",
+            field="limit",
+        )
     with open_profile_store(ws.engine, ws.path) as store:
         names = list(store.columns())
         query = (
@@ -240,5 +252,6 @@ def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> pa.Table:
         )
         batches = list(store.stream(query, limit))
         if not batches:
-            return pa.table({c: pa.array([], pa.null()) for c in names})
-        return pa.Table.from_batches(batches)
+            return Rows(columns=names, rows=[])
+        table = pa.Table.from_batches(batches)
+        return Rows(columns=table.column_names, rows=table.to_pylist())

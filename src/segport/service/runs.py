@@ -288,7 +288,11 @@ def list_runs(ws: Workspace, actor: Actor, export_name: str, limit: int = 20) ->
     """The export's latest runs, newest first."""
     authorize(ws, actor, Action.EXPORTS_READ)
     if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
-        raise WorkspaceError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
+        raise WorkspaceError(
+            f"the limit must be 1 or more, and below 2**63 (got {limit})",
+            code="limit_invalid",
+            field="limit",
+        )
     with ws.session() as session:
         export_id = _export_id(session, export_name)
         rows = session.scalars(

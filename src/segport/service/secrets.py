@@ -56,8 +56,9 @@ def load_keys(ws_path: Path) -> list[bytes]:
             raise SecretKeyError(
                 f"the workspace's secrets key {path} is missing: restore it from your backup "
                 f"(or set {SECRET_KEY_ENV}); without it the saved API keys cannot be used. "
-                "With no backup, run `segport connections new-secret-key`, then give each "
-                "connection its API key again (`segport connections edit NAME --api-key-stdin`)"
+                "With no backup, make a new secrets key, then give each connection its API key "
+                "again",
+                code="secret_key_missing",
             )
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
@@ -103,12 +104,12 @@ def decrypt(ws_path: Path, token: bytes, connection: str | None = None) -> Secre
         whose = (
             f"the saved API key of connection {connection!r}" if connection else "a saved API key"
         )
-        name = f'"{connection}"' if connection else "NAME"
         raise SecretKeyError(
             f"{whose} cannot be decrypted with the workspace's secrets key (was "
             f"{SECRET_KEY_FILE} replaced, or {SECRET_KEY_ENV} changed?); restore the old key, "
-            f"or give the connection its API key again with `segport connections edit {name} "
-            "--api-key-stdin`"
+            "or give the connection its API key again",
+            code="api_key_unreadable",
+            details={"connection": connection} if connection else None,
         ) from exc
 
 
@@ -136,9 +137,9 @@ def create_replacement_key(ws_path: Path) -> Path:
     if path.exists():
         raise SecretKeyError(
             f"{path} exists; a new key would make the API keys saved with it unreadable. To "
-            "change the key use `segport connections rotate-key`; if it was replaced by "
-            "another key, give each connection its API key again with `segport connections "
-            "edit NAME --api-key-stdin`"
+            "change the key, rotate it; if it was replaced by another key, give each "
+            "connection its API key again",
+            code="secret_key_exists",
         )
     return _create(path)
 

@@ -33,11 +33,10 @@ from segport.segments.models import ACTIVE, COMBINATION, INACTIVE, RULE, Segment
 from segport.segments.rules import Rule, RuleError
 from segport.service import audit, usage
 from segport.service.access import Action, Actor, authorize
+from segport.service.views import Rows
 from segport.service.workspace import Workspace
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
     from segport.profiles.store import ProfileStore
 
 NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,99}")
@@ -131,7 +130,11 @@ def _define(
 
     given = [x for x in (where, rule_file, combine, document) if x is not None]
     if len(given) != 1:
-        raise SegmentError("give exactly one of --where EXPR, --file RULE.yaml or --combine EXPR")
+        raise SegmentError(
+            "give exactly one of a rule, a rule document or a combination",
+            code="rule_required",
+            field="rule",
+        )
     if combine is not None:
         tree = parse_combination(combine)
         return _Definition(COMBINATION, json.dumps(to_tree(tree)), to_text(tree), tree)
@@ -173,8 +176,9 @@ def create_segment(
     with ws.session() as session:
         if session.scalars(select(Segment.id).where(Segment.name == name)).first() is not None:
             raise SegmentError(
-                f"a segment named {name!r} already exists; pick another name, or change it "
-                "with `segport segments update`"
+                f"a segment named {name!r} already exists; pick another name, or update that "
+                "segment",
+                code="segment_exists",
             )
         _validate(session, ws, name, definition)
         seg = Segment(
@@ -221,7 +225,9 @@ def update_segment(
             changes["description"] = description
         if not changes:
             raise SegmentError(
-                "nothing to change: give --where, --file, --combine or --description"
+                "nothing to change: give a rule, a rule document, a combination or a description",
+                code="nothing_to_change",
+                field="rule",
             )
         audit.record(session, who, "segments.update", name, changes)
         return _info(session, seg)
@@ -266,7 +272,7 @@ def preview_segment(
     name: str,
     limit: int = 10,
     columns: list[str] | None = None,
-) -> pa.Table:
+) -> Rows:
     """The first ``limit`` members by id, with ``columns`` (default: all)."""
     import pyarrow as pa
 
@@ -274,7 +280,11 @@ def preview_segment(
 
     authorize(ws, actor, Action.SEGMENTS_READ)
     if not 1 <= limit <= 2**63 - 1:  # a 64-bit integer in SQL
-        raise SegmentError(f"--limit must be 1 or more, and below 2**63 (got {limit})")
+        raise SegmentError(
+            f"the limit must be 1 or more, and below 2**63 (got {limit})",
+            code="limit_invalid",
+            field="limit",
+        )
     with ws.session() as session, _open_store(ws) as store:
         get_segment(session, name)
         where = predicate(session, store, name)
@@ -282,8 +292,9 @@ def preview_segment(
         batches = list(store.stream(members_query(store, where, cols, limit=limit), limit))
         if not batches:
             wanted = [store.id_column, *[c for c in cols if c != store.id_column]]
-            return pa.table({c: pa.array([], pa.null()) for c in wanted})
-        return pa.Table.from_batches(batches)
+            return Rows(columns=wanted, rows=[])
+        table = pa.Table.from_batches(batches)
+        return Rows(columns=table.column_names, rows=table.to_pylist())
 
 
 def set_state(ws: Workspace, actor: Actor, name: str, active: bool) -> SegmentInfo:

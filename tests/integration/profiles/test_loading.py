@@ -38,7 +38,7 @@ GOOD = "customer_id,email,country\n1,a@x.io,GB\n2,b@x.io,FR\n"
 
 
 def ids(ws: Workspace) -> list[int]:
-    return show_profiles(ws, actor_named(ws, None), 100).column("customer_id").to_pylist()
+    return show_profiles(ws, actor_named(ws, None), 100).column("customer_id")
 
 
 def test_csv_dialect_is_detected_and_bad_rows_are_reported_by_line(
@@ -61,7 +61,7 @@ def test_csv_dialect_is_detected_and_bad_rows_are_reported_by_line(
     assert report.rejected[0].text == "3;Cy;30;extra"
     assert "missing columns" in report.rejected[1].reason
     table = show_profiles(ws, actor_named(ws, None), 10)
-    assert table.column("name").to_pylist() == ["Smith; Ann", "Bo", 'Di "the" one']
+    assert table.column("name") == ["Smith; Ann", "Bo", 'Di "the" one']
     assert describe_source(ws, actor_named(ws, None)).columns["lifetime_value"][1] == "number"
 
 
@@ -112,14 +112,14 @@ def test_encodings_are_detected(
     csv = write(tmp_path / "p.csv", f"customer_id,name\n1,{name}\n", encoding)
     report = load_profiles(ws, actor_named(ws, None), csv)
     assert report.encoding == detected
-    assert show_profiles(ws, actor_named(ws, None), 1).column("name").to_pylist() == [name]
+    assert show_profiles(ws, actor_named(ws, None), 1).column("name") == [name]
 
 
 def test_encoding_can_be_given(ws: Workspace, tmp_path: Path) -> None:
     csv = write(tmp_path / "p.csv", "customer_id,name\n1,Zoë\n", "cp1252")
     load_profiles(ws, actor_named(ws, None), csv, encoding="latin-1")
-    assert show_profiles(ws, actor_named(ws, None), 1).column("name").to_pylist() == ["Zoë"]
-    with pytest.raises(ProfileError, match="--encoding 'klingon' is not an encoding"):
+    assert show_profiles(ws, actor_named(ws, None), 1).column("name") == ["Zoë"]
+    with pytest.raises(ProfileError, match="the encoding 'klingon' is not one Python knows"):
         load_profiles(ws, actor_named(ws, None), csv, replace=True, encoding="klingon")
 
 
@@ -156,7 +156,7 @@ def test_parquet_and_json_lines(ws: Workspace, tmp_path: Path) -> None:
 
 def test_replacing_needs_replace(ws: Workspace, tmp_path: Path) -> None:
     load_profiles(ws, actor_named(ws, None), write(tmp_path / "a.csv", GOOD))
-    with pytest.raises(ProfileError, match="already holds 2 profiles; pass --replace"):
+    with pytest.raises(ProfileError, match="already holds 2 profiles; replace them"):
         load_profiles(ws, actor_named(ws, None), write(tmp_path / "b.csv", "customer_id\n9\n"))
     load_profiles(ws, actor_named(ws, None), tmp_path / "b.csv", replace=True)
     assert ids(ws) == [9]
@@ -171,8 +171,8 @@ def test_replacing_needs_replace(ws: Workspace, tmp_path: Path) -> None:
         ("p.csv", "customer_id,email\n1,a\n,b\n", {}, "1 row\\(s\\) have no customer_id"),
         ("p.parquet", "this is not parquet", {}, "cannot read .*p.parquet as parquet"),
         ("p.xlsx", "x", {}, "cannot tell the format"),
-        ("p.csv", GOOD, {"table": "drop table x"}, "--table 'drop table x' is not a usable table name"),
-        ("p.csv", GOOD, {"id_column": " "}, "--id-column is empty"),
+        ("p.csv", GOOD, {"table": "drop table x"}, "the table name 'drop table x' is not usable"),
+        ("p.csv", GOOD, {"id_column": " "}, "the id column is empty"),
     ],
 )  # fmt: skip
 def test_stops_leave_the_store_as_it_was(
@@ -208,10 +208,10 @@ def test_show_and_schema(ws: Workspace, tmp_path: Path) -> None:
         "email": ("VARCHAR", "text"),
         "country": ("VARCHAR", "text"),
     }
-    assert show_profiles(ws, actor_named(ws, None), 1).to_pylist() == [
+    assert show_profiles(ws, actor_named(ws, None), 1).rows == [
         {"customer_id": 1, "email": "a@x.io", "country": "GB"}
     ]
-    with pytest.raises(ProfileError, match="--limit must be 1 or more"):
+    with pytest.raises(ProfileError, match="the limit must be 1 or more"):
         show_profiles(ws, actor_named(ws, None), 0)
     assert json.dumps(info.columns)  # plain data, ready for an API face
 

@@ -55,11 +55,11 @@ def test_use_a_postgres_table(ws: Workspace, pg_profiles: str) -> None:
         "vip": ("boolean", "boolean"),
     }
     assert describe_source(ws, actor_named(ws, None)).location.startswith("postgresql://postgres@")
-    assert show_profiles(ws, actor_named(ws, None), 2).column("person_id").to_pylist() == [
+    assert show_profiles(ws, actor_named(ws, None), 2).column("person_id") == [
         "p1",
         "p2",
     ]
-    assert show_profiles(ws, actor_named(ws, None), 2).column("spend").to_pylist() == [10.5, 99.99]
+    assert show_profiles(ws, actor_named(ws, None), 2).column("spend") == [10.5, 99.99]
 
     create_segment(ws, actor_named(ws, None), "spenders", where="spend > 50 or vip")
     assert count_segment(ws, actor_named(ws, None), "spenders") == 2
@@ -77,7 +77,7 @@ def test_use_a_postgres_table(ws: Workspace, pg_profiles: str) -> None:
         ("nope", "id", "PostgreSQL has no table 'nope'"),
         ("crm.people", "id", "has no column 'id'; its columns are: person_id, email"),
         ("dupes", "id", "1 row\\(s\\) of 'dupes' have no id"),
-        ("", "id", "must name the table"),
+        ("", "id", "name the profile table and its id column"),
     ],
 )
 def test_bad_tables_are_refused(

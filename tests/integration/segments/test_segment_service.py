@@ -113,10 +113,10 @@ def test_lifecycle(loaded_workspace: Workspace) -> None:
     preview = preview_segment(
         ws, actor_named(ws, None), "gb", limit=3, columns=["country", "email"]
     )
-    assert preview.column_names == ["customer_id", "country", "email"]
+    assert preview.columns == ["customer_id", "country", "email"]
     assert preview.num_rows == 3
-    assert {c.lower() for c in preview.column("country").to_pylist()} == {"gb"}
-    ids = preview.column("customer_id").to_pylist()
+    assert {c.lower() for c in preview.column("country")} == {"gb"}
+    ids = preview.column("customer_id")
     assert ids == sorted(ids)
 
     assert set_state(ws, actor_named(ws, None), "gb", False).state == "inactive"
@@ -147,8 +147,8 @@ def test_refresh_counts_every_segment(loaded_workspace: Workspace) -> None:
 def test_segments_in_use_by_exports_cannot_be_deleted(
     loaded_workspace: Workspace, sandbox: SandboxServer
 ) -> None:
-    from segport.service.connections import add_connection
     from segport.service import ExportConfig, ExportMapping
+    from segport.service.connections import add_connection
     from segport.service.export_configs import add_export, remove_export
 
     ws = loaded_workspace
@@ -196,7 +196,7 @@ def test_segments_need_profiles_first(tmp_path: Path) -> None:
 
     ws = init_workspace(tmp_path / "empty")
     try:
-        with pytest.raises(ProfilesNotLoaded, match="segport profiles load FILE"):
+        with pytest.raises(ProfilesNotLoaded, match="no profiles yet: load a file"):
             create_segment(ws, actor_named(ws, None), "a", where="x = 1")
     finally:
         ws.close()

@@ -125,7 +125,7 @@ def test_each_wrong_setting_says_what_to_fix(
          "--attribute CITY 'town': the profiles have no such"),
         ({"segments": ("gb", "nope")}, "--segment 'nope': no segment named 'nope'; the "
                                        "segments are: big, gb"),
-        ({"connection": "nope"}, "--connection 'nope': no such connection available to you; "
+        ({"connection": "nope"}, "no connection 'nope' is available to you; "
                                  "connections you can use: private, shared"),
     ]  # fmt: skip
     for change, message in cases:
