@@ -39,6 +39,7 @@ def fail(message: str) -> NoReturn:
 FIELD_OPTIONS: dict[str, str] = {
     "actor": "--as NAME (or SEGPORT_USER)",
     "role": "--role",
+    "chunk_bytes": "--chunk-bytes BYTES",
 }
 
 

@@ -76,6 +76,10 @@ _WHERE: dict[str, str] = {
     "get_run": "runs",
     "list_runs": "runs",
     "run_export": "runs",
+    "cancel_run": "run_lifecycle",
+    "claim_run": "run_lifecycle",
+    "recover_runs": "run_lifecycle",
+    "request_run": "run_lifecycle",
     "RunDetail": "run_records",
     "RunFile": "run_records",
     "list_all_runs": "run_records",
@@ -116,7 +120,9 @@ __all__ = [
     "add_connection",
     "add_export",
     "add_user",
+    "cancel_run",
     "check_connection",
+    "claim_run",
     "count_segment",
     "create_segment",
     "delete_segment",
@@ -141,10 +147,12 @@ __all__ = [
     "parse_role",
     "preview_segment",
     "rebuild_state",
+    "recover_runs",
     "remove_connection",
     "remove_export",
     "remove_user",
     "rename_segment",
+    "request_run",
     "rotate_secret_key",
     "run_export",
     "run_files",
@@ -198,6 +206,7 @@ if TYPE_CHECKING:
         show_profiles,
         use_table,
     )
+    from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
     from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
     from segport.service.runs import RunView, get_run, list_runs, run_export
     from segport.service.segment_definitions import (
