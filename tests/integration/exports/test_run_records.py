@@ -248,3 +248,70 @@ def test_two_processes_request_at_once_on_postgresql(
         assert s.run().run_number == 2
     finally:
         s.ws.close()
+
+
+# -- migration 0006 ----------------------------------------------------------------------
+
+
+def _upgrade_from_0005(s: Scenario) -> None:
+    """Two runs, then back to 0005 where two unfinished runs of one export could be
+    (two machines), then up again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from segport.metadata.db import _config, upgrade
+    from segport.service.run_lifecycle import export_id_of
+
+    s.add_export()
+    s.run()
+    s.run()
+    export_id = export_id_of(s.ws, "news")
+    cfg = _config()
+    with s.ws.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005")
+    with s.ws.engine.begin() as conn:
+        for _ in range(2):
+            conn.execute(
+                text(
+                    'INSERT INTO runs (export_id, status, trigger, "full", allow_mass_removal, '
+                    "created_at) VALUES (:e, 'processing', 'manual', false, false, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {"e": export_id},
+            )
+    upgrade(s.ws.engine)
+    runs = list_runs(s.ws, s.admin, "news")
+    assert [(v.id, v.number, v.status, v.reason) for v in runs] == [
+        (4, 4, "processing", None),
+        (3, 3, "failed", "superseded"),
+        (2, 2, "successful", None),
+        (1, 1, "successful", None),
+    ]
+    # The database itself refuses a second unfinished run now.
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError), s.ws.engine.begin() as conn:
+        conn.execute(
+            text(
+                'INSERT INTO runs (export_id, number, status, trigger, "full", '
+                "allow_mass_removal, created_at) VALUES (:e, 5, 'queued', 'manual', false, "
+                "false, CURRENT_TIMESTAMP)"
+            ),
+            {"e": export_id},
+        )
+
+
+def test_migration_0006_numbers_runs_and_ends_duplicates_on_sqlite(scenario: Scenario) -> None:
+    _upgrade_from_0005(scenario)
+
+
+@pytest.mark.postgres
+def test_migration_0006_numbers_runs_and_ends_duplicates_on_postgresql(
+    sandbox: SandboxServer, tmp_path: Path, pg_database: str
+) -> None:
+    s = make_scenario(tmp_path / "ws", sandbox, tmp_path, database_url=pg_database)
+    try:
+        _upgrade_from_0005(s)
+    finally:
+        s.ws.close()
