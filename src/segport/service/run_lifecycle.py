@@ -274,7 +274,7 @@ def cancel_run(ws: Workspace, actor: Actor, run_id: int) -> RunView:
             .where(Run.id == run_id)
         ).one_or_none()
         if found is None:
-            raise RunNotFound(f"no run has id {run_id}", field="run_id")
+            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
         run, name = found[0], str(found[1])
         before = run.status
         if run.status == "queued":

@@ -51,7 +51,7 @@ def show_run(ws: Workspace, actor: Actor, run_id: int) -> RunDetail:
             .where(Run.id == run_id)
         ).one_or_none()
         if found is None:
-            raise RunNotFound(f"no run has id {run_id}", field="run_id")
+            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
         view = run_view(str(found[1]), found[0], ws.path / RUNS_DIR)
     return RunDetail(view, run_files(ws, view))
 
