@@ -76,6 +76,7 @@ _WHERE: dict[str, str] = {
     "get_run": "runs",
     "list_runs": "runs",
     "run_export": "runs",
+    "execute_requested": "runs",
     "cancel_run": "run_lifecycle",
     "claim_run": "run_lifecycle",
     "recover_runs": "run_lifecycle",
@@ -132,6 +133,7 @@ __all__ = [
     "duplicate_export",
     "edit_connection",
     "edit_export",
+    "execute_requested",
     "get_run",
     "init_workspace",
     "list_all_runs",
@@ -208,7 +210,7 @@ if TYPE_CHECKING:
     )
     from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
     from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
-    from segport.service.runs import RunView, get_run, list_runs, run_export
+    from segport.service.runs import RunView, execute_requested, get_run, list_runs, run_export
     from segport.service.segment_definitions import (
         SegmentInfo,
         count_segment,

@@ -25,18 +25,17 @@ from segport.exports.engine import MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, RunOptions,
 from segport.exports.errors import RunCanceled, RunTerminated, StateBusy, StateDamaged, StateLost
 from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.stop import stop_requested
-from segport.exports.summary import CANCELED, FAILED, SKIPPED, SUCCESSFUL, RunSummary
+from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget
-from segport.secret import redact, redact_data
 from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import (
     ExportNotFound,
     ExportNotRunnable,
     get_run_spec,
-    record_last_run,
 )
 from segport.service.export_state import open_checked, record_token
-from segport.service.models import Export, utcnow
+from segport.service.models import Export
+from segport.service.run_endings import canceled_message, finish_run, record_end, summary_of
 from segport.service.run_lifecycle import (
     Heartbeat,
     RunInProgress,
@@ -49,7 +48,6 @@ from segport.service.run_lifecycle import (
     unfinished_run,
 )
 from segport.service.run_model import (
-    COMPLETED,
     CONNECTION_UNUSABLE,
     ERROR,
     INTERRUPTED,
@@ -59,6 +57,7 @@ from segport.service.run_model import (
     STATUSES,
     UNFINISHED,
     Run,
+    RunNotFound,
     RunView,
     run_view,
 )
@@ -73,6 +72,7 @@ __all__ = [
     "RunView",
     "SegmentMembers",
     "check_chunk_bytes",
+    "execute_requested",
     "get_run",
     "list_runs",
     "run_export",
@@ -125,25 +125,91 @@ def run_export(
     except ExportNotRunnable as exc:
         return _not_runnable(ws, actor, export_name, exc, trigger, opts)
     target = ExportTarget.from_spec(spec)
-    with ws.session() as session:
-        had_success = _had_success(session, target.export_id)
     if dry_run:
+        with ws.session() as session:
+            had_success = _had_success(session, target.export_id)
         with open_checked(ws, export_name, target.export_id, had_success=had_success) as state:
             return _execute(ws, spec, target, state, None, None, opts, progress or no_progress)
     worker = this_worker()
     run_id, taken_over = _request_and_claim(ws, actor, target, trigger, opts, worker)
     if run_id is None:  # canceled between its request and its claim
-        return _summary_of(ws, taken_over)
+        return summary_of(ws, taken_over)
+    return _run_claimed(ws, spec, target, run_id, worker, opts, progress, fresh=not taken_over)
+
+
+def execute_requested(
+    ws: Workspace,
+    actor: Actor,
+    run_id: int,
+    *,
+    progress: ProgressCallback | None = None,
+    options: RunOptions | None = None,
+) -> RunSummary:
+    """Claim the queued run ``run_id`` (from :func:`request_run`) and execute it: what an
+    executor (a scheduler's worker) calls. A run that is no longer queued (claimed by
+    another executor, canceled) is not executed: its summary as recorded is returned."""
+    actor = authorize(ws, actor, Action.EXPORTS_RUN)
+    with ws.session() as session:
+        found = session.execute(
+            select(Run, Export.name)
+            .join(Export, Export.id == Run.export_id)
+            .where(Run.id == run_id)
+        ).one_or_none()
+        if found is None:
+            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
+        run, export_name = found[0], str(found[1])
+        full, allow_mass_removal = run.full, run.allow_mass_removal
+    opts = RunOptions(
+        **{
+            **(options.__dict__ if options else {}),
+            "full": full,
+            "dry_run": False,
+            "allow_mass_removal": allow_mass_removal,
+        }
+    )
+    check_chunk_bytes(opts.max_bytes)
+    worker = this_worker()
+    try:
+        spec = get_run_spec(ws, actor, export_name)
+    except ExportNotRunnable as exc:
+        if claim_run(ws, run_id, worker):
+            status, reason = (
+                (SKIPPED, NO_CONNECTION) if exc.skipped else (FAILED, CONNECTION_UNUSABLE)
+            )
+            record_end(ws, run_id, export_name, status, exc.reason, reason)
+        return summary_of(ws, run_id)
+    if not claim_run(ws, run_id, worker):
+        return summary_of(ws, run_id)
+    target = ExportTarget.from_spec(spec)
+    return _run_claimed(ws, spec, target, run_id, worker, opts, progress, fresh=True)
+
+
+def _run_claimed(
+    ws: Workspace,
+    spec: Any,
+    target: ExportTarget,
+    run_id: int,
+    worker: str,
+    opts: RunOptions,
+    progress: ProgressCallback | None,
+    *,
+    fresh: bool,
+) -> RunSummary:
+    """Execute a run this process claimed, with its heartbeat, and record its end
+    (``fresh``: a new run, not one continued from a dead process)."""
+    export_name = target.name
+    with ws.session() as session:
+        had_success = _had_success(session, target.export_id)
     try:
         checked = open_checked(ws, export_name, target.export_id, had_success=had_success)
         state = checked.__enter__()
     except StateBusy:
-        if not taken_over:  # it never started: no record, as before runs were records
+        if fresh:  # it never started: no record, as before runs were records
             with ws.session() as session:
                 session.execute(delete(Run).where(Run.id == run_id))
         raise
     except (StateLost, StateDamaged) as exc:
-        _record_end(ws, run_id, export_name, FAILED, str(exc), STATE_LOST)
+        record_end(ws, run_id, export_name, FAILED, str(exc), STATE_LOST)
         raise
     try:
         with Heartbeat(ws, run_id, worker) as beat:
@@ -152,12 +218,12 @@ def run_export(
         checked.__exit__(None, None, None)
     stopped = stop_requested()
     if stopped is not None and summary.status == FAILED:  # failed because it was stopped
-        _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped), INTERRUPTED)
+        record_end(ws, run_id, export_name, CANCELED, canceled_message(stopped), INTERRUPTED)
         raise RunTerminated(stopped)
     with ws.session() as session:
         run_row = session.get(Run, run_id)
         assert run_row is not None
-        _finish(session, run_row, summary)
+        finish_run(session, run_row, summary)
     return summary
 
 
@@ -198,14 +264,14 @@ def _execute(
         )
     except KeyboardInterrupt as exc:
         name = exc.signal_name if isinstance(exc, RunTerminated) else "SIGINT"
-        _record_end(ws, run_id, export_name, CANCELED, _canceled(name), INTERRUPTED)
+        record_end(ws, run_id, export_name, CANCELED, canceled_message(name), INTERRUPTED)
         raise
     except Exception as exc:
         stopped = stop_requested()  # (a library turned the signal into its own error)
         if stopped is not None:
-            _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped), INTERRUPTED)
+            record_end(ws, run_id, export_name, CANCELED, canceled_message(stopped), INTERRUPTED)
             raise RunTerminated(stopped) from exc
-        _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}", ERROR)
+        record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}", ERROR)
         raise
     finally:
         if run_id is not None:  # a real run may have changed the state
@@ -258,16 +324,6 @@ def _request_and_claim(
     return run_id, False
 
 
-def _summary_of(ws: Workspace, run_id: int) -> RunSummary:
-    with ws.session() as session:
-        run = session.get(Run, run_id)
-        assert run is not None
-        summary = RunSummary.from_dict(run.summary or {"export_name": ""})
-        summary.status, summary.message, summary.reason = run.status, run.message, run.reason
-        summary.run_id, summary.run_number = run.id, run.number
-        return summary
-
-
 def _not_runnable(
     ws: Workspace,
     actor: Actor,
@@ -296,7 +352,7 @@ def _not_runnable(
         run = session.get(Run, run_id)
         assert run is not None
         summary.run_id = run_id
-        _finish(session, run, summary)
+        finish_run(session, run, summary)
     return summary
 
 
@@ -333,11 +389,6 @@ def _export_id(session: Session, name: str) -> int:
     return int(export_id)
 
 
-def _canceled(signal_name: str) -> str:
-    how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted"
-    return f"canceled ({how}); run again to resume"
-
-
 def _had_success(session: Session, export_id: int) -> bool:
     return (
         session.scalars(
@@ -345,42 +396,3 @@ def _had_success(session: Session, export_id: int) -> bool:
         ).first()
         is not None
     )
-
-
-def _finish(session: Session, run: Run, summary: RunSummary) -> None:
-    now = utcnow()
-    summary.run_id, summary.run_number = run.id, run.number
-    summary.reason = summary.reason or (COMPLETED if summary.status == SUCCESSFUL else ERROR)
-    run.status, run.reason = summary.status, summary.reason
-    # Messages can quote what a server answered; keep no API key in the run history.
-    summary.message = run.message = redact(summary.message) if summary.message else None
-    run.finished_at = now
-    run.members = summary.members
-    run.sent = summary.sent
-    run.removed = summary.removed
-    run.rejected = summary.rejected_total
-    run.summary = redact_data(summary.to_dict())
-    # Earlier runs whose change record this run completed (chunks they left unconfirmed).
-    for old_id, counts in summary.earlier_run_changes.items():
-        older = session.get(Run, int(old_id))
-        if older is not None and older.export_id == run.export_id and older.summary:
-            older.summary = {**older.summary, "changes": counts}
-    record_last_run(session, run.export_id, summary.status, now)
-
-
-def _record_end(
-    ws: Workspace,
-    run_id: int | None,
-    export_name: str,
-    status: str,
-    message: str,
-    reason: str,
-) -> None:
-    if run_id is None:
-        return
-    with ws.session() as session:
-        run = session.get(Run, run_id)
-        if run is not None:
-            summary = RunSummary.from_dict(run.summary or {"export_name": export_name})
-            summary.status, summary.message, summary.reason = status, message, reason
-            _finish(session, run, summary)

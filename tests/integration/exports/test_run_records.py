@@ -30,7 +30,7 @@ from segport.service.run_lifecycle import (
 )
 from segport.service.run_model import CANCELED_BY_USER, WORKER_LOST
 from segport.service.run_records import list_all_runs
-from segport.service.runs import list_runs
+from segport.service.runs import execute_requested, list_runs
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
@@ -93,6 +93,21 @@ def test_a_second_request_is_refused_and_a_queued_run_cancels(scenario: Scenario
         "successful",
         "canceled",
     ]
+
+
+def test_an_executor_runs_a_requested_run_once(scenario: Scenario) -> None:
+    """What a scheduler's worker does: a run requested (queued) is claimed and executed by
+    one executor; another executor asking for it afterwards gets its record, untouched."""
+    scenario.add_export()
+    queued = request_run(scenario.ws, scenario.admin, "news", full=True, trigger="schedule")
+    summary = execute_requested(scenario.ws, scenario.admin, queued.id)
+    assert (summary.status, summary.run_id, summary.run_number) == ("successful", queued.id, 1)
+    assert summary.full and summary.sent == 3
+    again = execute_requested(scenario.ws, scenario.admin, queued.id)
+    assert again.status == "successful" and again.run_id == queued.id
+    [run] = list_runs(scenario.ws, scenario.admin, "news")
+    assert (run.status, run.trigger, run.reason) == ("successful", "schedule", "completed")
+    assert run.claimed_by is not None and run.heartbeat_at is not None
 
 
 def test_cancel_of_a_processing_run_stops_between_chunks(
