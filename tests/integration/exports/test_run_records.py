@@ -115,14 +115,14 @@ def test_cancel_of_a_processing_run_stops_between_chunks(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A slow Brevo (every import takes 0.2 s): `runs cancel` from another process stops
+    """A slow Brevo (every import takes 0.25 s, some 20 chunks): `runs cancel` from another process stops
     the run at its next safe point; it ends canceled with what Brevo took, and the next run
     finishes the list exactly, sending none of it twice."""
     monkeypatch.setenv(HEARTBEAT_ENV, "0.05")
-    sandbox = sandbox_factory(faults="import:slow=0.2")
+    sandbox = sandbox_factory(faults="import:slow=0.25")
     s = make_scenario(tmp_path / "ws", sandbox, tmp_path)
     try:
-        s.load([profile(i) for i in range(1, 401)])
+        s.load([profile(i) for i in range(1, 801)])
         s.add_export()
         result: list[RunSummary] = []
         runner = threading.Thread(
@@ -140,14 +140,14 @@ def test_cancel_of_a_processing_run_stops_between_chunks(
         assert summary.status == "canceled" and summary.reason == CANCELED_BY_USER
         assert summary.message is not None and "canceled by" in summary.message
         taken = len(s.members())
-        assert 0 < summary.sent == taken < 400
+        assert 0 < summary.sent == taken < 800
         [run] = list_runs(s.ws, s.admin, "news")
         assert (run.status, run.reason, run.sent) == ("canceled", CANCELED_BY_USER, taken)
         imports = sandbox.requests_log.count(IMPORT)
         after = s.run(options=RunOptions(max_bytes=3000))
         assert after.status == "successful", after.message
-        assert s.members() == emails(400)
-        assert after.new == 400 - taken
+        assert s.members() == emails(800)
+        assert after.new == 800 - taken
         assert sandbox.requests_log.count(IMPORT) == imports + after.chunks
     finally:
         s.ws.close()
