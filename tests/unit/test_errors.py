@@ -12,7 +12,7 @@ from segport.errors import KINDS, Invalid, NotFound, SegportError
 # Exceptions that are not user errors: control flow (a signal, a pacing wait, one
 # oversized row the chunker turns into a rejected row) and the sandbox, which stands in
 # for Brevo and answers with Brevo's own errors.
-NOT_USER_ERRORS = {"RunTerminated", "WaitTooLong", "RowTooLargeError", "ApiProblem",
+NOT_USER_ERRORS = {"RunTerminated", "RunCanceled", "WaitTooLong", "RowTooLargeError", "ApiProblem",
                    "StateFileError", "FaultSpecError"}  # fmt: skip
 
 

@@ -1,8 +1,11 @@
-"""`segport runs ...`: runs by their id, across exports, and the files each run left."""
+"""`segport runs ...`: runs by their id, across exports, the files each run left, and the
+run lifecycle's commands (cancel, recover). Parsing and rendering only: the services
+decide."""
 
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -10,8 +13,11 @@ from segport.cli.export_run import render_summary, run_record
 from segport.cli.text import clean, clean_repr
 from segport.cli.workspace import opened, print_table, when
 
+if TYPE_CHECKING:
+    from segport.service.run_model import RunView
+
 app = typer.Typer(
-    help="Show runs by their id and the files they left (rejected rows, changes).",
+    help="Show, cancel and recover runs by their id, and the files they left.",
     no_args_is_help=True,
 )
 
@@ -30,7 +36,6 @@ def show(
     v = detail.run
     if as_json:
         data = run_record(v)
-        data["export"] = v.export_name
         data["files"] = [
             {"name": f.name, "path": str(f.path), "rows": f.rows, "description": f.description}
             for f in detail.files
@@ -40,11 +45,19 @@ def show(
     if v.summary is not None:
         render_summary(v.summary)
     else:
-        typer.echo(f"Run {v.id} of export {clean_repr(v.export_name)}: {clean(v.status)}")
+        typer.echo(_title(v))
         if v.message:
             typer.echo(f"  {clean(v.message)}")
     by = f"{clean(v.actor) or '-'} ({clean(v.trigger)})"
     typer.echo(f"  by {by}, created {when(v.created_at)}, finished {when(v.finished_at)}")
+    if v.reason:
+        typer.echo(f"  reason: {clean(v.reason)}")
+    if v.status == "processing":
+        beat = when(v.heartbeat_at)
+        typer.echo(f"  claimed by {clean(v.claimed_by) or '-'}, last heartbeat {beat}")
+        if v.cancel_requested_at is not None:
+            who = clean(v.cancel_requested_by) or "-"
+            typer.echo(f"  cancel requested by {who} at {when(v.cancel_requested_at)}")
     typer.echo("")
     if not detail.files:
         typer.echo("No files: the run left none, or they were deleted.")
@@ -68,18 +81,19 @@ def list_(
     with opened(ctx) as (ws, actor):
         views = list_all_runs(ws, actor, export, limit=limit)
     if as_json:
-        data = [{**run_record(v), "export": v.export_name} for v in views]
+        data = [run_record(v) for v in views]
         typer.echo(json.dumps(data, indent=2, sort_keys=True))
         return
     if not views:
         typer.echo("No runs yet: `segport exports run NAME` runs an export.")
         return
     print_table(
-        ["run", "export", "status", "started", "sent", "removed", "not sent", "note"],
+        ["id", "export", "run", "status", "started", "sent", "removed", "not sent", "note"],
         [
             [
                 str(v.id),
                 v.export_name,
+                str(v.number),
                 v.status,
                 when(v.started_at or v.created_at),
                 _num(v.sent),
@@ -90,6 +104,50 @@ def list_(
             for v in views
         ],
     )
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    run_id: int = typer.Argument(..., metavar="ID", help="Run id (`segport runs list`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run as JSON."),
+) -> None:
+    """Cancel a run: a queued one at once; a processing one stops at its next safe point
+    (between chunks), recording what Brevo accepted. Running the export again resumes."""
+    from segport.service.run_lifecycle import cancel_run
+
+    with opened(ctx) as (ws, actor):
+        v = cancel_run(ws, actor, run_id)
+    if as_json:
+        typer.echo(json.dumps(run_record(v), indent=2, sort_keys=True))
+    elif v.status == "processing":
+        typer.echo(f"{_title(v)}: asked to stop; it stops at its next safe point.")
+    else:
+        typer.echo(f"{_title(v)}: {clean(v.status)}.")
+
+
+@app.command("recover")
+def recover(
+    ctx: typer.Context,
+    as_json: bool = typer.Option(False, "--json", help="Print the recovered runs as JSON."),
+) -> None:
+    """End, as failed (worker_lost), the processing runs whose process died: no heartbeat
+    within the timeout and, on this host, no such process. The next run resumes them."""
+    from segport.service.run_lifecycle import recover_runs
+
+    with opened(ctx) as (ws, actor):
+        views = recover_runs(ws, actor)
+    if as_json:
+        typer.echo(json.dumps([run_record(v) for v in views], indent=2, sort_keys=True))
+        return
+    if not views:
+        typer.echo("No lost runs: every processing run has a live process.")
+    for v in views:
+        typer.echo(f"{_title(v)}: failed (worker_lost). {clean(v.message)}")
+
+
+def _title(v: RunView) -> str:
+    return f"Run {v.number} of export {clean_repr(v.export_name)} (id {v.id})"
 
 
 def _num(value: int | None) -> str:

@@ -100,6 +100,8 @@ FIELD_OPTIONS: dict[str, str] = {
     # the workspace
     "workspace": "--workspace FOLDER (or SEGPORT_WORKSPACE)",
     "database_url": "--database-url URL",
+    "chunk_bytes": "--chunk-bytes BYTES",
+    "run_id": "the run's ID (segport runs list)",
 }
 
 

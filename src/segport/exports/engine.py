@@ -19,6 +19,7 @@ from segport.brevo import AuthenticationError, BrevoClient, BrevoError
 from segport.contacts.chunks import DEFAULT_MAX_BYTES
 from segport.exports import hooks
 from segport.exports.current import refresh_current
+from segport.exports.errors import RunCanceled
 from segport.exports.held import EMPTY_VALUES, bind_held
 from segport.exports.plan import DRY, REAL, PlanCounts, PlanTables, build_plan, drop_relation
 from segport.exports.progress import Progress, ProgressCallback, no_progress
@@ -48,12 +49,17 @@ from segport.exports.state_tables import (
     STAGE_RAW,
     TODO,
 )
-from segport.exports.summary import FAILED, SKIPPED, RunSummary
+from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
 from segport.exports.target import ExportTarget, config_fingerprint
 
 ClientFactory = Callable[[], BrevoClient]
 SEND_MEMORY_LIMIT = "64MB"
 PLAN_REJECTS = "plan-rejects.csv"  # the plan's rejects, written before anything is sent
+
+
+# The range of --chunk-bytes: Brevo refuses import bodies over 10 MB and advises about 8.
+MIN_CHUNK_BYTES = 2_000
+MAX_CHUNK_BYTES = 9_500_000
 
 
 @dataclass(frozen=True)
@@ -138,17 +144,20 @@ def execute_run(
             run = _Run(state, source, client, target, run_id, runs_dir, options, progress, summary)
             run.go()
     except AuthenticationError as exc:
-        summary.status = FAILED
+        summary.status, summary.reason = FAILED, "brevo_error"
         summary.message = (
             f"Brevo refused the connection's API key: {exc}. Give the connection a valid API "
             "key, then run again"
         )
     except BrevoError as exc:
-        summary.status = FAILED
+        summary.status, summary.reason = FAILED, "brevo_error"
         summary.message = (
             f"{exc}. What Brevo accepted is checkpointed: running again resumes the run"
         )
-    if summary.status == FAILED and run is not None:
+    except RunCanceled as exc:
+        summary.status, summary.reason = CANCELED, "canceled_by_user"
+        summary.message = f"{exc}. What Brevo accepted is checkpointed: running again resumes"
+    if summary.status in (FAILED, CANCELED) and run is not None:
         run.report_if_unwritten()
     summary.total_seconds = round(time.perf_counter() - started, 3)
     return summary
@@ -223,7 +232,7 @@ class _Run:
                     target.mirror,
                 )
             if waiting:
-                summary.status = FAILED
+                summary.status, summary.reason = FAILED, "brevo_busy"
                 summary.message = (
                     "Brevo is still importing chunks of the previous run ("
                     + "; ".join(waiting[:3])
@@ -274,7 +283,7 @@ class _Run:
             write_run_report(state, self.run_id, folder, summary, send=t.send, remove=t.remove)
         self.reported = True
         if not removal_ok:
-            summary.status = FAILED
+            summary.status, summary.reason = FAILED, "incomplete"
             problems = outcome.failed_chunks + outcome.waiting
             summary.message = (
                 "not every chunk was imported: "
@@ -283,7 +292,7 @@ class _Run:
             )
             return
         if counts.removal_refused:
-            summary.status = FAILED
+            summary.status, summary.reason = FAILED, "removal_refused"
             summary.message = "mirror removal refused: " + counts.removal_refused
         else:
             state.set("last_members", counts.members)
@@ -311,7 +320,7 @@ class _Run:
             wanted.append(m.brevo_last_name.upper())
         missing = [a for a in wanted if a not in attributes]
         if missing:
-            self.summary.status = FAILED
+            self.summary.status, self.summary.reason = FAILED, "attribute_missing"
             self.summary.message = (
                 f"the Brevo account has no attribute {', '.join(missing)} any more (Brevo would "
                 "silently drop the values); create it in Brevo or edit the export's mapping"
@@ -332,7 +341,7 @@ class _Run:
         self.progress(Progress("count", members, members))
         limit = self.target.config.profile_limit
         if members > limit:
-            summary.status = SKIPPED
+            summary.status, summary.reason = SKIPPED, "over_profile_limit"
             summary.message = (
                 f"the segments have {members:,} members, over the export's profile limit of "
                 f"{limit:,}; nothing was sent. Narrow the segments or raise "

@@ -39,3 +39,8 @@ class RunTerminated(KeyboardInterrupt):
     @property
     def signal_name(self) -> str:
         return str(self.args[0]) if self.args else "SIGINT"
+
+
+class RunCanceled(Exception):
+    """A user asked for the run to stop (`segport runs cancel`); raised at a safe point
+    between chunks. The engine ends the run ``canceled`` with what Brevo accepted so far."""

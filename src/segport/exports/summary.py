@@ -33,7 +33,9 @@ class RunSummary:
     export_name: str
     status: str = SUCCESSFUL
     message: str | None = None
+    reason: str | None = None  # why it ended so (service.run_model lists the codes)
     run_id: int | None = None
+    run_number: int | None = None  # the run's number within its export, as users see it
     list_id: int | None = None
     mode: str = "add"
     full: bool = False

@@ -91,6 +91,11 @@ _WHERE: dict[str, str] = {
     "get_run": "runs",
     "list_runs": "runs",
     "run_export": "runs",
+    "execute_requested": "runs",
+    "cancel_run": "run_lifecycle",
+    "claim_run": "run_lifecycle",
+    "recover_runs": "run_lifecycle",
+    "request_run": "run_lifecycle",
     "RunDetail": "run_records",
     "RunFile": "run_records",
     "list_all_runs": "run_records",
@@ -148,7 +153,9 @@ __all__ = [
     "add_export",
     "add_user",
     "authenticate_token",
+    "cancel_run",
     "check_connection",
+    "claim_run",
     "count_segment",
     "create_segment",
     "create_token",
@@ -160,6 +167,7 @@ __all__ = [
     "duplicate_export",
     "edit_connection",
     "edit_export",
+    "execute_requested",
     "get_run",
     "init_workspace",
     "list_all_runs",
@@ -176,10 +184,12 @@ __all__ = [
     "parse_role",
     "preview_segment",
     "rebuild_state",
+    "recover_runs",
     "remove_connection",
     "remove_export",
     "remove_user",
     "rename_segment",
+    "request_run",
     "revoke_token",
     "rotate_secret_key",
     "run_export",
@@ -244,8 +254,9 @@ if TYPE_CHECKING:
         show_profiles,
         use_table,
     )
+    from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
     from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
-    from segport.service.runs import RunView, get_run, list_runs, run_export
+    from segport.service.runs import RunView, execute_requested, get_run, list_runs, run_export
     from segport.service.segment_definitions import (
         SegmentInfo,
         count_segment,

@@ -1,7 +1,8 @@
 """Runs by their id, across exports, with the files each left: what `runs show` and
 `runs list` serve to every face.
 
-Run ids are global (one sequence for the workspace), so a run is found by its id alone.
+Run ids are global (one sequence for the workspace), so a run is found by its id alone;
+users see each run's number within its export ("Run 3 of export 'news'") beside it.
 Reading runs needs the same right as listing an export's runs (viewers may).
 """
 
@@ -12,26 +13,18 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from segport.errors import NotFound
 from segport.exports.report import CHANGES_CSV, REJECTED_CSV
 from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import ExportNotFound
 from segport.service.models import Export
-from segport.service.runs import RUNS_DIR, Run, RunView
-from segport.service.runs import _view as run_view
-from segport.service.workspace import Workspace, WorkspaceError
+from segport.service.run_model import RUNS_DIR, Run, RunNotFound, RunView, run_view
+from segport.service.workspace import Workspace
 
 # The files a run leaves in runs/<id>/, in the order they are shown, with what they hold.
 RUN_FILES = {
     REJECTED_CSV: "rows not sent or sent without a field, and rows Brevo reported",
     CHANGES_CSV: "contacts Brevo accepted: added, updated, removed",
 }
-
-
-class RunNotFound(NotFound, WorkspaceError):
-    """No run has the id asked for."""
-
-    default_code = "run_not_found"
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ def show_run(ws: Workspace, actor: Actor, run_id: int) -> RunDetail:
             .where(Run.id == run_id)
         ).one_or_none()
         if found is None:
-            raise RunNotFound(f"no run {run_id}: `segport runs list` shows the runs and their ids")
+            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
         view = run_view(str(found[1]), found[0], ws.path / RUNS_DIR)
     return RunDetail(view, run_files(ws, view))
 

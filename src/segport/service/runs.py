@@ -1,183 +1,93 @@
 """Runs of exports: the service every face calls to run an export and to list its runs.
 
-It checks the actor may run the export, records the run (``queued`` → ``processing`` →
-a final status), opens the export's state (whose file lock keeps two runs of one export
-apart), resumes a run that a crash left ``processing``, and hands the work to the engine
-(:mod:`segport.exports`). The summary of each run is kept with the record.
+A real run is requested (a ``queued`` record, committed; the database refuses a second
+unfinished run of the export), claimed by this process (``processing``, with a heartbeat
+thread that also notices `segport runs cancel`), executed by the engine
+(:mod:`segport.exports`) on the export's state, and ends ``successful``, ``failed``,
+``skipped`` or ``canceled`` with a reason code (:mod:`segport.service.run_model`). A run
+whose process died on this host is continued by the next request (the engine resumes from
+the state's checkpoints); one whose heartbeat expired is ended ``worker_lost`` by
+:func:`~segport.service.run_lifecycle.recover_runs`, and the next run resumes from the
+state just the same. The state's file lock stays as a second guard. A dry run records
+nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+import threading
 from typing import Any
 
-import pyarrow as pa
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from segport.exports.engine import RunOptions, execute_run
-from segport.exports.errors import RunTerminated
-from segport.exports.progress import ProgressCallback, no_progress
+from segport.errors import Invalid
+from segport.exports.engine import MAX_CHUNK_BYTES, MIN_CHUNK_BYTES, RunOptions, execute_run
+from segport.exports.errors import RunCanceled, RunTerminated, StateBusy, StateDamaged, StateLost
+from segport.exports.progress import Progress, ProgressCallback, no_progress
 from segport.exports.stop import stop_requested
 from segport.exports.summary import CANCELED, FAILED, SKIPPED, RunSummary
-from segport.metadata import Base
-from segport.secret import redact, redact_data
-from segport.service import models as _workspace_models  # noqa: F401  (exports table for the FK)
+from segport.exports.target import ExportTarget
 from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import (
     ExportNotFound,
     ExportNotRunnable,
     get_run_spec,
-    record_last_run,
 )
 from segport.service.export_state import open_checked, record_token
-from segport.service.member_queries import QueryCache, query_key
-from segport.service.models import Export, UTCDateTime, utcnow
+from segport.service.models import Export
+from segport.service.run_endings import canceled_message, finish_run, record_end, summary_of
+from segport.service.run_lifecycle import (
+    Heartbeat,
+    RunInProgress,
+    claim_run,
+    export_id_of,
+    insert_run,
+    recover_runs,
+    take_over_run,
+    this_worker,
+    unfinished_run,
+)
+from segport.service.run_model import (
+    CONNECTION_UNUSABLE,
+    ERROR,
+    INTERRUPTED,
+    NO_CONNECTION,
+    RUNS_DIR,
+    STATE_LOST,
+    STATUSES,
+    UNFINISHED,
+    Run,
+    RunNotFound,
+    RunView,
+    run_view,
+)
+from segport.service.segment_members import SegmentMembers
 from segport.service.workspace import Workspace, WorkspaceError
 
-RUNS_DIR = "runs"
-STATUSES = ("not_started", "queued", "processing", "successful", "failed", "skipped", "canceled")
-UNFINISHED = ("queued", "processing")
+__all__ = [
+    "RUNS_DIR",
+    "STATUSES",
+    "UNFINISHED",
+    "Run",
+    "RunView",
+    "SegmentMembers",
+    "check_chunk_bytes",
+    "execute_requested",
+    "get_run",
+    "list_runs",
+    "run_export",
+]
 
 
-class Run(Base):
-    """One run of an export (migration 0004)."""
-
-    __tablename__ = "runs"
-    # An export's runs, newest first (migration 0004).
-    __table_args__ = (Index("ix_runs_export_id_id", "export_id", "id"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    export_id: Mapped[int] = mapped_column(ForeignKey("exports.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16))
-    trigger: Mapped[str] = mapped_column(String(16))
-    actor: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    full: Mapped[bool] = mapped_column(Boolean, default=False)
-    allow_mass_removal: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    members: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    sent: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    rejected: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-
-
-@dataclass(frozen=True)
-class RunView:
-    id: int
-    export_name: str
-    status: str
-    trigger: str
-    actor: str | None
-    full: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    message: str | None
-    members: int | None
-    sent: int | None
-    removed: int | None
-    rejected: int | None
-    summary: RunSummary | None
-
-
-class SegmentMembers:
-    """The export's segments as a member source for the engine.
-
-    The profile store is opened per call and closed right after: its database keeps the
-    blocks it read cached while open, memory the rest of the run needs more.
-    """
-
-    def __init__(self, ws: Workspace, segments: Sequence[str]) -> None:
-        self._ws = ws
-        self._segments = list(segments)
-        with self._store() as store:
-            self._id_column = str(store.id_column)
-            self._dialect = str(store.dialect)
-
-    @contextmanager
-    def _store(self) -> Iterator[Any]:
-        from segport.profiles import open_profile_store
-
-        store = open_profile_store(self._ws.engine, self._ws.path)
-        try:
-            yield store
-        finally:
-            store.close()
-
-    @property
-    def id_column(self) -> str:
-        return self._id_column
-
-    def count(self) -> int:
-        from segport.segments import count_members
-
-        with self._store() as store, self._ws.session() as session:
-            if self._dialect != "duckdb":
-                return count_members(session, store, self._segments)
-
-            def render() -> str:
-                from sqlglot import exp
-
-                from segport.segments.evaluation import members_predicate
-
-                where = members_predicate(session, store, self._segments)
-                query = exp.select(exp.Count(this=exp.Star())).from_(store.table_expr())
-                return str(store.render(query.where(where)))
-
-            key = query_key(session, store, self._segments, {"kind": "count"})
-            sql = QueryCache(self._ws.path).get_or_render(key, render)
-            rows = store.con.execute(sql).fetchall()
-            return int(rows[0][0] or 0) if rows else 0
-
-    def batches(self, columns: Sequence[str], batch_size: int) -> Iterator[pa.RecordBatch]:
-        from segport.segments import stream_members
-
-        with self._store() as store, self._ws.session() as session:
-            yield from stream_members(session, store, self._segments, columns, batch_size)
-
-    def duckdb_members(self, columns: Sequence[str], catalog: str) -> tuple[Path, str] | None:
-        """The profile file and the members query with its table in ``catalog``, for the
-        export state to attach and read (exports.members); None unless the profiles are in
-        the workspace's DuckDB file."""
-        if self._dialect != "duckdb":
-            return None
-        with self._store() as store, self._ws.session() as session:
-
-            def render() -> str:
-                from segport.segments.evaluation import members_predicate, members_query
-
-                where = members_predicate(session, store, self._segments)
-                query = members_query(store, where, columns)
-                return str(store.render(_in_catalog(query, store.table_expr().name, catalog)))
-
-            shape = {"kind": "members", "columns": list(columns), "catalog": catalog}
-            key = query_key(session, store, self._segments, shape)
-            return Path(store.path), QueryCache(self._ws.path).get_or_render(key, render)
-
-
-def _in_catalog(query: Any, table: str, catalog: str) -> Any:
-    """``query`` (a sqlglot tree) with every reference to ``table`` qualified by
-    ``catalog`` (and schema ``main`` where it has none)."""
-    from sqlglot import exp
-
-    def qualify(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Table) and node.name == table:
-            qualified = node.copy()
-            qualified.set("catalog", exp.to_identifier(catalog, quoted=True))
-            if not qualified.args.get("db"):
-                qualified.set("db", exp.to_identifier("main", quoted=True))
-            return qualified
-        return node
-
-    return query.transform(qualify)
+def check_chunk_bytes(max_bytes: int) -> None:
+    """Refuse a chunk size Brevo would refuse (or that would make absurdly many chunks)."""
+    if not MIN_CHUNK_BYTES <= max_bytes <= MAX_CHUNK_BYTES:
+        raise Invalid(
+            f"the largest import request of {max_bytes:,} bytes is out of range: give "
+            f"{MIN_CHUNK_BYTES:,} to {MAX_CHUNK_BYTES:,} (Brevo refuses bodies over 10 MB "
+            "and advises about 8 MB)",
+            field="chunk_bytes",
+        )
 
 
 def run_export(
@@ -192,11 +102,13 @@ def run_export(
     trigger: str = "manual",
     options: RunOptions | None = None,
 ) -> RunSummary:
-    """Run an export now (or, with ``dry_run``, say what a run would do, sending nothing).
+    """Run an export now: request, claim and execute a run (or, with ``dry_run``, say what
+    a run would do, sending nothing and recording nothing).
 
-    Raises PermissionDenied / ExportNotFound for the caller to show; StateBusy when another
-    run of this export holds its state. Every other outcome is a recorded run whose
-    summary says what happened.
+    Raises Forbidden / ExportNotFound / Invalid (``chunk_bytes``) for the caller to show;
+    RunInProgress when the export has a run queued or processing; StateBusy when something
+    else holds its state. Every other outcome is a recorded run whose summary says what
+    happened (a run canceled with `runs cancel` too; Ctrl-C and SIGTERM re-raise).
     """
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     opts = RunOptions(
@@ -207,80 +119,240 @@ def run_export(
             "allow_mass_removal": allow_mass_removal,
         }
     )
+    check_chunk_bytes(opts.max_bytes)
     try:
         spec = get_run_spec(ws, actor, export_name)
     except ExportNotRunnable as exc:
-        status = SKIPPED if exc.skipped else FAILED
-        summary = RunSummary(export_name=export_name, status=status, message=exc.reason)
-        summary.dry_run = dry_run
-        if not dry_run:
-            with ws.session() as session:
-                export_id = _export_id(session, export_name)
-                run = _new_run(session, export_id, actor.name, trigger, opts)
-                session.flush()
-                summary.run_id = run.id
-                _finish(session, run, summary)
-        return summary
+        return _not_runnable(ws, actor, export_name, exc, trigger, opts)
     target = spec.target
+    if dry_run:
+        with ws.session() as session:
+            had_success = _had_success(session, target.export_id)
+        with open_checked(ws, export_name, target.export_id, had_success=had_success) as state:
+            return _execute(ws, spec, target, state, None, None, opts, progress or no_progress)
+    worker = this_worker()
+    run_id, taken_over = _request_and_claim(ws, actor, target, trigger, opts, worker)
+    if run_id is None:  # canceled between its request and its claim
+        return summary_of(ws, taken_over)
+    return _run_claimed(ws, spec, target, run_id, worker, opts, progress, fresh=not taken_over)
+
+
+def execute_requested(
+    ws: Workspace,
+    actor: Actor,
+    run_id: int,
+    *,
+    progress: ProgressCallback | None = None,
+    options: RunOptions | None = None,
+) -> RunSummary:
+    """Claim the queued run ``run_id`` (from :func:`request_run`) and execute it: what an
+    executor (a scheduler's worker) calls. A run that is no longer queued (claimed by
+    another executor, canceled) is not executed: its summary as recorded is returned."""
+    actor = authorize(ws, actor, Action.EXPORTS_RUN)
+    with ws.session() as session:
+        found = session.execute(
+            select(Run, Export.name)
+            .join(Export, Export.id == Run.export_id)
+            .where(Run.id == run_id)
+        ).one_or_none()
+        if found is None:
+            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
+        run, export_name = found[0], str(found[1])
+        full, allow_mass_removal = run.full, run.allow_mass_removal
+    opts = RunOptions(
+        **{
+            **(options.__dict__ if options else {}),
+            "full": full,
+            "dry_run": False,
+            "allow_mass_removal": allow_mass_removal,
+        }
+    )
+    check_chunk_bytes(opts.max_bytes)
+    worker = this_worker()
+    try:
+        spec = get_run_spec(ws, actor, export_name)
+    except ExportNotRunnable as exc:
+        if claim_run(ws, run_id, worker):
+            status, reason = (
+                (SKIPPED, NO_CONNECTION) if exc.skipped else (FAILED, CONNECTION_UNUSABLE)
+            )
+            record_end(ws, run_id, export_name, status, exc.reason, reason)
+        return summary_of(ws, run_id)
+    if not claim_run(ws, run_id, worker):
+        return summary_of(ws, run_id)
+    target = spec.target
+    return _run_claimed(ws, spec, target, run_id, worker, opts, progress, fresh=True)
+
+
+def _run_claimed(
+    ws: Workspace,
+    spec: Any,
+    target: ExportTarget,
+    run_id: int,
+    worker: str,
+    opts: RunOptions,
+    progress: ProgressCallback | None,
+    *,
+    fresh: bool,
+) -> RunSummary:
+    """Execute a run this process claimed, with its heartbeat, and record its end
+    (``fresh``: a new run, not one continued from a dead process)."""
+    export_name = target.config.name
     with ws.session() as session:
         had_success = _had_success(session, target.export_id)
-    with open_checked(ws, export_name, target.export_id, had_success=had_success) as state:
-        run_id: int | None = None
-        if not dry_run:
+    try:
+        checked = open_checked(ws, export_name, target.export_id, had_success=had_success)
+        state = checked.__enter__()
+    except StateBusy:
+        if fresh:  # it never started: no record, as before runs were records
             with ws.session() as session:
-                run = _unfinished(session, target.export_id) or _new_run(
-                    session, target.export_id, actor.name, trigger, opts
-                )
-                run.status = "processing"
-                run.started_at = run.started_at or utcnow()
-                session.flush()
-                run_id = run.id
-        conn = spec.credentials
-
-        def client() -> Any:
-            from segport.brevo import BrevoClient
-
-            return BrevoClient(
-                conn.api_key,
-                conn.base_url,
-                requests_per_second=conn.requests_per_second,
-            )
-
-        try:
-            source = SegmentMembers(ws, spec.config.segments)
-            summary = execute_run(
-                state,
-                source,
-                client,
-                target,
-                run_id=run_id,
-                runs_dir=ws.path / RUNS_DIR,
-                options=opts,
-                progress=progress or no_progress,
-            )
-        except KeyboardInterrupt as exc:
-            name = exc.signal_name if isinstance(exc, RunTerminated) else "SIGINT"
-            _record_end(ws, run_id, export_name, CANCELED, _canceled(name))
-            raise
-        except Exception as exc:
-            stopped = stop_requested()  # (a library turned the signal into its own error)
-            if stopped is not None:
-                _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped))
-                raise RunTerminated(stopped) from exc
-            _record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            if run_id is not None:  # a real run may have changed the state
-                record_token(ws, state, target.export_id)
+                session.execute(delete(Run).where(Run.id == run_id))
+        raise
+    except (StateLost, StateDamaged) as exc:
+        record_end(ws, run_id, export_name, FAILED, str(exc), STATE_LOST)
+        raise
+    try:
+        with Heartbeat(ws, run_id, worker) as beat:
+            summary = _execute(ws, spec, target, state, run_id, beat, opts, progress or no_progress)
+    finally:
+        checked.__exit__(None, None, None)
     stopped = stop_requested()
     if stopped is not None and summary.status == FAILED:  # failed because it was stopped
-        _record_end(ws, run_id, export_name, CANCELED, _canceled(stopped))
+        record_end(ws, run_id, export_name, CANCELED, canceled_message(stopped), INTERRUPTED)
         raise RunTerminated(stopped)
-    if run_id is not None:
-        with ws.session() as session:
-            run_row = session.get(Run, run_id)
-            assert run_row is not None
-            _finish(session, run_row, summary)
+    with ws.session() as session:
+        run_row = session.get(Run, run_id)
+        assert run_row is not None
+        finish_run(session, run_row, summary)
+    return summary
+
+
+def _execute(
+    ws: Workspace,
+    spec: Any,
+    target: ExportTarget,
+    state: Any,
+    run_id: int | None,
+    beat: Heartbeat | None,
+    opts: RunOptions,
+    progress: ProgressCallback,
+) -> RunSummary:
+    """The engine's run on the open state; a real run's end is recorded when it raises."""
+    conn = spec.credentials
+    export_name = target.config.name
+
+    def client() -> Any:
+        from segport.brevo import BrevoClient
+
+        return BrevoClient(
+            conn.api_key,
+            conn.base_url,
+            requests_per_second=conn.requests_per_second,
+        )
+
+    try:
+        source = SegmentMembers(ws, spec.config.segments)
+        return execute_run(
+            state,
+            source,
+            client,
+            target,
+            run_id=run_id,
+            runs_dir=ws.path / RUNS_DIR,
+            options=opts,
+            progress=progress if beat is None else _obeying(progress, beat),
+        )
+    except KeyboardInterrupt as exc:
+        name = exc.signal_name if isinstance(exc, RunTerminated) else "SIGINT"
+        record_end(ws, run_id, export_name, CANCELED, canceled_message(name), INTERRUPTED)
+        raise
+    except Exception as exc:
+        stopped = stop_requested()  # (a library turned the signal into its own error)
+        if stopped is not None:
+            record_end(ws, run_id, export_name, CANCELED, canceled_message(stopped), INTERRUPTED)
+            raise RunTerminated(stopped) from exc
+        record_end(ws, run_id, export_name, FAILED, f"{type(exc).__name__}: {exc}", ERROR)
+        raise
+    finally:
+        if run_id is not None:  # a real run may have changed the state
+            record_token(ws, state, target.export_id)
+
+
+def _obeying(progress: ProgressCallback, beat: Heartbeat) -> ProgressCallback:
+    """The progress callback, raising RunCanceled once a cancel was requested: progress is
+    reported between chunks and steps (a safe point), and only the run's own thread may
+    stop it (helpers threads report progress too)."""
+    runner = threading.get_ident()
+
+    def report(event: Progress) -> None:
+        if beat.cancel.is_set() and threading.get_ident() == runner:
+            raise RunCanceled(f"canceled by {beat.canceled_by}")
+        progress(event)
+
+    return report
+
+
+def _request_and_claim(
+    ws: Workspace,
+    actor: Actor,
+    target: ExportTarget,
+    trigger: str,
+    opts: RunOptions,
+    worker: str,
+) -> tuple[int | None, Any]:
+    """(run id, True) for a run continued from a process that died here, (run id, False)
+    for a new one; (None, run id) when the new one was canceled before its claim."""
+    recover_runs(ws, actor)
+    try:
+        run_id = insert_run(
+            ws,
+            target.export_id,
+            target.config.name,
+            status="queued",
+            actor=actor.name,
+            trigger=trigger,
+            full=opts.full,
+            allow_mass_removal=opts.allow_mass_removal,
+        )
+    except RunInProgress:
+        going_on = unfinished_run(ws, target.export_id)
+        if going_on is not None and take_over_run(ws, going_on, worker):
+            return going_on.id, True
+        raise
+    if not claim_run(ws, run_id, worker):
+        return None, run_id
+    return run_id, False
+
+
+def _not_runnable(
+    ws: Workspace,
+    actor: Actor,
+    export_name: str,
+    exc: ExportNotRunnable,
+    trigger: str,
+    opts: RunOptions,
+) -> RunSummary:
+    status = SKIPPED if exc.skipped else FAILED
+    summary = RunSummary(export_name=export_name, status=status, message=exc.reason)
+    summary.reason = NO_CONNECTION if exc.skipped else CONNECTION_UNUSABLE
+    summary.dry_run = opts.dry_run
+    if opts.dry_run:
+        return summary
+    run_id = insert_run(
+        ws,
+        export_id_of(ws, export_name),
+        export_name,
+        status=status,
+        actor=actor.name,
+        trigger=trigger,
+        full=opts.full,
+        allow_mass_removal=opts.allow_mass_removal,
+    )
+    with ws.session() as session:
+        run = session.get(Run, run_id)
+        assert run is not None
+        summary.run_id = run_id
+        finish_run(session, run, summary)
     return summary
 
 
@@ -298,7 +370,7 @@ def list_runs(ws: Workspace, actor: Actor, export_name: str, limit: int = 20) ->
         rows = session.scalars(
             select(Run).where(Run.export_id == export_id).order_by(Run.id.desc()).limit(limit)
         ).all()
-        return [_view(export_name, r, ws.path / RUNS_DIR) for r in rows]
+        return [run_view(export_name, r, ws.path / RUNS_DIR) for r in rows]
 
 
 def get_run(ws: Workspace, actor: Actor, export_name: str, run_id: int) -> RunView:
@@ -308,7 +380,7 @@ def get_run(ws: Workspace, actor: Actor, export_name: str, run_id: int) -> RunVi
         run = session.get(Run, run_id)
         if run is None or run.export_id != export_id:
             raise ExportNotFound(f"export {export_name!r} has no run {run_id}")
-        return _view(export_name, run, ws.path / RUNS_DIR)
+        return run_view(export_name, run, ws.path / RUNS_DIR)
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -321,115 +393,10 @@ def _export_id(session: Session, name: str) -> int:
     return int(export_id)
 
 
-def _new_run(session: Session, export_id: int, actor: str, trigger: str, opts: RunOptions) -> Run:
-    run = Run(
-        export_id=export_id,
-        status="queued",
-        trigger=trigger,
-        actor=actor,
-        full=opts.full,
-        allow_mass_removal=opts.allow_mass_removal,
-        created_at=utcnow(),
-    )
-    session.add(run)
-    return run
-
-
-def _canceled(signal_name: str) -> str:
-    how = "stopped by SIGTERM" if signal_name == "SIGTERM" else "interrupted"
-    return f"canceled ({how}); run again to resume"
-
-
 def _had_success(session: Session, export_id: int) -> bool:
     return (
         session.scalars(
             select(Run.id).where(Run.export_id == export_id, Run.status == "successful").limit(1)
         ).first()
         is not None
-    )
-
-
-def _unfinished(session: Session, export_id: int) -> Run | None:
-    """The run a crash left unfinished (the state lock proves it is not running)."""
-    return session.scalars(
-        select(Run)
-        .where(Run.export_id == export_id, Run.status.in_(UNFINISHED))
-        .order_by(Run.id.desc())
-        .limit(1)
-    ).one_or_none()
-
-
-def _finish(session: Session, run: Run, summary: RunSummary) -> None:
-    now = utcnow()
-    run.status = summary.status
-    # Messages can quote what a server answered; keep no API key in the run history.
-    summary.message = run.message = redact(summary.message) if summary.message else None
-    run.finished_at = now
-    run.members = summary.members
-    run.sent = summary.sent
-    run.removed = summary.removed
-    run.rejected = summary.rejected_total
-    run.summary = redact_data(summary.to_dict())
-    # Earlier runs whose change record this run completed (chunks they left unconfirmed).
-    for old_id, counts in summary.earlier_run_changes.items():
-        older = session.get(Run, int(old_id))
-        if older is not None and older.export_id == run.export_id and older.summary:
-            older.summary = {**older.summary, "changes": counts}
-    # Older runs a crash left unfinished were continued by this one.
-    for older in session.scalars(
-        select(Run).where(
-            Run.export_id == run.export_id, Run.id < run.id, Run.status.in_(UNFINISHED)
-        )
-    ):
-        older.status = FAILED
-        older.message = f"interrupted; continued by run {run.id}"
-        older.finished_at = now
-    record_last_run(session, run.export_id, summary.status, now)
-
-
-def _record_end(
-    ws: Workspace, run_id: int | None, export_name: str, status: str, message: str
-) -> None:
-    if run_id is None:
-        return
-    with ws.session() as session:
-        run = session.get(Run, run_id)
-        if run is not None:
-            summary = RunSummary.from_dict(run.summary or {"export_name": export_name})
-            summary.status, summary.message, summary.run_id = status, message, run_id
-            _finish(session, run, summary)
-
-
-def _view(export_name: str, run: Run, runs_dir: Path | None = None) -> RunView:
-    """The run as shown; with ``runs_dir``, its summary names its files where they are
-    now (the summary recorded them as the run saw them: relative to the folder the run
-    was started from, and in the workspace's place then)."""
-    summary = RunSummary.from_dict(run.summary) if run.summary else None
-    if summary is not None and runs_dir is not None:
-        from dataclasses import replace
-
-        from segport.exports.report import CHANGES_CSV, REJECTED_CSV
-
-        folder = runs_dir / str(run.id)
-        summary = replace(
-            summary,
-            rejected_csv=str(folder / REJECTED_CSV) if summary.rejected_csv else None,
-            changes_csv=str(folder / CHANGES_CSV) if summary.changes_csv else None,
-        )
-    return RunView(
-        id=run.id,
-        export_name=export_name,
-        status=run.status,
-        trigger=run.trigger,
-        actor=run.actor,
-        full=run.full,
-        created_at=run.created_at,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        message=run.message,
-        members=run.members,
-        sent=run.sent,
-        removed=run.removed,
-        rejected=run.rejected,
-        summary=summary,
     )

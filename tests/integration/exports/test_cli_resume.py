@@ -69,8 +69,8 @@ def test_cli_prints_the_summary_json_and_history(scenario: Scenario) -> None:
     history = segport(scenario, "exports", "runs", "news")
     assert history.returncode == 0
     lines = history.stdout.splitlines()
-    assert lines[0].split()[:3] == ["run", "status", "started"] and len(lines) == 3
-    assert lines[1].split()[:2] == ["2", "successful"]
+    assert lines[0].split()[:4] == ["run", "id", "status", "started"] and len(lines) == 3
+    assert lines[1].split()[:3] == ["2", "2", "successful"]
     bad = segport(scenario, "exports", "run", "nope", "--chunk-bytes", "20000000")
     assert bad.returncode == 1 and "--chunk-bytes" in bad.stderr
     # While another process holds the export's state, a second run stops at once.

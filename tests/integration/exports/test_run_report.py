@@ -143,9 +143,9 @@ def test_each_run_keeps_its_changes_and_runs_show_lists_them(scenario: Scenario)
     assert str(changes_csv.parent / "rejected.csv") in shown
     record = json.loads(ok(scenario, "runs", "show", run_id, "--json"))
     history = json.loads(ok(scenario, "exports", "runs", "news", "--json"))
-    same = {k: v for k, v in record.items() if k not in ("export", "files")}
+    same = {k: v for k, v in record.items() if k != "files"}
     assert same == next(h for h in history if h["id"] == second["run_id"])
-    assert record["export"] == "news"
+    assert record["export_name"] == "news"
     files = {f["name"]: f for f in record["files"]}
     assert files["changes.csv"]["path"] == str(changes_csv) and files["changes.csv"]["rows"] == 3
     assert files["rejected.csv"]["rows"] == 0
