@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -21,9 +18,7 @@ from segport.cli.text import clean, clean_repr
 from segport.cli.workspace import fail, opened, print_table, when
 
 if TYPE_CHECKING:
-    from segport.exports.progress import Progress
-    from segport.exports.summary import RunSummary
-    from segport.service.runs import RunView
+    from segport.service import Progress, RunSummary, RunView
 
 EXIT_CODES = {"successful": 0, "failed": 1, "skipped": 3, "canceled": 130}
 STAGE_NAMES = {
@@ -47,7 +42,7 @@ def register(exports_app: typer.Typer) -> None:
 
 def run(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Export to run."),
+    name: str = typer.Argument(..., help="Export to run.", metavar="NAME"),
     full: bool = typer.Option(
         False, "--full", help="Send every member, not only the new and changed ones."
     ),
@@ -70,14 +65,10 @@ def run(
     ),
 ) -> None:
     """Run an export now: send its segments' members into its Brevo list."""
-    from segport.exports.engine import RunOptions
-    from segport.exports.errors import ExportRunError, RunTerminated
-    from segport.profiles import ProfileError
-    from segport.segments import RuleError
-    from segport.service.runs import run_export
+    from segport.service import RunOptions, run_export, signals_cancel
 
     reporter = _Reporter(enabled=not quiet)
-    with opened(ctx) as (ws, actor), _signals_cancel():
+    with opened(ctx) as (ws, actor), signals_cancel():
         try:
             summary = run_export(
                 ws,
@@ -89,17 +80,14 @@ def run(
                 progress=reporter,
                 options=RunOptions(max_bytes=chunk_bytes),
             )
-        except KeyboardInterrupt as exc:
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM (the engine's RunTerminated)
             reporter.close()
-            sigterm = isinstance(exc, RunTerminated) and exc.signal_name == "SIGTERM"
+            sigterm = getattr(exc, "signal_name", "SIGINT") == "SIGTERM"
             how = " (SIGTERM)" if sigterm else ""
             typer.echo(f"Canceled{how}: run the same command again to resume.", err=True)
             raise typer.Exit(EXIT_CODES["canceled"]) from None
-        except (ExportRunError, ProfileError, RuleError) as exc:
-            reporter.close()
-            fail(str(exc))
         finally:
-            reporter.close()
+            reporter.close()  # before an error's message, which `opened` prints
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2, sort_keys=True))
     else:
@@ -109,7 +97,7 @@ def run(
 
 def rebuild_state(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Export whose state to rebuild."),
+    name: str = typer.Argument(..., help="Export whose state to rebuild.", metavar="NAME"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress output."),
 ) -> None:
     """Rebuild a lost or damaged export state from the members of its Brevo list.
@@ -117,19 +105,17 @@ def rebuild_state(
     Every contact of the list counts as held by the export: the next run sends the values
     of those in its segments again, and a mirror export removes the others.
     """
-    from segport.brevo import BrevoError, NotFoundError
-    from segport.exports.errors import ExportRunError
-    from segport.service.export_state import rebuild_state as rebuild
+    from segport.errors import SegportError
+    from segport.service import rebuild_state as rebuild
 
     reporter = _Reporter(enabled=not quiet)
     with opened(ctx) as (ws, actor):
         try:
             done = rebuild(ws, actor, name, progress=reporter)
-        except NotFoundError as exc:
+        except SegportError as exc:
             reporter.close()
-            fail(f"Brevo has no list for export {name!r} ({exc}); check its --list-id")
-        except (BrevoError, ExportRunError) as exc:
-            reporter.close()
+            if exc.code == "brevo_not_found":
+                fail(f"Brevo has no list for export {name!r} ({exc}); check its --list-id")
             fail(f"the state of export {name!r} was not rebuilt: {exc}")
         finally:
             reporter.close()
@@ -141,40 +127,14 @@ def rebuild_state(
         typer.echo(f"  The replaced state is kept as {done.aside}; delete it when done.")
 
 
-@contextmanager
-def _signals_cancel() -> Iterator[None]:
-    """SIGTERM (a service manager or container stopping us) and Ctrl-C end the run
-    ``canceled``, resumable (exports.stop). Further ones are ignored while it winds down."""
-    import signal
-
-    from segport.exports import stop
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def cancel(signum: int, frame: object) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, signal.SIG_IGN)
-        raise stop.request_stop(signal.Signals(signum).name)
-
-    stop.clear()
-    previous = {sig: signal.signal(sig, cancel) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
 def runs(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Export whose runs to list."),
-    limit: int = typer.Option(20, "--limit", help="How many of the latest runs."),
+    name: str = typer.Argument(..., help="Export whose runs to list.", metavar="NAME"),
+    limit: int = typer.Option(20, "--limit", help="How many of the latest runs.", metavar="N"),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """List an export's latest runs: status, counts and when."""
-    from segport.service.runs import list_runs
+    from segport.service import list_runs
 
     with opened(ctx) as (ws, actor):
         views = list_runs(ws, actor, name, limit=limit)
@@ -258,10 +218,8 @@ def render_summary(s: RunSummary) -> None:
         if s.mode == "mirror":
             rows.append(("removed", f"{s.removed:,}"))
     not_sent, without = s.not_sent, s.sent_without_field
-    if s.rejected and not (not_sent or without):
-        from segport.exports.summary import split_by_effect
-
-        not_sent, without = split_by_effect(s.rejected)
+    if s.rejected and not (not_sent or without):  # a summary recorded before the split
+        not_sent, without = s.effects()
     rows.append(("would not send" if s.dry_run else "not sent", _by_reason(not_sent)))
     rows.append(
         ("would send without a field" if s.dry_run else "sent without a field", _by_reason(without))

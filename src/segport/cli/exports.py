@@ -36,7 +36,7 @@ SHARE_LIST_HELP = (
 
 
 def _no_connection_help(ws: Any, actor: Any) -> str:
-    from segport.service.connections import usable_connections
+    from segport.service import usable_connections
 
     usable = usable_connections(ws, actor)
     if not usable:
@@ -51,30 +51,45 @@ def _no_connection_help(ws: Any, actor: Any) -> str:
 @app.command("add")
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Export name."),
-    connection: str | None = typer.Option(None, "--connection", help=CONNECTION_HELP),
-    list_id: int = typer.Option(..., "--list-id", help="ID of an existing Brevo list."),
-    segments: list[str] = typer.Option(..., "--segment", help=SEGMENT_HELP),
-    email: str = typer.Option(..., "--email", help="Profile column holding the email address."),
-    first_name: str | None = typer.Option(None, "--first-name", help="Column: first name."),
-    last_name: str | None = typer.Option(None, "--last-name", help="Column: last name."),
-    phone: str | None = typer.Option(None, "--phone", help="Column: phone number (SMS)."),
+    name: str = typer.Argument(..., help="Export name.", metavar="NAME"),
+    connection: str | None = typer.Option(
+        None, "--connection", help=CONNECTION_HELP, metavar="NAME"
+    ),
+    list_id: int = typer.Option(
+        ..., "--list-id", help="ID of an existing Brevo list.", metavar="LIST_ID"
+    ),
+    segments: list[str] = typer.Option(..., "--segment", help=SEGMENT_HELP, metavar="SEGMENT"),
+    email: str = typer.Option(
+        ..., "--email", help="Profile column holding the email address.", metavar="COLUMN"
+    ),
+    first_name: str | None = typer.Option(
+        None, "--first-name", help="Column: first name.", metavar="COLUMN"
+    ),
+    last_name: str | None = typer.Option(
+        None, "--last-name", help="Column: last name.", metavar="COLUMN"
+    ),
+    phone: str | None = typer.Option(
+        None, "--phone", help="Column: phone number (SMS).", metavar="COLUMN"
+    ),
     attributes: list[str] = typer.Option(
         [], "--attribute", metavar="ATTR=COL", help=ATTRIBUTE_HELP
     ),
-    mode: str = typer.Option("add", "--mode", help=MODE_HELP),
-    phone_region: str | None = typer.Option(None, "--phone-region", help=REGION_HELP),
+    mode: str = typer.Option("add", "--mode", help=MODE_HELP, metavar="add|mirror"),
+    phone_region: str | None = typer.Option(
+        None, "--phone-region", help=REGION_HELP, metavar="REGION"
+    ),
     phone_country_column: str | None = typer.Option(
         None, "--phone-country-column", metavar="COL", help=COUNTRY_HELP
     ),
-    limit: int = typer.Option(1_000_000, "--limit", help=LIMIT_HELP),
-    schedule: str = typer.Option("system", "--schedule", help=SCHEDULE_HELP),
-    empty_values: str = typer.Option("clear", "--empty-values", help=EMPTY_VALUES_HELP),
+    limit: int = typer.Option(1_000_000, "--limit", help=LIMIT_HELP, metavar="N"),
+    schedule: str = typer.Option("system", "--schedule", help=SCHEDULE_HELP, metavar="SCHEDULE"),
+    empty_values: str = typer.Option(
+        "clear", "--empty-values", help=EMPTY_VALUES_HELP, metavar="clear|keep"
+    ),
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Add an export; everything is checked (Brevo list and attributes included). It is not run."""
-    from segport.service import ExportConfig, ExportMapping, add_export
-    from segport.service.export_checks import parse_attributes
+    from segport.service import ExportConfig, ExportMapping, add_export, parse_attributes
 
     with opened(ctx) as (ws, actor):
         if connection is None:
@@ -231,38 +246,53 @@ def _clearable(value: str | None) -> str | Clear | None:
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
-    rename: str | None = typer.Option(None, "--rename", help="New export name."),
-    connection: str | None = typer.Option(None, "--connection", help=CONNECTION_HELP),
-    list_id: int | None = typer.Option(None, "--list-id", help="Another Brevo list ID."),
-    segments: list[str] = typer.Option([], "--segment", help="Replace the segments; repeat."),
-    email: str | None = typer.Option(None, "--email", help="Column: email."),
-    first_name: str | None = typer.Option(None, "--first-name", help="Column; '' clears it."),
-    last_name: str | None = typer.Option(None, "--last-name", help="Column; '' clears it."),
-    phone: str | None = typer.Option(None, "--phone", help="Column; '' clears it."),
+    name: str = typer.Argument(..., metavar="NAME"),
+    rename: str | None = typer.Option(
+        None, "--rename", help="New export name.", metavar="NEW_NAME"
+    ),
+    connection: str | None = typer.Option(
+        None, "--connection", help=CONNECTION_HELP, metavar="NAME"
+    ),
+    list_id: int | None = typer.Option(
+        None, "--list-id", help="Another Brevo list ID.", metavar="LIST_ID"
+    ),
+    segments: list[str] = typer.Option(
+        [], "--segment", help="Replace the segments; repeat.", metavar="SEGMENT"
+    ),
+    email: str | None = typer.Option(None, "--email", help="Column: email.", metavar="COLUMN"),
+    first_name: str | None = typer.Option(
+        None, "--first-name", help="Column; '' clears it.", metavar="COLUMN"
+    ),
+    last_name: str | None = typer.Option(
+        None, "--last-name", help="Column; '' clears it.", metavar="COLUMN"
+    ),
+    phone: str | None = typer.Option(
+        None, "--phone", help="Column; '' clears it.", metavar="COLUMN"
+    ),
     attributes: list[str] = typer.Option(
         [], "--attribute", metavar="ATTR=COL", help="Set one attribute mapping; repeat."
     ),
     remove_attributes: list[str] = typer.Option(
         [], "--remove-attribute", metavar="ATTR", help="Drop one attribute mapping; repeat."
     ),
-    mode: str | None = typer.Option(None, "--mode", help=MODE_HELP),
+    mode: str | None = typer.Option(None, "--mode", help=MODE_HELP, metavar="add|mirror"),
     phone_region: str | None = typer.Option(
-        None, "--phone-region", help=f"{REGION_HELP} '' clears it (back to GB)."
+        None, "--phone-region", help=f"{REGION_HELP} '' clears it (back to GB).", metavar="REGION"
     ),
     phone_country_column: str | None = typer.Option(
         None, "--phone-country-column", metavar="COL", help=COUNTRY_HELP + " '' clears it."
     ),
-    limit: int | None = typer.Option(None, "--limit", help=LIMIT_HELP),
-    schedule: str | None = typer.Option(None, "--schedule", help=SCHEDULE_HELP),
-    empty_values: str | None = typer.Option(None, "--empty-values", help=EMPTY_VALUES_HELP),
+    limit: int | None = typer.Option(None, "--limit", help=LIMIT_HELP, metavar="N"),
+    schedule: str | None = typer.Option(None, "--schedule", help=SCHEDULE_HELP, metavar="SCHEDULE"),
+    empty_values: str | None = typer.Option(
+        None, "--empty-values", help=EMPTY_VALUES_HELP, metavar="clear|keep"
+    ),
     share_list: bool | None = typer.Option(
         None, "--share-list/--no-share-list", help=SHARE_LIST_HELP
     ),
 ) -> None:
     """Change an export's settings; the result is checked like a new export."""
-    from segport.service import ExportEdit, edit_export
-    from segport.service.export_checks import parse_attributes
+    from segport.service import ExportEdit, edit_export, parse_attributes
 
     with opened(ctx) as (ws, actor):
         changes = ExportEdit(
@@ -293,9 +323,11 @@ def edit(
 @app.command("duplicate")
 def duplicate(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Export to copy."),
-    new_name: str = typer.Argument(..., help="Name of the copy."),
-    list_id: int | None = typer.Option(None, "--list-id", help="Put the copy on another list."),
+    name: str = typer.Argument(..., help="Export to copy.", metavar="NAME"),
+    new_name: str = typer.Argument(..., help="Name of the copy.", metavar="NEW_NAME"),
+    list_id: int | None = typer.Option(
+        None, "--list-id", help="Put the copy on another list.", metavar="LIST_ID"
+    ),
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
     """Copy an export's settings under a new name (onto another list with --list-id)."""
@@ -307,7 +339,7 @@ def duplicate(
 
 
 @app.command("detach")
-def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+def detach(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
     """Remove an export's connection; it keeps its settings and does not run until given one."""
     from segport.service import detach_export
 
@@ -320,7 +352,7 @@ def detach(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, name: str = typer.Argument(...)) -> None:
+def remove(ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME")) -> None:
     """Remove an export (contacts already in Brevo stay there)."""
     from segport.service import remove_export
 

@@ -14,7 +14,7 @@ from segport.cli.text import clean, clean_repr
 from segport.cli.workspace import opened, print_table, when
 
 if TYPE_CHECKING:
-    from segport.service.run_model import RunView
+    from segport.service import RunView
 
 app = typer.Typer(
     help="Show, cancel and recover runs by their id, and the files they left.",
@@ -29,7 +29,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="Print the run and its files as JSON."),
 ) -> None:
     """Show a run: its record, its summary and the files it left."""
-    from segport.service.run_records import show_run
+    from segport.service import show_run
 
     with opened(ctx) as (ws, actor):
         detail = show_run(ws, actor, run_id)
@@ -71,12 +71,16 @@ def show(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    export: str | None = typer.Option(None, "--export", help="Only the runs of this export."),
-    limit: int = typer.Option(20, "--limit", min=1, max=10_000, help="How many of the latest."),
+    export: str | None = typer.Option(
+        None, "--export", help="Only the runs of this export.", metavar="NAME"
+    ),
+    limit: int = typer.Option(
+        20, "--limit", min=1, max=10_000, help="How many of the latest.", metavar="N"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the runs as JSON."),
 ) -> None:
     """List the latest runs of every export (or of one), newest first."""
-    from segport.service.run_records import list_all_runs
+    from segport.service import list_all_runs
 
     with opened(ctx) as (ws, actor):
         views = list_all_runs(ws, actor, export, limit=limit)
@@ -114,7 +118,7 @@ def cancel(
 ) -> None:
     """Cancel a run: a queued one at once; a processing one stops at its next safe point
     (between chunks), recording what Brevo accepted. Running the export again resumes."""
-    from segport.service.run_lifecycle import cancel_run
+    from segport.service import cancel_run
 
     with opened(ctx) as (ws, actor):
         v = cancel_run(ws, actor, run_id)
@@ -133,7 +137,7 @@ def recover(
 ) -> None:
     """End, as failed (worker_lost), the processing runs whose process died: no heartbeat
     within the timeout and, on this host, no such process. The next run resumes them."""
-    from segport.service.run_lifecycle import recover_runs
+    from segport.service import recover_runs
 
     with opened(ctx) as (ws, actor):
         views = recover_runs(ws, actor)

@@ -39,12 +39,12 @@ def create(
     ),
 ) -> None:
     """Create an API token (help: above)."""
-    from datetime import timedelta
+    from datetime import UTC, datetime, timedelta
 
-    from segport.service.models import utcnow
-    from segport.service.tokens import create_token
+    from segport.service import create_token
 
-    expires_at = utcnow() + timedelta(days=expires_in) if expires_in is not None else None
+    now = datetime.now(UTC)
+    expires_at = now + timedelta(days=expires_in) if expires_in is not None else None
     with opened(ctx) as (ws, actor):
         new = create_token(ws, actor, user, name=name, expires_at=expires_at)
     v = new.view
@@ -74,7 +74,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print the tokens as JSON."),
 ) -> None:
     """List API tokens (help: above)."""
-    from segport.service.tokens import list_tokens
+    from segport.service import list_tokens
 
     with opened(ctx) as (ws, actor):
         views = list_tokens(ws, actor, user)
@@ -109,7 +109,7 @@ def revoke(
     token_id: int = typer.Argument(..., metavar="ID", help="Token id (`segport tokens list`)."),
 ) -> None:
     """Revoke an API token for good (your own; admins anyone's)."""
-    from segport.service.tokens import revoke_token
+    from segport.service import revoke_token
 
     with opened(ctx) as (ws, actor):
         v = revoke_token(ws, actor, token_id)

@@ -29,11 +29,11 @@ ROLE_HELP = (
 @app.command("add")
 def add(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="User name."),
-    role: str = typer.Option(..., "--role", help=ROLE_HELP),
+    name: str = typer.Argument(..., help="User name.", metavar="NAME"),
+    role: str = typer.Option(..., "--role", help=ROLE_HELP, metavar="ROLE"),
 ) -> None:
     """Add a user with a role."""
-    from segport.service.users import add_user
+    from segport.service import add_user
 
     with opened(ctx) as (ws, actor):
         user = add_user(ws, actor, name, role)
@@ -50,7 +50,7 @@ def list_(
     as_json: bool = typer.Option(False, "--json", help="Print the users as JSON."),
 ) -> None:
     """List users (help: above)."""
-    from segport.service.users import list_users
+    from segport.service import list_users
 
     with opened(ctx) as (ws, actor):
         users = list_users(ws, actor)
@@ -83,11 +83,11 @@ def _stopped_note(stopped: list[str]) -> None:
 @app.command("set-role")
 def set_role(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="User name."),
-    role: str = typer.Argument(..., help=ROLE_HELP),
+    name: str = typer.Argument(..., help="User name.", metavar="NAME"),
+    role: str = typer.Argument(..., help=ROLE_HELP, metavar="ROLE"),
 ) -> None:
     """Change a user's role."""
-    from segport.service.users import set_role as change
+    from segport.service import set_role as change
 
     with opened(ctx) as (ws, actor):
         stopped = change(ws, actor, name, role)
@@ -96,9 +96,11 @@ def set_role(
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, name: str = typer.Argument(..., help="User name.")) -> None:
+def remove(
+    ctx: typer.Context, name: str = typer.Argument(..., metavar="NAME", help="User name.")
+) -> None:
     """Remove a user (the audit log keeps their name)."""
-    from segport.service.users import remove_user
+    from segport.service import remove_user
 
     with opened(ctx) as (ws, actor):
         stopped = remove_user(ws, actor, name)
@@ -142,7 +144,7 @@ def set_password(
 ) -> None:
     """Set a user's password (help: above)."""
     from segport.secret import Secret
-    from segport.service.passwords import set_password as change
+    from segport.service import set_password as change
 
     password = Secret(_read_password(name, password_stdin))
     with opened(ctx) as (ws, actor):

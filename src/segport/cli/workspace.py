@@ -94,6 +94,17 @@ FIELD_OPTIONS: dict[str, str] = {
     "rule": "--where RULE, --file FILE or --combine COMBINATION",
     # exports and runs
     "email": "--email COLUMN",
+    "first_name": "--first-name COLUMN",
+    "last_name": "--last-name COLUMN",
+    "phone": "--phone COLUMN",
+    "phone_country_column": "--phone-country-column COLUMN",
+    "phone_region": "--phone-region REGION",
+    "attribute": "--attribute ATTRIBUTE=COLUMN",
+    "segment": "--segment NAME",
+    "mode": "--mode add|mirror",
+    "schedule": "--schedule system|manual",
+    "empty_values": "--empty-values clear|keep",
+    "name": "the NAME argument",
     "profile_limit": "--limit N",
     "allow_mass_removal": "--allow-mass-removal",
     "list_id": "--list-id LIST_ID",
@@ -107,6 +118,10 @@ FIELD_OPTIONS: dict[str, str] = {
 
 # The command that does what an error's message asks for, by the error's code.
 CODE_HINTS: dict[str, str] = {
+    "user_exists": "`segport users set-role {user} ROLE` changes their role",
+    "last_admin": "`segport users set-role NAME admin` makes another admin",
+    "state_lost": "`segport exports rebuild-state {export}` rebuilds it",
+    "state_damaged": "`segport exports rebuild-state {export}` rebuilds it",
     "profiles_not_loaded": "`segport profiles load FILE`, or `segport profiles use URL "
     "--table TABLE --id-column COLUMN`",
     "connection_not_shared": "an admin shares it: `segport connections edit NAME "

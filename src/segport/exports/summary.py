@@ -83,6 +83,12 @@ class RunSummary:
     def sent_without_field_total(self) -> int:
         return sum(self.sent_without_field.values())
 
+    def effects(self) -> tuple[dict[str, int], dict[str, int]]:
+        """``rejected`` split by effect: (not sent, sent without a field)."""
+        if self.not_sent or self.sent_without_field:
+            return self.not_sent, self.sent_without_field
+        return split_by_effect(self.rejected)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["rejected_total"] = self.rejected_total

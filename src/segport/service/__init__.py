@@ -88,6 +88,11 @@ _WHERE: dict[str, str] = {
     "show_profiles": "profile_source",
     "use_table": "profile_source",
     "RunView": "runs",
+    "RunOptions": "runs",
+    "RunSummary": "runs",
+    "Progress": "runs",
+    "signals_cancel": "run_signals",
+    "parse_attributes": "export_checks",
     "get_run": "runs",
     "list_runs": "runs",
     "run_export": "runs",
@@ -133,12 +138,15 @@ __all__ = [
     "Invalid",
     "NewToken",
     "NotFound",
+    "Progress",
     "Rebuilt",
     "Report",
     "Role",
     "Rows",
     "RunDetail",
     "RunFile",
+    "RunOptions",
+    "RunSummary",
     "RunView",
     "SegmentInfo",
     "SegportError",
@@ -181,6 +189,7 @@ __all__ = [
     "load_profiles",
     "new_secret_key",
     "open_workspace",
+    "parse_attributes",
     "parse_role",
     "preview_segment",
     "rebuild_state",
@@ -202,6 +211,7 @@ __all__ = [
     "show_profiles",
     "show_run",
     "show_segment",
+    "signals_cancel",
     "take_over",
     "to_json",
     "update_segment",
@@ -232,6 +242,7 @@ if TYPE_CHECKING:
         visible_connections,
     )
     from segport.service.doctor import Report, diagnose
+    from segport.service.export_checks import parse_attributes
     from segport.service.export_configs import (
         add_export,
         detach_export,
@@ -256,7 +267,17 @@ if TYPE_CHECKING:
     )
     from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
     from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
-    from segport.service.runs import RunView, execute_requested, get_run, list_runs, run_export
+    from segport.service.run_signals import signals_cancel
+    from segport.service.runs import (
+        Progress,
+        RunOptions,
+        RunSummary,
+        RunView,
+        execute_requested,
+        get_run,
+        list_runs,
+        run_export,
+    )
     from segport.service.segment_definitions import (
         SegmentInfo,
         count_segment,

@@ -311,7 +311,6 @@ def _export_states(report: Report, ws: Workspace) -> None:
     from sqlalchemy.exc import DBAPIError
 
     from segport.exports.state import state_path
-    from segport.service.export_state import ways_back
     from segport.service.models import Export
 
     columns = [Export.id, Export.name, Export.last_status]
@@ -335,7 +334,7 @@ def _export_states(report: Report, ws: Workspace) -> None:
                     check, PROBLEM,
                     f"its state file {path} is missing although the export has run; the next "
                     "run cannot know what the list holds from it",
-                    ways_back(name, path),
+                    _state_fix(name, path),
                 )  # fmt: skip
             continue
         report.add(check, *_read_state(path, name, token))
@@ -347,7 +346,6 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
     import duckdb
 
     from segport.exports.state import TOKEN, peek_state
-    from segport.service.export_state import ways_back
 
     try:
         held, meta = peek_state(path, [TOKEN])
@@ -355,7 +353,7 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
         first = str(exc).splitlines()[0]
         if "lock" in first.lower():
             return SKIPPED, "its state file is in use by a run", None
-        return PROBLEM, f"its state file {path} cannot be opened ({first})", ways_back(name, path)
+        return PROBLEM, f"its state file {path} cannot be opened ({first})", _state_fix(name, path)
     mine = meta.get(TOKEN)
     if expected is not None and not (
         isinstance(mine, dict) and expected in (mine.get("token"), mine.get("previous"))
@@ -364,7 +362,7 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
             PROBLEM,
             f"its state file {path} is not the one the export's last run left (an older "
             "copy put back, or its .wal lost): runs of the export refuse it",
-            ways_back(name, path),
+            _state_fix(name, path),
         )
     return OK, f"state opens ({held:,} contacts held in Brevo)", None
 
@@ -385,3 +383,11 @@ def _brevo_fix(name: str, code: str) -> str:
     if code in ("api_key_refused", "saved_api_key_refused"):
         return f'give it a valid key: segport connections edit "{name}" --api-key-stdin'
     return "check the network and the connection's base URL (`segport connections show`)"
+
+
+def _state_fix(name: str, path: Path) -> str:
+    """The ways back from a lost or damaged state, with the command that rebuilds it
+    (the doctor reports on this command line's workspace, so it names the command)."""
+    from segport.service.export_state import ways_back
+
+    return f"{ways_back(name, path)}: `segport exports rebuild-state {name}`"

@@ -32,9 +32,9 @@ READ_BATCH = 10_000
 def ways_back(export_name: str, path: Path) -> str:
     return (
         f"Ways back: put back a copy of {path} (with its .wal file, if any) taken after the "
-        f"export's last run, or rebuild the state from the Brevo list's members with "
-        f"`segport exports rebuild-state {export_name}` (the next run then sends every "
-        "member's values again, and a mirror export owns every contact of the list)"
+        f"export's last run, or rebuild the state of export {export_name!r} from the Brevo "
+        "list's members (the next run then sends every member's values again, and a mirror "
+        "export owns every contact of the list)"
     )
 
 
@@ -51,7 +51,9 @@ def open_checked(
     try:
         state = ExportState(path)
     except StateDamaged as exc:
-        raise StateDamaged(f"{exc}. {ways_back(export_name, path)}") from exc
+        raise StateDamaged(
+            f"{exc}. {ways_back(export_name, path)}", details={"export": export_name}
+        ) from exc
     try:
         with ws.session() as session:
             export = session.get(Export, export_id)
@@ -65,7 +67,8 @@ def open_checked(
                 f"not the one the export's last run{since} left (put back from an older "
                 "copy?): it may not know every contact the list holds from this export, "
                 "so a run would send everything again and a mirror export would forget "
-                f"the contacts it owns. {ways_back(export_name, path)}"
+                f"the contacts it owns. {ways_back(export_name, path)}",
+                details={"export": export_name},
             )
         yield state
     finally:

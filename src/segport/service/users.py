@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, undefer
 
-from segport.errors import NotFound
+from segport.errors import Conflict, NotFound
 from segport.service import audit
 from segport.service.access import (
     DEFAULT_USER_KEY,
@@ -98,9 +98,11 @@ def add_user(ws: Workspace, actor: Actor, name: str, role: str) -> UserView:
     new_role = parse_role(role)
     with ws.session() as session:
         if session.scalars(select(User).where(User.name == name)).one_or_none():
-            raise WorkspaceError(
-                f"a user named {name!r} already exists; use `segport users set-role {name} "
-                "ROLE` to change their role"
+            raise Conflict(
+                f"a user named {name!r} already exists; change their role instead",
+                code="user_exists",
+                field="name",
+                details={"user": name},
             )
         user = User(name=name, role=new_role.value)
         session.add(user)
@@ -137,9 +139,10 @@ def list_users(ws: Workspace, actor: Actor) -> list[UserView]:
 
 def _refuse_last_admin(session: Session, user: User, what: str) -> None:
     if user.role == Role.ADMIN.value and _admins(session) <= 1:
-        raise WorkspaceError(
+        raise Conflict(
             f"{user.name} is the only admin, so they cannot be {what}: make another user an "
-            "admin first (`segport users set-role NAME admin`)"
+            "admin first",
+            code="last_admin",
         )
 
 

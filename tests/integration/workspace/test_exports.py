@@ -116,14 +116,15 @@ def test_each_wrong_setting_says_what_to_fix(
     cases = [
         ({"list_id": 999}, "list 999 does not exist in this Brevo account (Brevo said: "),
         ({"mapping": replace(m, email="mail")},
-         "--email 'mail': the profiles have no such column; columns: city, "),
+         "the email column 'mail': the profiles have no such column; columns: city, "),
         ({"mapping": replace(m, first_name="prenom")},
-         "--first-name 'prenom': the profiles have no such column"),
+         "the first-name column 'prenom': the profiles have no such column"),
         ({"mapping": replace(m, attributes={"TIER": "city"})},
-         "--attribute TIER=city: the Brevo account has no attribute TIER; its attributes: CITY, "),
+         "the attribute TIER (from column 'city'): the Brevo account has no attribute TIER; "
+         "its attributes: CITY, "),
         ({"mapping": replace(m, attributes={"CITY": "town"})},
-         "--attribute CITY 'town': the profiles have no such"),
-        ({"segments": ("gb", "nope")}, "--segment 'nope': no segment named 'nope'; the "
+         "the column of attribute CITY 'town': the profiles have no such"),
+        ({"segments": ("gb", "nope")}, "the segment 'nope': no segment named 'nope'; the "
                                        "segments are: big, gb"),
         ({"connection": "nope"}, "no connection 'nope' is available to you; "
                                  "connections you can use: private, shared"),
@@ -139,7 +140,8 @@ def test_each_wrong_setting_says_what_to_fix(
     assert "--connection is required; connections you can use: shared (brevo)" in out
     out = cli("exports", "add", "y", "--connection", "shared", "--list-id", str(list_id),
               "--segment", "gb", "--email", "email", "--attribute", "CITY").output  # fmt: skip
-    assert "--attribute 'CITY' must look like ATTR=COLUMN" in out
+    assert "the attribute mapping 'CITY' must look like ATTR=COLUMN" in out
+    assert "(option: --attribute ATTRIBUTE=COLUMN)" in out  # the CLI names its option
     names = [line.split()[0] for line in cli("exports", "list", ok=True).output.splitlines()]
     assert names == ["name", "x"]
 

@@ -23,16 +23,6 @@ TOOLS: dict[str, tuple[str, ...]] = {
     "sandbox.py": ("segport.brevo.sandbox",),  # `segport sandbox` serves the sandbox
 }
 
-# Modules other helpers are rewriting for issue 10 (runs, credentials, export configs):
-# what they import today, allowed until the lead merges their branches and tightens this.
-PENDING: dict[str, tuple[str, ...]] = {
-    "export_run.py": ("segport.exports", "segport.profiles", "segport.segments", "segport.brevo"),
-    "runs.py": ("segport.exports",),
-    "users.py": (),
-    "tokens.py": (),
-    "exports.py": (),
-}
-
 
 def _segport_imports(path: Path) -> list[tuple[int, str, str | None]]:
     """(line, module, name or None) of every import of a segport module in ``path``."""
@@ -60,10 +50,8 @@ def _allowed(module: str, name: str | None, extra: tuple[str, ...]) -> bool:
 def test_the_cli_imports_only_the_service_api() -> None:
     wrong = []
     for path in sorted(CLI.glob("*.py")):
-        extra = TOOLS.get(path.name, ()) + PENDING.get(path.name, ())
+        extra = TOOLS.get(path.name, ())
         for line, module, name in _segport_imports(path):
-            if path.name in PENDING and module.startswith("segport.service."):
-                continue  # service submodules too, until merged
             if not _allowed(module, name, extra):
                 wrong.append(f"cli/{path.name}:{line}: {module} ({name})")
     assert not wrong, "the CLI imports beyond segport.service:\n" + "\n".join(wrong)

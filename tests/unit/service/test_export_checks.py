@@ -25,28 +25,35 @@ def _with(config: ExportConfig = GOOD, **change: object) -> ExportConfig:
 
 
 @pytest.mark.parametrize(
-    ("change", "message"),
+    ("change", "message", "field"),
     [
-        ({"name": "  "}, "invalid export name"),
-        ({"name": "x\x1b[2Jy"}, "invalid export name"),
-        ({"list_id": 0}, "--list-id 0 is not a Brevo list ID"),
-        ({"segments": ()}, "give at least one --segment"),
-        ({"segments": ("a", "a")}, "--segment a is given more than once"),
-        ({"mode": "sync"}, "--mode 'sync' is not known: use add or mirror"),
-        ({"schedule": "hourly"}, "--schedule 'hourly' is not known"),
-        ({"profile_limit": 0}, "--limit 0 must be 1 or more"),
-        ({"phone_region": "XX"}, "--phone-region 'XX' is not a region"),
-        ({"email": " "}, "--email is required"),
-        ({"attributes": {"SMS": "phone"}}, "SMS is set with --phone"),
-        ({"attributes": {"EMAIL": "mail"}}, "EMAIL is set with --email"),
-        ({"attributes": {"1X": "c"}}, "Brevo attribute names are letters"),
-        ({"attributes": {"CITY": "c", "City": "d"}}, "--attribute City is given twice"),
+        ({"name": "  "}, "invalid export name", "name"),
+        ({"name": "x\x1b[2Jy"}, "invalid export name", "name"),
+        ({"list_id": 0}, "0 is not a Brevo list ID", "list_id"),
+        ({"segments": ()}, "give at least one segment", "segment"),
+        ({"segments": ("a", "a")}, "the segment(s) a are given more than once", "segment"),
+        ({"mode": "sync"}, "the mode 'sync' is not known: use add or mirror", "mode"),
+        ({"schedule": "hourly"}, "the schedule 'hourly' is not known", "schedule"),
+        ({"profile_limit": 0}, "the profile limit 0 must be 1 or more", "profile_limit"),
+        ({"phone_region": "XX"}, "the phone region 'XX' is not a region", "phone_region"),
+        ({"email": " "}, "the email column is required", "email"),
+        ({"attributes": {"SMS": "phone"}}, "SMS is set from the phone column", "phone"),
+        ({"attributes": {"EMAIL": "mail"}}, "EMAIL is set from the email column", "email"),
+        ({"attributes": {"1X": "c"}}, "Brevo attribute names are letters", "attribute"),
+        (
+            {"attributes": {"CITY": "c", "City": "d"}},
+            "the attribute City is mapped twice",
+            "attribute",
+        ),
     ],
 )
-def test_local_checks_name_the_option(change: dict[str, object], message: str) -> None:
+def test_local_checks_name_the_thing_and_the_field(
+    change: dict[str, object], message: str, field: str
+) -> None:
     with pytest.raises(ExportInvalid) as info:
         check_local(_with(**change))
     assert message in str(info.value)
+    assert info.value.field == field and "--" not in str(info.value)
 
 
 def test_local_checks_normalise() -> None:
@@ -60,7 +67,7 @@ def test_parse_attributes() -> None:
                          ("A=", "ATTR=COLUMN")):  # fmt: skip
         with pytest.raises(ExportInvalid, match=message):
             parse_attributes([bad])
-    with pytest.raises(ExportInvalid, match="given twice"):
+    with pytest.raises(ExportInvalid, match="mapped twice"):
         parse_attributes(["a=x", "A=y"])
 
 
@@ -81,17 +88,21 @@ def test_names_resolve_per_account_language() -> None:
 
 
 def test_attribute_refusals() -> None:
-    with pytest.raises(ExportInvalid, match="--first-name: this Brevo account has no attribute"):
+    with pytest.raises(
+        ExportInvalid, match="the first-name column: this Brevo account has no attribute"
+    ):
         resolve_attributes(_attrs("LASTNAME"), _with(first_name="f"))
     with pytest.raises(ExportInvalid, match="has no attribute TIER; its attributes: CITY"):
         resolve_attributes(_attrs("CITY"), _with(attributes={"TIER": "t"}))
     with pytest.raises(ExportInvalid, match="calculated attribute"):
         resolve_attributes(_attrs("SCORE", category="calculated"), _with(attributes={"SCORE": "s"}))
-    with pytest.raises(ExportInvalid, match="already set by --first-name"):
+    with pytest.raises(ExportInvalid, match="already set from the first-name or last-name column"):
         resolve_attributes(
             _attrs("FIRSTNAME"), _with(first_name="f", attributes={"FIRSTNAME": "g"})
         )
-    with pytest.raises(ExportInvalid, match="--phone: this Brevo account has no SMS attribute"):
+    with pytest.raises(
+        ExportInvalid, match="the phone column: this Brevo account has no SMS attribute"
+    ):
         resolve_attributes(_attrs("FIRSTNAME"), _with(phone="p"))
 
 

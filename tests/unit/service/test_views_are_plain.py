@@ -15,10 +15,11 @@ from typing import Any
 
 import segport.service as service
 
-# Not answers: what a caller passes in (Actor, ExportEdit) and the open workspace itself;
+# Not answers: what a caller passes in (Actor, ExportEdit, RunOptions), what a run hands
+# its progress callback (Progress) and the open workspace itself;
 # and NewToken, which carries the new API token as a Secret on purpose: it is shown once,
 # revealed by the face that shows it, and must never reach a log or a serializer by chance.
-NOT_VIEWS = {"Actor", "ExportEdit", "Workspace", "NewToken"}
+NOT_VIEWS = {"Actor", "ExportEdit", "RunOptions", "Progress", "Workspace", "NewToken"}
 
 # Views may also hold these plain records of the engine: the export configuration (the
 # one type every layer passes) and a run's summary, both plain values only.
