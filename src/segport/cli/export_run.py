@@ -176,6 +176,17 @@ def _num(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
+# What to do next about a run that ended for a reason the command line can act on: the
+# engine's message names the cause; the command line names its own commands and options.
+REASON_HINTS = {
+    "no_connection": "segport exports edit {export} --connection NAME",
+    "connection_unusable": "an admin runs `segport connections take-over NAME`",
+    "over_profile_limit": "segport exports edit {export} --limit N",
+    "removal_refused": "segport exports run {export} --allow-mass-removal",
+    "state_lost": "segport exports rebuild-state {export}",
+}
+
+
 def render_summary(s: RunSummary) -> None:
     """The human summary of a run (or dry run). Every text from data (names, Brevo's
     messages, sampled emails, paths) is cleaned of terminal control characters."""
@@ -191,6 +202,9 @@ def render_summary(s: RunSummary) -> None:
         out(f"{run}{resumed} of export {name}: {clean(s.status)}{handle}")
     if s.message:
         out(f"  {clean(s.message)}")
+    hint = REASON_HINTS.get(s.reason or "")
+    if hint:
+        out(f"  Next: {clean(hint.format(export=_quoted(s.export_name)))}")
     if s.status == "skipped" and not s.members:
         return
     to = f"list {s.list_id}" if s.list_id is not None else "its list"
@@ -331,3 +345,10 @@ class _Reporter:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+def _quoted(name: str) -> str:
+    """A name as a shell would need it in a command to copy."""
+    import shlex
+
+    return shlex.quote(name)

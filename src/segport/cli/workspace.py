@@ -122,6 +122,7 @@ CODE_HINTS: dict[str, str] = {
     "last_admin": "`segport users set-role NAME admin` makes another admin",
     "state_lost": "`segport exports rebuild-state {export}` rebuilds it",
     "state_damaged": "`segport exports rebuild-state {export}` rebuilds it",
+    "list_shared": "`--list-id` another list, or `--share-list`",
     "profiles_not_loaded": "`segport profiles load FILE`, or `segport profiles use URL "
     "--table TABLE --id-column COLUMN`",
     "connection_not_shared": "an admin shares it: `segport connections edit NAME "

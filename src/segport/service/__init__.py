@@ -49,9 +49,9 @@ _WHERE: dict[str, str] = {
     "check_connection": "connections",
     "edit_connection": "connections",
     "list_connections": "connections",
-    "new_secret_key": "connections",
+    "new_secret_key": "connection_keys",
     "remove_connection": "connections",
-    "rotate_secret_key": "connections",
+    "rotate_secret_key": "connection_keys",
     "show_connection": "connections",
     "take_over": "connections",
     "usable_connections": "connections",
@@ -224,6 +224,7 @@ __all__ = [
 if TYPE_CHECKING:
     from segport.service.access import Action, Actor, Role, actor_named, parse_role
     from segport.service.audit import AuditView, list_entries
+    from segport.service.connection_keys import new_secret_key, rotate_secret_key
     from segport.service.connections import (
         ConnectionListing,
         ConnectionSummary,
@@ -233,9 +234,7 @@ if TYPE_CHECKING:
         check_connection,
         edit_connection,
         list_connections,
-        new_secret_key,
         remove_connection,
-        rotate_secret_key,
         show_connection,
         take_over,
         usable_connections,

@@ -8,7 +8,6 @@ shared with contributors (:func:`usable_connections`).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,10 +16,18 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segport.errors import Conflict, Invalid, Unavailable
-from segport.secret import Secret, reveal
+from segport.errors import Conflict, Invalid
+from segport.secret import Secret
 from segport.service import audit, secrets
 from segport.service.access import Action, Actor, Role, authorize
+from segport.service.connection_checks import (
+    check_api_key,
+    check_base_url,
+    check_name,
+    parse_type,
+    plan_summary,
+    verify_key,
+)
 from segport.service.connection_use import (
     ConnectionNotFound,
     export_user_problem,
@@ -31,16 +38,11 @@ from segport.service.usage import exports_using_connection
 from segport.service.workspace import (
     Workspace,
     WorkspaceError,
-    has_control_characters,
     redact_url,
 )
 
 if TYPE_CHECKING:
     from segport.brevo import Account
-
-BREVO_BASE_URL = "https://api.brevo.com/v3"
-CONNECTION_TYPES = {"brevo": "brevo", "sendinblue": "brevo"}
-_NAME = re.compile(r"^\S(.{0,98}\S)?$")
 
 
 class ConsentRequired(WorkspaceError):
@@ -93,130 +95,6 @@ class ConnectionView:
     @property
     def shared_with(self) -> str:
         return "admins, contributors" if self.shared_with_contributors else "admins"
-
-
-def parse_type(value: str) -> str:
-    canonical = CONNECTION_TYPES.get(value.strip().lower())
-    if canonical is None:
-        raise Invalid(
-            f"unknown connection type {value!r}: use brevo (sendinblue is the same type)",
-            code="connection_type_unknown",
-            field="type",
-        )
-    return canonical
-
-
-def check_name(name: str) -> str:
-    name = name.strip()
-    if not _NAME.match(name) or has_control_characters(name):
-        raise WorkspaceError(
-            f"invalid connection name {name!r}: give 1 to 100 characters that say its purpose "
-            "and target, e.g. 'Brevo newsletter (prod)'"
-        )
-    return name
-
-
-def check_base_url(url: str | None) -> str:
-    if url is None:
-        return BREVO_BASE_URL
-    url = url.strip().rstrip("/")
-    if not re.match(r"^https?://[^/\s]+(/\S*)?$", url) or not _parses(url):
-        raise Invalid(
-            f"the base URL {url!r} is not an http(s) URL; give e.g. {BREVO_BASE_URL} or, for "
-            "the sandbox, http://127.0.0.1:PORT/v3",
-            code="base_url_invalid",
-            field="base_url",
-        )
-    return url
-
-
-def _parses(url: str) -> bool:
-    """Whether the URL's host and port can be read (``http://[::1``, ``http://h:abc`` cannot)."""
-    from urllib.parse import urlsplit
-
-    import httpx
-
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # raises on a port that is not a number in 0-65535
-        httpx.URL(url)
-    except (ValueError, httpx.InvalidURL):
-        return False
-    return bool(parts.hostname)
-
-
-def check_api_key(api_key: str | Secret) -> Secret:
-    key = reveal(api_key).strip()
-    if not key:
-        raise Invalid("the API key is empty: give the key", code="api_key_empty", field="api_key")
-    if any(c.isspace() for c in key):
-        raise WorkspaceError("the API key contains spaces or line breaks; paste it again")
-    if not all(" " < c < "\x7f" for c in key):  # what an HTTP header can carry
-        raise WorkspaceError(
-            "the API key contains control or non-ASCII characters; it was probably copied "
-            "with extra text: paste it again"
-        )
-    return Secret(key)
-
-
-def plan_summary(account: Account) -> str:
-    parts = []
-    for plan in account.plans:
-        credits = f" ({plan.credits:g} credits)" if plan.credits is not None else ""
-        parts.append(f"{plan.type}{credits}")
-    return ", ".join(parts) or "no plan reported"
-
-
-def verify_key(
-    base_url: str, api_key: Secret, saved: bool = False, connection: str | None = None
-) -> Account:
-    """The account behind ``api_key``; a clear error (never holding the key) otherwise.
-
-    ``saved``: the key is the one already saved (the messages then say how to replace it).
-    """
-    from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
-
-    client = BrevoClient(api_key, base_url, max_retries=1, timeout=15.0)
-    fix = (
-        "Give the connection a new API key"
-        if saved
-        else "Nothing was saved: copy the key again from Brevo (SMTP & API > API keys)"
-    )
-    try:
-        return client.get_account()
-    except AuthenticationError as exc:
-        raise Unavailable(
-            f"Brevo refused the API key (Brevo said: {exc.message}). {fix}, and check the "
-            "account allows this machine's IP address",
-            code="saved_api_key_refused" if saved else "api_key_refused",
-            field="api_key",
-            details={"connection": connection} if connection else None,
-        ) from None
-    except NotFoundError as exc:
-        if base_url.rstrip("/").endswith("/v3"):
-            raise _unreachable(base_url, exc, saved) from None
-        raise WorkspaceError(
-            f"{base_url} has no Brevo API ({exc}): the base URL usually ends in /v3, "
-            f"e.g. {base_url.rstrip('/')}/v3" + ("" if saved else ". Nothing was saved")
-        ) from None
-    except BrevoError as exc:
-        raise _unreachable(base_url, exc, saved) from None
-    finally:
-        client.close()
-
-
-def _unreachable(base_url: str, exc: Exception, saved: bool) -> Unavailable:
-    if saved:
-        return Unavailable(
-            f"could not reach Brevo at {base_url} ({exc}); check the network and try again",
-            code="brevo_unreachable",
-        )
-    return Unavailable(
-        f"could not check the API key at {base_url} ({exc}). Nothing was saved: check "
-        "the base URL and the network, or save the key without checking it",
-        code="brevo_unreachable",
-        field="verify",
-    )
 
 
 def _get(session: Session, name: str) -> Connection:
@@ -534,65 +412,6 @@ def take_over(ws: Workspace, actor: Actor, name: str) -> ConnectionView:
             session, actor, "connections.take_over", name, {"previous_export_user": previous}
         )
         return _view(session, conn, [f"export user {previous} -> {actor.name}"])
-
-
-def rotate_secret_key(ws: Workspace, actor: Actor) -> int:
-    """Re-encrypt every stored API key under a new key; how many were re-encrypted.
-
-    With the key file, a new key is generated and the old one dropped once every token is
-    re-encrypted (a crash in between leaves both keys in the file, so nothing is lost).
-    With ``SEGPORT_SECRET_KEY``, put the new key first in the variable (NEW,OLD), run this,
-    then drop OLD from it.
-    """
-    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
-    unreadable = undecryptable_connections(ws)
-    if unreadable:
-        raise secrets.SecretKeyError(
-            "nothing was rotated: the saved API key of connection(s) "
-            f"{', '.join(repr(n) for n in unreadable)} cannot be decrypted with the current "
-            "secrets key; give each connection its API key again, then rotate",
-            field="api_key",
-        )
-    from_env = secrets.key_from_environment()
-    if not from_env:
-        secrets.install_key(ws.path, secrets.new_key(), keep_old=True)
-    with ws.session() as session:
-        conns = session.scalars(select(Connection).order_by(Connection.id)).all()
-        tokens = secrets.rotate_tokens(ws.path, [c.api_key_token for c in conns])
-        for conn, token in zip(conns, tokens, strict=True):
-            conn.api_key_token = token
-        audit.record(
-            session,
-            actor,
-            "connections.rotate_secret_key",
-            "workspace",
-            {"connections": len(conns), "from_environment": from_env},
-        )
-    if not from_env:
-        first = secrets.load_keys(ws.path)[0]
-        secrets.install_key(ws.path, first, keep_old=False)
-    return len(conns)
-
-
-def undecryptable_connections(ws: Workspace) -> list[str]:
-    """Names of the connections whose saved API key the workspace's key cannot open (the
-    key itself must load: a missing key file raises its own message)."""
-    with ws.session() as session:
-        rows = session.execute(select(Connection.name, Connection.api_key_token)).all()
-    return sorted(name for name, token in rows if not secrets.decrypts(ws.path, token))
-
-
-def new_secret_key(ws: Workspace, actor: Actor) -> list[str]:
-    """Recovery from a lost key file: write a new one; returns the connections that need
-    their API key again (all of them: nothing saved with the lost key can be read)."""
-    actor = authorize(ws, actor, Action.CONNECTIONS_MANAGE)
-    secrets.create_replacement_key(ws.path)
-    with ws.session() as session:
-        names = list(session.scalars(select(Connection.name).order_by(Connection.name)))
-        audit.record(
-            session, actor, "connections.new_secret_key", "workspace", {"connections": names}
-        )
-    return names
 
 
 def _discard_state(workspace_path: Path, export_id: int) -> None:

@@ -369,7 +369,7 @@ def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, 
 
 def _brevo(report: Report, name: str, base_url: str, key: Any) -> None:
     from segport.errors import SegportError
-    from segport.service.connections import verify_key
+    from segport.service.connection_checks import verify_key
 
     try:
         account = verify_key(base_url, key, saved=True, connection=name)

@@ -188,8 +188,10 @@ def _refuse_shared_list(
         raise ExportInvalid(
             f"list {d.list_id} of this Brevo account is already the list of export {names}; "
             "a mirror export on a shared list would remove the other's contacts. Pick "
-            "another --list-id, or give --share-list to share the list knowingly (a mirror "
-            "export then removes only contacts it added and no other export holds)"
+            "another list, or share the list knowingly (a mirror export then removes only "
+            "contacts it added and no other export holds)",
+            code="list_shared",
+            field="list_id",
         )
 
 
@@ -227,7 +229,11 @@ def add_export(ws: Workspace, actor: Actor, config: ExportConfig) -> ExportView:
     """Check and save a new export (it is not run)."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     if config.connection is None:
-        raise ExportInvalid("--connection is required: the connection the export sends through")
+        raise ExportInvalid(
+            "a connection is required: the connection the export sends through",
+            code="connection_missing",
+            field="connection",
+        )
     with ws.session() as session:
         _refuse_duplicate(session, config.name.strip())
     c, conn_id = _checked(ws, actor, config)
@@ -378,8 +384,7 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
         conn = export.connection
         if conn is None:
             raise ExportNotRunnable(
-                f"No connection: export {export_name!r} is detached; give it one with "
-                f"`segport exports edit {export_name} --connection NAME`",
+                f"No connection: export {export_name!r} is detached; give it a connection",
                 skipped=True,
             )
         if not may_use(actor, conn):
@@ -390,8 +395,7 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
         problem = export_user_problem(conn)
         if problem is not None:
             raise ExportNotRunnable(
-                f"connection {conn.name!r} cannot be used: {problem}; an admin must take it "
-                f"over with `segport connections take-over {conn.name}`"
+                f"connection {conn.name!r} cannot be used: {problem}; an admin must take it over"
             )
         from segport.exports.target import ExportTarget
 

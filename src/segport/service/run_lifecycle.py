@@ -37,8 +37,8 @@ from segport.service.run_model import (
     UNFINISHED,
     WORKER_LOST,
     Run,
-    RunNotFound,
     RunView,
+    find_run,
     run_view,
 )
 from segport.service.workspace import Workspace
@@ -268,14 +268,7 @@ def cancel_run(ws: Workspace, actor: Actor, run_id: int) -> RunView:
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     now = utcnow()
     with ws.session() as session:
-        found = session.execute(
-            select(Run, Export.name)
-            .join(Export, Export.id == Run.export_id)
-            .where(Run.id == run_id)
-        ).one_or_none()
-        if found is None:
-            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
-        run, name = found[0], str(found[1])
+        run, name = find_run(session, run_id)
         before = run.status
         if run.status == "queued":
             done = session.connection().execute(
@@ -380,9 +373,5 @@ def export_id_of(ws: Workspace, export_name: str) -> int:
 
 def view_of(ws: Workspace, run_id: int) -> RunView:
     with ws.session() as session:
-        found = session.execute(
-            select(Run, Export.name)
-            .join(Export, Export.id == Run.export_id)
-            .where(Run.id == run_id)
-        ).one()
-        return run_view(str(found[1]), found[0], ws.path / RUNS_DIR)
+        run, name = find_run(session, run_id)
+        return run_view(name, run, ws.path / RUNS_DIR)

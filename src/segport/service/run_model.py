@@ -14,14 +14,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from segport.errors import NotFound
 from segport.exports.summary import RunSummary
 from segport.metadata import Base
 from segport.service import models as _workspace_models  # noqa: F401  (exports table for the FK)
-from segport.service.models import UTCDateTime, utcnow
+from segport.service.models import Export, UTCDateTime, utcnow
 from segport.service.workspace import WorkspaceError
 
 RUNS_DIR = "runs"
@@ -42,7 +42,7 @@ INCOMPLETE = "incomplete"  # some chunks were not imported: the next run sends t
 REMOVAL_REFUSED = "removal_refused"  # mirror removal refused (mass removal guard)
 STATE_LOST = "state_lost"  # the export's state is missing, damaged or not the last one
 ERROR = "error"  # an unexpected error ended the run (its message says which)
-CANCELED_BY_USER = "canceled_by_user"  # `segport runs cancel`
+CANCELED_BY_USER = "canceled_by_user"  # a user canceled it (cancel_run)
 INTERRUPTED = "interrupted"  # SIGTERM or Ctrl-C
 WORKER_LOST = "worker_lost"  # its process died: heartbeat expired, process gone
 CONTINUED = "continued"  # a crash left it unfinished; a later run continued its work
@@ -197,3 +197,13 @@ def run_view(export_name: str, run: Run, runs_dir: Path | None = None) -> RunVie
         rejected=run.rejected,
         summary=summary,
     )
+
+
+def find_run(session: Session, run_id: int) -> tuple[Run, str]:
+    """The run ``run_id`` and its export's name; :class:`RunNotFound` when there is none."""
+    found = session.execute(
+        select(Run, Export.name).join(Export, Export.id == Run.export_id).where(Run.id == run_id)
+    ).one_or_none()
+    if found is None:
+        raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
+    return found[0], str(found[1])

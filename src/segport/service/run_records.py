@@ -17,7 +17,7 @@ from segport.exports.report import CHANGES_CSV, REJECTED_CSV
 from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import ExportNotFound
 from segport.service.models import Export
-from segport.service.run_model import RUNS_DIR, Run, RunNotFound, RunView, run_view
+from segport.service.run_model import RUNS_DIR, Run, RunView, find_run, run_view
 from segport.service.workspace import Workspace
 
 # The files a run leaves in runs/<id>/, in the order they are shown, with what they hold.
@@ -45,14 +45,8 @@ def show_run(ws: Workspace, actor: Actor, run_id: int) -> RunDetail:
     """The run ``run_id`` and the files it left (those still on disk)."""
     authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
-        found = session.execute(
-            select(Run, Export.name)
-            .join(Export, Export.id == Run.export_id)
-            .where(Run.id == run_id)
-        ).one_or_none()
-        if found is None:
-            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
-        view = run_view(str(found[1]), found[0], ws.path / RUNS_DIR)
+        run, name = find_run(session, run_id)
+        view = run_view(name, run, ws.path / RUNS_DIR)
     return RunDetail(view, run_files(ws, view))
 
 

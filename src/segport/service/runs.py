@@ -57,8 +57,8 @@ from segport.service.run_model import (
     STATUSES,
     UNFINISHED,
     Run,
-    RunNotFound,
     RunView,
+    find_run,
     run_view,
 )
 from segport.service.segment_members import SegmentMembers
@@ -153,14 +153,7 @@ def execute_requested(
     another executor, canceled) is not executed: its summary as recorded is returned."""
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     with ws.session() as session:
-        found = session.execute(
-            select(Run, Export.name)
-            .join(Export, Export.id == Run.export_id)
-            .where(Run.id == run_id)
-        ).one_or_none()
-        if found is None:
-            raise RunNotFound(f"no run {run_id} in this workspace", field="run_id")
-        run, export_name = found[0], str(found[1])
+        run, export_name = find_run(session, run_id)
         full, allow_mass_removal = run.full, run.allow_mass_removal
     opts = RunOptions(
         **{
