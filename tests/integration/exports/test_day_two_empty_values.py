@@ -85,4 +85,5 @@ def test_keep_leaves_brevo_its_values(scenario: Scenario) -> None:
 def test_a_bad_empty_values_setting_is_refused(scenario: Scenario) -> None:
     scenario.add_export()
     bad = segport(scenario, "exports", "edit", "news", "--empty-values", "wipe", code=1)
-    assert "--empty-values 'wipe' is not known" in bad.output
+    assert "the empty-values rule 'wipe' is not known" in bad.output
+    assert "(option: --empty-values clear|keep)" in bad.output

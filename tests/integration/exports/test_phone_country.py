@@ -104,7 +104,8 @@ def test_mixed_countries_send_every_valid_number(
     create_segment(ws, actor_named(ws, None), "everyone", where="customer_id > 0")
     list_id = sandbox.state.create_list("World")
     missing = _add(cli, list_id, "--phone-country-column", "land", ok=False)
-    assert "--phone-country-column 'land': the profiles have no such column" in missing
+    assert "the phone country column 'land': the profiles have no such column" in missing
+    assert "(option: --phone-country-column COLUMN)" in missing
     _add(cli, list_id, "--phone-country-column", "country")
     show = cli("exports", "show", "world", ok=True).output
     assert "phone region:  GB (default)" in show
@@ -146,4 +147,4 @@ def test_a_changed_country_reads_the_number_again(
     show = cli("exports", "show", "world", ok=True).output
     assert "phone country: -" in show and "phone region:  GB\n" in show
     refused = cli("exports", "edit", "world", "--phone", "", "--phone-country-column", "country")
-    assert refused.exit_code != 0 and "give --phone too" in refused.output
+    assert refused.exit_code != 0 and "map a phone column too" in refused.output
