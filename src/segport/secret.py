@@ -45,12 +45,16 @@ class Secret:
     __slots__ = ("_value",)
     _value: str
 
-    def __init__(self, value: str | Secret) -> None:
+    def __init__(self, value: str | Secret, *, scrub: bool = True) -> None:
+        """``scrub=False`` for a value no server can echo (a password typed at a login,
+        checked against its hash and dropped): it is not added to what :func:`redact`
+        scrubs, which a long-lived server would otherwise grow with every attempt."""
         raw = value.reveal() if isinstance(value, Secret) else value
         if not isinstance(raw, str):
             raise TypeError(f"a Secret holds text, not {type(raw).__name__}")
         object.__setattr__(self, "_value", raw)
-        _remember(raw)
+        if scrub:
+            _remember(raw)
 
     def reveal(self) -> str:
         """The secret in clear, for the one place that needs it (the HTTP header)."""

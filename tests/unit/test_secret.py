@@ -127,3 +127,19 @@ def test_redact_masks_a_password_in_a_url() -> None:
     assert redact(text) == (
         "could not reach https://proxy:***@example.com:8443/v3 (http://plain.example/v3)"
     )
+
+
+def test_a_secret_made_with_scrub_false_is_not_remembered_for_redaction() -> None:
+    """A login's password is checked and dropped: remembering every attempt would grow
+    what `redact` scans without bound in a server. Only values a server can echo (API
+    keys, the default) are remembered."""
+    from segport import secret
+
+    typed = "a-password-typed-at-a-login-0001"
+    before = len(secret._known)
+    held = Secret(typed, scrub=False)
+    assert held.reveal() == typed and str(held) == "********"
+    assert len(secret._known) == before and redact(f"echo {typed}") == f"echo {typed}"
+    key = "an-api-key-a-server-could-echo-0002"
+    Secret(key)
+    assert len(secret._known) == before + 1 and key not in redact(f"echo {key}")

@@ -146,7 +146,7 @@ def set_password(
     from segport.secret import Secret
     from segport.service import set_password as change
 
-    password = Secret(_read_password(name, password_stdin))
+    password = Secret(_read_password(name, password_stdin), scrub=False)  # never sent anywhere
     with opened(ctx) as (ws, actor):
         change(ws, actor, name, password)
     typer.echo(f"Password set for {clean(name)}.")
