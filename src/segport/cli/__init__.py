@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from segport.cli import (
+    brevo,
     connections,
     doctor,
     export_run,
@@ -94,6 +95,7 @@ app.add_typer(segments.app, name="segments")
 export_run.register(exports.app)
 app.add_typer(exports.app, name="exports")
 app.add_typer(runs.app, name="runs")
+app.add_typer(brevo.app, name="brevo")
 
 
 def main() -> None:

@@ -113,6 +113,7 @@ FIELD_OPTIONS: dict[str, str] = {
     "database_url": "--database-url URL",
     "chunk_bytes": "--chunk-bytes BYTES",
     "run_id": "the run's ID (segport runs list)",
+    "attribute_type": "--type text|date|float|boolean",
 }
 
 

@@ -21,6 +21,15 @@ from segport.errors import Busy, Conflict, Forbidden, Invalid, NotFound, Segport
 
 # name -> the module of this package that defines it
 _WHERE: dict[str, str] = {
+    "ATTRIBUTE_TYPES": "brevo_account",
+    "BrevoAttributeView": "brevo_account",
+    "BrevoFolderView": "brevo_account",
+    "BrevoListView": "brevo_account",
+    "create_brevo_attribute": "brevo_account",
+    "create_brevo_list": "brevo_account",
+    "list_brevo_attributes": "brevo_account",
+    "list_brevo_folders": "brevo_account",
+    "list_brevo_lists": "brevo_account",
     "Workspace": "workspace",
     "init_workspace": "opening",
     "open_workspace": "opening",
@@ -118,11 +127,15 @@ _WHERE: dict[str, str] = {
 }
 
 __all__ = [
+    "ATTRIBUTE_TYPES",
     "CLEAR",
     "PRIVATE_UMASK",
     "Action",
     "Actor",
     "AuditView",
+    "BrevoAttributeView",
+    "BrevoFolderView",
+    "BrevoListView",
     "Busy",
     "Clear",
     "Conflict",
@@ -165,6 +178,8 @@ __all__ = [
     "check_connection",
     "claim_run",
     "count_segment",
+    "create_brevo_attribute",
+    "create_brevo_list",
     "create_segment",
     "create_token",
     "create_workspace",
@@ -179,6 +194,9 @@ __all__ = [
     "get_run",
     "init_workspace",
     "list_all_runs",
+    "list_brevo_attributes",
+    "list_brevo_folders",
+    "list_brevo_lists",
     "list_connections",
     "list_entries",
     "list_exports",
@@ -224,6 +242,17 @@ __all__ = [
 if TYPE_CHECKING:
     from segport.service.access import Action, Actor, Role, actor_named, parse_role
     from segport.service.audit import AuditView, list_entries
+    from segport.service.brevo_account import (
+        ATTRIBUTE_TYPES,
+        BrevoAttributeView,
+        BrevoFolderView,
+        BrevoListView,
+        create_brevo_attribute,
+        create_brevo_list,
+        list_brevo_attributes,
+        list_brevo_folders,
+        list_brevo_lists,
+    )
     from segport.service.connection_keys import new_secret_key, rotate_secret_key
     from segport.service.connections import (
         ConnectionListing,
