@@ -67,18 +67,10 @@ class BrevoAttributeView:
 @contextmanager
 def _client(ws: Workspace, actor: Actor, connection: str) -> Iterator[BrevoClient]:
     """A Brevo client for ``connection``, if ``actor`` may put exports on it."""
-    from segport.brevo import BrevoClient
-
     with ws.session() as session:
         conn = connection_for_export(session, actor, connection)
         creds = credentials(ws, conn)
-    client = BrevoClient(
-        creds.api_key,
-        creds.base_url,
-        max_retries=2,
-        timeout=30.0,
-        requests_per_second=creds.requests_per_second,
-    )
+    client = creds.client(max_retries=2, timeout=30.0)
     try:
         yield client
     finally:

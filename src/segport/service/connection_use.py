@@ -4,6 +4,7 @@ and the decrypted credentials a run needs."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,6 +15,9 @@ from segport.service import secrets
 from segport.service.access import Action, Actor, PermissionDenied, Role, require
 from segport.service.models import Connection
 from segport.service.workspace import Workspace, WorkspaceError
+
+if TYPE_CHECKING:
+    from segport.brevo import BrevoClient
 
 
 class ConnectionNotFound(NotFound, WorkspaceError):
@@ -29,6 +33,20 @@ class ConnectionCredentials:
     api_key: Secret
     requests_per_second: float = 10.0
     export_user: str = ""
+
+    def client(self, *, max_retries: int = 5, timeout: float | None = None) -> BrevoClient:
+        """A Brevo client of this connection: its key, base URL and pace. A check made
+        while a user waits passes fewer retries and a timeout; a run keeps the defaults."""
+        from segport.brevo import BrevoClient
+
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        return BrevoClient(
+            self.api_key,
+            self.base_url,
+            max_retries=max_retries,
+            requests_per_second=self.requests_per_second,
+            **extra,
+        )
 
 
 def export_user_problem(conn: Connection) -> str | None:

@@ -274,15 +274,9 @@ def check_columns(ws: Workspace, config: ExportConfig) -> None:
 
 def check_brevo(creds: ConnectionCredentials, config: ExportConfig) -> ExportConfig:
     """The list exists and the attributes exist in the account; names resolved."""
-    from segport.brevo import AuthenticationError, BrevoClient, BrevoError, NotFoundError
+    from segport.brevo import AuthenticationError, BrevoError, NotFoundError
 
-    client = BrevoClient(
-        creds.api_key,
-        creds.base_url,
-        max_retries=1,
-        timeout=15.0,
-        requests_per_second=creds.requests_per_second,
-    )
+    client = creds.client(max_retries=1, timeout=15.0)
     try:
         try:
             client.get_list(config.list_id)

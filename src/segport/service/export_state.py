@@ -107,7 +107,6 @@ def rebuild_state(
     contacts cache starts empty. The replaced state (if any) is kept beside it with the
     suffix ``.before-rebuild``.
     """
-    from segport.brevo import BrevoClient
 
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     spec = get_run_spec(ws, actor, export_name)
@@ -122,9 +121,7 @@ def rebuild_state(
     except StateDamaged:
         old = None  # unreadable: no run can use it either
     try:
-        client = BrevoClient(
-            conn.api_key.reveal(), conn.base_url, requests_per_second=conn.requests_per_second
-        )
+        client = conn.client()
         with client, ExportState(fresh) as state:
             total = client.list_contacts(spec.config.list_id, limit=1).count
             seen = 0

@@ -238,13 +238,7 @@ def _execute(
     export_name = target.config.name
 
     def client() -> Any:
-        from segport.brevo import BrevoClient
-
-        return BrevoClient(
-            conn.api_key,
-            conn.base_url,
-            requests_per_second=conn.requests_per_second,
-        )
+        return conn.client()
 
     try:
         source = SegmentMembers(ws, spec.config.segments)
