@@ -7,16 +7,14 @@ from __future__ import annotations
 import json
 import os
 import pty
-import select
 import subprocess
 import sys
-import termios
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData
 from sqlalchemy import select as sql_select
+from tests.fixtures.terminal import read_until, type_hidden
 from tests.fixtures.workspace import Cli
 
 from segport.errors import Forbidden
@@ -138,30 +136,6 @@ def test_a_token_is_printed_once_and_works_until_revoked(cli: Cli, workspace: Wo
         assert value not in raw and value[:16] not in raw
 
 
-def _read_until(fd: int, marker: bytes, timeout: float = 30.0) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while marker not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
-
-
-def _type_hidden(master: int, text: str) -> None:
-    """Type once the terminal stopped echoing, as a person would."""
-    deadline = time.monotonic() + 30
-    while termios.tcgetattr(master)[3] & termios.ECHO and time.monotonic() < deadline:
-        time.sleep(0.02)
-    os.write(master, text.encode() + b"\r")
-
-
 def test_set_password_on_a_terminal_asks_twice_hidden(workspace: Workspace) -> None:
     master, slave = pty.openpty()
     cmd = [sys.executable, "-m", "segport", "--workspace", str(workspace.path),
@@ -170,11 +144,11 @@ def test_set_password_on_a_terminal_asks_twice_hidden(workspace: Workspace) -> N
     proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env)
     os.close(slave)
     try:
-        seen = _read_until(master, b"New password for admin:")
-        _type_hidden(master, PASSWORD)
-        seen += _read_until(master, b"Repeat for confirmation:")
-        _type_hidden(master, PASSWORD)
-        seen += _read_until(master, b"Password set for admin.")
+        seen = read_until(master, b"New password for admin:")
+        type_hidden(master, PASSWORD)
+        seen += read_until(master, b"Repeat for confirmation:")
+        type_hidden(master, PASSWORD)
+        seen += read_until(master, b"Password set for admin.")
         assert proc.wait(timeout=30) == 0, seen
     finally:
         if proc.poll() is None:
