@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from typing import Any
 
 from tests.fixtures.waiting import wait_until
 from tests.integration.exports.conftest import Scenario, profile
@@ -39,6 +40,19 @@ def segport(
         env=_env(kill_at),
         timeout=180,
     )
+
+
+def wait_for_imports(scenario: Scenario, proc: subprocess.Popen[Any], n: int, what: str) -> None:
+    """Until the run in ``proc`` posted ``n`` imports; fails if it ended first (``what``
+    it should still be running for: being killed, stopped, ...)."""
+    log = scenario.sandbox.requests_log
+    wait_until(
+        lambda: log.count(IMPORT) >= n or proc.poll() is not None,
+        90,
+        f"{n} import requests",
+        condition=log.changed,
+    )
+    assert proc.poll() is None, f"the run ended before {what}"
 
 
 def emails(n: int) -> set[str]:
@@ -142,14 +156,7 @@ def test_killed_at_a_random_moment_while_posting(scenario: Scenario) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    log = scenario.sandbox.requests_log
-    wait_until(
-        lambda: log.count(IMPORT) >= 3 or proc.poll() is not None,
-        90,
-        "3 import requests",
-        condition=log.changed,
-    )
-    assert proc.poll() is None, "the run ended before it could be killed"
+    wait_for_imports(scenario, proc, 3, "it could be killed")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     resumed = segport(scenario, "exports", "run", "news", "--json", *CHUNK)

@@ -10,9 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.fixtures.waiting import wait_until
 from tests.integration.exports.conftest import Scenario, make_scenario, profile
-from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, _env, emails, segport
+from tests.integration.exports.test_cli_resume import (
+    CHUNK,
+    _env,
+    emails,
+    segport,
+    wait_for_imports,
+)
 from tests.integration.exports.test_run_report import read_csv
 
 from segport.brevo.sandbox import SandboxServer
@@ -31,14 +36,7 @@ def test_sigterm_while_sending_ends_like_ctrl_c(scenario: Scenario) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    log = scenario.sandbox.requests_log
-    wait_until(
-        lambda: log.count(IMPORT) >= 2 or proc.poll() is not None,
-        90,
-        "2 import requests",
-        condition=log.changed,
-    )
-    assert proc.poll() is None, "the run ended before it could be stopped"
+    wait_for_imports(scenario, proc, 2, "it could be stopped")
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -72,14 +70,7 @@ def test_sent_counts_what_brevo_took_before_a_failure(scenario: Scenario) -> Non
         stderr=subprocess.PIPE,
         text=True,
     )
-    log = s.sandbox.requests_log
-    wait_until(
-        lambda: log.count(IMPORT) >= 2 or proc.poll() is not None,
-        90,
-        "2 import requests",
-        condition=log.changed,
-    )
-    assert proc.poll() is None, "the run ended before the key was revoked"
+    wait_for_imports(s, proc, 2, "the key was revoked")
     gateway = s.sandbox._app  # the sandbox's key check
     keys = gateway.api_keys  # type: ignore[attr-defined]
     gateway.api_keys = frozenset()  # type: ignore[attr-defined]
