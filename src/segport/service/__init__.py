@@ -72,6 +72,7 @@ _WHERE: dict[str, str] = {
     "ExportEdit": "export_edits",
     "visible_connections": "connections",
     "to_json": "views",
+    "NewList": "export_brevo",
     "add_export": "export_configs",
     "detach_export": "export_configs",
     "duplicate_export": "export_configs",
@@ -149,6 +150,7 @@ __all__ = [
     "ExportView",
     "Forbidden",
     "Invalid",
+    "NewList",
     "NewToken",
     "NotFound",
     "Progress",
@@ -270,6 +272,7 @@ if TYPE_CHECKING:
         visible_connections,
     )
     from segport.service.doctor import Report, diagnose
+    from segport.service.export_brevo import NewList
     from segport.service.export_checks import parse_attributes
     from segport.service.export_configs import (
         add_export,

@@ -27,10 +27,17 @@ from segport.service.connection_use import (
     export_user_problem,
     may_use,
 )
+from segport.service.export_brevo import (
+    BrevoPlan,
+    NewList,
+    apply_brevo_plan,
+    audit_created,
+    check_brevo,
+    check_list_choice,
+)
 from segport.service.export_checks import (
     DEFAULT_PROFILE_LIMIT,
     ExportInvalid,
-    check_brevo,
     check_columns,
     check_local,
     check_segments,
@@ -110,10 +117,19 @@ def _get(session: Session, name: str) -> Export:
 
 
 def _checked(
-    ws: Workspace, actor: Actor, config: ExportConfig, brevo_unchanged: bool = False
-) -> tuple[ExportConfig, int | None]:
-    """``config`` checked in full; with the id of its connection (None: detached)."""
-    c = check_local(config)
+    ws: Workspace,
+    actor: Actor,
+    config: ExportConfig,
+    brevo_unchanged: bool = False,
+    *,
+    list_name: str | None = None,
+    new_list: NewList | None = None,
+    create_attributes: bool = False,
+) -> tuple[BrevoPlan, ConnectionCredentials | None, int | None]:
+    """``config`` checked in full, as a plan of what to create in Brevo before saving;
+    with the connection's credentials and id (None: detached)."""
+    check_list_choice(config, list_name, new_list)
+    c = check_local(config, list_by_id=list_name is None and new_list is None)
     creds = None
     conn_id = None
     with ws.session() as session:
@@ -122,10 +138,18 @@ def _checked(
             conn_id = conn.id
             creds = credentials(ws, conn)
         check_segments(session, c)
-    check_columns(ws, c)
-    if creds is not None and not brevo_unchanged:
-        c = check_brevo(creds, c)
-    return c, conn_id
+    columns = check_columns(ws, c)
+    if creds is None or brevo_unchanged:
+        return BrevoPlan(c), creds, conn_id
+    plan = check_brevo(
+        creds,
+        c,
+        columns,
+        list_name=list_name,
+        new_list=new_list,
+        create_attributes=create_attributes,
+    )
+    return plan, creds, conn_id
 
 
 def _summary(c: ExportConfig) -> dict[str, Any]:
@@ -225,8 +249,19 @@ def _refuse_duplicate(session: Session, name: str) -> None:
         raise ExportInvalid(f"an export named {name!r} already exists; pick another name")
 
 
-def add_export(ws: Workspace, actor: Actor, config: ExportConfig) -> ExportView:
-    """Check and save a new export (it is not run)."""
+def add_export(
+    ws: Workspace,
+    actor: Actor,
+    config: ExportConfig,
+    *,
+    list_name: str | None = None,
+    new_list: NewList | None = None,
+    create_attributes: bool = False,
+) -> ExportView:
+    """Check and save a new export (it is not run). Its list is ``config.list_id``, or
+    the account's list named ``list_name``, or ``new_list`` created for it; with
+    ``create_attributes``, mapped attributes the account lacks are created (typed from
+    their columns). Brevo is changed only once every check has passed."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     if config.connection is None:
         raise ExportInvalid(
@@ -236,16 +271,31 @@ def add_export(ws: Workspace, actor: Actor, config: ExportConfig) -> ExportView:
         )
     with ws.session() as session:
         _refuse_duplicate(session, config.name.strip())
-    c, conn_id = _checked(ws, actor, config)
+    plan, creds, conn_id = _checked(
+        ws,
+        actor,
+        config,
+        list_name=list_name,
+        new_list=new_list,
+        create_attributes=create_attributes,
+    )
+    with ws.session() as session:
+        _refuse_duplicate(session, plan.config.name)
+        conn = session.get(Connection, conn_id) if conn_id else None
+        _refuse_shared_list(session, plan.config, conn, None)
+    if creds is not None and (plan.new_list is not None or plan.new_attributes):
+        plan = apply_brevo_plan(creds, plan)
+    c = plan.config
     with ws.session() as session:
         _refuse_duplicate(session, c.name)
         conn = session.get(Connection, conn_id) if conn_id else None
-        _refuse_shared_list(session, c, conn, None)
         export = Export(created_by=actor.name, created_at=utcnow())
         store_config(session, export, c, conn)
         session.add(export)
         session.flush()
         _discard_state(ws.path, export.id)
+        if creds is not None:
+            audit_created(session, actor, creds.name, plan)
         audit.record(session, actor, "exports.add", c.name, _summary(c))
         return _view(actor, export)
 
@@ -296,7 +346,8 @@ def edit_export(ws: Workspace, actor: Actor, name: str, *, changes: ExportEdit) 
         current = config_of(_managed(session, actor, name))
     edited = apply_edit(current, changes)
     brevo_unchanged = _brevo_part(edited) == _brevo_part(current)
-    c, conn_id = _checked(ws, actor, edited, brevo_unchanged=brevo_unchanged)
+    plan, _, conn_id = _checked(ws, actor, edited, brevo_unchanged=brevo_unchanged)
+    c = plan.config
     with ws.session() as session:
         export = _managed(session, actor, name)
         # The checks above ran outside this transaction (Brevo is asked over HTTP): the
@@ -338,7 +389,7 @@ def duplicate_export(
         source_config = config_of(_managed(session, actor, name))
     copy = replace(source_config, name=new_name, share_list=share_list)
     if list_id is not None and list_id != copy.list_id:
-        c, _ = _checked(ws, actor, replace(copy, list_id=list_id))
+        c = _checked(ws, actor, replace(copy, list_id=list_id))[0].config
     else:
         c = check_local(copy)
     with ws.session() as session:
