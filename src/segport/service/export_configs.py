@@ -50,6 +50,7 @@ from segport.service.export_records import (
     config_of,
     store_config,
 )
+from segport.service.list_sharing import list_peers, refuse_shared_list, target_of
 from segport.service.models import Connection, Export, utcnow
 from segport.service.workspace import Workspace, WorkspaceError
 
@@ -174,63 +175,6 @@ def _summary(c: ExportConfig) -> dict[str, Any]:
     }
 
 
-def _same_account(a: Connection, b: Connection) -> bool:
-    """One Brevo account: the same connection, or two whose verified account is one."""
-    if a.id == b.id:
-        return True
-    return (
-        a.base_url.rstrip("/") == b.base_url.rstrip("/")
-        and bool(a.account_email)
-        and (a.account_email or "").lower() == (b.account_email or "").lower()
-    )
-
-
-def _list_peers(
-    session: Session, conn: Connection | None, list_id: int, own: int | None
-) -> list[Export]:
-    """The other exports sending to list ``list_id`` of ``conn``'s account."""
-    if conn is None:
-        return []
-    candidates = session.scalars(
-        select(Export).where(Export.list_id == list_id).order_by(Export.name)
-    ).all()
-    return [
-        e
-        for e in candidates
-        if e.id != own and e.connection is not None and _same_account(e.connection, conn)
-    ]
-
-
-def _refuse_shared_list(
-    session: Session, d: ExportConfig, conn: Connection | None, own: int | None
-) -> None:
-    if d.share_list:
-        return
-    peers = _list_peers(session, conn, d.list_id, own)
-    if peers:
-        names = ", ".join(repr(e.name) for e in peers)
-        raise ExportInvalid(
-            f"list {d.list_id} of this Brevo account is already the list of export {names}; "
-            "a mirror export on a shared list would remove the other's contacts. Pick "
-            "another list, or share the list knowingly (a mirror export then removes only "
-            "contacts it added and no other export holds)",
-            code="list_shared",
-            field="list_id",
-        )
-
-
-def _identity(e: Export) -> dict[str, Any]:
-    from segport.exports.target import target_identity
-
-    conn = e.connection
-    return target_identity(
-        conn.id if conn else None,
-        conn.base_url if conn else "",
-        conn.account_email if conn else None,
-        e.list_id,
-    )
-
-
 def _next_run_note(ws: Workspace, e: Export) -> str | None:
     """What the export's state says the next run will do differently (target or mapping
     changed since the last run)."""
@@ -240,7 +184,7 @@ def _next_run_note(ws: Workspace, e: Export) -> str | None:
     from segport.exports.state import state_path
     from segport.exports.target import mapping_digest
 
-    identity = {**_identity(e), "connection": e.connection.name}
+    identity = {**target_of(e), "connection": e.connection.name}
     return pending_note(state_path(ws.path, e.id), identity, mapping_digest(config_of(e)))
 
 
@@ -282,7 +226,7 @@ def add_export(
     with ws.session() as session:
         _refuse_duplicate(session, plan.config.name)
         conn = session.get(Connection, conn_id) if conn_id else None
-        _refuse_shared_list(session, plan.config, conn, None)
+        refuse_shared_list(session, plan.config, conn, None)
     if creds is not None and (plan.new_list is not None or plan.new_attributes):
         plan = apply_brevo_plan(creds, plan)
     c = plan.config
@@ -313,7 +257,7 @@ def show_export(ws: Workspace, actor: Actor, name: str) -> ExportView:
     with ws.session() as session:
         export = _get(session, name)
         view = _view(actor, export)
-        peers = [e.name for e in _list_peers(session, export.connection, export.list_id, export.id)]
+        peers = [e.name for e in list_peers(session, export.connection, export.list_id, export.id)]
         note = _next_run_note(ws, export)
     return replace(view, list_peers=peers, next_run_note=note)
 
@@ -362,7 +306,7 @@ def edit_export(ws: Workspace, actor: Actor, name: str, *, changes: ExportEdit) 
         conn = session.get(Connection, conn_id) if conn_id else None
         moved = (c.list_id, conn_id) != (current.list_id, export.connection_id)
         if moved or (current.share_list and not c.share_list):
-            _refuse_shared_list(session, c, conn, export.id)
+            refuse_shared_list(session, c, conn, export.id)
         store_config(session, export, c, conn)
         before = _summary(current)
         diff = {k: v for k, v in _summary(c).items() if before.get(k) != v}
@@ -395,7 +339,7 @@ def duplicate_export(
     with ws.session() as session:
         _refuse_duplicate(session, c.name)
         source = _get(session, name)
-        _refuse_shared_list(session, c, source.connection, None)
+        refuse_shared_list(session, c, source.connection, None)
         export = Export(created_by=actor.name, created_at=utcnow())
         store_config(session, export, c, source.connection)
         session.add(export)
@@ -457,8 +401,8 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
             base_url=conn.base_url,
             account=conn.account_email,
             list_peers=tuple(
-                (e.name, str(_state_path(ws.path, e.id)), _identity(e))
-                for e in _list_peers(session, conn, export.list_id, export.id)
+                (e.name, str(_state_path(ws.path, e.id)), target_of(e))
+                for e in list_peers(session, conn, export.list_id, export.id)
             ),
         )
         return RunSpec(target=target, credentials=credentials(ws, conn))
