@@ -28,6 +28,14 @@ from segport.brevo.sandbox import SandboxServer
 
 EMAIL, SMS, EXT_ID = "ida@example.com", "+447700900123", "crm-42"
 WHATSAPP, LANDLINE = "+33612345678", "+33140000000"
+IDENTIFIER_TYPES = (
+    "email_id",
+    "contact_id",
+    "phone_id",
+    "ext_id",
+    "whatsapp_id",
+    "landline_number_id",
+)
 
 
 class Checked:
@@ -113,6 +121,22 @@ def test_every_identifier_type_finds_the_contact(checked: Checked) -> None:
     client.contacts.delete_contact(EXT_ID, identifier_type="ext_id")
     assert _status(lambda: client.contacts.get_contact_info(cid))[0] == 404
     assert checked.check_successes() >= 14
+
+
+def test_delete_by_every_identifier_type(brevo: Brevo) -> None:
+    for kind in IDENTIFIER_TYPES:
+        cid = _ida(brevo)
+        ident = {
+            "email_id": EMAIL,
+            "contact_id": str(cid),
+            "phone_id": SMS,
+            "ext_id": EXT_ID,
+            "whatsapp_id": WHATSAPP,
+            "landline_number_id": LANDLINE,
+        }[kind]
+        brevo.contacts.delete_contact(ident, identifier_type=kind)  # type: ignore[arg-type]
+        with pytest.raises(NotFoundError):
+            brevo.contacts.get_contact_info(cid)
 
 
 def test_without_identifier_type_only_what_brevo_infers(checked: Checked) -> None:
