@@ -114,8 +114,7 @@ def parse_time(value: str | time) -> time:
     match = _HHMM.match(value.strip())
     if not match:
         raise Invalid(
-            f"{value!r} is not a time of day: use HH:MM on the 24-hour clock, e.g. 08:30 "
-            "or 14:00",
+            f"{value!r} is not a time of day: use HH:MM on the 24-hour clock, e.g. 08:30 or 14:00",
             code="time_invalid",
             field="times",
         )
@@ -126,9 +125,7 @@ def parse_times(values: Iterable[str | time]) -> tuple[time, ...]:
     """One to four distinct times of day, sorted."""
     times = [parse_time(v) for v in values]
     if not times:
-        raise Invalid(
-            "give at least one time of day (HH:MM)", code="times_missing", field="times"
-        )
+        raise Invalid("give at least one time of day (HH:MM)", code="times_missing", field="times")
     if len(times) > MAX_TIMES:
         raise Invalid(
             f"at most {MAX_TIMES} times a day (got {len(times)}: "
