@@ -241,10 +241,10 @@ class RefreshSchedule:
         return self.days == WEEKDAYS
 
     def describe(self) -> str:
-        """``daily at 08:30, 14:00 (Europe/Paris)`` or ``on mon, thu at 08:30 (...)``."""
-        when = "daily" if self.daily else "on " + ", ".join(self.days)
+        """``daily at 08:30, 14:00 in Europe/Paris`` or ``every mon, thu at 08:30 in UTC``."""
+        when = "daily" if self.daily else "every " + ", ".join(self.days)
         at = ", ".join(t.strftime("%H:%M") for t in self.times)
-        return f"{when} at {at} ({self.timezone})"
+        return f"{when} at {at} in {self.timezone}"
 
     def expressions(self) -> tuple[str, ...]:
         """One fixed-time cron expression per time of day: cronsim applies its DST rules

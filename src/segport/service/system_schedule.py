@@ -51,7 +51,7 @@ class SystemScheduleView:
     days: list[str] = field(default_factory=list)
     times: list[str] = field(default_factory=list)
     timezone: str | None = None
-    description: str = "off (never set)"
+    description: str = "never set"
     next_firings: list[FiringView] = field(default_factory=list)
     updated_by: str | None = None
     updated_at: datetime | None = None
@@ -79,7 +79,7 @@ def _view(row: SystemSchedule | None, now: datetime, count: int) -> SystemSchedu
         days=list(schedule.days),
         times=[t.strftime("%H:%M") for t in schedule.times],
         timezone=schedule.timezone,
-        description=schedule.describe() if row.enabled else f"off (was {schedule.describe()})",
+        description=schedule.describe(),
         next_firings=firings,
         updated_by=row.updated_by,
         updated_at=row.updated_at,

@@ -175,7 +175,7 @@ def test_weekly_on_given_days_four_times_a_day() -> None:
     )
     assert schedule.days == ("mon", "thu") and not schedule.daily
     assert [t.strftime("%H:%M") for t in schedule.times] == ["06:15", "08:30", "12:00", "18:00"]
-    assert schedule.describe() == "on mon, thu at 06:15, 08:30, 12:00, 18:00 (Europe/Amsterdam)"
+    assert schedule.describe() == "every mon, thu at 06:15, 08:30, 12:00, 18:00 in Europe/Amsterdam"
     # From Tuesday 2026-06-02: Thursday the 4th, then Monday the 8th (CEST, +02:00).
     fired = next_firings(schedule, utc("2026-06-02 00:00"), 6)
     assert local_iso(schedule, fired) == [
