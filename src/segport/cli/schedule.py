@@ -3,14 +3,12 @@ rendering only: the services decide, :mod:`segport.scheduler` computes the times
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import typer
 
-from segport.cli.workspace import USAGE, fail, opened, print_json, print_table, when, with_hint
+from segport.cli.workspace import USAGE, fail, opened, print_json, print_table, when
 
 if TYPE_CHECKING:
     from segport.service import SystemScheduleView
@@ -18,31 +16,9 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="When the system refresh runs: every day or on some weekdays, at up to four times "
     "of day, in a time zone (off until set). A refresh re-evaluates the active segments, "
-    "then runs every export on the system schedule; `segport worker` fires it.",
+    "then runs every export on the system schedule.",
     no_args_is_help=True,
 )
-
-# The option that sets each field the schedule service may name in an error.
-_OPTIONS = {
-    "times": "--at HH:MM",
-    "timezone": "--timezone ZONE",
-    "days": "--weekly DAYS",
-    "count": "--count N",
-}
-
-
-@contextmanager
-def _hints() -> Iterator[None]:
-    from segport.errors import SegportError
-
-    try:
-        yield
-    except SegportError as exc:
-        option = _OPTIONS.get(exc.field or "")
-        message = with_hint(exc)
-        if option and option.split()[0] not in message:
-            message += f" (option: {option})"
-        fail(message)
 
 
 @app.command(
@@ -82,7 +58,7 @@ def set_(
         fail(f"give --daily or --weekly DAYS ({both})", status=USAGE)
     from segport.service import set_system_schedule
 
-    with opened(ctx) as (ws, actor), _hints():
+    with opened(ctx) as (ws, actor):
         view = set_system_schedule(ws, actor, times=at, timezone=timezone, days=weekly)
     if as_json:
         print_json(view)
@@ -106,7 +82,7 @@ def show(
     """Show the system schedule (help: above)."""
     from segport.service import show_system_schedule
 
-    with opened(ctx) as (ws, actor), _hints():
+    with opened(ctx) as (ws, actor):
         view = show_system_schedule(ws, actor, count=count)
     if as_json:
         print_json(view)
@@ -133,7 +109,7 @@ def off(ctx: typer.Context) -> None:
     """Turn the system refresh off (help: above)."""
     from segport.service import turn_off_system_schedule
 
-    with opened(ctx) as (ws, actor), _hints():
+    with opened(ctx) as (ws, actor):
         view = turn_off_system_schedule(ws, actor)
     typer.echo(f"The system refresh is off; it was {view.description}.")
 
