@@ -3,6 +3,7 @@ service and the CLI, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from tests.fixtures.workspace import Cli
 from segport.errors import Forbidden, Invalid
 from segport.service import (
     FiringView,
+    SystemScheduleView,
     actor_named,
     add_user,
     list_entries,
@@ -172,6 +174,7 @@ def test_schedule_commands(cli: Cli) -> None:
     assert all((" CET (+01:00) " in r or " CEST (+02:00) " in r) for r in table), table
 
     data = json.loads(cli("schedule", "show", "--json", ok=True).stdout)
+    assert set(data) == {f.name for f in dataclasses.fields(SystemScheduleView)}
     assert data["enabled"] is True and data["days"] == ["mon", "thu"]
     assert data["times"] == ["08:30", "14:00"] and data["timezone"] == "Europe/Amsterdam"
     assert len(data["next_firings"]) == 5
