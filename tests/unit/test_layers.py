@@ -29,6 +29,7 @@ PACKAGES = {
     "segport.segments": "segments",
     "segport.brevo": "brevo",
     "segport.brevo.sandbox": "sandbox",
+    "segport.scheduler": "scheduler",
     "segport.metadata": "base",
     "segport.secret": "base",
     "segport.errors": "base",
@@ -40,9 +41,21 @@ PACKAGES = {
 # segments) -> outside (brevo, the sandbox) -> base.
 ALLOWED: dict[str, frozenset[str]] = {
     "faces": frozenset(
-        {"services", "exports", "contacts", "profiles", "segments", "brevo", "sandbox", "base"}
+        {
+            "services",
+            "exports",
+            "contacts",
+            "profiles",
+            "segments",
+            "brevo",
+            "sandbox",
+            "scheduler",
+            "base",
+        }
     ),
-    "services": frozenset({"exports", "contacts", "profiles", "segments", "brevo", "base"}),
+    "services": frozenset(
+        {"exports", "contacts", "profiles", "segments", "brevo", "scheduler", "base"}
+    ),
     # The engine asks the services for nothing (it is handed a RunSpec-like object).
     "exports": frozenset({"contacts", "profiles", "segments", "brevo", "base"}),
     # Pure: Arrow in, Arrow out (see FORBIDDEN_LIBRARIES too).
@@ -53,6 +66,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "brevo": frozenset({"base"}),
     # The sandbox stands in for the real Brevo: it never imports the engine (nor the client).
     "sandbox": frozenset({"base"}),
+    # Pure time arithmetic (cron, zones): no workspace, no database.
+    "scheduler": frozenset({"base"}),
     "base": frozenset(),
 }
 
@@ -83,7 +98,9 @@ FORBIDDEN_LIBRARIES = {
             "csv",
             "gzip",
         }
-    )
+    ),
+    # Schedules are computed, not stored: the services keep them.
+    "scheduler": frozenset({"sqlalchemy", "alembic", "psycopg", "sqlite3", "duckdb", "httpx"}),
 }
 
 

@@ -117,6 +117,12 @@ FIELD_OPTIONS: dict[str, str] = {
     "chunk_bytes": "--chunk-bytes BYTES",
     "run_id": "the run's ID (segport runs list)",
     "attribute_type": "--type text|date|float|boolean",
+    # schedules
+    "times": "--at HH:MM",
+    "timezone": "--timezone ZONE",
+    "days": "--weekly DAYS",
+    "cron": "--cron EXPRESSION",
+    "count": "--count N",
 }
 
 
