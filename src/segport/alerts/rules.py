@@ -41,7 +41,7 @@ class RejectedOver:
 
     @property
     def spec(self) -> str:
-        return f"{_REJECTED_OVER}:{self.limit}{'%' if self.percent else ''}"
+        return f"{_REJECTED_OVER}:{self.limit:f}{'%' if self.percent else ''}"
 
     def exceeded(self, rejected: int, members: int) -> bool:
         if self.percent:
