@@ -134,7 +134,7 @@ class _Wait:
     def __init__(self, settings: WebhookSettings) -> None:
         self._max = settings.max_backoff
         self._backoff = wait_exponential_jitter(
-            initial=settings.backoff_seconds,
+            multiplier=settings.backoff_seconds,
             max=settings.max_backoff,
             jitter=settings.backoff_seconds,
         )

@@ -3,60 +3,13 @@ naming the condition, and matched against run records as ``RunView.to_dict()`` g
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
+from tests.fixtures.run_records import run_record as record
 
 from segport.alerts import AlertRule, RejectedOver, matches, parse_rule
 from segport.errors import Invalid
-from segport.exports.summary import RunSummary
-from segport.service.run_model import RunView
-
-
-def record(
-    status: str,
-    *,
-    members: int | None = 1000,
-    rejected: dict[str, int] | None = None,
-    reason: str | None = None,
-) -> dict[str, Any]:
-    """A run's record as the services hand it to alerts (the same view `runs show --json`
-    prints)."""
-    summary = RunSummary(
-        export_name="news",
-        status=status,
-        reason=reason,
-        members=members or 0,
-        valid=(members or 0) - sum((rejected or {}).values()),
-        rejected=dict(rejected or {}),
-    )
-    now = datetime(2026, 12, 5, 8, 30, tzinfo=UTC)
-    view = RunView(
-        id=17,
-        number=3,
-        export_name="news",
-        status=status,
-        reason=reason,
-        trigger="schedule",
-        actor=None,
-        full=False,
-        created_at=now,
-        started_at=now,
-        finished_at=now,
-        heartbeat_at=None,
-        claimed_by="host:1",
-        cancel_requested_at=None,
-        cancel_requested_by=None,
-        message=None,
-        members=members,
-        sent=100,
-        removed=0,
-        rejected=summary.rejected_total if status in ("successful", "failed") else None,
-        summary=summary if status in ("successful", "failed") else None,
-    )
-    return view.to_dict()
 
 
 @pytest.mark.parametrize(
