@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
+from tests.fixtures.run_records import run_record
 
 from segport.alerts import (
     Alert,
@@ -30,7 +31,6 @@ from segport.alerts import (
 )
 from segport.alerts.webhook import send_webhook
 from segport.secret import Secret
-from tests.fixtures.run_records import run_record
 
 SECRET = "whsec-0123456789abcdef-receiver-secret"
 
