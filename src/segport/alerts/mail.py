@@ -18,6 +18,7 @@ import ssl
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
@@ -188,7 +189,9 @@ def compose(
     rule: AlertRule | None = None,
 ) -> EmailMessage:
     """The message about the run ``record``, from the workspace's address to ``recipients``."""
-    message = EmailMessage()
+    # Headers up to RFC 5322's 998 characters on one line: folding a long subject at 78
+    # can leave the unfolded subject starting with a space.
+    message = EmailMessage(policy=policy.default.clone(max_line_length=998))
     message["Subject"] = subject_of(record, rule)
     message["From"] = settings.from_address
     message["To"] = ", ".join(recipients)
