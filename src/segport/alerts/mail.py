@@ -16,7 +16,7 @@ import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
@@ -25,6 +25,7 @@ from typing import Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from segport.alerts.environment import secret_from_env
 from segport.alerts.results import DeliveryResult
 from segport.alerts.rules import AlertRule, matches
 from segport.errors import Invalid
@@ -108,6 +109,39 @@ class SmtpSettings:
                 field="smtp_starttls",
                 code="smtp_login_without_tls",
             )
+
+    @classmethod
+    def from_environment(
+        cls,
+        *,
+        host: str,
+        from_address: str,
+        port: int = 587,
+        starttls: bool = True,
+        user: str | None = None,
+        password_env: str | None = None,
+        timeout: float = 30.0,
+        ca_file: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> SmtpSettings:
+        """The settings as the workspace keeps them: the password's environment variable
+        by name (``password_env``), read now. :class:`Invalid` naming the setting (the
+        variable unset: ``smtp_password_env``)."""
+        password = (
+            secret_from_env(password_env, field="smtp_password_env", environ=environ)
+            if password_env is not None
+            else None
+        )
+        return cls(
+            host=host,
+            from_address=from_address,
+            port=port,
+            starttls=starttls,
+            user=user,
+            password=password,
+            timeout=timeout,
+            ca_file=ca_file,
+        )
 
     def tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_file)

@@ -187,18 +187,26 @@ def smtp_server(tmp_path: Path) -> Iterator[StartServer]:
 
 @pytest.mark.parametrize(("mechanism", "exclude"), [("LOGIN", "PLAIN"), ("PLAIN", "LOGIN")])
 def test_an_alert_is_sent_over_starttls_after_logging_in(
-    smtp_server: StartServer, mechanism: str, exclude: str
+    smtp_server: StartServer, mechanism: str, exclude: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     server = smtp_server(exclude=(exclude,))
+    monkeypatch.setenv("SEGPORT_SMTP_PASSWORD", PASSWORD)
+    settings = SmtpSettings.from_environment(
+        host=server.host,
+        port=server.port,
+        from_address="segport@example.com",
+        user=USER,
+        password_env="SEGPORT_SMTP_PASSWORD",
+        ca_file=str(server.ca_file),
+    )
+    assert settings.password == Secret(PASSWORD) and PASSWORD not in repr(settings)
     record = run_record(
         "failed",
         reason="brevo_error",
         message="Brevo answered 401: key not found",
         rejected={"invalid_email": 12, "duplicate": 3},
     )
-    result = send_email(
-        server.settings(), ["ops@example.com", "lead@example.com"], record, alert_name="ops"
-    )
+    result = send_email(settings, ["ops@example.com", "lead@example.com"], record, alert_name="ops")
     assert result.delivered and result.attempts == 1, result.reason
     [got] = server.mailbox.accepted
     assert got.tls and got.login == USER
@@ -383,6 +391,25 @@ def test_bad_smtp_settings_name_the_setting(options: dict[str, Any], field: str)
     with pytest.raises(Invalid) as caught:
         SmtpSettings(**values)
     assert caught.value.field == field
+
+
+def test_a_password_variable_that_is_not_set_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SEGPORT_SMTP_PASSWORD", raising=False)
+    with pytest.raises(Invalid) as caught:
+        SmtpSettings.from_environment(
+            host="smtp.example.com",
+            from_address="segport@example.com",
+            user=USER,
+            password_env="SEGPORT_SMTP_PASSWORD",
+        )
+    assert caught.value.field == "smtp_password_env" and caught.value.code == "secret_not_set"
+    assert "SEGPORT_SMTP_PASSWORD is not set" in caught.value.message
+    with pytest.raises(Invalid) as caught:
+        SmtpSettings.from_environment(
+            host="h", from_address="a@b.com", user=USER, password_env="not a name"
+        )
+    assert caught.value.field == "smtp_password_env"
+    assert "not the name of an environment variable" in caught.value.message
 
 
 def test_bad_addresses_are_refused() -> None:
