@@ -26,7 +26,7 @@ from typing import Any
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from segport.alerts.environment import secret_from_env
-from segport.alerts.results import DeliveryResult
+from segport.alerts.results import DeliveryResult, one_line
 from segport.alerts.rules import AlertRule, matches
 from segport.errors import Invalid
 from segport.secret import Secret, redact
@@ -35,7 +35,6 @@ __all__ = ["SmtpSettings", "check_address", "compose", "send_email"]
 
 # One address, as a person writes it: no display name, no spaces, one @.
 _ADDRESS = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+\.[^@\s<>,;\".]+$|^[^@\s<>,;\"]+@localhost$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
 
 
 def check_address(address: str, *, field: str) -> str:
@@ -80,7 +79,7 @@ class SmtpSettings:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.host or not isinstance(self.host, str) or _CONTROL.search(self.host):
+        if not self.host or not isinstance(self.host, str) or one_line(self.host) != self.host:
             raise Invalid("the SMTP server needs a host name", field="smtp_host")
         if (
             isinstance(self.port, bool)
@@ -147,10 +146,9 @@ class SmtpSettings:
         return ssl.create_default_context(cafile=self.ca_file)
 
 
-def _clean(text: object) -> str:
-    """Text from data (an export's name, a message) on one line: a header cannot be
-    split, and a terminal reading the mail cannot be steered."""
-    return _CONTROL.sub(" ", str(text)).strip()
+# Text from data (an export's name, a message) on one line: a header cannot be split,
+# and a terminal reading the mail cannot be steered.
+_clean = one_line
 
 
 def _count(record: dict[str, Any], key: str) -> str:

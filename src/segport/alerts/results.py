@@ -3,10 +3,21 @@ attempts it took."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["DeliveryResult"]
+__all__ = ["DeliveryResult", "one_line"]
+
+# Line breaks, control characters and bidirectional overrides: what would split a mail
+# header, or steer a terminal showing a result.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+
+
+def one_line(text: object) -> str:
+    """Text from outside (an export's name, a server's answer) on one plain line."""
+    return _CONTROL.sub(" ", str(text)).strip()
+
 
 Channel = Literal["email", "webhook"]
 

@@ -30,7 +30,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.wait import wait_exponential_jitter
 
 from segport import __version__
-from segport.alerts.results import DeliveryResult
+from segport.alerts.results import DeliveryResult, one_line
 from segport.alerts.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from segport.errors import Invalid
 from segport.secret import Secret, redact, redact_url
@@ -123,7 +123,7 @@ def _retry_after(response: httpx.Response) -> float | None:
 
 def _answer(response: httpx.Response) -> str:
     """The status and the start of the receiver's answer, scrubbed and on one line."""
-    text = " ".join(response.text[:200].split())
+    text = " ".join(one_line(response.text[:200]).split())
     phrase = response.reason_phrase or ""
     return redact(f"HTTP {response.status_code} {phrase}".strip() + (f": {text}" if text else ""))
 
