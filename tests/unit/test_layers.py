@@ -30,6 +30,7 @@ PACKAGES = {
     "segport.brevo": "brevo",
     "segport.brevo.sandbox": "sandbox",
     "segport.scheduler": "scheduler",
+    "segport.alerts": "alerts",
     "segport.metadata": "base",
     "segport.secret": "base",
     "segport.errors": "base",
@@ -38,7 +39,7 @@ PACKAGES = {
 
 # The allowed arrows between packages (an arrow within a package is always allowed).
 # Read top-down: faces -> services -> engine (exports, contacts) -> sources (profiles,
-# segments) -> outside (brevo, the sandbox) -> base.
+# segments) -> outside (brevo, the sandbox, alerts) -> base.
 ALLOWED: dict[str, frozenset[str]] = {
     "faces": frozenset(
         {
@@ -50,11 +51,12 @@ ALLOWED: dict[str, frozenset[str]] = {
             "brevo",
             "sandbox",
             "scheduler",
+            "alerts",
             "base",
         }
     ),
     "services": frozenset(
-        {"exports", "contacts", "profiles", "segments", "brevo", "scheduler", "base"}
+        {"exports", "contacts", "profiles", "segments", "brevo", "scheduler", "alerts", "base"}
     ),
     # The engine asks the services for nothing (it is handed a RunSpec-like object).
     "exports": frozenset({"contacts", "profiles", "segments", "brevo", "base"}),
@@ -68,6 +70,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "sandbox": frozenset({"base"}),
     # Pure time arithmetic (cron, zones): no workspace, no database.
     "scheduler": frozenset({"base"}),
+    # Alerts are handed a run's record: they know SMTP and HTTP, nothing of the workspace.
+    "alerts": frozenset({"base"}),
     "base": frozenset(),
 }
 
@@ -283,6 +287,7 @@ def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
     assert "segport.service" not in loaded and "segport.cli" not in loaded
     assert package_of("segport.service.export_configs") == "services"
     assert package_of("segport.brevo.sandbox.app") == "sandbox"
+    assert package_of("segport.alerts.webhook") == "alerts"
 
 
 def test_services_import_each_other_without_cycles_even_lazily() -> None:
