@@ -34,6 +34,8 @@ _UNFINISHED_SQL = "status IN ('queued', 'processing')"
 COMPLETED = "completed"  # successful: everything planned is in Brevo
 OVER_PROFILE_LIMIT = "over_profile_limit"  # skipped: more members than the export allows
 NO_CONNECTION = "no_connection"  # skipped: the export is detached from its connection
+SEGMENT_INACTIVE = "segment_inactive"  # skipped by a refresh: a segment is inactive or gone
+SEGMENT_FAILED = "segment_failed"  # skipped by a refresh: a segment failed to evaluate
 CONNECTION_UNUSABLE = "connection_unusable"  # its connection's owner can no longer use it
 ATTRIBUTE_MISSING = "attribute_missing"  # a mapped Brevo attribute is gone
 BREVO_ERROR = "brevo_error"  # Brevo refused or failed; what it accepted is checkpointed
@@ -51,6 +53,8 @@ REASONS = (
     COMPLETED,
     OVER_PROFILE_LIMIT,
     NO_CONNECTION,
+    SEGMENT_INACTIVE,
+    SEGMENT_FAILED,
     CONNECTION_UNUSABLE,
     ATTRIBUTE_MISSING,
     BREVO_ERROR,
