@@ -130,6 +130,17 @@ _WHERE: dict[str, str] = {
     "set_system_schedule": "system_schedule",
     "show_system_schedule": "system_schedule",
     "turn_off_system_schedule": "system_schedule",
+    "RefreshView": "refresh",
+    "fire_due_refresh": "refresh",
+    "run_refresh": "refresh",
+    "RequestedRun": "run_requests",
+    "request_all_runs": "run_requests",
+    "retry_run": "run_requests",
+    "wait_for_runs": "run_requests",
+    "Worker": "worker",
+    "WorkerRunning": "workers",
+    "WorkerView": "workers",
+    "list_workers": "workers",
 }
 
 __all__ = [
@@ -161,7 +172,9 @@ __all__ = [
     "NotFound",
     "Progress",
     "Rebuilt",
+    "RefreshView",
     "Report",
+    "RequestedRun",
     "Role",
     "Rows",
     "RunDetail",
@@ -176,6 +189,9 @@ __all__ = [
     "TokenView",
     "Unavailable",
     "UserView",
+    "Worker",
+    "WorkerRunning",
+    "WorkerView",
     "Workspace",
     "WorkspaceCreated",
     "actor_named",
@@ -200,6 +216,7 @@ __all__ = [
     "edit_connection",
     "edit_export",
     "execute_requested",
+    "fire_due_refresh",
     "get_run",
     "init_workspace",
     "list_all_runs",
@@ -213,6 +230,7 @@ __all__ = [
     "list_segments",
     "list_tokens",
     "list_users",
+    "list_workers",
     "load_profiles",
     "new_secret_key",
     "open_workspace",
@@ -225,11 +243,14 @@ __all__ = [
     "remove_export",
     "remove_user",
     "rename_segment",
+    "request_all_runs",
     "request_run",
+    "retry_run",
     "revoke_token",
     "rotate_secret_key",
     "run_export",
     "run_files",
+    "run_refresh",
     "set_password",
     "set_role",
     "set_state",
@@ -249,6 +270,7 @@ __all__ = [
     "use_table",
     "verify_password",
     "visible_connections",
+    "wait_for_runs",
 ]
 
 if TYPE_CHECKING:
@@ -306,8 +328,15 @@ if TYPE_CHECKING:
         show_profiles,
         use_table,
     )
+    from segport.service.refresh import RefreshView, fire_due_refresh, run_refresh
     from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
     from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
+    from segport.service.run_requests import (
+        RequestedRun,
+        request_all_runs,
+        retry_run,
+        wait_for_runs,
+    )
     from segport.service.run_signals import signals_cancel
     from segport.service.runs import (
         Progress,
@@ -349,6 +378,8 @@ if TYPE_CHECKING:
     )
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
     from segport.service.views import Rows, to_json
+    from segport.service.worker import Worker
+    from segport.service.workers import WorkerRunning, WorkerView, list_workers
     from segport.service.workspace import Workspace
 
 

@@ -56,7 +56,7 @@ __all__ = [
     "RefreshedExport",
     "SegmentCount",
     "fire_due_refresh",
-    "refresh",
+    "run_refresh",
 ]
 
 SYSTEM = "system"
@@ -108,7 +108,7 @@ class RefreshView:
         }
 
 
-def refresh(
+def run_refresh(
     ws: Workspace,
     actor: Actor,
     *,
@@ -157,7 +157,7 @@ def fire_due_refresh(ws: Workspace, actor: Actor, now: datetime) -> RefreshView 
         )
     if claimed.rowcount != 1:
         return None
-    return refresh(ws, actor, now=now, fired_for=firing.at)
+    return run_refresh(ws, actor, now=now, fired_for=firing.at)
 
 
 # -- the steps ----------------------------------------------------------------------------
