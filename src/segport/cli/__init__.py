@@ -28,6 +28,7 @@ from segport.cli import (
     segments,
     tokens,
     users,
+    worker,
     workspace,
 )
 from segport.cli import help as help_rendering
@@ -98,6 +99,7 @@ app.add_typer(exports.app, name="exports")
 app.add_typer(runs.app, name="runs")
 app.add_typer(brevo.app, name="brevo")
 app.add_typer(schedule.app, name="schedule")
+worker.register(app)
 
 
 def main() -> None:

@@ -2,7 +2,8 @@
 
 Progress goes to stderr (a bar with stage, rows and rate on a terminal, plain lines
 otherwise), the summary to stdout, so ``--json`` output stays parseable.
-Exit status: 0 successful, 1 failed, 3 skipped, 130 canceled.
+Exit status: 0 successful, 1 failed, 3 skipped, 130 canceled. `exports run --all` and
+`--queue` (requests for a worker) are in :mod:`segport.cli.run_requests`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,23 @@ def register(exports_app: typer.Typer) -> None:
 
 def run(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Export to run.", metavar="NAME"),
+    name: str | None = typer.Argument(None, help="Export to run.", metavar="NAME"),
+    all_: bool = typer.Option(
+        False,
+        "--all",
+        help="Request a run of every export whose schedule is on (Run all); without a "
+        "worker running, execute them here one after the other.",
+    ),
+    queue: bool = typer.Option(
+        False, "--queue", help="Only request the run, for `segport worker` to execute."
+    ),
+    wait: bool = typer.Option(
+        False,
+        "--wait",
+        help="With --all or --queue: wait for the runs to end and exit with their status "
+        "(0 successful, 1 failed, 3 skipped, 130 canceled). A run in the foreground always "
+        "waits.",
+    ),
     full: bool = typer.Option(
         False, "--full", help="Send every member, not only the new and changed ones."
     ),
@@ -64,8 +81,29 @@ def run(
         "chunks suit slow uplinks.",
     ),
 ) -> None:
-    """Run an export now: send its segments' members into its Brevo list."""
+    """Run an export now, in the foreground whatever its schedule: send its segments'
+    members into its Brevo list. --all and --queue request runs instead (docs/worker.md)."""
     from segport.service import RunOptions, run_export, signals_cancel
+
+    if all_ == (name is not None):
+        fail("name one export to run (NAME), or give --all for every scheduled one")
+    if (all_ or queue) and dry_run:
+        fail("--dry-run runs in the foreground: give it without --all and --queue")
+    if all_ and (full or allow_mass_removal):
+        fail("--full and --allow-mass-removal apply to one export: give NAME, not --all")
+    if all_ or queue:
+        from segport.cli.run_requests import request_and_maybe_wait
+
+        request_and_maybe_wait(
+            ctx,
+            name if queue and not all_ else None,
+            wait=wait,
+            as_json=as_json,
+            full=full,
+            allow_mass_removal=allow_mass_removal,
+            chunk_bytes=chunk_bytes,
+        )
+    assert name is not None
 
     reporter = _Reporter(enabled=not quiet)
     with opened(ctx) as (ws, actor), signals_cancel():

@@ -1,5 +1,5 @@
 """`segport runs ...`: runs by their id, across exports, the files each run left, and the
-run lifecycle's commands (cancel, recover). Parsing and rendering only: the services
+run lifecycle's commands (cancel, recover, retry). Parsing and rendering only: the services
 decide."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from segport.cli.export_run import render_summary, run_record
+from segport.cli.run_requests import retry
 from segport.cli.text import clean, clean_repr
 from segport.cli.workspace import opened, print_table, when
 
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from segport.service import RunView
 
 app = typer.Typer(
-    help="Show, cancel and recover runs by their id, and the files they left.",
+    help="Show, cancel, retry and recover runs by their id, and the files they left.",
     no_args_is_help=True,
 )
 
@@ -148,6 +149,9 @@ def recover(
         typer.echo("No lost runs: every processing run has a live process.")
     for v in views:
         typer.echo(f"{_title(v)}: failed (worker_lost). {clean(v.message)}")
+
+
+app.command("retry")(retry)
 
 
 def _title(v: RunView) -> str:
