@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from segport.errors import Busy
@@ -102,14 +102,21 @@ def register_worker(ws: Workspace, actor: Actor) -> WorkerView:
                         WorkerRow.id == row.id, WorkerRow.heartbeat_at == row.heartbeat_at
                     )
                 )
-    row = WorkerRow(
-        host=socket.gethostname(), pid=os.getpid(), slot=slot, started_at=now, heartbeat_at=now
-    )
+    host, pid = socket.gethostname(), os.getpid()
     try:
-        with ws.session() as session:
-            session.add(row)
-            session.flush()
-            return _view(row)
+        with ws.engine.begin() as conn:  # (not a session: it turns the refusal into a Conflict)
+            conn.execute(
+                insert(WorkerRow).values(
+                    host=host, pid=pid, slot=slot, started_at=now, heartbeat_at=now
+                )
+            )
+            worker_id = conn.execute(
+                select(WorkerRow.id)
+                .where(WorkerRow.host == host, WorkerRow.pid == pid)
+                .order_by(WorkerRow.id.desc())
+                .limit(1)
+            ).scalar_one()
+        return WorkerView(worker_id, host, pid, now, now, None)
     except IntegrityError:
         first = _holder(ws)
         if first is None:  # it left between the refusal and the look

@@ -126,3 +126,30 @@ def scenario(sandbox: SandboxServer, tmp_path: Path) -> Iterator[Scenario]:
         yield s
     finally:
         s.ws.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_scenario(
+    request: pytest.FixtureRequest, sandbox: SandboxServer, tmp_path: Path
+) -> Iterator[Scenario]:
+    """The exports scenario with SQLite metadata, then with PostgreSQL metadata."""
+    url = request.getfixturevalue("pg_database") if request.param == "postgresql" else None
+    s = make_scenario(tmp_path / "ws", sandbox, tmp_path, database_url=url)
+    try:
+        yield s
+    finally:
+        s.ws.close()
+
+
+def add_own(s: Scenario, name: str, *, connection: str = "sandbox", **kw: Any) -> None:
+    """An export of its own list (on ``connection``), on the system schedule unless told."""
+    mapping = ExportMapping(email="email", first_name="first_name", last_name="last_name")
+    config = ExportConfig(
+        name=name,
+        connection=connection,
+        list_id=s.sandbox.state.create_list(name),
+        segments=tuple(kw.pop("segments", ["gold"])),
+        mapping=mapping,
+        **kw,
+    )
+    add_export(s.ws, s.admin, config)

@@ -6,20 +6,15 @@ acted on once."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-import pytest
 from tests.fixtures.sandbox import TEST_API_KEY
-from tests.integration.exports.conftest import Scenario, make_scenario, profile
+from tests.integration.exports.conftest import Scenario, add_own, profile
 
-from segport.brevo.sandbox import SandboxServer
-from segport.service import ExportConfig, ExportMapping, connections
+from segport.service import connections
 from segport.service.access import actor_named
 from segport.service.audit import list_entries
-from segport.service.export_configs import add_export, detach_export
+from segport.service.export_configs import detach_export
 from segport.service.profile_source import load_profiles
 from segport.service.refresh import fire_due_refresh, run_refresh
 from segport.service.runs import list_runs
@@ -28,39 +23,12 @@ from segport.service.system_schedule import set_system_schedule
 from segport.service.users import add_user, set_role
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_scenario(
-    request: pytest.FixtureRequest, sandbox: SandboxServer, tmp_path: Path
-) -> Iterator[Scenario]:
-    """The exports scenario with SQLite metadata, then with PostgreSQL metadata."""
-    url = request.getfixturevalue("pg_database") if request.param == "postgresql" else None
-    s = make_scenario(tmp_path / "ws", sandbox, tmp_path, database_url=url)
-    try:
-        yield s
-    finally:
-        s.ws.close()
-
-
-def add(s: Scenario, name: str, *, connection: str = "sandbox", **kw: Any) -> None:
-    """An export of its own list (on ``connection``), on the system schedule unless told."""
-    mapping = ExportMapping(email="email", first_name="first_name", last_name="last_name")
-    config = ExportConfig(
-        name=name,
-        connection=connection,
-        list_id=s.sandbox.state.create_list(name),
-        segments=tuple(kw.pop("segments", ["gold"])),
-        mapping=mapping,
-        **kw,
-    )
-    add_export(s.ws, s.admin, config)
-
-
 def test_segments_first_then_exports_by_name(any_scenario: Scenario) -> None:
     s = any_scenario
     create_segment(s.ws, s.admin, "london", where="city = 'City1'")
     for name in ("zeta", "alpha", "mid"):
-        add(s, name)
-    add(s, "by_hand", schedule="manual")
+        add_own(s, name)
+    add_own(s, "by_hand", schedule="manual")
     before = datetime.now(UTC)
     done = run_refresh(s.ws, s.admin)
     assert [c.name for c in done.segments] == ["gold", "london"]
@@ -123,12 +91,12 @@ def test_every_skip_reason(any_scenario: Scenario) -> None:
     )
     create_segment(ws, admin, "silver", where="tier = 'silver'")
     create_segment(ws, admin, "by_city", where="city = 'City1'")
-    add(s, "a_fine")
-    add(s, "b_detached")
-    add(s, "c_unusable", connection="ops_sandbox")
-    add(s, "d_inactive", segments=["gold", "silver"])
-    add(s, "e_failed", segments=["by_city"])
-    add(s, "f_over_limit", profile_limit=2)
+    add_own(s, "a_fine")
+    add_own(s, "b_detached")
+    add_own(s, "c_unusable", connection="ops_sandbox")
+    add_own(s, "d_inactive", segments=["gold", "silver"])
+    add_own(s, "e_failed", segments=["by_city"])
+    add_own(s, "f_over_limit", profile_limit=2)
     detach_export(ws, admin, "b_detached")
     set_role(ws, admin, "ops", "contributor")
     set_state(ws, admin, "silver", False)
@@ -163,7 +131,7 @@ def test_every_skip_reason(any_scenario: Scenario) -> None:
 
 def test_a_due_firing_is_acted_on_once(any_scenario: Scenario) -> None:
     s = any_scenario
-    add(s, "news")
+    add_own(s, "news")
     set_at = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
     set_system_schedule(s.ws, s.admin, times=["08:30"], timezone="UTC", now=set_at)
     assert fire_due_refresh(s.ws, s.admin, set_at + timedelta(hours=2)) is None  # 08:00
