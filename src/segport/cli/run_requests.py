@@ -77,7 +77,7 @@ def request_and_maybe_wait(
             )
             views = _wait(ws, actor, ids)
         else:
-            views = [_view(ws, i) for i in ids]
+            views = [_view(ws, actor, i) for i in ids]
             who = f"worker {live[0].host} pid {live[0].pid}" if live else "`segport worker`"
             _show(views, as_json, single=name is not None)
             if not as_json:
@@ -91,10 +91,10 @@ def _runs(n: int) -> str:
     return f"{n} run" if n == 1 else f"{n} runs"
 
 
-def _view(ws: Workspace, run_id: int) -> RunView:
-    from segport.service.run_lifecycle import view_of
+def _view(ws: Workspace, actor: Actor, run_id: int) -> RunView:
+    from segport.service import show_run
 
-    return view_of(ws, run_id)
+    return show_run(ws, actor, run_id).run
 
 
 def _execute_here(ws: Workspace, actor: Actor, ids: list[int], chunk_bytes: int) -> list[RunView]:

@@ -59,7 +59,6 @@ def worker(
     back (queued again, to resume) and the worker exits 0; a second signal stops at once.
     """
     from segport.service import RunOptions, Worker
-    from segport.service.runs import check_chunk_bytes
 
     fixed = _parse_now(now)
 
@@ -68,7 +67,6 @@ def worker(
         typer.echo(f"{stamp} {clean(line)}", err=True)
 
     with opened(ctx) as (ws, actor):
-        check_chunk_bytes(chunk_bytes)
         loop = Worker(
             ws,
             actor,

@@ -42,7 +42,7 @@ from segport.service.run_lifecycle import (
     view_of,
 )
 from segport.service.run_model import ERROR, INTERRUPTED, UNFINISHED, Run, RunView
-from segport.service.runs import RunOptions, execute_requested
+from segport.service.runs import RunOptions, check_chunk_bytes, execute_requested
 from segport.service.workers import beat, register_worker, unregister_worker
 from segport.service.workspace import Workspace
 
@@ -51,10 +51,6 @@ __all__ = ["HANDBACK_TRIGGER", "Worker"]
 HANDBACK_TRIGGER = "handback"
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _IDLE_SLICE = 0.2  # how soon a signal is noticed while idle
-
-
-class _Stopping(RunCanceled):
-    """Raised at a safe point of the run once the worker was asked to stop."""
 
 
 class Worker:
@@ -74,6 +70,8 @@ class Worker:
         self.ws, self.actor, self.poll = ws, actor, poll
         self._now = now or (lambda: datetime.now(UTC))
         self._log = log or (lambda line: None)
+        if options is not None:
+            check_chunk_bytes(options.max_bytes)
         self._options = options
         self.stopping: str | None = None  # the signal that asked to stop
         self.current_run: int | None = None
@@ -172,7 +170,7 @@ class Worker:
 
         def report(event: Progress) -> None:
             if self.stopping is not None and threading.get_ident() == runner:
-                raise _Stopping(f"stopped by {self.stopping}: the worker is shutting down")
+                raise RunCanceled(f"stopped by {self.stopping}: the worker is shutting down")
 
         return report
 
