@@ -16,12 +16,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from tests.fixtures.waiting import wait_until
 from tests.integration.exports.conftest import Scenario, add_own, make_scenario, profile
 from tests.integration.exports.test_cli_resume import CHUNK, emails, segport, wait_for_imports
 
 from segport.brevo.sandbox import SandboxServer
+from segport.service.export_configs import detach_export
 from segport.service.run_lifecycle import request_run
+from segport.service.run_model import Run
 from segport.service.runs import list_runs
 from segport.service.system_schedule import set_system_schedule
 from segport.service.worker import Worker
@@ -184,3 +187,39 @@ def test_sigterm_hands_the_run_back(scenario: Scenario) -> None:
     # The chunk going on when SIGTERM came finished; nothing was sent twice.
     assert stopped.sent and again.sent and stopped.sent + again.sent == 400
     assert str(stopped.id) in again.summary.earlier_run_changes
+
+
+def test_the_worker_goes_on_past_a_run_that_cannot_run_and_recovers_lost_ones(
+    any_scenario: Scenario,
+) -> None:
+    s = any_scenario
+    add_own(s, "alpha")
+    add_own(s, "beta")
+    add_own(s, "gamma")
+    request_run(s.ws, s.admin, "alpha")
+    request_run(s.ws, s.admin, "beta")
+    detach_export(s.ws, s.admin, "alpha")
+    # gamma's run was processing in a process that died an hour ago.
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lost = request_run(s.ws, s.admin, "gamma")
+    long_ago = datetime.now(UTC) - timedelta(hours=1)
+    with s.ws.engine.begin() as conn:
+        conn.execute(
+            update(Run)
+            .where(Run.id == lost.id)
+            .values(
+                status="processing",
+                claimed_by=f"{socket.gethostname()}:{dead.pid}",
+                heartbeat_at=long_ago,
+            )
+        )
+    lines: list[str] = []
+    Worker(s.ws, s.admin, poll=0.1, log=lines.append).run(once=True)
+    [alpha] = list_runs(s.ws, s.admin, "alpha")
+    [beta] = list_runs(s.ws, s.admin, "beta")
+    [gamma] = list_runs(s.ws, s.admin, "gamma")
+    assert (alpha.status, alpha.reason) == ("skipped", "no_connection")
+    assert (beta.status, beta.reason) == ("successful", "completed")
+    assert (gamma.status, gamma.reason) == ("failed", "worker_lost")
+    assert any(line.startswith(f"recovered {gamma.title}: failed") for line in lines), lines
