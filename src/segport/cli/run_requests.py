@@ -55,6 +55,13 @@ def request_and_maybe_wait(
                 if r.busy is not None:
                     typer.echo(f"Export {clean_repr(r.export_name)}: {clean(r.busy)}", err=True)
             ids = [r.run_id for r in requested if r.run_id is not None]
+            if not requested:
+                typer.echo(
+                    "No export has its schedule on (every one is manual): nothing to run. "
+                    "`segport exports run NAME` runs one.",
+                    err=True,
+                )
+                raise typer.Exit(0)
         else:
             ids = [
                 request_run(ws, actor, name, full=full, allow_mass_removal=allow_mass_removal).id

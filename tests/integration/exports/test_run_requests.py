@@ -59,6 +59,8 @@ def test_queue_without_wait_only_requests(scenario: Scenario) -> None:
 
 def test_run_all_executes_here_without_a_worker(scenario: Scenario) -> None:
     s = scenario
+    none = segport(s, "exports", "run", "--all")
+    assert none.returncode == 0 and "No export has its schedule on" in none.stderr
     add_own(s, "alpha")
     add_own(s, "beta", schedule="manual")
     add_own(s, "gamma")
