@@ -157,7 +157,9 @@ def test_workers_are_many_on_postgresql(
         s.ws.close()
 
 
-def test_sigterm_hands_the_run_back(scenario: Scenario) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_hands_the_run_back(scenario: Scenario, stop: signal.Signals) -> None:
+    """SIGTERM (a service manager) and SIGINT (Ctrl-C) alike."""
     s = scenario
     s.load([profile(i) for i in range(1, 401)])
     s.add_export()
@@ -169,13 +171,13 @@ def test_sigterm_hands_the_run_back(scenario: Scenario) -> None:
         text=True,
     )
     wait_for_imports(s, proc, 2, "the worker could be stopped")
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(stop)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "handed back as run id" in err
     handed, stopped = list_runs(s.ws, s.admin, "news")
     assert (stopped.id, stopped.status, stopped.reason) == (queued.id, "canceled", "interrupted")
-    assert stopped.message is not None and "SIGTERM" in stopped.message
+    assert stopped.message is not None and stop.name in stopped.message
     assert (handed.status, handed.trigger) == ("queued", "handback")
     assert workers(s) == []
     resumed = segport(s, "worker", "--once", *CHUNK)
