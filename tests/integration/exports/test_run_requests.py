@@ -32,6 +32,11 @@ def test_queue_and_wait_exit_with_the_run_status(scenario: Scenario) -> None:
         )
         s.sandbox.state.wait_idle()
         assert s.members() == emails(3)
+        # Run all leaves the runs to the worker, and --wait waits for it.
+        every = segport(s, "exports", "run", "--all", "--wait", "--json")
+        assert every.returncode == 0, every.stderr
+        assert "No worker is running" not in every.stderr
+        assert [(r["number"], r["status"]) for r in json.loads(every.stdout)] == [(2, "successful")]
         # The list is deleted in Brevo: the next run fails, and --wait says so.
         gone = httpx.delete(
             f"{s.sandbox.base_url}/contacts/lists/{s.list_id}", headers={"api-key": TEST_API_KEY}
@@ -39,9 +44,12 @@ def test_queue_and_wait_exit_with_the_run_status(scenario: Scenario) -> None:
         assert gone.status_code == 204
         failed = segport(s, "exports", "run", "news", "--queue", "--wait", "--full")
         assert failed.returncode == 1, failed.stdout
-        assert "Run 2 of export 'news' (id 2): failed" in failed.stdout
-    [second, _] = list_runs(s.ws, s.admin, "news")
-    assert second.status == "failed"
+        assert "Run 3 of export 'news' (id 3): failed" in failed.stdout
+    assert [r.status for r in list_runs(s.ws, s.admin, "news")] == [
+        "failed",
+        "successful",
+        "successful",
+    ]
 
 
 def test_queue_without_wait_only_requests(scenario: Scenario) -> None:
