@@ -51,6 +51,7 @@ __all__ = ["HANDBACK_TRIGGER", "Worker"]
 HANDBACK_TRIGGER = "handback"
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _IDLE_SLICE = 0.2  # how soon a signal is noticed while idle
+_SHUTTING_DOWN = "the worker is shutting down"  # in the message of a run it stopped
 
 
 class Worker:
@@ -154,7 +155,7 @@ class Worker:
             self._log(f"{view.title}: {view.status} ({exc})")
             self.executed.append(view)
             return
-        if self.stopping is not None and summary.status == "canceled":
+        if summary.status == "canceled" and _SHUTTING_DOWN in (summary.message or ""):
             self._interrupted(run_id)
             self._hand_back(run_id)
             return
@@ -170,7 +171,7 @@ class Worker:
 
         def report(event: Progress) -> None:
             if self.stopping is not None and threading.get_ident() == runner:
-                raise RunCanceled(f"stopped by {self.stopping}: the worker is shutting down")
+                raise RunCanceled(f"stopped by {self.stopping}: {_SHUTTING_DOWN}")
 
         return report
 
