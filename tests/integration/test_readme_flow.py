@@ -134,7 +134,7 @@ def run_in_bash(commands: list[str], work: Path, port: int, groups: list[int]) -
             start_new_session=True,
         )
         groups.append(bash.pid)
-        bash.wait(timeout=600)
+        bash.wait(timeout=240)  # under pytest-timeout's 300 s, so the finally below runs
     steps = []
     for i, command in enumerate(commands):
         rc_file = log / f"{i}.rc"
