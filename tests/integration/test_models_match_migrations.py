@@ -17,6 +17,7 @@ MODEL_MODULES = (
     "segport.segments.models",
     "segport.service.models",
     "segport.service.runs",
+    "segport.service.schedule_model",
 )
 
 

@@ -29,6 +29,8 @@ PACKAGES = {
     "segport.segments": "segments",
     "segport.brevo": "brevo",
     "segport.brevo.sandbox": "sandbox",
+    "segport.scheduler": "scheduler",
+    "segport.alerts": "alerts",
     "segport.metadata": "base",
     "segport.secret": "base",
     "segport.errors": "base",
@@ -37,12 +39,25 @@ PACKAGES = {
 
 # The allowed arrows between packages (an arrow within a package is always allowed).
 # Read top-down: faces -> services -> engine (exports, contacts) -> sources (profiles,
-# segments) -> outside (brevo, the sandbox) -> base.
+# segments) -> outside (brevo, the sandbox, alerts) -> base.
 ALLOWED: dict[str, frozenset[str]] = {
     "faces": frozenset(
-        {"services", "exports", "contacts", "profiles", "segments", "brevo", "sandbox", "base"}
+        {
+            "services",
+            "exports",
+            "contacts",
+            "profiles",
+            "segments",
+            "brevo",
+            "sandbox",
+            "scheduler",
+            "alerts",
+            "base",
+        }
     ),
-    "services": frozenset({"exports", "contacts", "profiles", "segments", "brevo", "base"}),
+    "services": frozenset(
+        {"exports", "contacts", "profiles", "segments", "brevo", "scheduler", "alerts", "base"}
+    ),
     # The engine asks the services for nothing (it is handed a RunSpec-like object).
     "exports": frozenset({"contacts", "profiles", "segments", "brevo", "base"}),
     # Pure: Arrow in, Arrow out (see FORBIDDEN_LIBRARIES too).
@@ -53,6 +68,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "brevo": frozenset({"base"}),
     # The sandbox stands in for the real Brevo: it never imports the engine (nor the client).
     "sandbox": frozenset({"base"}),
+    # Pure time arithmetic (cron, zones): no workspace, no database.
+    "scheduler": frozenset({"base"}),
+    # Alerts are handed a run's record: they know SMTP and HTTP, nothing of the workspace.
+    "alerts": frozenset({"base"}),
     "base": frozenset(),
 }
 
@@ -83,7 +102,9 @@ FORBIDDEN_LIBRARIES = {
             "csv",
             "gzip",
         }
-    )
+    ),
+    # Schedules are computed, not stored: the services keep them.
+    "scheduler": frozenset({"sqlalchemy", "alembic", "psycopg", "sqlite3", "duckdb", "httpx"}),
 }
 
 
@@ -266,6 +287,7 @@ def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
     assert "segport.service" not in loaded and "segport.cli" not in loaded
     assert package_of("segport.service.export_configs") == "services"
     assert package_of("segport.brevo.sandbox.app") == "sandbox"
+    assert package_of("segport.alerts.webhook") == "alerts"
 
 
 def test_services_import_each_other_without_cycles_even_lazily() -> None:

@@ -24,6 +24,7 @@ from segport.cli import (
     profiles,
     runs,
     sandbox,
+    schedule,
     segments,
     tokens,
     users,
@@ -96,6 +97,7 @@ export_run.register(exports.app)
 app.add_typer(exports.app, name="exports")
 app.add_typer(runs.app, name="runs")
 app.add_typer(brevo.app, name="brevo")
+app.add_typer(schedule.app, name="schedule")
 
 
 def main() -> None:

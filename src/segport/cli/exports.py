@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from segport.cli.text import clean
-from segport.cli.workspace import JSON_OPTION, fail, opened, print_json, print_table, when
+from segport.cli.workspace import (
+    JSON_OPTION,
+    USAGE,
+    fail,
+    opened,
+    print_json,
+    print_table,
+    when,
+)
 
 if TYPE_CHECKING:
     from segport.service import Clear, ExportView
@@ -28,6 +36,11 @@ SCHEDULE_HELP = "system: runs with every refresh; manual: runs only on demand."
 EMPTY_VALUES_HELP = (
     "clear: a value emptied in the profiles is emptied in Brevo by the next run; "
     "keep: Brevo keeps its value."
+)
+FOLDER_HELP = "Brevo folder of the list --create-list makes (default: the account's first)."
+CREATE_ATTRIBUTES_HELP = (
+    "Create mapped attributes the Brevo account lacks, typed from their columns "
+    "(number: float, date: date, boolean: boolean, else text)."
 )
 SHARE_LIST_HELP = (
     "Share the Brevo list with another export of the workspace knowingly (a mirror export "
@@ -55,9 +68,16 @@ def add(
     connection: str | None = typer.Option(
         None, "--connection", help=CONNECTION_HELP, metavar="NAME"
     ),
-    list_id: int = typer.Option(
-        ..., "--list-id", help="ID of an existing Brevo list.", metavar="LIST_ID"
+    list_id: int | None = typer.Option(
+        None, "--list-id", help="ID of an existing Brevo list.", metavar="LIST_ID"
     ),
+    list_name: str | None = typer.Option(
+        None, "--list-name", help="Name of an existing Brevo list.", metavar="NAME"
+    ),
+    create_list: str | None = typer.Option(
+        None, "--create-list", help="Create a Brevo list of this name for it.", metavar="NAME"
+    ),
+    folder: int | None = typer.Option(None, "--folder", help=FOLDER_HELP, metavar="ID"),
     segments: list[str] = typer.Option(..., "--segment", help=SEGMENT_HELP, metavar="SEGMENT"),
     email: str = typer.Option(
         ..., "--email", help="Profile column holding the email address.", metavar="COLUMN"
@@ -87,10 +107,33 @@ def add(
         "clear", "--empty-values", help=EMPTY_VALUES_HELP, metavar="clear|keep"
     ),
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
+    create_attributes: bool = typer.Option(
+        False, "--create-attributes", help=CREATE_ATTRIBUTES_HELP
+    ),
 ) -> None:
-    """Add an export; everything is checked (Brevo list and attributes included). It is not run."""
-    from segport.service import ExportConfig, ExportMapping, add_export, parse_attributes
+    """Add an export; everything is checked (Brevo list and attributes included). It is not run.
 
+    Give its Brevo list by --list-id, by --list-name, or make one with --create-list."""
+    from segport.service import ExportConfig, ExportMapping, NewList, add_export, parse_attributes
+
+    given = [
+        o
+        for o, v in (
+            ("--list-id", list_id),
+            ("--list-name", list_name),
+            ("--create-list", create_list),
+        )
+        if v is not None
+    ]
+    if len(given) != 1:
+        fail(
+            "give the Brevo list with one of --list-id LIST_ID, --list-name NAME or "
+            f"--create-list NAME{' (not ' + ' and '.join(given) + ')' if given else ''}; "
+            "`segport brevo lists CONNECTION` shows the account's lists",
+            USAGE,
+        )
+    if folder is not None and create_list is None:
+        fail("--folder is the folder of the list --create-list makes; give --create-list", USAGE)
     with opened(ctx) as (ws, actor):
         if connection is None:
             fail(_no_connection_help(ws, actor))
@@ -104,7 +147,7 @@ def add(
         config = ExportConfig(
             name=name,
             connection=connection,
-            list_id=list_id,
+            list_id=list_id or 0,
             segments=tuple(segments),
             mapping=mapping,
             mode=mode,
@@ -115,7 +158,14 @@ def add(
             empty_values=empty_values,
             share_list=share_list,
         )
-        view = add_export(ws, actor, config)
+        view = add_export(
+            ws,
+            actor,
+            config,
+            list_name=list_name,
+            new_list=NewList(create_list, folder) if create_list is not None else None,
+            create_attributes=create_attributes,
+        )
     typer.echo(f"Export {view.config.name!r} saved (not run): {_describe(view)}")
     typer.echo(f"Run it with `segport exports run {view.config.name}`.")
 

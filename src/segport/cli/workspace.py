@@ -108,12 +108,21 @@ FIELD_OPTIONS: dict[str, str] = {
     "profile_limit": "--limit N",
     "allow_mass_removal": "--allow-mass-removal",
     "list_id": "--list-id LIST_ID",
+    "list_name": "--list-name NAME",
+    "new_list": "--create-list NAME",
+    "folder_id": "--folder ID",
     # the workspace
     "workspace": "--workspace FOLDER (or SEGPORT_WORKSPACE)",
     "database_url": "--database-url URL",
     "chunk_bytes": "--chunk-bytes BYTES",
     "run_id": "the run's ID (segport runs list)",
     "attribute_type": "--type text|date|float|boolean",
+    # schedules
+    "times": "--at HH:MM",
+    "timezone": "--timezone ZONE",
+    "days": "--weekly DAYS",
+    "cron": "--cron EXPRESSION",
+    "count": "--count N",
 }
 
 
@@ -124,6 +133,11 @@ CODE_HINTS: dict[str, str] = {
     "state_lost": "`segport exports rebuild-state {export}` rebuilds it",
     "state_damaged": "`segport exports rebuild-state {export}` rebuilds it",
     "list_shared": "`--list-id` another list, or `--share-list`",
+    "brevo_attribute_missing": "add --create-attributes to let segport create it, or "
+    "`segport brevo attributes create CONNECTION {attribute} --type {type}`",
+    "brevo_list_not_found": "`segport brevo lists CONNECTION` shows them; --create-list NAME "
+    "makes one",
+    "brevo_list_ambiguous": "--list-id ID picks one",
     "profiles_not_loaded": "`segport profiles load FILE`, or `segport profiles use URL "
     "--table TABLE --id-column COLUMN`",
     "connection_not_shared": "an admin shares it: `segport connections edit NAME "

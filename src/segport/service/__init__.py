@@ -72,6 +72,7 @@ _WHERE: dict[str, str] = {
     "ExportEdit": "export_edits",
     "visible_connections": "connections",
     "to_json": "views",
+    "NewList": "export_brevo",
     "add_export": "export_configs",
     "detach_export": "export_configs",
     "duplicate_export": "export_configs",
@@ -124,6 +125,11 @@ _WHERE: dict[str, str] = {
     "Rows": "views",
     "WorkspaceCreated": "setup",
     "create_workspace": "setup",
+    "FiringView": "system_schedule",
+    "SystemScheduleView": "system_schedule",
+    "set_system_schedule": "system_schedule",
+    "show_system_schedule": "system_schedule",
+    "turn_off_system_schedule": "system_schedule",
 }
 
 __all__ = [
@@ -147,8 +153,10 @@ __all__ = [
     "ExportEdit",
     "ExportMapping",
     "ExportView",
+    "FiringView",
     "Forbidden",
     "Invalid",
+    "NewList",
     "NewToken",
     "NotFound",
     "Progress",
@@ -164,6 +172,7 @@ __all__ = [
     "SegmentInfo",
     "SegportError",
     "SourceInfo",
+    "SystemScheduleView",
     "TokenView",
     "Unavailable",
     "UserView",
@@ -224,14 +233,17 @@ __all__ = [
     "set_password",
     "set_role",
     "set_state",
+    "set_system_schedule",
     "show_connection",
     "show_export",
     "show_profiles",
     "show_run",
     "show_segment",
+    "show_system_schedule",
     "signals_cancel",
     "take_over",
     "to_json",
+    "turn_off_system_schedule",
     "update_segment",
     "usable_connections",
     "use_table",
@@ -270,6 +282,7 @@ if TYPE_CHECKING:
         visible_connections,
     )
     from segport.service.doctor import Report, diagnose
+    from segport.service.export_brevo import NewList
     from segport.service.export_checks import parse_attributes
     from segport.service.export_configs import (
         add_export,
@@ -319,6 +332,13 @@ if TYPE_CHECKING:
         update_segment,
     )
     from segport.service.setup import WorkspaceCreated, create_workspace
+    from segport.service.system_schedule import (
+        FiringView,
+        SystemScheduleView,
+        set_system_schedule,
+        show_system_schedule,
+        turn_off_system_schedule,
+    )
     from segport.service.tokens import (
         NewToken,
         TokenView,

@@ -6,7 +6,8 @@ the API and the web pages enforce the same rules. Roles are the platform's:
 - viewer: sees profiles, segments and exports; changes nothing.
 - contributor: also creates segments, and creates, manages and runs exports on connections
   shared with contributors (the connection check is in the exports service).
-- admin: everything, including users, connections, sharing and the audit log.
+- admin: everything, including users, connections, sharing, the system refresh's schedule
+  and the audit log.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Action(StrEnum):
     EXPORTS_WRITE = "exports.write"
     EXPORTS_RUN = "exports.run"
     AUDIT_READ = "audit.read"
+    SCHEDULE_MANAGE = "schedule.manage"
 
 
 _VIEWER = {Action.PROFILES_READ, Action.SEGMENTS_READ, Action.EXPORTS_READ}
@@ -68,6 +70,7 @@ _WHAT = {
     Action.EXPORTS_WRITE: "create or change exports",
     Action.EXPORTS_RUN: "run exports",
     Action.AUDIT_READ: "read the audit log",
+    Action.SCHEDULE_MANAGE: "set the system refresh's schedule",
 }
 
 

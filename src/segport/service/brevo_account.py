@@ -20,6 +20,7 @@ from segport.errors import Invalid
 from segport.service import audit
 from segport.service.access import Action, Actor, authorize
 from segport.service.connection_use import connection_for_export, credentials
+from segport.service.export_brevo import make_list, refuse_existing_list
 from segport.service.workspace import Workspace, has_control_characters
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ __all__ = [
 # The types of a normal attribute segport creates (Brevo's names).
 ATTRIBUTE_TYPES = ("text", "date", "float", "boolean")
 _ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
-DEFAULT_FOLDER = "segport"
 
 
 @dataclass(frozen=True)
@@ -133,19 +133,8 @@ def create_brevo_list(
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     name = _check_name(name, "list")
     with _client(ws, actor, connection) as client:
-        same = [x for x in client.get_lists() if x.name.casefold() == name.casefold()]
-        if same:
-            raise Invalid(
-                f"the account already has a list named {same[0].name!r} (id {same[0].id}); "
-                "use it, or pick another name",
-                code="brevo_list_exists",
-                field="name",
-                details={"list_id": same[0].id},
-            )
-        if folder_id is None:
-            folders = sorted(client.get_folders(), key=lambda f: f.id)
-            folder_id = folders[0].id if folders else client.create_folder(DEFAULT_FOLDER)
-        list_id = client.create_list(name, folder_id)
+        refuse_existing_list(client.get_lists(), name, field="name")
+        list_id, folder_id = make_list(client, name, folder_id)
     with ws.session() as session:
         audit.record(
             session,

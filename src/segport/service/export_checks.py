@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -25,10 +24,6 @@ from segport.exports.config import (
 )
 from segport.service.workspace import Workspace, WorkspaceError, has_control_characters
 
-if TYPE_CHECKING:
-    from segport.brevo import Attribute
-    from segport.service.connection_use import ConnectionCredentials
-
 __all__ = [
     "DEFAULT_PHONE_REGION",
     "DEFAULT_PROFILE_LIMIT",
@@ -36,41 +31,13 @@ __all__ = [
     "MODES",
     "SCHEDULES",
     "ExportInvalid",
-    "check_brevo",
     "check_columns",
     "check_local",
     "check_segments",
     "parse_attributes",
-    "resolve_attributes",
 ]
-# Names Brevo accounts use for first and last name, by account language (api-notes §4):
-# English FIRSTNAME/LASTNAME, French PRENOM/NOM, and the variants seen in older accounts.
-FIRST_NAME_ATTRIBUTES = (
-    "FIRSTNAME",
-    "PRENOM",
-    "FNAME",
-    "FIRST_NAME",
-    "VORNAME",
-    "NOMBRE",
-    "NOME",
-    "VOORNAAM",
-)
-LAST_NAME_ATTRIBUTES = (
-    "LASTNAME",
-    "NOM",
-    "LNAME",
-    "LAST_NAME",
-    "NACHNAME",
-    "APELLIDOS",
-    "APELLIDO",
-    "COGNOME",
-    "SOBRENOME",
-    "ACHTERNAAM",
-)
 # Attributes segport sets itself from the dedicated options.
 RESERVED_ATTRIBUTES = {"EMAIL": "email", "SMS": "phone"}
-# Brevo computes these categories itself; values sent for them are ignored.
-READ_ONLY_CATEGORIES = {"calculated", "global"}
 _NAME = re.compile(r"^\S(.{0,98}\S)?$")
 _ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,99}$")
 
@@ -103,9 +70,10 @@ def parse_attributes(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
-def check_local(config: ExportConfig) -> ExportConfig:
+def check_local(config: ExportConfig, *, list_by_id: bool = True) -> ExportConfig:
     """Checks that need neither the profile store, the segments nor Brevo; the answer is
-    ``config`` normalised (names trimmed, modes lower case, regions upper case)."""
+    ``config`` normalised (names trimmed, modes lower case, regions upper case). With
+    ``list_by_id`` false the list is found by name or created, so its id is not checked."""
     name = config.name.strip()
     if not _NAME.match(name) or has_control_characters(name):
         raise ExportInvalid(
@@ -113,7 +81,7 @@ def check_local(config: ExportConfig) -> ExportConfig:
             code="export_name_invalid",
             field="name",
         )
-    if config.list_id <= 0:
+    if list_by_id and config.list_id <= 0:
         raise ExportInvalid(
             f"{config.list_id} is not a Brevo list ID: give the positive number shown in "
             "Brevo under Contacts > Lists",
@@ -241,7 +209,9 @@ def check_segments(session: Session, config: ExportConfig) -> None:
             ) from None
 
 
-def check_columns(ws: Workspace, config: ExportConfig) -> None:
+def check_columns(ws: Workspace, config: ExportConfig) -> dict[str, str]:
+    """The mapped columns exist in the profiles; the answer is every column's logical
+    type (text, number, date, timestamp, boolean or other), by name."""
     from segport.profiles import ProfileError, open_profile_store
 
     try:
@@ -270,101 +240,4 @@ def check_columns(ws: Workspace, config: ExportConfig) -> None:
                 field=field,
                 details={"column": column},
             )
-
-
-def check_brevo(creds: ConnectionCredentials, config: ExportConfig) -> ExportConfig:
-    """The list exists and the attributes exist in the account; names resolved."""
-    from segport.brevo import AuthenticationError, BrevoError, NotFoundError
-
-    client = creds.client(max_retries=1, timeout=15.0)
-    try:
-        try:
-            client.get_list(config.list_id)
-        except NotFoundError as exc:
-            raise ExportInvalid(
-                f"list {config.list_id} does not exist in this Brevo account (Brevo said: "
-                f"{exc.message}). Create it in Brevo or pick another list",
-                code="list_not_found",
-                field="list_id",
-            ) from None
-        attributes = client.get_attributes()
-    except AuthenticationError as exc:
-        raise ExportInvalid(
-            f"Brevo refused connection {creds.name!r}'s API key (Brevo said: {exc.message}); "
-            "an admin must give the connection a new key",
-            code="saved_api_key_refused",
-            details={"connection": creds.name},
-        ) from None
-    except BrevoError as exc:
-        raise ExportInvalid(
-            f"could not check the export against Brevo through connection {creds.name!r} "
-            f"({exc}); try again later"
-        ) from None
-    finally:
-        client.close()
-    return resolve_attributes(attributes, config)
-
-
-def resolve_attributes(attributes: list[Attribute], config: ExportConfig) -> ExportConfig:
-    """``config`` with its mapping in the account's names (checked to exist there)."""
-    m = config.mapping
-    by_name = {a.name.upper(): a for a in attributes}
-    known = ", ".join(sorted(by_name)) or "none"
-    names: list[str | None] = []
-    for field, column, candidates in (
-        ("first_name", m.first_name, FIRST_NAME_ATTRIBUTES),
-        ("last_name", m.last_name, LAST_NAME_ATTRIBUTES),
-    ):
-        found = None
-        if column is not None:
-            found = next((by_name[c].name for c in candidates if c in by_name), None)
-            if found is None:
-                raise ExportInvalid(
-                    f"the {field.replace('_', '-')} column: this Brevo account has no attribute "
-                    f"for it (looked for {', '.join(candidates)}; it has {known}). Create one "
-                    "in Brevo, or map the column to an existing attribute (ATTR=COLUMN)",
-                    code="brevo_attribute_missing",
-                    field=field,
-                )
-        names.append(found)
-    first_name_attribute, last_name_attribute = names
-    if m.phone is not None and "SMS" not in by_name:
-        raise ExportInvalid(
-            f"the phone column: this Brevo account has no SMS attribute (it has {known}); "
-            "enable SMS in Brevo or map no phone column",
-            code="brevo_sms_missing",
-            field="phone",
-        )
-    resolved: dict[str, str] = {}
-    for attr, column in m.attributes.items():
-        brevo_attr = by_name.get(attr.upper())
-        if brevo_attr is None:
-            raise ExportInvalid(
-                f"the attribute {attr} (from column {column!r}): the Brevo account has no "
-                f"attribute {attr}; its attributes: {known}. Create it in Brevo (Contacts > "
-                "Settings) or fix the name",
-                code="brevo_attribute_missing",
-                field="attribute",
-            )
-        if brevo_attr.category in READ_ONLY_CATEGORIES:
-            raise ExportInvalid(
-                f"the attribute {attr}: it is a {brevo_attr.category} attribute, which Brevo "
-                "computes itself; map a normal attribute instead",
-                code="brevo_attribute_read_only",
-                field="attribute",
-            )
-        if brevo_attr.name in (first_name_attribute, last_name_attribute):
-            raise ExportInvalid(
-                f"the attribute {attr} is already set from the first-name or last-name "
-                "column; remove one",
-                code="attribute_repeated",
-                field="attribute",
-            )
-        resolved[brevo_attr.name] = column
-    mapping = replace(
-        m,
-        attributes=resolved,
-        first_name_attribute=first_name_attribute,
-        last_name_attribute=last_name_attribute,
-    )
-    return replace(config, mapping=mapping)
+    return columns

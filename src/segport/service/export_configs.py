@@ -27,10 +27,17 @@ from segport.service.connection_use import (
     export_user_problem,
     may_use,
 )
+from segport.service.export_brevo import (
+    BrevoPlan,
+    NewList,
+    apply_brevo_plan,
+    audit_created,
+    check_brevo,
+    check_list_choice,
+)
 from segport.service.export_checks import (
     DEFAULT_PROFILE_LIMIT,
     ExportInvalid,
-    check_brevo,
     check_columns,
     check_local,
     check_segments,
@@ -43,6 +50,7 @@ from segport.service.export_records import (
     config_of,
     store_config,
 )
+from segport.service.list_sharing import list_peers, refuse_shared_list, target_of
 from segport.service.models import Connection, Export, utcnow
 from segport.service.workspace import Workspace, WorkspaceError
 
@@ -110,10 +118,19 @@ def _get(session: Session, name: str) -> Export:
 
 
 def _checked(
-    ws: Workspace, actor: Actor, config: ExportConfig, brevo_unchanged: bool = False
-) -> tuple[ExportConfig, int | None]:
-    """``config`` checked in full; with the id of its connection (None: detached)."""
-    c = check_local(config)
+    ws: Workspace,
+    actor: Actor,
+    config: ExportConfig,
+    brevo_unchanged: bool = False,
+    *,
+    list_name: str | None = None,
+    new_list: NewList | None = None,
+    create_attributes: bool = False,
+) -> tuple[BrevoPlan, ConnectionCredentials | None, int | None]:
+    """``config`` checked in full, as a plan of what to create in Brevo before saving;
+    with the connection's credentials and id (None: detached)."""
+    check_list_choice(config, list_name, new_list)
+    c = check_local(config, list_by_id=list_name is None and new_list is None)
     creds = None
     conn_id = None
     with ws.session() as session:
@@ -122,10 +139,18 @@ def _checked(
             conn_id = conn.id
             creds = credentials(ws, conn)
         check_segments(session, c)
-    check_columns(ws, c)
-    if creds is not None and not brevo_unchanged:
-        c = check_brevo(creds, c)
-    return c, conn_id
+    columns = check_columns(ws, c)
+    if creds is None or brevo_unchanged:
+        return BrevoPlan(c), creds, conn_id
+    plan = check_brevo(
+        creds,
+        c,
+        columns,
+        list_name=list_name,
+        new_list=new_list,
+        create_attributes=create_attributes,
+    )
+    return plan, creds, conn_id
 
 
 def _summary(c: ExportConfig) -> dict[str, Any]:
@@ -150,63 +175,6 @@ def _summary(c: ExportConfig) -> dict[str, Any]:
     }
 
 
-def _same_account(a: Connection, b: Connection) -> bool:
-    """One Brevo account: the same connection, or two whose verified account is one."""
-    if a.id == b.id:
-        return True
-    return (
-        a.base_url.rstrip("/") == b.base_url.rstrip("/")
-        and bool(a.account_email)
-        and (a.account_email or "").lower() == (b.account_email or "").lower()
-    )
-
-
-def _list_peers(
-    session: Session, conn: Connection | None, list_id: int, own: int | None
-) -> list[Export]:
-    """The other exports sending to list ``list_id`` of ``conn``'s account."""
-    if conn is None:
-        return []
-    candidates = session.scalars(
-        select(Export).where(Export.list_id == list_id).order_by(Export.name)
-    ).all()
-    return [
-        e
-        for e in candidates
-        if e.id != own and e.connection is not None and _same_account(e.connection, conn)
-    ]
-
-
-def _refuse_shared_list(
-    session: Session, d: ExportConfig, conn: Connection | None, own: int | None
-) -> None:
-    if d.share_list:
-        return
-    peers = _list_peers(session, conn, d.list_id, own)
-    if peers:
-        names = ", ".join(repr(e.name) for e in peers)
-        raise ExportInvalid(
-            f"list {d.list_id} of this Brevo account is already the list of export {names}; "
-            "a mirror export on a shared list would remove the other's contacts. Pick "
-            "another list, or share the list knowingly (a mirror export then removes only "
-            "contacts it added and no other export holds)",
-            code="list_shared",
-            field="list_id",
-        )
-
-
-def _identity(e: Export) -> dict[str, Any]:
-    from segport.exports.target import target_identity
-
-    conn = e.connection
-    return target_identity(
-        conn.id if conn else None,
-        conn.base_url if conn else "",
-        conn.account_email if conn else None,
-        e.list_id,
-    )
-
-
 def _next_run_note(ws: Workspace, e: Export) -> str | None:
     """What the export's state says the next run will do differently (target or mapping
     changed since the last run)."""
@@ -216,7 +184,7 @@ def _next_run_note(ws: Workspace, e: Export) -> str | None:
     from segport.exports.state import state_path
     from segport.exports.target import mapping_digest
 
-    identity = {**_identity(e), "connection": e.connection.name}
+    identity = {**target_of(e), "connection": e.connection.name}
     return pending_note(state_path(ws.path, e.id), identity, mapping_digest(config_of(e)))
 
 
@@ -225,8 +193,19 @@ def _refuse_duplicate(session: Session, name: str) -> None:
         raise ExportInvalid(f"an export named {name!r} already exists; pick another name")
 
 
-def add_export(ws: Workspace, actor: Actor, config: ExportConfig) -> ExportView:
-    """Check and save a new export (it is not run)."""
+def add_export(
+    ws: Workspace,
+    actor: Actor,
+    config: ExportConfig,
+    *,
+    list_name: str | None = None,
+    new_list: NewList | None = None,
+    create_attributes: bool = False,
+) -> ExportView:
+    """Check and save a new export (it is not run). Its list is ``config.list_id``, or
+    the account's list named ``list_name``, or ``new_list`` created for it; with
+    ``create_attributes``, mapped attributes the account lacks are created (typed from
+    their columns). Brevo is changed only once every check has passed."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     if config.connection is None:
         raise ExportInvalid(
@@ -236,16 +215,31 @@ def add_export(ws: Workspace, actor: Actor, config: ExportConfig) -> ExportView:
         )
     with ws.session() as session:
         _refuse_duplicate(session, config.name.strip())
-    c, conn_id = _checked(ws, actor, config)
+    plan, creds, conn_id = _checked(
+        ws,
+        actor,
+        config,
+        list_name=list_name,
+        new_list=new_list,
+        create_attributes=create_attributes,
+    )
+    with ws.session() as session:
+        _refuse_duplicate(session, plan.config.name)
+        conn = session.get(Connection, conn_id) if conn_id else None
+        refuse_shared_list(session, plan.config, conn, None)
+    if creds is not None and (plan.new_list is not None or plan.new_attributes):
+        plan = apply_brevo_plan(creds, plan)
+    c = plan.config
     with ws.session() as session:
         _refuse_duplicate(session, c.name)
         conn = session.get(Connection, conn_id) if conn_id else None
-        _refuse_shared_list(session, c, conn, None)
         export = Export(created_by=actor.name, created_at=utcnow())
         store_config(session, export, c, conn)
         session.add(export)
         session.flush()
         _discard_state(ws.path, export.id)
+        if creds is not None:
+            audit_created(session, actor, creds.name, plan)
         audit.record(session, actor, "exports.add", c.name, _summary(c))
         return _view(actor, export)
 
@@ -263,7 +257,7 @@ def show_export(ws: Workspace, actor: Actor, name: str) -> ExportView:
     with ws.session() as session:
         export = _get(session, name)
         view = _view(actor, export)
-        peers = [e.name for e in _list_peers(session, export.connection, export.list_id, export.id)]
+        peers = [e.name for e in list_peers(session, export.connection, export.list_id, export.id)]
         note = _next_run_note(ws, export)
     return replace(view, list_peers=peers, next_run_note=note)
 
@@ -296,7 +290,8 @@ def edit_export(ws: Workspace, actor: Actor, name: str, *, changes: ExportEdit) 
         current = config_of(_managed(session, actor, name))
     edited = apply_edit(current, changes)
     brevo_unchanged = _brevo_part(edited) == _brevo_part(current)
-    c, conn_id = _checked(ws, actor, edited, brevo_unchanged=brevo_unchanged)
+    plan, _, conn_id = _checked(ws, actor, edited, brevo_unchanged=brevo_unchanged)
+    c = plan.config
     with ws.session() as session:
         export = _managed(session, actor, name)
         # The checks above ran outside this transaction (Brevo is asked over HTTP): the
@@ -311,7 +306,7 @@ def edit_export(ws: Workspace, actor: Actor, name: str, *, changes: ExportEdit) 
         conn = session.get(Connection, conn_id) if conn_id else None
         moved = (c.list_id, conn_id) != (current.list_id, export.connection_id)
         if moved or (current.share_list and not c.share_list):
-            _refuse_shared_list(session, c, conn, export.id)
+            refuse_shared_list(session, c, conn, export.id)
         store_config(session, export, c, conn)
         before = _summary(current)
         diff = {k: v for k, v in _summary(c).items() if before.get(k) != v}
@@ -338,13 +333,13 @@ def duplicate_export(
         source_config = config_of(_managed(session, actor, name))
     copy = replace(source_config, name=new_name, share_list=share_list)
     if list_id is not None and list_id != copy.list_id:
-        c, _ = _checked(ws, actor, replace(copy, list_id=list_id))
+        c = _checked(ws, actor, replace(copy, list_id=list_id))[0].config
     else:
         c = check_local(copy)
     with ws.session() as session:
         _refuse_duplicate(session, c.name)
         source = _get(session, name)
-        _refuse_shared_list(session, c, source.connection, None)
+        refuse_shared_list(session, c, source.connection, None)
         export = Export(created_by=actor.name, created_at=utcnow())
         store_config(session, export, c, source.connection)
         session.add(export)
@@ -406,8 +401,8 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
             base_url=conn.base_url,
             account=conn.account_email,
             list_peers=tuple(
-                (e.name, str(_state_path(ws.path, e.id)), _identity(e))
-                for e in _list_peers(session, conn, export.list_id, export.id)
+                (e.name, str(_state_path(ws.path, e.id)), target_of(e))
+                for e in list_peers(session, conn, export.list_id, export.id)
             ),
         )
         return RunSpec(target=target, credentials=credentials(ws, conn))

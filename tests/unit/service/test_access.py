@@ -14,6 +14,7 @@ ADMIN_ONLY = {
     Action.USERS_MANAGE,
     Action.CONNECTIONS_MANAGE,
     Action.AUDIT_READ,
+    Action.SCHEDULE_MANAGE,
 }
 
 

@@ -40,6 +40,7 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
         (r"/contacts/lists", "lists", "/contacts/lists"),
         (r"/contacts/lists/[^/]+", "lists", "/contacts/lists/{listId}"),
         (r"/contacts/import", "import", "/contacts/import"),
+        (r"/contacts/batch", "contacts", "/contacts/batch"),
         (r"/processes", "processes", "/processes"),
         (r"/processes/[^/]+", "processes", "/processes/{processId}"),
         (r"/contacts", "contacts", "/contacts"),

@@ -142,8 +142,11 @@ def _members_request(body: dict[str, Any], allow_all: bool) -> tuple[str, list[A
             raise bad_request("Give either all or one of emails, ids, extIds, not both")
         return "all", []
     choices = "emails, ids, extIds" + (" or all" if allow_all else "")
-    if len(keys) != 1:
-        raise bad_request(f"Give exactly one of {choices}", "missing_parameter")
+    if len(keys) > 1:
+        # PY5 types the body as one of these; the 2024 spec says the others are "ignored"
+        raise bad_request(f"Give only one of {choices}, got {', '.join(keys)}")
+    if not keys:
+        raise bad_request(f"Give one of {choices}", "missing_parameter")
     key = keys[0]
     values = body[key]
     if not isinstance(values, list) or not values:
