@@ -15,7 +15,8 @@ from segport.errors import KINDS, Invalid, NotFound, SegportError
 # Control flow inside one module, never raised to a caller: the alerts' retry signals
 # (_Temporary, _Retry, _Final) end as a DeliveryResult.
 NOT_USER_ERRORS = {"RunTerminated", "RunCanceled", "WaitTooLong", "RowTooLargeError", "ApiProblem",
-                   "StateFileError", "FaultSpecError", "_Temporary", "_Retry", "_Final"}  # fmt: skip
+                   "StateFileError", "FaultSpecError",
+                   "_Temporary", "_Retry", "_Final"}  # fmt: skip
 
 
 def _error_classes() -> list[type[BaseException]]:
