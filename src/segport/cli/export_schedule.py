@@ -74,10 +74,10 @@ def schedule(
         typer.echo(f"Export {name!r} runs {firing.description}.")
     else:
         typer.echo(f"Export {name!r} is manual: it runs only on demand (`segport exports run`).")
-    if firing.kind != "manual":
+    if firing.at is not None:
         typer.echo(f"Next firing: {firing_text(firing)}.")
-    if firing.kind == "system" and firing.at is None:
-        typer.echo("`segport schedule set` turns the system refresh on.")
+    elif firing.kind == "system":
+        typer.echo("It runs only on demand until `segport schedule set` turns the refresh on.")
 
 
 def firing_text(firing: NextFiring) -> str:
