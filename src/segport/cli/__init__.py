@@ -19,6 +19,7 @@ from segport.cli import (
     connections,
     doctor,
     export_run,
+    export_schedule,
     exports,
     lifecycle,
     profiles,
@@ -94,6 +95,7 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(segments.app, name="segments")
 export_run.register(exports.app)
+export_schedule.register(exports.app)
 app.add_typer(exports.app, name="exports")
 app.add_typer(runs.app, name="runs")
 app.add_typer(brevo.app, name="brevo")

@@ -67,6 +67,11 @@ _WHERE: dict[str, str] = {
     "ExportConfig": "export_records",
     "ExportMapping": "export_records",
     "ExportView": "export_records",
+    "NextFiring": "export_records",
+    "ScheduledExport": "export_schedules",
+    "due_export_schedules": "export_schedules",
+    "record_export_firing": "export_schedules",
+    "schedule_export": "export_schedules",
     "CLEAR": "export_edits",
     "Clear": "export_edits",
     "ExportEdit": "export_edits",
@@ -158,6 +163,7 @@ __all__ = [
     "Invalid",
     "NewList",
     "NewToken",
+    "NextFiring",
     "NotFound",
     "Progress",
     "Rebuilt",
@@ -169,6 +175,7 @@ __all__ = [
     "RunOptions",
     "RunSummary",
     "RunView",
+    "ScheduledExport",
     "SegmentInfo",
     "SegportError",
     "SourceInfo",
@@ -196,6 +203,7 @@ __all__ = [
     "describe_source",
     "detach_export",
     "diagnose",
+    "due_export_schedules",
     "duplicate_export",
     "edit_connection",
     "edit_export",
@@ -220,6 +228,7 @@ __all__ = [
     "parse_role",
     "preview_segment",
     "rebuild_state",
+    "record_export_firing",
     "recover_runs",
     "remove_connection",
     "remove_export",
@@ -230,6 +239,7 @@ __all__ = [
     "rotate_secret_key",
     "run_export",
     "run_files",
+    "schedule_export",
     "set_password",
     "set_role",
     "set_state",
@@ -294,7 +304,13 @@ if TYPE_CHECKING:
         show_export,
     )
     from segport.service.export_edits import CLEAR, Clear, ExportEdit
-    from segport.service.export_records import ExportConfig, ExportMapping, ExportView
+    from segport.service.export_records import ExportConfig, ExportMapping, ExportView, NextFiring
+    from segport.service.export_schedules import (
+        ScheduledExport,
+        due_export_schedules,
+        record_export_firing,
+        schedule_export,
+    )
     from segport.service.export_state import Rebuilt, rebuild_state
     from segport.service.files import PRIVATE_UMASK
     from segport.service.opening import init_workspace, open_workspace
