@@ -10,6 +10,7 @@ from brevo.contacts import GetAttributesResponse, GetFolderListsResponse, GetSeg
 from brevo.core.api_error import ApiError
 from brevo.errors import BadRequestError, NotFoundError
 from brevo.types import GetFolder
+from tests.fixtures.sandbox import SandboxFactory
 from tests.integration.sandbox.conftest import strict
 
 from segport.brevo.sandbox import SandboxServer
@@ -219,3 +220,18 @@ def test_segments_are_an_empty_page(brevo: Brevo) -> None:
     with pytest.raises(BadRequestError) as err:
         brevo.contacts.get_segments(sort="newest")  # type: ignore[arg-type]
     assert "sort" in err.value.body["message"]
+
+
+def test_folder_paths_are_logged_and_faulted_as_folders(sandbox_factory: SandboxFactory) -> None:
+    server = sandbox_factory(faults="folders:500x1")
+    folder = server.state.create_folder("F")
+    with httpx.Client(base_url=server.base_url, headers={"api-key": server.api_key}) as api:
+        assert api.get(f"/contacts/folders/{folder}/lists").status_code == 500  # the fault
+        assert api.get(f"/contacts/folders/{folder}/lists").status_code == 200
+        assert api.get(f"/contacts/folders/{folder}").status_code == 200
+        assert api.get("/contacts/segments").status_code == 200
+    log = server.requests_log
+    assert log.count("GET /contacts/folders/{folderId}/lists", status=500) == 1
+    assert log.count("GET /contacts/folders/{folderId}/lists", status=200) == 1
+    assert log.count("GET /contacts/folders/{folderId}") == 1
+    assert log.count("GET /contacts/segments") == 1
