@@ -24,10 +24,6 @@ DOC = Path(__file__).resolve().parents[3] / "docs" / "sandbox.md"
 METHODS = ("get", "post", "put", "patch", "delete")
 STATUSES = ("implemented", "deliberately different", "not supported")
 
-# Rows marked implemented whose route another branch brings (the lead empties this set
-# after merging it).
-PENDING = {("POST", "/contacts/batch")}
-
 # A value for each path parameter that makes the request reach its handler.
 SAMPLES = {
     "identifier": "nobody@example.com",
@@ -115,17 +111,8 @@ def test_the_table_agrees_with_the_routes() -> None:
         has_route = (method, shape(path)) in routes
         if status == "not supported":
             assert not has_route, f"{method} {path} has a route but is marked not supported"
-        elif (method, path) in PENDING:
-            continue
         else:
             assert has_route, f"{method} {path} is marked {status} but has no route"
-
-
-def test_pending_rows_are_still_pending() -> None:
-    # So the lead notices when to empty PENDING: once a pending route exists, this fails.
-    routes = implemented(IMPLEMENTED)
-    done = {(m, p) for m, p in PENDING if (m, shape(p)) in routes}
-    assert not done, f"remove these from PENDING, they have routes now: {sorted(done)}"
 
 
 def test_every_contacts_operation_answers_as_the_table_says(api: httpx.Client) -> None:
@@ -133,7 +120,7 @@ def test_every_contacts_operation_answers_as_the_table_says(api: httpx.Client) -
     for method, path in spec_operations("Contacts"):
         response = call(api, method, path)
         status = table[(method, path)]
-        if status == "not supported" or (method, path) in PENDING:
+        if status == "not supported":
             assert is_not_supported(response, method, path), (
                 f"{method} {path} ({status}) answered {response.status_code} {response.text}"
             )
