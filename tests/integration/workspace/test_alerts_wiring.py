@@ -22,15 +22,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import text
-from tests.fixtures.sandbox import SandboxFactory
+from tests.fixtures.sandbox import TEST_API_KEY, SandboxFactory
 from tests.fixtures.workspace import Cli
-from tests.integration.exports.conftest import Scenario, make_scenario, profile
-from typer.testing import CliRunner
+from tests.integration.exports.conftest import Scenario, profile
 
 from segport.alerts import verify
-from segport.service import alert_sending
+from segport.service import Workspace, alert_sending, connections
 from segport.service.access import actor_named
 from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
+from segport.service.segment_definitions import create_segment
 from segport.service.users import add_user
 
 SMTP_USER = "alerts"
@@ -177,29 +177,34 @@ def environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 # -- a workspace wired to the sandbox ----------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def scenario(
-    request: pytest.FixtureRequest, sandbox_factory: SandboxFactory, tmp_path: Path
-) -> Iterator[Scenario]:
-    url = request.getfixturevalue("pg_database") if request.param == "postgresql" else None
-    s = make_scenario(tmp_path / "ws", sandbox_factory(), tmp_path, url)
-    s.add_export()
-    try:
-        yield s
-    finally:
-        s.ws.close()
-
-
 @pytest.fixture
-def cli(scenario: Scenario) -> Cli:
-    return Cli(scenario.ws.path, CliRunner())
+def scenario(workspace: Workspace, sandbox_factory: SandboxFactory, tmp_path: Path) -> Scenario:
+    """The workspace (SQLite, PostgreSQL) wired to a sandbox of its own (a test revokes
+    its key) as the exports tests wire theirs (``make_scenario``): a connection, a list,
+    three gold profiles, export news."""
+    sandbox = sandbox_factory()
+    connections.add_connection(
+        workspace,
+        actor_named(workspace, None),
+        "sandbox",
+        "brevo",
+        TEST_API_KEY,
+        agree_privacy=True,
+        base_url=sandbox.base_url,
+        verify=True,
+    )
+    s = Scenario(workspace, sandbox, sandbox.state.create_list("Newsletter"), tmp_path)
+    s.load([profile(i) for i in range(1, 4)])
+    create_segment(workspace, s.admin, "gold", where="tier = 'gold'")
+    s.add_export()
+    return s
 
 
 Outputs = list[str]
 
 
 @pytest.fixture
-def run_cli(cli: Cli) -> tuple[Callable[..., Any], Outputs]:
+def run_cli(scenario: Scenario, cli: Cli) -> tuple[Callable[..., Any], Outputs]:
     """The CLI, keeping every output for the secret check."""
     seen: Outputs = []
 
@@ -228,7 +233,9 @@ def wire(call: Callable[..., Any], mail_port: int, receiver: Receiver) -> None:
         "segport@example.com",
         ok=True,
     )
-    call("alerts", "add", "ops-mail", "--email", "ops@example.com", "--on", "failed,skipped", ok=True)
+    call(
+        "alerts", "add", "ops-mail", "--email", "ops@example.com", "--on", "failed,skipped", ok=True
+    )
     call(
         "alerts",
         "add",
@@ -452,14 +459,12 @@ def test_a_receiver_that_hangs_does_not_hold_the_run(
 def test_a_receiver_that_is_down_is_logged_and_the_run_ends_as_it_ended(
     scenario: Scenario,
     run_cli: tuple[Callable[..., Any], Outputs],
-    mail: tuple[Mailbox, int],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(alert_sending, "WEBHOOK_BACKOFF", 0.0)  # 5 attempts, no wait
     caplog.set_level(logging.WARNING, logger="segport.alerts")
     call, seen = run_cli
-    _, port = mail
     closed = free_port()  # nothing listens there
     call("alerts", "add", "down", "--webhook", f"http://127.0.0.1:{closed}/x",
          "--secret-env", "SEGPORT_TEST_HOOK_SECRET", "--on", "successful", ok=True)  # fmt: skip
