@@ -350,6 +350,11 @@ def set_smtp(
 
     actor = authorize(ws, actor, Action.ALERTS_MANAGE)
     host = host.strip() if isinstance(host, str) else host
+    if user is not None and (not user.strip() or has_control_characters(user)):
+        raise Invalid(
+            f"the SMTP user {user!r} is not a login name: give the user the server knows",
+            field="smtp_user",
+        )
     if password_env is not None:
         check_variable_name(password_env, field="smtp_password_env")
     # The checks a send makes, now: a stand-in for the password (its value is not needed

@@ -331,6 +331,10 @@ def test_alerts_and_the_smtp_server_are_managed_by_admins(
         "--password-env", "PW", "--from", "a@example.com",
     )  # fmt: skip
     assert clear.exit_code == 1 and "cross the network in clear" in clear.stderr
+    login = call("smtp", "set", "--host", "mail.example.com", "--user", "a\nb",
+                 "--password-env", "PW", "--from", "a@example.com")  # fmt: skip
+    assert login.exit_code == 1 and "is not a login name" in login.stderr
+    assert "--user USER" in login.stderr
     assert "removed" in call("alerts", "remove", "ops-mail", ok=True).stdout
     gone = call("alerts", "remove", "ops-mail", ok=False)
     assert "no alert named 'ops-mail'; alerts: ops-hook" in gone.stderr
