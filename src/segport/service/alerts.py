@@ -315,6 +315,9 @@ def test_alert(ws: Workspace, actor: Actor, name: str) -> AlertTestView:
     return view
 
 
+test_alert.__test__ = False  # type: ignore[attr-defined]  # not a test for pytest to collect
+
+
 def _smtp_view(row: SmtpRow | None) -> SmtpView:
     if row is None:
         return SmtpView(configured=False)
