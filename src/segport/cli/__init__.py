@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from segport.cli import (
+    alerts,
     brevo,
     connections,
     doctor,
@@ -100,6 +101,8 @@ app.add_typer(exports.app, name="exports")
 app.add_typer(runs.app, name="runs")
 app.add_typer(brevo.app, name="brevo")
 app.add_typer(schedule.app, name="schedule")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(alerts.smtp_app, name="smtp")
 
 
 def main() -> None:

@@ -117,25 +117,30 @@ FIELD_OPTIONS: dict[str, str] = {
     "chunk_bytes": "--chunk-bytes BYTES",
     "run_id": "the run's ID (segport runs list)",
     "attribute_type": "--type text|date|float|boolean",
-    # alerts and the SMTP server they are mailed through
-    "webhook": "--webhook URL",
-    "secret_env": "--secret-env VAR",
-    "smtp_host": "segport smtp set --host HOST",
-    "smtp_port": "segport smtp set --port N",
-    "smtp_from": "segport smtp set --from ADDRESS",
-    "smtp_user": "segport smtp set --user NAME",
-    "smtp_password_env": "segport smtp set --password-env VAR",
-    "smtp_starttls": "segport smtp set --no-starttls (only for a server on loopback)",
-    "smtp_timeout": "the SMTP timeout (seconds, above 0)",
-    "smtp_attempts": "the SMTP attempts (1 or more)",
-    "webhook_timeout": "the webhook timeout (seconds, above 0)",
-    "webhook_attempts": "the webhook attempts (1 or more)",
     # schedules
     "times": "--at HH:MM",
     "timezone": "--timezone ZONE",
     "days": "--weekly DAYS",
     "cron": "--cron EXPRESSION",
     "count": "--count N",
+    # alerts and the SMTP server
+    "alert_name": "the NAME argument (segport alerts list)",
+    "alert_target": "--email ADDRESS or --webhook URL",
+    "alert_email": "--email ADDRESS",
+    "webhook": "--webhook URL",
+    "secret_env": "--secret-env VAR",
+    "on": "--on RULE",
+    "smtp_host": "--host HOST",
+    "smtp_port": "--port PORT",
+    "smtp_from": "--from ADDRESS",
+    "smtp_user": "--user USER",
+    "smtp_password_env": "--password-env VAR",
+    "smtp_starttls": "--no-starttls left out",
+    # fixed by segport (30 s, 3 attempts; 10 s, 5 attempts): not options
+    "smtp_timeout": "none: segport's own setting",
+    "smtp_attempts": "none: segport's own setting",
+    "webhook_timeout": "none: segport's own setting",
+    "webhook_attempts": "none: segport's own setting",
 }
 
 

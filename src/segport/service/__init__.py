@@ -135,6 +135,15 @@ _WHERE: dict[str, str] = {
     "set_system_schedule": "system_schedule",
     "show_system_schedule": "system_schedule",
     "turn_off_system_schedule": "system_schedule",
+    "AlertTestView": "alerts",
+    "AlertView": "alerts",
+    "SmtpView": "alerts",
+    "add_alert": "alerts",
+    "list_alerts": "alerts",
+    "remove_alert": "alerts",
+    "set_smtp": "alerts",
+    "show_smtp": "alerts",
+    "test_alert": "alerts",
 }
 
 __all__ = [
@@ -143,6 +152,8 @@ __all__ = [
     "PRIVATE_UMASK",
     "Action",
     "Actor",
+    "AlertTestView",
+    "AlertView",
     "AuditView",
     "BrevoAttributeView",
     "BrevoFolderView",
@@ -178,6 +189,7 @@ __all__ = [
     "ScheduledExport",
     "SegmentInfo",
     "SegportError",
+    "SmtpView",
     "SourceInfo",
     "SystemScheduleView",
     "TokenView",
@@ -186,6 +198,7 @@ __all__ = [
     "Workspace",
     "WorkspaceCreated",
     "actor_named",
+    "add_alert",
     "add_connection",
     "add_export",
     "add_user",
@@ -210,6 +223,7 @@ __all__ = [
     "execute_requested",
     "get_run",
     "init_workspace",
+    "list_alerts",
     "list_all_runs",
     "list_brevo_attributes",
     "list_brevo_folders",
@@ -230,6 +244,7 @@ __all__ = [
     "rebuild_state",
     "record_export_firing",
     "recover_runs",
+    "remove_alert",
     "remove_connection",
     "remove_export",
     "remove_user",
@@ -242,6 +257,7 @@ __all__ = [
     "schedule_export",
     "set_password",
     "set_role",
+    "set_smtp",
     "set_state",
     "set_system_schedule",
     "show_connection",
@@ -249,9 +265,11 @@ __all__ = [
     "show_profiles",
     "show_run",
     "show_segment",
+    "show_smtp",
     "show_system_schedule",
     "signals_cancel",
     "take_over",
+    "test_alert",
     "to_json",
     "turn_off_system_schedule",
     "update_segment",
@@ -263,6 +281,17 @@ __all__ = [
 
 if TYPE_CHECKING:
     from segport.service.access import Action, Actor, Role, actor_named, parse_role
+    from segport.service.alerts import (
+        AlertTestView,
+        AlertView,
+        SmtpView,
+        add_alert,
+        list_alerts,
+        remove_alert,
+        set_smtp,
+        show_smtp,
+        test_alert,
+    )
     from segport.service.audit import AuditView, list_entries
     from segport.service.brevo_account import (
         ATTRIBUTE_TYPES,

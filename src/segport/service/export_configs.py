@@ -420,10 +420,13 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
 
 def record_last_run(session: Session, export_id: int, status: str, at: datetime) -> None:
     """For the run engine: the status and time ``exports list`` shows for the last run."""
+    from segport.service.alert_sending import after_run_ended  # every ending passes here
+
     export = session.get(Export, export_id)
     if export is not None:
         export.last_status = status
         export.last_run_at = at
+    after_run_ended(session, export_id, at)  # alerts go once the ending commits
 
 
 def _state_path(workspace_path: Path, export_id: int) -> Path:
