@@ -115,6 +115,32 @@ def test_cli_serves_until_sigterm_and_saves_state(tmp_path: Path) -> None:
     assert b'"cli"' in state.read_bytes()
 
 
+def test_a_sigterm_right_after_the_serving_line_stops_it(tmp_path: Path) -> None:
+    # A signal that arrives before uvicorn has put its own handlers in place (a script
+    # that starts the sandbox and stops it at once) used to be swallowed: the process
+    # served on. The window is narrow, so it is tried several times.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    for attempt in range(8):
+        state = tmp_path / f"state-{attempt}.json"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "segport", "sandbox", "--port", "0", "--state", str(state)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        try:
+            assert proc.stdout is not None
+            assert "serving" in proc.stdout.readline()
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, (attempt, out)
+        assert state.exists(), (attempt, out)  # stopped cleanly: the state was saved
+
+
 def test_cli_rejects_a_bad_fault_spec() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "segport", "sandbox", "--port", "0", "--faults", "import:418"],
