@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.integration.sandbox.test_spec_schema import check, load_spec
+from tests.integration.sandbox.test_spec_schema import check, load_spec, recording_client
 
 from segport.brevo.sandbox import SandboxServer
 
@@ -30,17 +30,7 @@ def spec_with_segments_as_an_array() -> dict[str, Any]:
 
 def test_answers_match_the_spec(sandbox: SandboxServer) -> None:
     spec = spec_with_segments_as_an_array()
-    seen: list[httpx.Response] = []
-
-    def keep(response: httpx.Response) -> None:
-        response.read()
-        seen.append(response)
-
-    with httpx.Client(
-        base_url=sandbox.base_url,
-        headers={"api-key": sandbox.api_key},
-        event_hooks={"response": [keep]},
-    ) as api:
+    with recording_client(sandbox) as (api, seen):
         folder = api.post("/contacts/folders", json={"name": "F"}).json()["id"]
         list_id = api.post("/contacts/lists", json={"name": "L", "folderId": folder}).json()["id"]
         sandbox.state.upsert_contact("a@example.com", list_ids=[list_id])

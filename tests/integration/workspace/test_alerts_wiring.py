@@ -8,25 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import text
 from tests.fixtures.sandbox import TEST_API_KEY, SandboxFactory
+from tests.fixtures.smtp import Mailbox, free_port, smtp_on_loopback
+from tests.fixtures.webhooks import Receiver, webhook_receiver
 from tests.fixtures.workspace import Cli
 from tests.integration.exports.conftest import Scenario, profile
 
-from segport.alerts import verify
 from segport.service import Workspace, alert_sending, connections
 from segport.service.access import actor_named
 from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
@@ -40,125 +33,20 @@ SECRETS = (SMTP_PASSWORD, HOOK_SECRET)
 WAIT = 120.0  # seconds at most for the alerts of a run to be sent (never reached when green)
 
 
-# -- a real SMTP server and a real webhook receiver on loopback ----------------------------
-
-
-@dataclass
-class Mailbox:
-    messages: list[EmailMessage] = field(default_factory=list)
-    logins: list[str] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def authenticator(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        ok = (
-            isinstance(auth_data, LoginPassword)
-            and auth_data.login == SMTP_USER.encode()
-            and auth_data.password == SMTP_PASSWORD.encode()
-        )
-        if ok:
-            self.logins.append(SMTP_USER)
-        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# -- a real SMTP server and a real webhook receiver on loopback (tests/fixtures) ----------
 
 
 @pytest.fixture
 def mail() -> Iterator[tuple[Mailbox, int]]:
     """A local relay on loopback (no TLS: a login is allowed to a server on this machine)."""
-    box = Mailbox()
-    port = free_port()
-    controller = Controller(
-        box,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=box.authenticator,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield box, port
-    finally:
-        controller.stop()
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    signed: bool
-
-    @property
-    def run(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.body)
-        return data
-
-
-class Receiver:
-    """A webhook receiver; with ``hold`` set, it answers nothing until ``release``."""
-
-    def __init__(self) -> None:
-        self.received: list[Received] = []
-        self.hold = False
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        self.answered = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                signed = verify(
-                    HOOK_SECRET,
-                    body,
-                    self.headers.get("X-Segport-Timestamp", ""),
-                    self.headers.get("X-Segport-Signature", ""),
-                )
-                receiver.received.append(Received(self.path, dict(self.headers), body, signed))
-                receiver.arrived.set()
-                if receiver.hold:
-                    receiver.release.wait(WAIT)
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-                receiver.answered.set()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def at(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
+    with smtp_on_loopback(SMTP_USER, SMTP_PASSWORD, login=True) as server:
+        yield server.mailbox, server.port
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.thread.start()
-    try:
+    with webhook_receiver(HOOK_SECRET) as server:
         yield server
-    finally:
-        server.release.set()
-        server.server.shutdown()
-        server.server.server_close()
 
 
 @pytest.fixture(autouse=True)
