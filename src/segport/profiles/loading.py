@@ -24,7 +24,7 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segport.profiles.errors import ProfileError
 from segport.profiles.evidence import ColumnType, Formats, choose_types, literal, select_list
@@ -42,6 +42,9 @@ from segport.profiles.problems import (
 )
 from segport.profiles.sources import clean_jsonl, prepare
 from segport.profiles.store import connect_embedded
+
+if TYPE_CHECKING:
+    from segport.profiles.postgres_load import PostgresTarget
 
 FORMATS = {
     ".csv": "csv",
@@ -75,6 +78,7 @@ class LoadReport:
     evidence: dict[str, ColumnType] = field(default_factory=dict)
     rejects_file: str | None = None  # every problem, when asked for
     seconds: float = 0.0
+    into: str | None = None  # the PostgreSQL database loaded into (None: the embedded store)
 
     @property
     def rejected(self) -> list[RejectedRow]:
@@ -123,8 +127,10 @@ def load_file(
     strict: bool = False,
     previous: dict[str, str] | None = None,
     check: Check | None = None,
+    into: PostgresTarget | None = None,
 ) -> LoadReport:
-    """Load ``file`` into ``table`` of the DuckDB store at ``store_path``.
+    """Load ``file`` into ``table`` of the DuckDB store at ``store_path``, or of the
+    PostgreSQL database ``into`` (:mod:`segport.profiles.postgres_load`).
 
     ``rejects_file``: where to write every problem (CSV: line, reason, text).
     ``strict``: refuse the load (nothing changes) if the file has any problem.
@@ -148,14 +154,19 @@ def load_file(
     fmt = file_format(file)
     report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
     report.rejects_file = str(rejects_file) if rejects_file else None
+    if into is not None:
+        from segport.secret import redact_url
+
+        report.into = redact_url(into.url)  # shown to the user: never the password
     with tempfile.TemporaryDirectory(prefix="segport-load-") as tmp:
         source, report.encoding = prepare(file, fmt, encoding, Path(tmp), report.problems)
         lines: array[int] | None = None
         if fmt == "jsonl":
             source, lines = clean_jsonl(source, Path(tmp) / "clean.jsonl", report.problems)
-        con = connect_embedded(store_path)
+        # Into PostgreSQL: DuckDB reads and types the file in a scratch file of its own.
+        con = connect_embedded(store_path if into is None else Path(tmp) / "load.duckdb")
         try:
-            _load(con, source, fmt, report, replace, lines, strict, previous, check)
+            _load(con, source, fmt, report, replace, lines, strict, previous, check, into)
         finally:
             con.close()
     report.seconds = time.perf_counter() - started
@@ -178,15 +189,11 @@ def _load(
     strict: bool,
     previous: dict[str, str] | None,
     check: Check | None,
+    into: PostgresTarget | None,
 ) -> None:
     table = report.table
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name = ?",
-        [table],
-    ).fetchone()[0]
-    if exists and not replace:
-        rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    rows = _existing_rows(con, table) if into is None else into.existing_rows()
+    if rows is not None and not replace:
         raise ProfileError(
             f"table {table!r} already holds {rows} profiles; replace them with this file, "
             "or load into another table",
@@ -227,12 +234,26 @@ def _load(
             check(report)
         if report.rejects_file:
             write_rejects(Path(report.rejects_file), problems)
+        if into is not None:
+            into.replace_with(con, STAGING, report)
+            con.execute("ROLLBACK")  # the scratch file keeps nothing
+            return
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute(f'ALTER TABLE "{STAGING}" RENAME TO "{table}"')
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _existing_rows(con: Any, table: str) -> int | None:
+    """How many profiles the store's ``table`` holds (None: no such table)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = ?",
+        [table],
+    ).fetchone()[0]
+    return con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] if exists else None
 
 
 def _run(con: Any, sql: str, params: list[Any], report: LoadReport) -> None:
