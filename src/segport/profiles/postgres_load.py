@@ -98,14 +98,16 @@ class PostgresTarget:
                 cur.execute("SET TIME ZONE 'UTC'")
         return self._con
 
-    def _error(self, doing: str, exc: Exception, what_to_do: str) -> ProfileError:
+    def _error(
+        self, doing: str, exc: Exception, what_to_do: str, code: str = "profiles_unreachable"
+    ) -> ProfileError:
         from segport.secret import redact_text, redact_url
 
         # libpq may echo the URL it was given: its password is masked there too.
         reason = redact_text(str(exc).strip().splitlines()[0] if str(exc).strip() else "", self.url)
         return ProfileError(
             f"{doing} {redact_url(self.url)}: {reason or type(exc).__name__}. {what_to_do}",
-            code="profiles_unreachable",
+            code=code,
             field="into",
         )
 
@@ -150,13 +152,13 @@ class PostgresTarget:
                     f"ALTER TABLE {quote(new)} ADD CONSTRAINT {quote(new + '_pkey')} "
                     f"PRIMARY KEY ({key})"
                 )
+                cur.execute(f"ANALYZE {quote(new)}")  # before the swap: its lock stays short
                 # The swap: readers wait on the lock for the moment it takes, then see the
                 # new table under the old name.
                 cur.execute(f"DROP TABLE IF EXISTS {target}")
                 cur.execute(f"ALTER TABLE {quote(new)} RENAME TO {target}")
                 index = quote(self.table[:58] + "_pkey")
                 cur.execute(f"ALTER INDEX {quote(new + '_pkey')} RENAME TO {index}")
-                cur.execute(f"ANALYZE {target}")
             con.commit()
         except BaseException as exc:
             with contextlib.suppress(Exception):
@@ -169,7 +171,8 @@ class PostgresTarget:
                 if "depend" in str(exc)
                 else "Nothing was changed"
             )
-            raise self._error(f"cannot load {self.table!r} into", exc, hint) from exc
+            doing = f"cannot load {self.table!r} into"
+            raise self._error(doing, exc, hint, "profiles_load_failed") from exc
 
     def close(self) -> None:
         if self._con is not None:
