@@ -44,7 +44,9 @@ _CAST = {
     "UINTEGER": ("bigint", "BIGINT"),
     "TIMESTAMP_S": ("timestamp", "TIMESTAMP"),
     "TIMESTAMP_MS": ("timestamp", "TIMESTAMP"),
-    "TIMESTAMP_NS": ("timestamp", "TIMESTAMP"),
+    "TIMESTAMP_NS": ("timestamp", "TIMESTAMP"),  # PostgreSQL keeps microseconds
+    "TIMESTAMPTZ": ("timestamptz", "TIMESTAMPTZ"),
+    "TIMESTAMPTZ_NS": ("timestamptz", "TIMESTAMPTZ"),  # PostgreSQL keeps microseconds
 }
 
 

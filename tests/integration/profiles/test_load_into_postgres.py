@@ -313,3 +313,37 @@ def test_a_load_postgres_refuses_leaves_the_old_table_and_nothing_else(
             ws, admin, write(tmp_path / "c.csv", [line(1), line(1), line(2)]), replace=True
         )
     assert describe_source(ws, admin).row_count == 5
+
+
+def test_parquet_types_map_to_postgres_types(
+    ws: Workspace, pg_database: str, tmp_path: Path
+) -> None:
+    import datetime as dt
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    when = dt.datetime(2026, 3, 1, 9, 30, tzinfo=dt.UTC)
+    table = pa.table(
+        {
+            "customer_id": pa.array([1, 2], pa.int32()),
+            "small": pa.array([1, 2], pa.int8()),
+            "price": pa.array([Decimal("1.25"), None], pa.decimal128(8, 2)),
+            "seen": pa.array([when, None], pa.timestamp("ns", tz="UTC")),
+            "tags": pa.array([["a", "b"], []], pa.list_(pa.string())),
+        }
+    )
+    pq.write_table(table, tmp_path / "p.parquet")
+    load_profiles(ws, actor_named(ws, None), tmp_path / "p.parquet", into=pg_database)
+    assert columns(pg_database) == {
+        "customer_id": "integer",
+        "small": "smallint",
+        "price": "numeric",
+        "seen": "timestamp with time zone",
+        "tags": "text",
+    }
+    assert fetch(pg_database, "SELECT price::text, seen, tags FROM customers ORDER BY 1") == [
+        ("1.25", when, "[a, b]"),
+        (None, None, "[]"),
+    ]
