@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from segport.profiles.errors import ProfileError
 from segport.profiles.evidence import ColumnType, Formats, choose_types, literal, select_list
+from segport.profiles.id_checks import check_ids
 from segport.profiles.problems import (
     KEEP,
     BadCell,
@@ -36,7 +37,6 @@ from segport.profiles.problems import (
     cells_by_reread,
     cells_by_row,
     collect_rejected,
-    expected_name,
     refuse,
     write_rejects,
 )
@@ -223,7 +223,7 @@ def _load(
                 report.evidence = evidence
         described = con.execute(f'DESCRIBE "{STAGING}"').fetchall()
         report.columns = {str(r[0]): str(r[1]) for r in described}
-        _check_ids(con, report)
+        check_ids(con, STAGING, report)
         report.rows = con.execute(f'SELECT count(*) FROM "{STAGING}"').fetchone()[0]
         problems = report.problems
         if strict and problems.total:
@@ -377,56 +377,5 @@ def _sniff(con: Any, source: Path) -> tuple[bool, Formats, dict[str, str]]:
     return lenient, Formats(date=row[8] or None, timestamp=row[9] or None), hints
 
 
-def quote_identifier(name: str) -> str:
-    """A DuckDB identifier for a column name read from the file (quotes doubled)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _check_ids(con: Any, report: LoadReport) -> None:
-    id_col = report.id_column
-    if id_col not in report.columns:
-        close = [c for c in report.columns if c.lower() == id_col.lower()]
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ProfileError(
-            f"{report.file} has no id column {id_col!r}{hint}; its columns are: "
-            f"{', '.join(report.columns)}. Name the id column",
-            code="id_column_missing",
-            field="id_column",
-        )
-    evidence = report.evidence.get(id_col)
-    if evidence is not None and evidence.bad:
-        cells = [c for c in report.problems.bad_cells if c.column == id_col][:5]
-        where = ", ".join(
-            f"line {c.line if c.line is not None else '?'}: {c.value!r}" for c in cells
-        )
-        kind = expected_name(evidence.type)
-        raise ProfileError(
-            f"{report.file}: {evidence.bad} {id_col} value(s) are not {kind}s "
-            f"like the rest of the column ({where}); every profile needs a readable id. "
-            "Fix them, then load again"
-        )
-    col = quote_identifier(id_col)
-    empty = con.execute(f'SELECT count(*) FROM "{STAGING}" WHERE {col} IS NULL').fetchone()[0]
-    if empty:
-        raise ProfileError(
-            f"{report.file}: {empty} row(s) have no {id_col}; every profile needs an id. "
-            "Fill them in or remove those rows, then load again"
-        )
-    dupes = con.execute(
-        f'SELECT {col}, count(*) AS n FROM "{STAGING}" GROUP BY {col} HAVING count(*) > 1 '
-        f"ORDER BY n DESC, {col} LIMIT 5"
-    ).fetchall()
-    if dupes:
-        total = con.execute(
-            f'SELECT count(*) FROM (SELECT {col} FROM "{STAGING}" GROUP BY {col} '
-            "HAVING count(*) > 1)"
-        ).fetchone()[0]
-        examples = ", ".join(f"{v!r} ({n} rows)" for v, n in dupes)
-        raise ProfileError(
-            f"{report.file}: {total} {id_col} value(s) appear more than once, e.g. {examples}; "
-            "each profile must have its own id. Remove the duplicates, then load again"
-        )
