@@ -152,6 +152,8 @@ def load_file(
     except OSError as exc:
         raise ProfileError(f"cannot read {file}: {exc.strerror or exc}") from exc
     fmt = file_format(file)
+    if into is not None:
+        into.connect()
     report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
     report.rejects_file = str(rejects_file) if rejects_file else None
     if into is not None:
@@ -192,8 +194,9 @@ def _load(
     into: PostgresTarget | None,
 ) -> None:
     table = report.table
-    rows = _existing_rows(con, table) if into is None else into.existing_rows()
-    if rows is not None and not replace:
+    # Counted only to refuse: a replace need not read the old table.
+    rows = None if replace else _existing_rows(con, table) if into is None else into.existing_rows()
+    if rows is not None:
         raise ProfileError(
             f"table {table!r} already holds {rows} profiles; replace them with this file, "
             "or load into another table",

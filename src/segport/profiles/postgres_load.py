@@ -86,7 +86,9 @@ class PostgresTarget:
         self.table = table
         self._con: Any = None
 
-    def _connect(self) -> Any:
+    def connect(self) -> Any:
+        """The connection (made once): a load calls it first, so an unreachable database
+        stops it before the file is read."""
         if self._con is None:
             import adbc_driver_postgresql.dbapi as pg
 
@@ -98,6 +100,7 @@ class PostgresTarget:
                 ) from exc
             with self._con.cursor() as cur:
                 cur.execute("SET TIME ZONE 'UTC'")
+            self._con.commit()  # kept for the session, whatever later transactions do
         return self._con
 
     def _error(
@@ -115,7 +118,7 @@ class PostgresTarget:
 
     def existing_rows(self) -> int | None:
         """How many profiles the target table holds now (None: there is no such table)."""
-        con = self._connect()
+        con = self.connect()
         with con.cursor() as cur:
             cur.execute("SELECT to_regclass($1) IS NOT NULL", (quote(self.table),))
             found = cur.fetchall()  # fetched to the end: the connection is then free
@@ -145,7 +148,7 @@ class PostgresTarget:
         query = f"SELECT {', '.join(pieces)} FROM {quote(staging)}"
         reader = duck.sql(query).to_arrow_reader(BATCH_ROWS)
         target, key = quote(self.table), quote(report.id_column)
-        con = self._connect()
+        con = self.connect()
         try:
             with con.cursor() as cur:
                 cur.execute(f"CREATE TABLE {quote(new)} ({', '.join(ddl)})")
