@@ -21,8 +21,12 @@ class ProfileSource(Base):
     # The warehouse URL for `profiles use` and `profiles load --into`; None for the embedded store.
     url: Mapped[str | None] = mapped_column(Text)
     # PostgreSQL: True when segport loads the table (`profiles load --into`), so later loads
-    # go there too; False for a table it only reads (`profiles use`).
-    managed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # go there too; False for a table it only reads (`profiles use`). Deferred: read only by
+    # the code that needs it, so what reads the row on a schema not yet upgraded (`segport
+    # doctor` before migration 0010) still works.
+    managed: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), deferred=True
+    )
     table_name: Mapped[str] = mapped_column(String(200), nullable=False)
     id_column: Mapped[str] = mapped_column(String(200), nullable=False)
     loaded_from: Mapped[str | None] = mapped_column(Text)
