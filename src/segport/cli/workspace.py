@@ -86,6 +86,7 @@ FIELD_OPTIONS: dict[str, str] = {
     "table": "--table TABLE",
     "id_column": "--id-column COLUMN",
     "replace": "--replace",
+    "into": "--into STORE",
     "encoding": "--encoding ENCODING",
     "rejects": "--rejects FILE",
     "strict": "--strict",
