@@ -18,6 +18,7 @@ MODEL_MODULES = (
     "segport.service.models",
     "segport.service.runs",
     "segport.service.schedule_model",
+    "segport.service.alert_model",
     "segport.service.worker_model",
 )
 

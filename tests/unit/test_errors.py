@@ -10,10 +10,12 @@ import segport
 from segport.errors import KINDS, Invalid, NotFound, SegportError
 
 # Exceptions that are not user errors: control flow (a signal, a pacing wait, one
-# oversized row the chunker turns into a rejected row) and the sandbox, which stands in
-# for Brevo and answers with Brevo's own errors.
+# oversized row the chunker turns into a rejected row, an alert's attempt to retry or
+# give up: they never leave segport.alerts) and the sandbox, which stands in for Brevo
+# and answers with Brevo's own errors.
 NOT_USER_ERRORS = {"RunTerminated", "RunCanceled", "WaitTooLong", "RowTooLargeError", "ApiProblem",
-                   "StateFileError", "FaultSpecError"}  # fmt: skip
+                   "StateFileError", "FaultSpecError",
+                   "_Temporary", "_Retry", "_Final"}  # fmt: skip
 
 
 def _error_classes() -> list[type[BaseException]]:

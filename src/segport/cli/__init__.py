@@ -15,10 +15,12 @@ from pathlib import Path
 import typer
 
 from segport.cli import (
+    alerts,
     brevo,
     connections,
     doctor,
     export_run,
+    export_schedule,
     exports,
     lifecycle,
     profiles,
@@ -95,10 +97,13 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(segments.app, name="segments")
 export_run.register(exports.app)
+export_schedule.register(exports.app)
 app.add_typer(exports.app, name="exports")
 app.add_typer(runs.app, name="runs")
 app.add_typer(brevo.app, name="brevo")
 app.add_typer(schedule.app, name="schedule")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(alerts.smtp_app, name="smtp")
 worker.register(app)
 
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from segport.cli.export_schedule import CRON_HELP, TIMEZONE_HELP, firing_text
 from segport.cli.text import clean
 from segport.cli.workspace import (
     JSON_OPTION,
@@ -32,7 +33,10 @@ COUNTRY_HELP = (
     "read in it; --phone-region serves rows whose country is blank."
 )
 LIMIT_HELP = "Most profiles one run may send; a bigger segment skips the run."
-SCHEDULE_HELP = "system: runs with every refresh; manual: runs only on demand."
+SCHEDULE_HELP = (
+    "system: runs with every refresh (default); manual: runs only on demand; --cron gives "
+    "it a schedule of its own (`segport exports schedule` changes it alone)."
+)
 EMPTY_VALUES_HELP = (
     "clear: a value emptied in the profiles is emptied in Brevo by the next run; "
     "keep: Brevo keeps its value."
@@ -102,7 +106,11 @@ def add(
         None, "--phone-country-column", metavar="COL", help=COUNTRY_HELP
     ),
     limit: int = typer.Option(1_000_000, "--limit", help=LIMIT_HELP, metavar="N"),
-    schedule: str = typer.Option("system", "--schedule", help=SCHEDULE_HELP, metavar="SCHEDULE"),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help=SCHEDULE_HELP, metavar="system|manual"
+    ),
+    cron: str | None = typer.Option(None, "--cron", metavar="EXPRESSION", help=CRON_HELP),
+    timezone: str | None = typer.Option(None, "--timezone", metavar="ZONE", help=TIMEZONE_HELP),
     empty_values: str = typer.Option(
         "clear", "--empty-values", help=EMPTY_VALUES_HELP, metavar="clear|keep"
     ),
@@ -154,7 +162,9 @@ def add(
             phone_region=phone_region,
             phone_country_column=phone_country_column,
             profile_limit=limit,
-            schedule=schedule,
+            schedule=schedule or ("cron" if cron is not None else "system"),
+            cron=cron,
+            timezone=timezone,
             empty_values=empty_values,
             share_list=share_list,
         )
@@ -191,9 +201,15 @@ def _mapping_lines(v: ExportView) -> list[str]:
     return lines
 
 
+LIST_HEADERS = [
+    *("name", "connection", "segments", "schedule", "next firing"),
+    *("last status", "last run", "you may"),
+]
+
+
 @app.command("list")
 def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
-    """List exports with their connection, segments, schedule, last run and your permissions."""
+    """List exports: connection, segments, schedule and next firing, last run, your rights."""
     from segport.service import list_exports
 
     with opened(ctx) as (ws, actor):
@@ -205,13 +221,14 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         typer.echo("No exports yet: add one with `segport exports add`.")
         return
     print_table(
-        ["name", "connection", "segments", "schedule", "last status", "last run", "you may"],
+        LIST_HEADERS,
         [
             [
                 v.config.name,
                 v.connection_label,
                 ", ".join(v.config.segments),
-                v.config.schedule,
+                _schedule(v),
+                firing_text(v.next_firing) if v.next_firing else "-",
                 v.last_status or "not_started",
                 when(v.last_run_at),
                 ", ".join(v.permissions),
@@ -248,9 +265,11 @@ def show(
         ("phone region", _region_label(v)),
         ("phone country", c.phone_country_column or "-"),
         ("profile limit", f"{c.profile_limit:,}"),
-        ("schedule", c.schedule),
+        ("schedule", v.next_firing.description if v.next_firing else c.schedule),
+        ("next firing", firing_text(v.next_firing) if v.next_firing else "-"),
         ("empty values", _empty_values(c.empty_values)),
         ("shared list", _shared(v)),
+        *_last_fired(v),
         ("last status", v.last_status or "not_started"),
         ("last run", when(v.last_run_at)),
         ("you may", ", ".join(v.permissions)),
@@ -264,6 +283,16 @@ def show(
         typer.echo(f"  {clean(line)}")
     if v.next_run_note:
         typer.echo(f"next run:      {clean(v.next_run_note)}")
+
+
+def _schedule(v: ExportView) -> str:
+    c = v.config
+    return f"{c.cron} ({c.timezone})" if c.schedule == "cron" else c.schedule
+
+
+def _last_fired(v: ExportView) -> list[tuple[str, str]]:
+    fired = v.next_firing.last_fired_at if v.next_firing else None
+    return [("last fired", f"for {when(fired)}")] if fired else []
 
 
 def _region_label(v: ExportView) -> str:
@@ -333,7 +362,13 @@ def edit(
         None, "--phone-country-column", metavar="COL", help=COUNTRY_HELP + " '' clears it."
     ),
     limit: int | None = typer.Option(None, "--limit", help=LIMIT_HELP, metavar="N"),
-    schedule: str | None = typer.Option(None, "--schedule", help=SCHEDULE_HELP, metavar="SCHEDULE"),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help=SCHEDULE_HELP, metavar="system|manual"
+    ),
+    cron: str | None = typer.Option(None, "--cron", metavar="EXPRESSION", help=CRON_HELP),
+    timezone: str | None = typer.Option(
+        None, "--timezone", metavar="ZONE", help="The IANA time zone --cron is read in."
+    ),
     empty_values: str | None = typer.Option(
         None, "--empty-values", help=EMPTY_VALUES_HELP, metavar="clear|keep"
     ),
@@ -361,6 +396,8 @@ def edit(
             phone_country_column=_clearable(phone_country_column),
             profile_limit=limit,
             schedule=schedule,
+            cron=cron,
+            timezone=timezone,
             empty_values=empty_values,
             share_list=share_list,
         )

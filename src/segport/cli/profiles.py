@@ -81,8 +81,16 @@ def load(
         help="Load even if a column a segment or export uses is gone or changes type "
         "(column types are then guessed afresh).",
     ),
+    into: str | None = typer.Option(
+        None,
+        "--into",
+        metavar="STORE",
+        help="postgresql://USER@HOST:PORT/DATABASE to load into a PostgreSQL database (later "
+        "loads go there too), or 'embedded' for the workspace's DuckDB store. Default: where "
+        "the last load went.",
+    ),
 ) -> None:
-    """Load profiles from a file into the workspace's DuckDB store."""
+    """Load profiles from a file into the workspace's store (DuckDB, or PostgreSQL)."""
     from segport.service import load_profiles
 
     with opened(ctx) as (ws, actor):
@@ -97,10 +105,12 @@ def load(
             rejects,
             strict=strict,
             allow_schema_change=allow_schema_change,
+            into=into,
         )
     enc = f", {report.encoding}" if report.encoding else ""
+    where = f" at {report.into}" if report.into else ""
     typer.echo(
-        f"Loaded {report.rows:,} profiles into {report.table} from {report.file} "
+        f"Loaded {report.rows:,} profiles into {report.table}{where} from {report.file} "
         f"({report.format}{enc}) in {report.seconds:.1f} s"
     )
     _print_problems(report)
@@ -186,7 +196,10 @@ def schema(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
         print_json(info)
         return
     rows = f", {info.row_count:,} profiles" if info.row_count is not None else ""
-    typer.echo(f"{info.kind} table {info.table} (id: {info.id_column}{rows}) at {info.location}")
+    managed = ", loaded by segport" if info.managed else ""
+    typer.echo(
+        f"{info.kind} table {info.table} (id: {info.id_column}{rows}{managed}) at {info.location}"
+    )
     grid = Table("attribute", "type", "segment type")
     for name, (native, logical) in info.columns.items():
         grid.add_row(*cells(name, native, logical))

@@ -88,14 +88,16 @@ def sandbox(
         server.bind()
     except OSError as exc:
         fail(str(exc), status=USAGE)
-    typer.echo(f"Brevo sandbox serving {server.base_url}")
-    if not api_key:
-        typer.echo("API key: sandbox")
-    if state is not None:
-        typer.echo(f"State file: {state} (saved when the sandbox stops)")
-    typer.echo(
-        f"Rate limits: {rate_limits}" + (f"; faults: {faults} (seed {seed})" if faults else "")
-    )
-    typer.echo("Press Ctrl-C to stop.")
-    server.serve_forever()
+
+    def announce() -> None:
+        typer.echo(f"Brevo sandbox serving {server.base_url}")
+        if not api_key:
+            typer.echo("API key: sandbox")
+        if state is not None:
+            typer.echo(f"State file: {state} (saved when the sandbox stops)")
+        limits = f"Rate limits: {rate_limits}"
+        typer.echo(limits + (f"; faults: {faults} (seed {seed})" if faults else ""))
+        typer.echo("Press Ctrl-C to stop.")
+
+    server.serve_forever(on_ready=announce)
     typer.echo("Sandbox stopped" + (f"; state saved to {state}" if state is not None else ""))

@@ -86,6 +86,7 @@ FIELD_OPTIONS: dict[str, str] = {
     "table": "--table TABLE",
     "id_column": "--id-column COLUMN",
     "replace": "--replace",
+    "into": "--into STORE",
     "encoding": "--encoding ENCODING",
     "rejects": "--rejects FILE",
     "strict": "--strict",
@@ -123,6 +124,24 @@ FIELD_OPTIONS: dict[str, str] = {
     "days": "--weekly DAYS",
     "cron": "--cron EXPRESSION",
     "count": "--count N",
+    # alerts and the SMTP server
+    "alert_name": "the NAME argument (segport alerts list)",
+    "alert_target": "--email ADDRESS or --webhook URL",
+    "alert_email": "--email ADDRESS",
+    "webhook": "--webhook URL",
+    "secret_env": "--secret-env VAR",
+    "on": "--on RULE",
+    "smtp_host": "--host HOST",
+    "smtp_port": "--port PORT",
+    "smtp_from": "--from ADDRESS",
+    "smtp_user": "--user USER",
+    "smtp_password_env": "--password-env VAR",
+    "smtp_starttls": "--no-starttls left out",
+    # fixed by segport (30 s, 3 attempts; 10 s, 5 attempts): not options
+    "smtp_timeout": "none: segport's own setting",
+    "smtp_attempts": "none: segport's own setting",
+    "webhook_timeout": "none: segport's own setting",
+    "webhook_attempts": "none: segport's own setting",
 }
 
 

@@ -28,7 +28,8 @@ __all__ = [
 
 MODES = ("add", "mirror")
 EMPTY_VALUES = ("clear", "keep")
-SCHEDULES = ("system", "manual")
+# system: runs with the system refresh; manual: only on demand; cron: its own schedule.
+SCHEDULES = ("system", "manual", "cron")
 DEFAULT_PROFILE_LIMIT = 1_000_000
 # Region national phone numbers are read in when the export sets none.
 DEFAULT_PHONE_REGION = "GB"
@@ -76,6 +77,10 @@ class ExportConfig:
     phone_country_column: str | None = None
     profile_limit: int = DEFAULT_PROFILE_LIMIT
     schedule: str = "system"
+    # The export's own schedule (``schedule == "cron"`` only; None otherwise): a five-field
+    # cron expression read in an IANA time zone (docs/schedules.md).
+    cron: str | None = None
+    timezone: str | None = None
     # clear: a value that became empty in the profiles is emptied in Brevo; keep: never.
     empty_values: str = "clear"
     # The export knowingly shares its Brevo list with another export of the workspace.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,14 +15,14 @@ from segport.errors import Conflict
 
 if TYPE_CHECKING:
     from alembic.config import Config
-    from sqlalchemy.engine import URL
+    from sqlalchemy.engine import URL, Connection
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 # The newest migration. Every command opens the workspace, so an up-to-date database is
 # recognised with one query instead of importing Alembic and reading every migration
 # file (a test keeps this equal to the head of migrations/versions).
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0012"
 
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -153,6 +155,30 @@ def upgrade(engine: Engine, stored: str | None = _UNKNOWN) -> None:
 
     check_schema(engine)
     cfg = _config()
-    with engine.begin() as conn:
+    with migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """One transaction to migrate in. On SQLite, foreign keys are off meanwhile and
+    checked at the end: batch mode rebuilds a table (copy, drop, rename), and dropping a
+    parent table with them on would delete its children's rows (ON DELETE CASCADE), such
+    as every run of every export when ``exports`` is rebuilt."""
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # a PRAGMA outside any transaction, or SQLite ignores it
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()

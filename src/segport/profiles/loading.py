@@ -24,10 +24,11 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from segport.profiles.errors import ProfileError
 from segport.profiles.evidence import ColumnType, Formats, choose_types, literal, select_list
+from segport.profiles.id_checks import check_ids
 from segport.profiles.problems import (
     KEEP,
     BadCell,
@@ -36,12 +37,14 @@ from segport.profiles.problems import (
     cells_by_reread,
     cells_by_row,
     collect_rejected,
-    expected_name,
     refuse,
     write_rejects,
 )
 from segport.profiles.sources import clean_jsonl, prepare
 from segport.profiles.store import connect_embedded
+
+if TYPE_CHECKING:
+    from segport.profiles.postgres_load import PostgresTarget
 
 FORMATS = {
     ".csv": "csv",
@@ -75,6 +78,7 @@ class LoadReport:
     evidence: dict[str, ColumnType] = field(default_factory=dict)
     rejects_file: str | None = None  # every problem, when asked for
     seconds: float = 0.0
+    into: str | None = None  # the PostgreSQL database loaded into (None: the embedded store)
 
     @property
     def rejected(self) -> list[RejectedRow]:
@@ -123,8 +127,10 @@ def load_file(
     strict: bool = False,
     previous: dict[str, str] | None = None,
     check: Check | None = None,
+    into: PostgresTarget | None = None,
 ) -> LoadReport:
-    """Load ``file`` into ``table`` of the DuckDB store at ``store_path``.
+    """Load ``file`` into ``table`` of the DuckDB store at ``store_path``, or of the
+    PostgreSQL database ``into`` (:mod:`segport.profiles.postgres_load`).
 
     ``rejects_file``: where to write every problem (CSV: line, reason, text).
     ``strict``: refuse the load (nothing changes) if the file has any problem.
@@ -146,16 +152,23 @@ def load_file(
     except OSError as exc:
         raise ProfileError(f"cannot read {file}: {exc.strerror or exc}") from exc
     fmt = file_format(file)
+    if into is not None:
+        into.connect()
     report = LoadReport(file=str(file), format=fmt, table=table, id_column=id_column)
     report.rejects_file = str(rejects_file) if rejects_file else None
+    if into is not None:
+        from segport.secret import redact_url
+
+        report.into = redact_url(into.url)  # shown to the user: never the password
     with tempfile.TemporaryDirectory(prefix="segport-load-") as tmp:
         source, report.encoding = prepare(file, fmt, encoding, Path(tmp), report.problems)
         lines: array[int] | None = None
         if fmt == "jsonl":
             source, lines = clean_jsonl(source, Path(tmp) / "clean.jsonl", report.problems)
-        con = connect_embedded(store_path)
+        # Into PostgreSQL: DuckDB reads and types the file in a scratch file of its own.
+        con = connect_embedded(store_path if into is None else Path(tmp) / "load.duckdb")
         try:
-            _load(con, source, fmt, report, replace, lines, strict, previous, check)
+            _load(con, source, fmt, report, replace, lines, strict, previous, check, into)
         finally:
             con.close()
     report.seconds = time.perf_counter() - started
@@ -178,15 +191,12 @@ def _load(
     strict: bool,
     previous: dict[str, str] | None,
     check: Check | None,
+    into: PostgresTarget | None,
 ) -> None:
     table = report.table
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_schema = 'main' AND table_name = ?",
-        [table],
-    ).fetchone()[0]
-    if exists and not replace:
-        rows = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+    # Counted only to refuse: a replace need not read the old table.
+    rows = None if replace else _existing_rows(con, table) if into is None else into.existing_rows()
+    if rows is not None:
         raise ProfileError(
             f"table {table!r} already holds {rows} profiles; replace them with this file, "
             "or load into another table",
@@ -216,7 +226,7 @@ def _load(
                 report.evidence = evidence
         described = con.execute(f'DESCRIBE "{STAGING}"').fetchall()
         report.columns = {str(r[0]): str(r[1]) for r in described}
-        _check_ids(con, report)
+        check_ids(con, STAGING, report)
         report.rows = con.execute(f'SELECT count(*) FROM "{STAGING}"').fetchone()[0]
         problems = report.problems
         if strict and problems.total:
@@ -227,12 +237,26 @@ def _load(
             check(report)
         if report.rejects_file:
             write_rejects(Path(report.rejects_file), problems)
+        if into is not None:
+            into.replace_with(con, STAGING, report)
+            con.execute("ROLLBACK")  # the scratch file keeps nothing
+            return
         con.execute(f'DROP TABLE IF EXISTS "{table}"')
         con.execute(f'ALTER TABLE "{STAGING}" RENAME TO "{table}"')
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _existing_rows(con: Any, table: str) -> int | None:
+    """How many profiles the store's ``table`` holds (None: no such table)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = ?",
+        [table],
+    ).fetchone()[0]
+    return con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] if exists else None
 
 
 def _run(con: Any, sql: str, params: list[Any], report: LoadReport) -> None:
@@ -356,56 +380,5 @@ def _sniff(con: Any, source: Path) -> tuple[bool, Formats, dict[str, str]]:
     return lenient, Formats(date=row[8] or None, timestamp=row[9] or None), hints
 
 
-def quote_identifier(name: str) -> str:
-    """A DuckDB identifier for a column name read from the file (quotes doubled)."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _check_ids(con: Any, report: LoadReport) -> None:
-    id_col = report.id_column
-    if id_col not in report.columns:
-        close = [c for c in report.columns if c.lower() == id_col.lower()]
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ProfileError(
-            f"{report.file} has no id column {id_col!r}{hint}; its columns are: "
-            f"{', '.join(report.columns)}. Name the id column",
-            code="id_column_missing",
-            field="id_column",
-        )
-    evidence = report.evidence.get(id_col)
-    if evidence is not None and evidence.bad:
-        cells = [c for c in report.problems.bad_cells if c.column == id_col][:5]
-        where = ", ".join(
-            f"line {c.line if c.line is not None else '?'}: {c.value!r}" for c in cells
-        )
-        kind = expected_name(evidence.type)
-        raise ProfileError(
-            f"{report.file}: {evidence.bad} {id_col} value(s) are not {kind}s "
-            f"like the rest of the column ({where}); every profile needs a readable id. "
-            "Fix them, then load again"
-        )
-    col = quote_identifier(id_col)
-    empty = con.execute(f'SELECT count(*) FROM "{STAGING}" WHERE {col} IS NULL').fetchone()[0]
-    if empty:
-        raise ProfileError(
-            f"{report.file}: {empty} row(s) have no {id_col}; every profile needs an id. "
-            "Fill them in or remove those rows, then load again"
-        )
-    dupes = con.execute(
-        f'SELECT {col}, count(*) AS n FROM "{STAGING}" GROUP BY {col} HAVING count(*) > 1 '
-        f"ORDER BY n DESC, {col} LIMIT 5"
-    ).fetchall()
-    if dupes:
-        total = con.execute(
-            f'SELECT count(*) FROM (SELECT {col} FROM "{STAGING}" GROUP BY {col} '
-            "HAVING count(*) > 1)"
-        ).fetchone()[0]
-        examples = ", ".join(f"{v!r} ({n} rows)" for v, n in dupes)
-        raise ProfileError(
-            f"{report.file}: {total} {id_col} value(s) appear more than once, e.g. {examples}; "
-            "each profile must have its own id. Remove the duplicates, then load again"
-        )

@@ -67,6 +67,11 @@ _WHERE: dict[str, str] = {
     "ExportConfig": "export_records",
     "ExportMapping": "export_records",
     "ExportView": "export_records",
+    "NextFiring": "export_records",
+    "ScheduledExport": "export_schedules",
+    "due_export_schedules": "export_schedules",
+    "record_export_firing": "export_schedules",
+    "schedule_export": "export_schedules",
     "CLEAR": "export_edits",
     "Clear": "export_edits",
     "ExportEdit": "export_edits",
@@ -130,6 +135,15 @@ _WHERE: dict[str, str] = {
     "set_system_schedule": "system_schedule",
     "show_system_schedule": "system_schedule",
     "turn_off_system_schedule": "system_schedule",
+    "AlertTestView": "alerts",
+    "AlertView": "alerts",
+    "SmtpView": "alerts",
+    "add_alert": "alerts",
+    "list_alerts": "alerts",
+    "remove_alert": "alerts",
+    "set_smtp": "alerts",
+    "show_smtp": "alerts",
+    "test_alert": "alerts",
     "RefreshView": "refresh",
     "fire_due_refresh": "refresh",
     "run_refresh": "refresh",
@@ -149,6 +163,8 @@ __all__ = [
     "PRIVATE_UMASK",
     "Action",
     "Actor",
+    "AlertTestView",
+    "AlertView",
     "AuditView",
     "BrevoAttributeView",
     "BrevoFolderView",
@@ -169,6 +185,7 @@ __all__ = [
     "Invalid",
     "NewList",
     "NewToken",
+    "NextFiring",
     "NotFound",
     "Progress",
     "Rebuilt",
@@ -182,8 +199,10 @@ __all__ = [
     "RunOptions",
     "RunSummary",
     "RunView",
+    "ScheduledExport",
     "SegmentInfo",
     "SegportError",
+    "SmtpView",
     "SourceInfo",
     "SystemScheduleView",
     "TokenView",
@@ -195,6 +214,7 @@ __all__ = [
     "Workspace",
     "WorkspaceCreated",
     "actor_named",
+    "add_alert",
     "add_connection",
     "add_export",
     "add_user",
@@ -212,6 +232,7 @@ __all__ = [
     "describe_source",
     "detach_export",
     "diagnose",
+    "due_export_schedules",
     "duplicate_export",
     "edit_connection",
     "edit_export",
@@ -219,6 +240,7 @@ __all__ = [
     "fire_due_refresh",
     "get_run",
     "init_workspace",
+    "list_alerts",
     "list_all_runs",
     "list_brevo_attributes",
     "list_brevo_folders",
@@ -238,7 +260,9 @@ __all__ = [
     "parse_role",
     "preview_segment",
     "rebuild_state",
+    "record_export_firing",
     "recover_runs",
+    "remove_alert",
     "remove_connection",
     "remove_export",
     "remove_user",
@@ -251,8 +275,10 @@ __all__ = [
     "run_export",
     "run_files",
     "run_refresh",
+    "schedule_export",
     "set_password",
     "set_role",
+    "set_smtp",
     "set_state",
     "set_system_schedule",
     "show_connection",
@@ -260,9 +286,11 @@ __all__ = [
     "show_profiles",
     "show_run",
     "show_segment",
+    "show_smtp",
     "show_system_schedule",
     "signals_cancel",
     "take_over",
+    "test_alert",
     "to_json",
     "turn_off_system_schedule",
     "update_segment",
@@ -275,6 +303,17 @@ __all__ = [
 
 if TYPE_CHECKING:
     from segport.service.access import Action, Actor, Role, actor_named, parse_role
+    from segport.service.alerts import (
+        AlertTestView,
+        AlertView,
+        SmtpView,
+        add_alert,
+        list_alerts,
+        remove_alert,
+        set_smtp,
+        show_smtp,
+        test_alert,
+    )
     from segport.service.audit import AuditView, list_entries
     from segport.service.brevo_account import (
         ATTRIBUTE_TYPES,
@@ -316,7 +355,13 @@ if TYPE_CHECKING:
         show_export,
     )
     from segport.service.export_edits import CLEAR, Clear, ExportEdit
-    from segport.service.export_records import ExportConfig, ExportMapping, ExportView
+    from segport.service.export_records import ExportConfig, ExportMapping, ExportView, NextFiring
+    from segport.service.export_schedules import (
+        ScheduledExport,
+        due_export_schedules,
+        record_export_firing,
+        schedule_export,
+    )
     from segport.service.export_state import Rebuilt, rebuild_state
     from segport.service.files import PRIVATE_UMASK
     from segport.service.opening import init_workspace, open_workspace

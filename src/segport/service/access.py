@@ -6,7 +6,7 @@ the API and the web pages enforce the same rules. Roles are the platform's:
 - viewer: sees profiles, segments and exports; changes nothing.
 - contributor: also creates segments, and creates, manages and runs exports on connections
   shared with contributors (the connection check is in the exports service).
-- admin: everything, including users, connections, sharing, the system refresh's schedule
+- admin: everything, including users, connections, sharing, the system refresh's schedule,
   and the audit log.
 """
 
@@ -49,6 +49,7 @@ class Action(StrEnum):
     EXPORTS_RUN = "exports.run"
     AUDIT_READ = "audit.read"
     SCHEDULE_MANAGE = "schedule.manage"
+    ALERTS_MANAGE = "alerts.manage"
 
 
 _VIEWER = {Action.PROFILES_READ, Action.SEGMENTS_READ, Action.EXPORTS_READ}
@@ -71,6 +72,7 @@ _WHAT = {
     Action.EXPORTS_RUN: "run exports",
     Action.AUDIT_READ: "read the audit log",
     Action.SCHEDULE_MANAGE: "set the system refresh's schedule",
+    Action.ALERTS_MANAGE: "manage alerts and the SMTP server",
 }
 
 

@@ -20,7 +20,7 @@ from segport.errors import Invalid
 from segport.service import audit
 from segport.service.access import Action, Actor, authorize
 from segport.service.connection_use import connection_for_export, credentials
-from segport.service.export_brevo import make_list, refuse_existing_list
+from segport.service.export_brevo import make_list, refuse_existing_list, require_folder
 from segport.service.workspace import Workspace, has_control_characters
 
 if TYPE_CHECKING:
@@ -134,6 +134,8 @@ def create_brevo_list(
     name = _check_name(name, "list")
     with _client(ws, actor, connection) as client:
         refuse_existing_list(client.get_lists(), name, field="name")
+        if folder_id is not None:
+            require_folder(client, folder_id)
         list_id, folder_id = make_list(client, name, folder_id)
     with ws.session() as session:
         audit.record(

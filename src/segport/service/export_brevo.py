@@ -41,6 +41,7 @@ __all__ = [
     "make_list",
     "plan_attributes",
     "refuse_existing_list",
+    "require_folder",
     "resolve_attributes",
 ]
 
@@ -213,7 +214,7 @@ def check_brevo(
             if new_list is not None:
                 refuse_existing_list(client.get_lists(), new_list.name)
                 if new_list.folder_id is not None:
-                    _require_folder(client, new_list.folder_id)
+                    require_folder(client, new_list.folder_id)
             elif list_name is not None:
                 config = replace(config, list_id=find_list(client.get_lists(), list_name).id)
             else:
@@ -244,7 +245,8 @@ def check_brevo(
     return replace(plan, new_list=new_list)
 
 
-def _require_folder(client: BrevoClient, folder_id: int) -> None:
+def require_folder(client: BrevoClient, folder_id: int) -> None:
+    """Refuse ``folder_id`` unless the account has that folder, naming the ones it has."""
     folders = client.get_folders()
     if not any(f.id == folder_id for f in folders):
         shown = ", ".join(f"{f.name!r} (id {f.id})" for f in folders) or "none"

@@ -33,6 +33,7 @@ __all__ = [
     "ExportInvalid",
     "check_columns",
     "check_local",
+    "check_schedule",
     "check_segments",
     "parse_attributes",
 ]
@@ -107,14 +108,7 @@ def check_local(config: ExportConfig, *, list_by_id: bool = True) -> ExportConfi
         raise ExportInvalid(
             f"the mode {mode!r} is not known: use add or mirror", code="mode_invalid", field="mode"
         )
-    schedule = config.schedule.strip().lower()
-    if schedule not in SCHEDULES:
-        raise ExportInvalid(
-            f"the schedule {schedule!r} is not known: use system (runs with every "
-            "refresh) or manual (runs only on demand)",
-            code="schedule_invalid",
-            field="schedule",
-        )
+    schedule, cron, timezone = check_schedule(config.schedule, config.cron, config.timezone)
     empty_values = config.empty_values.strip().lower()
     if empty_values not in EMPTY_VALUES:
         raise ExportInvalid(
@@ -177,10 +171,61 @@ def check_local(config: ExportConfig, *, list_by_id: bool = True) -> ExportConfi
         segments=segments,
         mode=mode,
         schedule=schedule,
+        cron=cron,
+        timezone=timezone,
         empty_values=empty_values,
         phone_region=region,
         phone_country_column=country,
     )
+
+
+def check_schedule(
+    schedule: str, cron: str | None, timezone: str | None
+) -> tuple[str, str | None, str | None]:
+    """An export's schedule, normalised: ``system`` or ``manual`` with no cron expression
+    nor zone, or ``cron`` with both (checked by :mod:`segport.scheduler.times`)."""
+    from segport.scheduler.times import CronSchedule
+
+    schedule = schedule.strip().lower()
+    if schedule not in SCHEDULES:
+        raise ExportInvalid(
+            f"the schedule {schedule!r} is not known: use system (runs with every "
+            "refresh), manual (runs only on demand) or a cron expression of its own",
+            code="schedule_invalid",
+            field="schedule",
+        )
+    if schedule != "cron":
+        for field, value in (("cron", cron), ("timezone", timezone)):
+            if value is not None:
+                raise ExportInvalid(
+                    f"a {'cron expression' if field == 'cron' else 'time zone'} is only "
+                    f"for an export on its own cron schedule, not for schedule {schedule}: "
+                    "give the cron expression and its time zone without another schedule",
+                    code="schedule_conflict",
+                    field=field,
+                )
+        return schedule, None, None
+    if cron is None or not cron.strip():
+        raise ExportInvalid(
+            "a cron schedule needs its cron expression (minute hour day-of-month month "
+            "day-of-week), e.g. '0 6 * * 1-5'",
+            code="cron_missing",
+            field="cron",
+        )
+    if timezone is None or not timezone.strip():
+        # Required rather than UTC by default: a schedule read on the wrong clock runs at
+        # the wrong hour without anyone noticing.
+        raise ExportInvalid(
+            "a cron schedule needs the time zone it is read in: an IANA name such as "
+            "Europe/Paris, America/New_York or UTC",
+            code="timezone_missing",
+            field="timezone",
+        )
+    try:
+        checked = CronSchedule(cron, timezone)
+    except Invalid as exc:
+        raise ExportInvalid(str(exc), code=exc.code, field=exc.field) from None
+    return schedule, checked.expression, checked.timezone
 
 
 def _check_region(region: str) -> str:

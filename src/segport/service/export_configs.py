@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from segport.errors import Conflict, NotFound
 from segport.exports.config import ExportConfig
@@ -44,6 +44,7 @@ from segport.service.export_checks import (
     parse_attributes,
 )
 from segport.service.export_edits import ExportEdit, apply_edit
+from segport.service.export_firings import export_next_firing
 from segport.service.export_records import (
     ExportView,
     RunSpec,
@@ -96,7 +97,8 @@ def _permissions(actor: Actor, export: Export) -> list[str]:
     return perms
 
 
-def _view(actor: Actor, e: Export) -> ExportView:
+def _view(actor: Actor, e: Export, now: datetime | None = None) -> ExportView:
+    session = object_session(e)
     return ExportView(
         config=config_of(e),
         connection_type=e.connection.type if e.connection else None,
@@ -106,6 +108,7 @@ def _view(actor: Actor, e: Export) -> ExportView:
         created_at=e.created_at,
         updated_at=e.updated_at,
         permissions=_permissions(actor, e),
+        next_firing=export_next_firing(session, e, now) if session is not None else None,
     )
 
 
@@ -170,6 +173,8 @@ def _summary(c: ExportConfig) -> dict[str, Any]:
         "phone_country_column": c.phone_country_column,
         "profile_limit": c.profile_limit,
         "schedule": c.schedule,
+        "cron": c.cron,
+        "timezone": c.timezone,
         "empty_values": c.empty_values,
         "share_list": c.share_list,
     }
@@ -244,19 +249,24 @@ def add_export(
         return _view(actor, export)
 
 
-def list_exports(ws: Workspace, actor: Actor) -> list[ExportView]:
+def list_exports(ws: Workspace, actor: Actor, *, now: datetime | None = None) -> list[ExportView]:
+    """Every export, with its next firing after ``now``."""
     actor = authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
-        return [_view(actor, e) for e in session.scalars(select(Export).order_by(Export.name))]
+        exports = session.scalars(select(Export).order_by(Export.name))
+        return [_view(actor, e, now) for e in exports]
 
 
-def show_export(ws: Workspace, actor: Actor, name: str) -> ExportView:
-    """An export's settings, with the exports it shares its list with and what its next
-    run will do differently because its target or mapping changed."""
+def show_export(
+    ws: Workspace, actor: Actor, name: str, *, now: datetime | None = None
+) -> ExportView:
+    """An export's settings and next firing after ``now``, with the exports it shares its
+    list with and what its next run does differently because its target or mapping
+    changed."""
     actor = authorize(ws, actor, Action.EXPORTS_READ)
     with ws.session() as session:
         export = _get(session, name)
-        view = _view(actor, export)
+        view = _view(actor, export, now)
         peers = [e.name for e in list_peers(session, export.connection, export.list_id, export.id)]
         note = _next_run_note(ws, export)
     return replace(view, list_peers=peers, next_run_note=note)
@@ -410,10 +420,13 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
 
 def record_last_run(session: Session, export_id: int, status: str, at: datetime) -> None:
     """For the run engine: the status and time ``exports list`` shows for the last run."""
+    from segport.service.alert_sending import after_run_ended  # every ending passes here
+
     export = session.get(Export, export_id)
     if export is not None:
         export.last_status = status
         export.last_run_at = at
+    after_run_ended(session, export_id, at)  # alerts go once the ending commits
 
 
 def _state_path(workspace_path: Path, export_id: int) -> Path:

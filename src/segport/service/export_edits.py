@@ -52,6 +52,11 @@ class ExportEdit:
     phone_country_column: str | Clear | None = None
     profile_limit: int | None = None
     schedule: str | None = None
+    # An own schedule: a cron expression makes the schedule ``cron`` (unless ``schedule``
+    # names another, which the checks refuse); another schedule drops the expression and
+    # zone. ``timezone`` alone changes the zone of a cron schedule.
+    cron: str | None = None
+    timezone: str | None = None
     empty_values: str | None = None
     share_list: bool | None = None
 
@@ -103,6 +108,15 @@ def _attributes(current: dict[str, str], edit: ExportEdit) -> dict[str, str]:
     return attributes
 
 
+def _schedule(config: ExportConfig, edit: ExportEdit) -> tuple[str, str | None, str | None]:
+    """The schedule, cron expression and zone ``edit`` makes of ``config``'s."""
+    schedule = edit.schedule or ("cron" if edit.cron is not None else config.schedule)
+    own = schedule.strip().lower() == "cron"
+    # Kept only while the schedule stays cron; given ones are checked either way.
+    cron = _kept(edit.cron, config.cron if own else None)
+    return schedule, cron, _kept(edit.timezone, config.timezone if own else None)
+
+
 def apply_edit(config: ExportConfig, edit: ExportEdit) -> ExportConfig:
     """``config`` changed as ``edit`` says (not yet checked: see ``export_checks``)."""
     m = config.mapping
@@ -120,6 +134,7 @@ def apply_edit(config: ExportConfig, edit: ExportEdit) -> ExportConfig:
         last_name_attribute=m.last_name_attribute if last_name else None,
     )
 
+    schedule, cron, timezone = _schedule(config, edit)
     return replace(
         config,
         name=_kept(edit.name, config.name),
@@ -131,7 +146,9 @@ def apply_edit(config: ExportConfig, edit: ExportEdit) -> ExportConfig:
         phone_region=_value(edit.phone_region, config.phone_region),
         phone_country_column=_value(edit.phone_country_column, config.phone_country_column),
         profile_limit=_kept(edit.profile_limit, config.profile_limit),
-        schedule=_kept(edit.schedule, config.schedule),
+        schedule=schedule,
+        cron=cron,
+        timezone=timezone,
         empty_values=_kept(edit.empty_values, config.empty_values),
         share_list=_kept(edit.share_list, config.share_list),
     )

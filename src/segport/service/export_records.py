@@ -26,12 +26,32 @@ __all__ = [
     "ExportConfig",
     "ExportMapping",
     "ExportView",
+    "NextFiring",
     "RunSpec",
     "config_of",
     "store_config",
 ]
 
 NO_CONNECTION = "No connection"
+
+
+@dataclass(frozen=True)
+class NextFiring:
+    """When an export next runs by itself (``service.export_schedules`` computes it).
+
+    ``kind`` is the export's schedule: ``cron`` (its own), ``system`` (with the system
+    refresh) or ``manual``. ``at`` is the next firing as a UTC instant, ``local`` the same
+    instant on the schedule's clock (``zone``); both None when it does not run by itself
+    (manual, or the system refresh is off). ``description`` says it in words.
+    """
+
+    kind: str
+    description: str
+    at: datetime | None = None
+    local: datetime | None = None
+    zone: str | None = None
+    # The scheduled instant a worker last fired the export's own schedule for.
+    last_fired_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +69,8 @@ class ExportView:
     list_peers: list[str] = field(default_factory=list)  # other exports on the same list
     # What the next run does differently because the target or mapping changed.
     next_run_note: str | None = None
+    # When it next runs by itself (None only for a view made without it).
+    next_firing: NextFiring | None = None
 
     @property
     def connection_label(self) -> str:
@@ -100,6 +122,8 @@ def config_of(e: Export) -> ExportConfig:
         phone_country_column=e.phone_country_column,
         profile_limit=e.profile_limit,
         schedule=e.schedule,
+        cron=e.cron,
+        timezone=e.timezone,
         empty_values=e.empty_values or "clear",
         share_list=bool(e.share_list),
     )
@@ -124,7 +148,11 @@ def store_config(
     e.phone_region = config.phone_region
     e.phone_country_column = config.phone_country_column
     e.profile_limit = config.profile_limit
-    e.schedule = config.schedule
+    schedule = (config.schedule, config.cron, config.timezone)
+    if e.schedule_updated_at is None or (e.schedule, e.cron, e.timezone) != schedule:
+        # A worker fires no time before this (service.export_schedules).
+        e.schedule_updated_at = utcnow()
+    e.schedule, e.cron, e.timezone = schedule
     e.empty_values = config.empty_values
     e.share_list = config.share_list
     e.updated_at = utcnow()

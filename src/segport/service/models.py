@@ -155,6 +155,12 @@ class Export(Base):
     state_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     profile_limit: Mapped[int] = mapped_column(Integer, default=1_000_000)
     schedule: Mapped[str] = mapped_column(String(10), default="system")
+    # Migration 0010: the export's own schedule (schedule "cron"), and for the worker
+    # when it last fired and when the schedule was last set (service.export_schedules).
+    cron: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    schedule_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    schedule_fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Written by the run engine when a run ends (see exports.record_last_run).
     last_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -28,6 +28,8 @@ class SourceInfo:
     table: str
     id_column: str
     location: str  # the store file, or the redacted warehouse URL
+    # PostgreSQL: loaded by segport (`profiles load --into`), not only read (`profiles use`)
+    managed: bool = False
     row_count: int | None = None
     loaded_from: str | None = None
     updated_at: datetime | None = None
@@ -47,8 +49,13 @@ def load_profiles(
     *,
     strict: bool = False,
     allow_schema_change: bool = False,
+    into: str | None = None,
 ) -> LoadReport:
-    """Load a CSV, Parquet or JSON Lines file into the embedded store and use that table.
+    """Load a CSV, Parquet or JSON Lines file into the profile store and use that table.
+
+    ``into``: a PostgreSQL URL (segport then manages that database's table: later loads
+    go there too), or ``embedded`` (the workspace's DuckDB file); None: where the last
+    load went (the embedded store unless that was PostgreSQL).
 
     Refused (nothing changes) when the new columns would break a segment or an export
     (a column they use gone, or its type changed), unless ``allow_schema_change``; and,
@@ -58,6 +65,7 @@ def load_profiles(
     from segport.profiles.types import duckdb_logical
 
     who = authorize(ws, actor, Action.PROFILES_WRITE)
+    url = _load_target(ws, into)
     old = _current_schema(ws)
     check = None
     if old is not None and not allow_schema_change:
@@ -75,21 +83,32 @@ def load_profiles(
     previous = None
     if old is not None and not allow_schema_change:
         previous = {name: native for name, (native, _logical) in old.items()}
-    report = load_file(
-        ws.profile_store_path,
-        file,
-        table,
-        id_column,
-        replace,
-        encoding,
-        rejects_file,
-        strict=strict,
-        previous=previous,
-        check=check,
-    )
+    target = None
+    if url is not None:
+        from segport.profiles.postgres_load import PostgresTarget
+
+        target = PostgresTarget(url, table)
+    try:
+        report = load_file(
+            ws.profile_store_path,
+            file,
+            table,
+            id_column,
+            replace,
+            encoding,
+            rejects_file,
+            strict=strict,
+            previous=previous,
+            check=check,
+            into=target,
+        )
+    finally:
+        if target is not None:
+            target.close()
     with ws.session() as session:
         source = session.get(ProfileSource, 1) or ProfileSource(id=1)
-        source.kind, source.url, source.table_name = EMBEDDED, None, table
+        source.kind = EMBEDDED if url is None else POSTGRES
+        source.url, source.managed, source.table_name = url, url is not None, table
         source.id_column, source.loaded_from, source.row_count = id_column, str(file), report.rows
         source.updated_at = datetime.now(UTC)
         session.add(source)
@@ -103,8 +122,33 @@ def load_profiles(
         }
         if allow_schema_change:
             details["allow_schema_change"] = True
+        if url is not None:
+            details["into"] = redact_url(url)
         audit.record(session, who, "profiles.load", table, details)
     return report
+
+
+def _load_target(ws: Workspace, into: str | None) -> str | None:
+    """The PostgreSQL URL a load goes to, or None for the embedded store."""
+    from segport.profiles.postgres_load import EMBEDDED_TARGET, is_postgres_url
+
+    if into is None:
+        with ws.session() as session:
+            source = session.get(ProfileSource, 1)
+            if source is not None and source.kind == POSTGRES and source.managed:
+                return source.url
+        return None
+    if into.strip().lower() == EMBEDDED_TARGET:
+        return None
+    if not is_postgres_url(into):
+        shown = redact_url(into) if "://" in into else into
+        raise ProfileError(
+            f"{shown!r} is not a profile store: give postgresql://USER@HOST:PORT/DATABASE, "
+            f"or {EMBEDDED_TARGET} for the workspace's own store",
+            code="into_invalid",
+            field="into",
+        )
+    return into
 
 
 def _current_schema(ws: Workspace) -> dict[str, tuple[str, str]] | None:
@@ -135,7 +179,9 @@ def use_table(
     from segport.profiles.store import PostgresStore
 
     who = authorize(ws, actor, Action.PROFILES_WRITE)
-    if not url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+    from segport.profiles.postgres_load import is_postgres_url
+
+    if not is_postgres_url(url):
         raise ProfileError(
             f"{redact_url(url) if '://' in url else url!r} is not a PostgreSQL URL; give "
             "postgresql://USER@HOST:PORT/DATABASE (PostgreSQL is the warehouse supported now)"
@@ -195,6 +241,7 @@ def use_table(
     with ws.session() as session:
         source = session.get(ProfileSource, 1) or ProfileSource(id=1)
         source.kind, source.url, source.table_name = POSTGRES, url, table
+        source.managed = False
         source.id_column, source.loaded_from, source.row_count = id_column, None, int(rows)
         source.updated_at = datetime.now(UTC)
         session.add(source)
@@ -219,6 +266,7 @@ def describe_source(ws: Workspace, actor: Actor) -> SourceInfo:
             table=source.table_name,
             id_column=source.id_column,
             location=redact_url(source.url) if source.url else str(ws.profile_store_path),
+            managed=source.managed,
             row_count=source.row_count,
             loaded_from=source.loaded_from,
             updated_at=source.updated_at,

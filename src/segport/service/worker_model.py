@@ -1,4 +1,4 @@
-"""The live-workers registry as stored (table ``workers``, migration 0010: keep the two in
+"""The live-workers registry as stored (table ``workers``, migration 0013: keep the two in
 step). One row per running `segport worker`; ``slot`` is 1 on SQLite, where the unique
 index allows one worker per workspace, and NULL on PostgreSQL, where workers are many."""
 

@@ -1,33 +1,22 @@
 """E-mail alerts against a real SMTP server on loopback (aiosmtpd on a free port).
 
-The server offers STARTTLS with a self-signed certificate made here (trusted by the
-client only through ``SmtpSettings.ca_file``) and AUTH, which it allows only over TLS.
-It keeps the messages it accepts and can answer a scripted temporary (4xx) or permanent
-(5xx) refusal to the message.
+The server (tests/fixtures/smtp.py) offers STARTTLS with a self-signed certificate
+(trusted by the client only through ``SmtpSettings.ca_file``) and AUTH, which it allows
+only over TLS. It keeps the messages it accepts and can answer a scripted temporary (4xx)
+or permanent (5xx) refusal to the message.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
-import ssl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from tests.fixtures.run_records import run_record
+from tests.fixtures.smtp import SmtpServer, free_port, smtp_on_loopback
 
 from segport.alerts import Alert, EmailTarget, SmtpSettings, deliver, parse_rule
 from segport.alerts.mail import send_email
@@ -38,118 +27,6 @@ USER = "alerts"
 PASSWORD = "smtp-pass-7c1e0d5a9b"
 
 
-def self_signed(tmp: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and localhost signed by its own key: (cert, key)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "segport smtp test")])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp / "smtp-cert.pem", tmp / "smtp-key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
-
-
-@dataclass
-class Accepted:
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-    tls: bool
-    login: str | None
-
-
-@dataclass
-class Mailbox:
-    """What the server accepted, and the answers it gives to the next messages."""
-
-    accepted: list[Accepted] = field(default_factory=list)
-    refusals: list[str] = field(default_factory=list)  # "451 ...", "550 ..." in order
-    data_attempts: int = 0
-    mechanisms: list[str] = field(default_factory=list)  # AUTH mechanisms the client used
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.data_attempts += 1
-        if self.refusals:
-            return self.refusals.pop(0)
-        message = message_from_bytes(envelope.original_content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        login = session.auth_data.login.decode() if session.authenticated else None
-        self.accepted.append(
-            Accepted(
-                envelope.mail_from, list(envelope.rcpt_tos), message, session.ssl is not None, login
-            )
-        )
-        return "250 Message accepted for delivery"
-
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
-    ) -> str:
-        if address.endswith("@nowhere.example"):
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    def authenticator(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        ok = (
-            isinstance(auth_data, LoginPassword)
-            and auth_data.login == USER.encode()
-            and auth_data.password == PASSWORD.encode()
-        )
-        self.mechanisms.append(mechanism)
-        # handled=False: aiosmtpd answers the refusal (535) itself
-        return AuthResult(success=ok, handled=False, auth_data=auth_data if ok else None)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    mailbox: Mailbox
-    ca_file: Path | None
-
-    def settings(self, **options: Any) -> SmtpSettings:
-        options.setdefault("starttls", self.ca_file is not None)
-        if options["starttls"]:
-            options.setdefault("ca_file", str(self.ca_file))
-            options.setdefault("user", USER)
-            options.setdefault("password", Secret(PASSWORD))
-        options.setdefault("from_address", "segport@example.com")
-        options.setdefault("timeout", 10.0)
-        options.setdefault("backoff_seconds", 0.0)
-        return SmtpSettings(host=self.host, port=self.port, **options)
-
-
 StartServer = Callable[..., SmtpServer]
 
 
@@ -157,32 +34,16 @@ StartServer = Callable[..., SmtpServer]
 def smtp_server(tmp_path: Path) -> Iterator[StartServer]:
     """Start SMTP servers: ``tls=True`` (STARTTLS required, AUTH over TLS) or a plain
     local relay; all stopped at teardown."""
-    controllers: list[Controller] = []
+    with ExitStack() as servers:
 
-    def start(*, tls: bool = True, exclude: tuple[str, ...] = ()) -> SmtpServer:
-        mailbox = Mailbox()
-        port = free_port()
-        kwargs: dict[str, Any] = {}
-        cert_file: Path | None = None
-        if tls:
-            cert_file, key_file = self_signed(tmp_path)
-            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            context.load_cert_chain(cert_file, key_file)
-            kwargs = {
-                "tls_context": context,
-                "require_starttls": True,
-                "authenticator": mailbox.authenticator,
-                "auth_require_tls": True,
-                "auth_exclude_mechanism": list(exclude),
-            }
-        controller = Controller(mailbox, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        controllers.append(controller)
-        return SmtpServer("127.0.0.1", port, mailbox, cert_file)
+        def start(*, tls: bool = True, exclude: tuple[str, ...] = ()) -> SmtpServer:
+            return servers.enter_context(
+                smtp_on_loopback(
+                    USER, PASSWORD, tls_directory=tmp_path if tls else None, exclude=exclude
+                )
+            )
 
-    yield start
-    for controller in controllers:
-        controller.stop()
+        yield start
 
 
 @pytest.mark.parametrize(("mechanism", "exclude"), [("LOGIN", "PLAIN"), ("PLAIN", "LOGIN")])

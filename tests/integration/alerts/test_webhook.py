@@ -1,4 +1,4 @@
-"""Webhook alerts against a real HTTP receiver on loopback (http.server in a thread).
+"""Webhook alerts against a real HTTP receiver on loopback (tests/fixtures/webhooks.py).
 
 The receiver checks every request's signature with the published
 :func:`segport.alerts.signing.verify` (the function docs/alerts.md tells receivers to
@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import logging
 import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import orjson
 import pytest
 from tests.fixtures.run_records import run_record
+from tests.fixtures.webhooks import Answer, Receiver, webhook_receiver
 
 from segport.alerts import (
     Alert,
@@ -35,78 +33,10 @@ from segport.secret import Secret
 SECRET = "whsec-0123456789abcdef-receiver-secret"
 
 
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-    signed: bool  # the signature verified with SECRET
-
-
-@dataclass
-class Answer:
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b"ok"
-    hang: bool = False  # answer nothing until the test ends (a receiver that hangs)
-
-
-class Receiver:
-    """A webhook receiver: answers from ``script`` in order, then 200."""
-
-    def __init__(self) -> None:
-        self.script: list[Answer] = []
-        self.received: list[Received] = []
-        self.release = threading.Event()
-        self.require_signature = False
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                signed = verify(
-                    SECRET,
-                    body,
-                    self.headers.get("X-Segport-Timestamp", ""),
-                    self.headers.get("X-Segport-Signature", ""),
-                )
-                receiver.received.append(Received(dict(self.headers.items()), body, signed))
-                answer = receiver.script.pop(0) if receiver.script else Answer()
-                if receiver.require_signature and not signed:
-                    answer = Answer(401, body=b"bad signature")
-                if answer.hang:
-                    receiver.release.wait(30)
-                    return
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/segport"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def stop(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.thread.start()
-    try:
+    with webhook_receiver(SECRET) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

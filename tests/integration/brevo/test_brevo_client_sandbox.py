@@ -95,9 +95,17 @@ def test_wrong_key_is_an_authentication_error_without_the_key(
 
 
 def test_bad_request_is_final(brevo: BrevoClient, sandbox: SandboxServer) -> None:
+    brevo.create_attribute("normal", "LOYALTY", "float")
     with pytest.raises(InvalidRequestError) as caught:
-        brevo.create_list("orphan", 4242)  # no such folder
-    assert caught.value.status == 400 and "folder" in caught.value.message.lower()
+        brevo.create_attribute("normal", "LOYALTY", "float")  # already exists
+    assert caught.value.status == 400 and "LOYALTY" in caught.value.message
+    assert brevo.requests_sent == 2
+
+
+def test_list_in_a_missing_folder_is_a_final_not_found(brevo: BrevoClient) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        brevo.create_list("orphan", 4242)  # no such folder: Brevo answers 404
+    assert caught.value.status == 404 and "folder" in caught.value.message.lower()
     assert brevo.requests_sent == 1
 
 

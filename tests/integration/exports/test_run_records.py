@@ -274,7 +274,7 @@ def _upgrade_from_0007(s: Scenario) -> None:
     from alembic import command
     from sqlalchemy import text
 
-    from segport.metadata.db import _config, upgrade
+    from segport.metadata.db import _config, migrating, upgrade
     from segport.service.run_lifecycle import export_id_of
 
     s.add_export()
@@ -282,7 +282,7 @@ def _upgrade_from_0007(s: Scenario) -> None:
     s.run()
     export_id = export_id_of(s.ws, "news")
     cfg = _config()
-    with s.ws.engine.begin() as conn:
+    with migrating(s.ws.engine) as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0007")
     with s.ws.engine.begin() as conn:

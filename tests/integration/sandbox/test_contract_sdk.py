@@ -107,8 +107,9 @@ def test_folders_and_lists_crud(brevo: Brevo, sandbox: SandboxServer) -> None:
 
 def test_list_errors_name_the_field(brevo: Brevo) -> None:
     with pytest.raises(BadRequestError) as err:
-        brevo.contacts.create_list(folder_id=999, name="x")
-    assert "folderId" in err.value.body["message"]
+        brevo.contacts.create_list(folder_id=999, name=" ")
+    assert "name" in err.value.body["message"]
+    # (an unknown folderId: test_sdk_folders_attributes.py)
     with pytest.raises(NotFoundError):
         brevo.contacts.update_list(424242, name="x")
     with pytest.raises(NotFoundError):

@@ -6,7 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 import pytest
@@ -84,22 +87,33 @@ def test_bad_config_values_name_the_option() -> None:
         SandboxConfig(api_keys=())
 
 
-def test_cli_serves_until_sigterm_and_saves_state(tmp_path: Path) -> None:
-    state = tmp_path / "cli-state.json"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+@contextmanager
+def sandbox_command(state: Path) -> Iterator[tuple[subprocess.Popen[str], str, IO[str]]]:
+    """`segport sandbox` on a free port saving to ``state``, once it printed its serving
+    line: (the process, the address it serves, the rest of its output); killed at the end
+    if it still runs."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "segport", "sandbox", "--port", "0", "--state", str(state)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env=env,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert "Brevo sandbox serving http://127.0.0.1:" in first, first
-        base = first.split("serving ", 1)[1].strip()
-        assert proc.stdout.readline().strip() == "API key: sandbox"
+        yield proc, first.split("serving ", 1)[1].strip(), proc.stdout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_cli_serves_until_sigterm_and_saves_state(tmp_path: Path) -> None:
+    state = tmp_path / "cli-state.json"
+    with sandbox_command(state) as (proc, base, output):
+        assert output.readline().strip() == "API key: sandbox"
         # The address is listening once printed: no retry until the server is up.
         r = httpx.post(
             f"{base}/contacts/folders", json={"name": "cli"}, headers={"api-key": "sandbox"}
@@ -107,12 +121,22 @@ def test_cli_serves_until_sigterm_and_saves_state(tmp_path: Path) -> None:
         assert r.status_code == 201
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=15)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert proc.returncode == 0, out
     assert "state saved" in out
     assert b'"cli"' in state.read_bytes()
+
+
+def test_a_sigterm_right_after_the_serving_line_stops_it(tmp_path: Path) -> None:
+    # A signal that arrives before uvicorn has put its own handlers in place (a script
+    # that starts the sandbox and stops it at once) used to be swallowed: the process
+    # served on. The window is narrow, so it is tried several times.
+    for attempt in range(8):
+        state = tmp_path / f"state-{attempt}.json"
+        with sandbox_command(state) as (proc, _, _):
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=15)
+        assert proc.returncode == 0, (attempt, out)
+        assert state.exists(), (attempt, out)  # stopped cleanly: the state was saved
 
 
 def test_cli_rejects_a_bad_fault_spec() -> None:

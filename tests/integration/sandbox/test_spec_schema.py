@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -68,8 +70,11 @@ def check(spec: dict[str, Any], response: httpx.Response) -> None:
     )
 
 
-def test_answers_match_the_spec(sandbox: SandboxServer) -> None:
-    spec = load_spec()
+@contextmanager
+def recording_client(
+    sandbox: SandboxServer,
+) -> Iterator[tuple[httpx.Client, list[httpx.Response]]]:
+    """A client of ``sandbox`` with its key, and every response it got (read), in order."""
     seen: list[httpx.Response] = []
 
     def keep(response: httpx.Response) -> None:
@@ -81,6 +86,12 @@ def test_answers_match_the_spec(sandbox: SandboxServer) -> None:
         headers={"api-key": sandbox.api_key},
         event_hooks={"response": [keep]},
     ) as api:
+        yield api, seen
+
+
+def test_answers_match_the_spec(sandbox: SandboxServer) -> None:
+    spec = load_spec()
+    with recording_client(sandbox) as (api, seen):
         api.get("/account")
         api.get("/contacts/attributes")
         api.post("/contacts/attributes/normal/LOYALTY", json={"type": "float"})

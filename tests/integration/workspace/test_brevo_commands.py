@@ -49,6 +49,9 @@ def test_lists_are_listed_and_created(
     # The same name again is refused, naming the list that has it.
     again = cli("brevo", "lists", "create", "shared", name.upper(), ok=False).output
     assert f"already has a list named {name!r} (id {new['id']})" in again
+    # An unknown folder is refused with the account's folders, before Brevo is asked.
+    lost = cli("brevo", "lists", "create", "shared", f"{name} 2", "--folder", "99999", ok=False)
+    assert "no folder 99999; its folders:" in lost.output and "--folder ID" in lost.output
     # Creating is audited (by connection), listing is not.
     [entry] = [e for e in list_entries(workspace, actor_named(workspace, None), 100)
                if e.action == "brevo.lists.create"]  # fmt: skip

@@ -165,11 +165,14 @@ def test_roles_on_exports(setup: tuple[Cli, int], profiled_workspace: Workspace)
     rows = {
         line.split()[0]: line for line in cli("exports", "list", actor="carol").output.splitlines()
     }
-    assert rows["name"].split() == ["name", "connection", "segments", "schedule", "last",
-                                    "status", "last", "run", "you", "may"]  # fmt: skip
-    assert rows["a1"].split()[1:] == ["private", "gb", "system", "not_started", "-", "view"]
-    assert rows["c1"].split()[1:] == ["shared", "gb", "system", "not_started", "-", "view,",
-                                      "edit,", "run"]  # fmt: skip
+    assert rows["name"].split() == ["name", "connection", "segments", "schedule", "next",
+                                    "firing", "last", "status", "last", "run", "you",
+                                    "may"]  # fmt: skip
+    off = ["system", "refresh", "is", "off"]  # the next firing: the system refresh is not set
+    assert rows["a1"].split()[1:] == ["private", "gb", "system", *off, "not_started", "-",
+                                      "view"]  # fmt: skip
+    assert rows["c1"].split()[1:] == ["shared", "gb", "system", *off, "not_started", "-",
+                                      "view,", "edit,", "run"]  # fmt: skip
     assert cli("exports", "list", actor="vic").output.count("view\n") == 2
     cli("exports", "edit", "c1", "--limit", "5", actor="carol", ok=True)
     assert (

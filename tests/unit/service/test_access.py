@@ -15,6 +15,7 @@ ADMIN_ONLY = {
     Action.CONNECTIONS_MANAGE,
     Action.AUDIT_READ,
     Action.SCHEDULE_MANAGE,
+    Action.ALERTS_MANAGE,
 }
 
 

@@ -10,13 +10,33 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Scope
 
-from segport.brevo.sandbox import routes_account, routes_contacts, routes_lists
+from segport.brevo.sandbox import (
+    routes_account,
+    routes_attributes,
+    routes_contacts,
+    routes_folders,
+    routes_lists,
+    routes_segments,
+)
 from segport.brevo.sandbox.config import SandboxConfig
 from segport.brevo.sandbox.errors import ApiProblem, json_response, problem_response
 from segport.brevo.sandbox.faults import FaultInjector
 from segport.brevo.sandbox.gateway import Gateway, RequestLog
 from segport.brevo.sandbox.params import Context
 from segport.brevo.sandbox.ratelimit import RateLimiter
+from segport.brevo.sandbox.routes_unsupported import unsupported_routes
+
+# Literal /contacts/... paths (segments, folders, lists, attributes) come before
+# /contacts/{identifier}, which would otherwise take them for a contact.
+IMPLEMENTED = [
+    *routes_account.routes,
+    *routes_attributes.routes,
+    *routes_folders.routes,
+    *routes_segments.routes,
+    *routes_lists.routes,
+    *routes_contacts.routes,
+]
+ROUTES = [*IMPLEMENTED, *unsupported_routes(IMPLEMENTED)]
 
 
 async def _on_problem(request: Request, exc: Exception) -> Response:
@@ -45,7 +65,7 @@ def build_app(
     drop_connection: Callable[[Scope], None],
 ) -> ASGIApp:
     app = Starlette(
-        routes=[*routes_account.routes, *routes_lists.routes, *routes_contacts.routes],
+        routes=ROUTES,
         exception_handlers={ApiProblem: _on_problem, HTTPException: _on_http},
     )
     app.state.sandbox = context

@@ -25,7 +25,10 @@ _ROUTES: list[tuple[re.Pattern[str], str, str]] = [
     for p, group, template in [
         (r"/account", "account", "/account"),
         (r"/contacts/attributes(?:/[^/]+/[^/]+)?", "attributes", "/contacts/attributes"),
-        (r"/contacts/folders(?:/[^/]+)?", "folders", "/contacts/folders"),
+        (r"/contacts/folders", "folders", "/contacts/folders"),
+        (r"/contacts/folders/[^/]+", "folders", "/contacts/folders/{folderId}"),
+        (r"/contacts/folders/[^/]+/lists", "folders", "/contacts/folders/{folderId}/lists"),
+        (r"/contacts/segments", "contacts", "/contacts/segments"),
         (r"/contacts/lists/[^/]+/contacts", "list-contacts", "/contacts/lists/{listId}/contacts"),
         (
             r"/contacts/lists/[^/]+/contacts/add",

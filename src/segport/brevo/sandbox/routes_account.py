@@ -1,8 +1,7 @@
-"""Routes: account, contact attributes, background processes and import reports."""
+"""Routes: account, background processes and import reports."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from starlette.requests import Request
@@ -10,8 +9,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from segport.brevo.sandbox.errors import ApiProblem, bad_request, json_response
-from segport.brevo.sandbox.params import ctx, json_body, path_int, query_int, query_sort
-from segport.brevo.sandbox.records import REPORT_KINDS, Attribute
+from segport.brevo.sandbox.params import ctx, path_int, query_int, query_sort
+from segport.brevo.sandbox.records import REPORT_KINDS
 
 _ACCOUNT: dict[str, Any] = {
     "organization_id": "sandbox-organization",
@@ -32,10 +31,6 @@ _ACCOUNT: dict[str, Any] = {
     "marketingAutomation": {"enabled": False},
 }
 
-_CATEGORIES = ("normal", "transactional", "category", "calculated", "global")
-_NORMAL_TYPES = ("text", "date", "float", "boolean", "multiple-choice")
-_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,49}")
-
 
 def base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
@@ -43,64 +38,6 @@ def base_url(request: Request) -> str:
 
 async def get_account(request: Request) -> Response:
     return json_response(_ACCOUNT)
-
-
-async def get_attributes(request: Request) -> Response:
-    state = ctx(request).state
-    with state.lock:
-        return json_response({"attributes": [a.to_api() for a in state.attributes.values()]})
-
-
-async def create_attribute(request: Request) -> Response:
-    category = request.path_params["category"]
-    name = request.path_params["name"]
-    body, _ = await json_body(request)
-    if category not in _CATEGORIES:
-        raise bad_request(f"attributeCategory should be one of {', '.join(_CATEGORIES)}")
-    if not _NAME_RE.fullmatch(name):
-        raise bad_request(
-            f"attributeName {name!r}: use letters, digits, _ and -, starting with a letter"
-        )
-    attr_type = body.get("type")
-    enumeration = body.get("enumeration")
-    options = body.get("multiCategoryOptions")
-    value = body.get("value")
-    if category == "normal":
-        if attr_type not in _NORMAL_TYPES:
-            raise bad_request(f"type should be one of {', '.join(_NORMAL_TYPES)} for normal")
-        if attr_type == "multiple-choice" and (
-            not isinstance(options, list) or not all(isinstance(o, str) for o in options)
-        ):
-            raise bad_request("multiCategoryOptions is required for a multiple-choice attribute")
-    elif category == "category":
-        if not isinstance(enumeration, list) or not enumeration:
-            raise bad_request("enumeration is required for a category attribute")
-        for item in enumeration:
-            if (
-                not isinstance(item, dict)
-                or not isinstance(item.get("value"), int)
-                or not isinstance(item.get("label"), str)
-            ):
-                raise bad_request("enumeration items should be {value: integer, label: string}")
-    elif category in ("calculated", "global"):
-        if not isinstance(value, str) or not value:
-            raise bad_request(f"value is required for a {category} attribute", "missing_parameter")
-    elif category == "transactional":
-        attr_type = attr_type or "float"
-    state = ctx(request).state
-    with state.lock:
-        key = name.upper()
-        if key in state.attributes:
-            raise bad_request(f"Attribute name {key} already exists")
-        state.attributes[key] = Attribute(
-            name=key,
-            category=category,
-            type=attr_type if category != "calculated" else (attr_type or "float"),
-            enumeration=enumeration if category == "category" else None,
-            multi_category_options=options if attr_type == "multiple-choice" else None,
-            calculated_value=value if category in ("calculated", "global") else None,
-        )
-    return Response(status_code=201)
 
 
 async def get_processes(request: Request) -> Response:
@@ -142,8 +79,6 @@ async def get_report(request: Request) -> Response:
 
 routes = [
     Route("/v3/account", get_account, methods=["GET"]),
-    Route("/v3/contacts/attributes", get_attributes, methods=["GET"]),
-    Route("/v3/contacts/attributes/{category}/{name}", create_attribute, methods=["POST"]),
     Route("/v3/processes", get_processes, methods=["GET"]),
     Route("/v3/processes/{processId}", get_process, methods=["GET"]),
     Route("/reports/{processId}/{kind}.csv", get_report, methods=["GET"]),

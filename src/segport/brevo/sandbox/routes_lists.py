@@ -1,4 +1,4 @@
-"""Routes: folders, lists, and list membership (read, add, remove)."""
+"""Routes: lists, and list membership (read, add, remove)."""
 
 from __future__ import annotations
 
@@ -20,39 +20,12 @@ from segport.brevo.sandbox.params import (
     query_sort,
     query_time,
 )
-from segport.brevo.sandbox.records import ContactList, Folder
+from segport.brevo.sandbox.records import ContactList
+from segport.brevo.sandbox.routes_folders import require_folder
 from segport.brevo.sandbox.state import AccountState
 from segport.brevo.sandbox.values import normalize_email
 
 MAX_MEMBERS_PER_CALL = 150
-
-
-async def get_folders(request: Request) -> Response:
-    limit = query_int(request, "limit", 10, 0, 50)
-    offset = query_int(request, "offset", 0)
-    sort = query_sort(request)
-    state = ctx(request).state
-    with state.lock:
-        folders = sorted(state.folders.values(), key=lambda f: f.id, reverse=sort == "desc")
-        out = []
-        for f in folders[offset : offset + limit]:
-            members: set[int] = set()
-            for lst in state.lists.values():
-                if lst.folder_id == f.id:
-                    members |= lst.members
-            out.append(f.to_api(len(members)))
-        return json_response({"folders": out, "count": len(folders)})
-
-
-async def create_folder(request: Request) -> Response:
-    body, _ = await json_body(request)
-    name = body_str(body, "name")
-    assert name is not None
-    state = ctx(request).state
-    with state.lock:
-        folder = Folder(state.new_id("folder"), name)
-        state.folders[folder.id] = folder
-    return json_response({"id": folder.id}, 201)
 
 
 async def get_lists(request: Request) -> Response:
@@ -70,10 +43,10 @@ async def create_list(request: Request) -> Response:
     body, _ = await json_body(request)
     name = body_str(body, "name")
     folder_id = body_int(body, "folderId")
+    assert folder_id is not None  # (required: body_int raised otherwise)
     state = ctx(request).state
     with state.lock:
-        if folder_id not in state.folders:
-            raise bad_request(f"folderId: folder {folder_id} does not exist")
+        require_folder(state, folder_id)  # Brevo: 404 document_not_found
         list_id = state.create_list(name or "", folder_id)
     return json_response({"id": list_id}, 201)
 
@@ -96,8 +69,7 @@ async def update_list(request: Request) -> Response:
     with state.lock:
         lst = state.require_list(list_id)
         if folder_id is not None:
-            if folder_id not in state.folders:
-                raise bad_request(f"folderId: folder {folder_id} does not exist")
+            require_folder(state, folder_id)
             lst.folder_id = folder_id
         if name is not None:
             lst.name = name
@@ -226,8 +198,6 @@ async def remove_from_list(request: Request) -> Response:
 
 
 routes = [
-    Route("/v3/contacts/folders", get_folders, methods=["GET"]),
-    Route("/v3/contacts/folders", create_folder, methods=["POST"]),
     Route("/v3/contacts/lists", get_lists, methods=["GET"]),
     Route("/v3/contacts/lists", create_list, methods=["POST"]),
     Route("/v3/contacts/lists/{listId}", get_list, methods=["GET"]),

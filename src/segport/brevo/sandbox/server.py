@@ -8,7 +8,7 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -44,10 +44,6 @@ def _protocol_with_registry(registry: dict[Any, asyncio.Transport]) -> type[H11P
             super().connection_lost(exc)
 
     return Protocol
-
-
-def _ignore(signum: int, frame: object) -> None:
-    return None
 
 
 class SandboxServer:
@@ -146,13 +142,22 @@ class SandboxServer:
             time.sleep(0.002)
         return self
 
-    def serve_forever(self) -> None:
-        """Serve in this thread until Ctrl-C or SIGTERM, then stop cleanly."""
+    def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve in this thread until Ctrl-C or SIGTERM, then stop cleanly. ``on_ready``
+        runs once the signals are handled (a caller announces the address there, so a
+        signal sent as soon as it reads that is never lost)."""
         server = self.bind()
-        # uvicorn handles SIGINT/SIGTERM while serving and re-raises them once stopped;
-        # no-op handlers make that re-raise harmless so the state is still saved.
-        previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+        # uvicorn handles SIGINT/SIGTERM while serving and re-raises them once stopped.
+        # Until its handlers are in place (and for that re-raise) ours asks the server to
+        # stop: a signal in that window is not lost, and the state is still saved.
+        def stop(signum: int, frame: object) -> None:
+            server.should_exit = True
+
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
+            if on_ready is not None:
+                on_ready()
             server.run(sockets=[self._socket] if self._socket else None)
         finally:
             self._finish()

@@ -8,8 +8,8 @@
   lets the database, not a check-then-insert, refuse a second worker on SQLite (one
   process per workspace there), while PostgreSQL rows (NULLs) may be many.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
