@@ -32,6 +32,7 @@ from segport.exports import stop
 from segport.exports.errors import RunCanceled, StateBusy
 from segport.exports.progress import Progress
 from segport.service.access import Actor
+from segport.service.export_configs import record_last_run
 from segport.service.models import utcnow
 from segport.service.refresh import RefreshView, fire_due_refresh
 from segport.service.run_lifecycle import (
@@ -43,6 +44,7 @@ from segport.service.run_lifecycle import (
 )
 from segport.service.run_model import ERROR, INTERRUPTED, UNFINISHED, Run, RunView
 from segport.service.runs import RunOptions, check_chunk_bytes, execute_requested
+from segport.service.schedule_firing import fire_due_export_schedules
 from segport.service.workers import beat, register_worker, unregister_worker
 from segport.service.workspace import Workspace
 
@@ -79,6 +81,7 @@ class Worker:
         self.worker_id: int | None = None
         self.executed: list[RunView] = []
         self.refreshes: list[RefreshView] = []
+        self._problems: set[tuple[str, str]] = set()  # (export, problem) logged already
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -106,8 +109,24 @@ class Worker:
             self._log(f"worker {me.name} stopped{how}")
 
     def fire_due(self) -> None:
-        """Fire what the schedules have due now."""
-        done = fire_due_refresh(self.ws, self.actor, self._now())
+        """Fire what the schedules have due now: the system refresh, then the exports'
+        own schedules."""
+        now = self._now()
+        self._fire_refresh(now)
+        for fired in fire_due_export_schedules(self.ws, self.actor, now):
+            name = repr(fired.export_name)
+            if fired.problem is not None:
+                if (fired.export_name, fired.problem) not in self._problems:
+                    self._problems.add((fired.export_name, fired.problem))
+                    self._log(f"export {name}: its schedule cannot fire: {fired.problem}")
+                continue
+            at = fired.fired_for.isoformat() if fired.fired_for else "?"
+            caught = " (caught up)" if fired.caught_up else ""
+            what = fired.run.title + " requested" if fired.run else fired.busy
+            self._log(f"export {name}: its schedule fired for {at}{caught}; {what}")
+
+    def _fire_refresh(self, now: datetime) -> None:
+        done = fire_due_refresh(self.ws, self.actor, now)
         if done is not None:
             self.refreshes.append(done)
             at = done.fired_for.isoformat() if done.fired_for else "now"
@@ -233,14 +252,19 @@ class Worker:
         self._log(f"{view.title}: {view.status}; handed back as run id {new}")
 
     def _end_unfinished(self, run_id: int, message: str) -> None:
-        """End a run an error left queued or processing (it would be picked again)."""
+        """End a run an error left queued or processing (it would be picked again); its
+        export's last run is recorded, which also sends the alerts."""
         now = utcnow()
-        with self.ws.engine.begin() as conn:
-            conn.execute(
+        with self.ws.session() as session:
+            done = session.connection().execute(
                 update(Run)
                 .where(Run.id == run_id, Run.status.in_(UNFINISHED))
                 .values(status="failed", reason=ERROR, finished_at=now, message=message)
             )
+            if done.rowcount == 1:
+                run = session.get(Run, run_id)
+                if run is not None:
+                    record_last_run(session, run.export_id, "failed", now)
 
     # -- signs of life ---------------------------------------------------------------------
 

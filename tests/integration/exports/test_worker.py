@@ -22,7 +22,9 @@ from tests.integration.exports.conftest import Scenario, add_own, make_scenario,
 from tests.integration.exports.test_cli_resume import CHUNK, emails, segport, wait_for_imports
 
 from segport.brevo.sandbox import SandboxServer
+from segport.service.audit import list_entries
 from segport.service.export_configs import detach_export
+from segport.service.export_schedules import schedule_export
 from segport.service.run_lifecycle import request_run
 from segport.service.run_model import Run
 from segport.service.runs import list_runs
@@ -225,3 +227,35 @@ def test_the_worker_goes_on_past_a_run_that_cannot_run_and_recovers_lost_ones(
     assert (beta.status, beta.reason) == ("successful", "completed")
     assert (gamma.status, gamma.reason) == ("failed", "worker_lost")
     assert any(line.startswith(f"recovered {gamma.title}: failed") for line in lines), lines
+
+
+def test_the_worker_fires_due_export_schedules_once(any_scenario: Scenario) -> None:
+    s = any_scenario
+    add_own(s, "news")  # on the system schedule, which is not set: never fired
+    add_own(s, "daily", schedule="manual")
+    set_at = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
+    schedule_export(s.ws, s.admin, "daily", cron="30 8 * * *", timezone="UTC", now=set_at)
+    lines: list[str] = []
+
+    def once(at: datetime) -> None:
+        Worker(s.ws, s.admin, poll=0.1, now=lambda: at, log=lines.append).run(once=True)
+
+    once(datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    assert list_runs(s.ws, s.admin, "daily") == []
+    once(datetime(2026, 12, 7, 8, 31, tzinfo=UTC))
+    [run] = list_runs(s.ws, s.admin, "daily")
+    assert (run.status, run.trigger) == ("successful", "schedule")
+    assert any(
+        "export 'daily': its schedule fired for 2026-12-07T08:30:00+00:00" in x for x in lines
+    )
+    once(datetime(2026, 12, 7, 8, 45, tzinfo=UTC))
+    assert len(list_runs(s.ws, s.admin, "daily")) == 1  # that firing was acted on
+    # Down three days: caught up once.
+    lines.clear()
+    once(datetime(2026, 12, 10, 9, 0, tzinfo=UTC))
+    assert [r.status for r in list_runs(s.ws, s.admin, "daily")] == ["successful"] * 2
+    assert sum("its schedule fired" in x for x in lines) == 1
+    assert any("2026-12-10T08:30:00+00:00 (caught up)" in x for x in lines)
+    assert list_runs(s.ws, s.admin, "news") == []
+    [entry, _] = [e for e in list_entries(s.ws, s.admin) if e.action == "exports.schedule_fired"]
+    assert entry.details == {"fired_for": "2026-12-10T08:30:00+00:00", "caught_up": True}
