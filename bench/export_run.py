@@ -121,18 +121,27 @@ def start_sandbox(port: int) -> subprocess.Popen[bytes]:
     )
 
 
-def make_workspace(ws_path: Path, data: Path, base: str, list_id: int) -> list[str]:
+def make_workspace(
+    ws_path: Path,
+    data: Path,
+    base: str,
+    list_id: int,
+    *,
+    meta_url: str | None = None,
+    into: str | None = None,
+) -> list[str]:
     """A workspace at ``ws_path`` with ``data`` loaded, a segment of everyone, a connection
     to ``base`` and the export ``bench`` into ``list_id``; returns the command that runs it
-    (``--json -q``)."""
+    (``--json -q``). ``meta_url``: PostgreSQL metadata instead of SQLite; ``into``: the
+    profiles loaded into that PostgreSQL database (bench/export_run_postgres.py)."""
     from segport.service import ExportConfig, ExportMapping, connections
     from segport.service.export_configs import add_export
     from segport.service.opening import init_workspace
     from segport.service.profile_source import load_profiles
     from segport.service.segment_definitions import create_segment
 
-    ws = init_workspace(ws_path)
-    load_profiles(ws, actor_named(ws, None), data, id_column="customer_id", replace=True)
+    ws = init_workspace(ws_path, meta_url)
+    load_profiles(ws, actor_named(ws, None), data, id_column="customer_id", replace=True, into=into)
     create_segment(ws, actor_named(ws, None), "everyone", where="customer_id >= 0")
     connections.add_connection(
         ws,
