@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/run_all.py [--only NAME ...]
 
 Each script prints its own figures; bench/README.md records them with the machine they
 were measured on. Expect several minutes: the profile store benchmark builds a
-10,000,000-row CSV and the export benchmark a 1,000,000-profile workspace.
+10,000,000-row CSV and the export benchmarks 1,000,000-profile workspaces. exports-postgres
+and refresh-workers need PostgreSQL on 127.0.0.1:5432 (`--pg` on each script to move it).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ SCRIPTS = {
     "profiles": ["profiles_segments.py"],
     "contacts": ["contacts.py"],
     "exports": ["export_run.py"],
+    # These two need PostgreSQL on 127.0.0.1:5432 (throwaway databases, dropped after).
+    "exports-postgres": ["export_run_postgres.py"],
+    "refresh-workers": ["refresh_workers.py"],
 }
 
 
