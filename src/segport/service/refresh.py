@@ -258,8 +258,11 @@ def _why_not(
         failed = counts.get(seg)
         if failed is not None and failed.error is not None:
             return SEGMENT_FAILED, f"segment {seg!r} failed to evaluate: {failed.error}", None
+    segments = export.segment_names
+    known = counts[segments[0]].member_count if len(segments) == 1 else None
     try:
-        members = store.count(session, export.segment_names)
+        # One segment was just counted; only a union of several needs counting again.
+        members = known if known is not None else store.count(session, segments)
     except Exception as exc:
         message = f"the segments failed to evaluate: {type(exc).__name__}: {exc}"
         return SEGMENT_FAILED, message, None
