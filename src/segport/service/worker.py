@@ -44,6 +44,7 @@ from segport.service.run_lifecycle import (
     heartbeat_seconds,
     insert_run,
     recover_runs,
+    this_worker,
     view_of,
 )
 from segport.service.run_model import (
@@ -235,6 +236,8 @@ class Worker:
             self._hand_back(run_id)
             return
         view = view_of(self.ws, run_id)
+        if view.claimed_by != this_worker():
+            return  # another worker claimed it first: that one executes and logs it
         self.executed.append(view)
         self._log(f"{view.title}: {view.status}" + (f" ({view.reason})" if view.reason else ""))
 
