@@ -1,12 +1,14 @@
 """Several `segport worker` processes sharing PostgreSQL metadata and one workspace folder:
 a worker SIGKILLed mid-run leaves its run to a live worker, which ends it `failed`
 (`worker_lost`) and requests it again (trigger `recovery`), resuming exactly; workers
-racing for one requested run and one due refresh execute exactly one run per export."""
+racing for one requested run and one due refresh execute exactly one run per export; an
+export whose runs keep getting lost is not requested again forever."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from tests.fixtures.sandbox import SandboxFactory
 from tests.fixtures.waiting import wait_until
 from tests.integration.exports.conftest import Scenario, add_own, make_scenario, profile
@@ -23,13 +26,12 @@ from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, emails, wai
 from segport.exports.hooks import ENV as KILL_ENV
 from segport.service.audit import list_entries
 from segport.service.export_configs import show_export
-from segport.service.run_lifecycle import HEARTBEAT_ENV, TIMEOUT_ENV, request_run
-from segport.service.run_model import UNFINISHED, WORKER_LOST
+from segport.service.run_lifecycle import HEARTBEAT_ENV, TIMEOUT_ENV, recover_runs, request_run
+from segport.service.run_model import UNFINISHED, WORKER_LOST, Run
 from segport.service.runs import list_runs
 from segport.service.system_schedule import set_system_schedule
+from segport.service.worker import MAX_RECOVERIES, Worker
 from segport.service.workers import list_workers
-
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 # Quick signs of life, so a dead worker's run is found lost within seconds.
 SEGPORT = [sys.executable, "-m", "segport", "--workspace"]
@@ -86,6 +88,8 @@ def ended(s: Scenario, export: str, n: int = 1) -> bool:
     return len(runs) >= n and all(r.status not in UNFINISHED for r in runs)
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 @pytest.mark.parametrize("kill", ["submitted:8", "while posting"])
 def test_a_sigkilled_workers_run_is_recovered_by_a_live_worker(
     sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str, kill: str
@@ -145,6 +149,8 @@ def test_a_sigkilled_workers_run_is_recovered_by_a_live_worker(
             assert s.sandbox.requests_log.count(IMPORT) == 8 + again.summary.chunks
 
 
+@pytest.mark.postgres
+@pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 3])
 def test_workers_racing_execute_one_run_per_export(
     sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str, n: int
@@ -188,3 +194,46 @@ def test_workers_racing_execute_one_run_per_export(
 
 def _list_of(s: Scenario, export: str) -> int:
     return show_export(s.ws, s.admin, export).config.list_id
+
+
+def _lose_a_run(s: Scenario) -> int:
+    """A requested run left processing by a process that died an hour ago; its id."""
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    run = request_run(s.ws, s.admin, "news")
+    with s.ws.engine.begin() as conn:
+        conn.execute(
+            update(Run)
+            .where(Run.id == run.id)
+            .values(
+                status="processing",
+                claimed_by=f"{socket.gethostname()}:{dead.pid}",
+                heartbeat_at=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
+    return run.id
+
+
+def test_an_export_lost_too_often_is_not_requested_again(any_scenario: Scenario) -> None:
+    """A run that kills its worker every time must not loop: after MAX_RECOVERIES lost runs
+    in a row the worker leaves the export alone; one lost run fewer, it requests again."""
+    s = any_scenario
+    s.add_export()
+    for _ in range(MAX_RECOVERIES - 2):
+        _lose_a_run(s)
+        assert len(recover_runs(s.ws, s.admin)) == 1  # by hand: not requested again
+    _lose_a_run(s)
+    lines: list[str] = []
+    Worker(s.ws, s.admin, poll=0.1, log=lines.append).run(once=True)
+    latest = list_runs(s.ws, s.admin, "news")[0]
+    assert (latest.status, latest.trigger) == ("successful", "recovery"), lines
+    for _ in range(MAX_RECOVERIES - 1):
+        _lose_a_run(s)
+        recover_runs(s.ws, s.admin)
+    last = _lose_a_run(s)
+    lines.clear()
+    Worker(s.ws, s.admin, poll=0.1, log=lines.append).run(once=True)
+    latest = list_runs(s.ws, s.admin, "news")[0]
+    assert (latest.id, latest.status, latest.reason) == (last, "failed", WORKER_LOST)
+    said = f"not requested again: its last {MAX_RECOVERIES} runs were all lost"
+    assert any(latest.title in line and said in line for line in lines), lines
