@@ -7,6 +7,7 @@ export whose runs keep getting lost is not requested again forever."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, emails, wai
 from segport.exports.hooks import ENV as KILL_ENV
 from segport.service.audit import list_entries
 from segport.service.export_configs import show_export
+from segport.service.export_schedules import schedule_export
 from segport.service.run_lifecycle import HEARTBEAT_ENV, TIMEOUT_ENV, recover_runs, request_run
 from segport.service.run_model import UNFINISHED, WORKER_LOST, Run
 from segport.service.runs import list_runs
@@ -149,38 +151,44 @@ def test_a_sigkilled_workers_run_is_recovered_by_a_live_worker(
             assert s.sandbox.requests_log.count(IMPORT) == 8 + again.summary.chunks
 
 
+EXPORTS = {"news": "schedule", "promo": "schedule", "daily": "schedule", "by_hand": "manual"}
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 @pytest.mark.parametrize("n", [2, 3])
 def test_workers_racing_execute_one_run_per_export(
     sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str, n: int
 ) -> None:
-    """Every worker is running and polling when the refresh falls due and the run is
-    requested: each export gets exactly one run, and the refresh is done once."""
+    """Every worker is running and polling when the refresh and an export's own cron
+    schedule fall due and a run is requested: each export gets exactly one run, and the
+    refresh and the schedule fire once."""
     with pg_scenario(sandbox_factory, tmp_path, pg_database, faults="import:slow=0.05") as s:
         s.load([profile(i) for i in range(1, 121)])
         add_own(s, "news")
         add_own(s, "promo")
         add_own(s, "by_hand", schedule="manual")
+        add_own(s, "daily", schedule="manual")
         procs = [start_worker(s, *CHUNK) for _ in range(n)]
         try:
             wait_registered(s, procs)
-            # A firing one minute ago, of a schedule set two hours ago: due now.
+            # A firing one minute ago, of schedules set two hours ago: due now, once.
             now = datetime.now(UTC)
-            at = (now - timedelta(minutes=1)).strftime("%H:%M")
-            set_system_schedule(
-                s.ws, s.admin, times=[at], timezone="UTC", now=now - timedelta(hours=2)
-            )
+            due, set_at = now - timedelta(minutes=1), now - timedelta(hours=2)
+            cron = f"{due.minute} {due.hour} * * *"
+            schedule_export(s.ws, s.admin, "daily", cron=cron, timezone="UTC", now=set_at)
+            at = due.strftime("%H:%M")
+            set_system_schedule(s.ws, s.admin, times=[at], timezone="UTC", now=set_at)
             request_run(s.ws, s.admin, "by_hand")
             wait_until(
-                lambda: all(ended(s, e) for e in ("news", "promo", "by_hand")),
+                lambda: all(ended(s, e) for e in EXPORTS),
                 120,
-                "the three exports' runs to end",
+                "the exports' runs to end",
             )
         finally:
             logs = [stop(p) for p in procs]
         s.sandbox.state.wait_idle()
-        for export, trigger in (("news", "schedule"), ("promo", "schedule"), ("by_hand", "manual")):
+        for export, trigger in EXPORTS.items():
             [run] = list_runs(s.ws, s.admin, export)
             assert (run.status, run.trigger) == ("successful", trigger), run
             assert run.summary is not None and run.summary.sent == 120
@@ -188,8 +196,13 @@ def test_workers_racing_execute_one_run_per_export(
         refreshes = [e for e in list_entries(s.ws, s.admin) if e.action == "refresh.run"]
         assert len(refreshes) == 1
         assert sum(log.count("system refresh for") for log in logs) == 1
-        said = [line for log in logs for line in log.splitlines() if "Run 1 of export" in line]
-        assert len(said) == 3, said
+        fired = [e for e in list_entries(s.ws, s.admin) if e.action == "exports.schedule_fired"]
+        assert len(fired) == 1
+        assert sum(log.count("export 'daily': its schedule fired") for log in logs) == 1
+        # Each run was executed (and logged) by one worker only.
+        executed = re.compile(r"Run \d+ of export '\w+' \(id \d+\): ")
+        said = [line for log in logs for line in log.splitlines() if executed.search(line)]
+        assert len(said) == len(EXPORTS), said
 
 
 def _list_of(s: Scenario, export: str) -> int:
