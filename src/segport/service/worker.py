@@ -12,7 +12,7 @@ SQLite workspace a second worker is refused, naming the first). Then, each round
 3. the oldest ``queued`` run, claimed through
    :func:`~segport.service.runs.execute_requested` (``claim_run``: one executor per run,
    so the same loop can later run on many machines), executed with its heartbeat;
-3. nothing to do: wait ``poll`` seconds (``once``: return instead).
+4. nothing to do: wait ``poll`` seconds (``once``: return instead).
 
 The first SIGTERM or Ctrl-C stops gracefully: the run going on stops at its next safe
 point (after the chunk being sent), ends ``canceled`` (reason ``interrupted``) with what
