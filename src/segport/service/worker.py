@@ -2,14 +2,17 @@
 one at a time, until asked to stop.
 
 At start it registers in the live-workers registry (:mod:`segport.service.workers`: on a
-SQLite workspace a second worker is refused, naming the first) and recovers the runs of
-dead processes (:func:`~segport.service.run_lifecycle.recover_runs`). Then, each round:
+SQLite workspace a second worker is refused, naming the first). Then, each round:
 
-1. the system refresh, when a firing is due (once for any number missed);
-2. the oldest ``queued`` run, claimed through
+1. the runs of dead workers are recovered (at most every heartbeat interval):
+   :func:`~segport.service.run_lifecycle.recover_runs` ends them ``failed``
+   (``worker_lost``) and each is requested again (trigger ``recovery``), which resumes
+   from the export's checkpoints, unless its export lost that many runs in a row already;
+2. the system refresh, when a firing is due (once for any number missed);
+3. the oldest ``queued`` run, claimed through
    :func:`~segport.service.runs.execute_requested` (``claim_run``: one executor per run,
    so the same loop can later run on many machines), executed with its heartbeat;
-3. nothing to do: wait ``poll`` seconds (``once``: return instead).
+4. nothing to do: wait ``poll`` seconds (``once``: return instead).
 
 The first SIGTERM or Ctrl-C stops gracefully: the run going on stops at its next safe
 point (after the chunk being sent), ends ``canceled`` (reason ``interrupted``) with what
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -40,17 +44,29 @@ from segport.service.run_lifecycle import (
     heartbeat_seconds,
     insert_run,
     recover_runs,
+    this_worker,
     view_of,
 )
-from segport.service.run_model import ERROR, INTERRUPTED, UNFINISHED, Run, RunView
+from segport.service.run_model import (
+    ERROR,
+    INTERRUPTED,
+    UNFINISHED,
+    WORKER_LOST,
+    Run,
+    RunView,
+)
 from segport.service.runs import RunOptions, check_chunk_bytes, execute_requested
 from segport.service.schedule_firing import fire_due_export_schedules
 from segport.service.workers import beat, register_worker, unregister_worker
 from segport.service.workspace import Workspace
 
-__all__ = ["HANDBACK_TRIGGER", "Worker"]
+__all__ = ["HANDBACK_TRIGGER", "MAX_RECOVERIES", "RECOVERY_TRIGGER", "Worker"]
 
 HANDBACK_TRIGGER = "handback"
+RECOVERY_TRIGGER = "recovery"
+# A run that kills its worker every time (out of memory, say) must not loop forever: after
+# this many lost runs of an export in a row, the last one stays failed for a person to see.
+MAX_RECOVERIES = 3
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
 _IDLE_SLICE = 0.2  # how soon a signal is noticed while idle
 _SHUTTING_DOWN = "the worker is shutting down"  # in the message of a run it stopped
@@ -82,6 +98,7 @@ class Worker:
         self.executed: list[RunView] = []
         self.refreshes: list[RefreshView] = []
         self._problems: set[tuple[str, str]] = set()  # (export, problem) logged already
+        self._recovered_at: float | None = None  # monotonic time of the last recovery
 
     # -- the loop ------------------------------------------------------------------------
 
@@ -92,9 +109,8 @@ class Worker:
         self._log(f"worker {me.name} started (id {me.id})")
         try:
             with self._beating(), self._signals():
-                for lost in recover_runs(self.ws, self.actor):
-                    self._log(f"recovered {lost.title}: failed ({lost.reason})")
                 while self.stopping is None:
+                    self.recover_due()
                     self.fire_due()
                     if self.stopping is not None:
                         break
@@ -107,6 +123,47 @@ class Worker:
             unregister_worker(self.ws, me.id)
             how = f" ({self.stopping})" if self.stopping else ""
             self._log(f"worker {me.name} stopped{how}")
+
+    def recover_due(self) -> None:
+        """Recover the runs of dead workers, at most once per heartbeat interval: a run
+        whose worker was SIGKILLed ends ``failed`` (``worker_lost``) and is requested again
+        (trigger ``recovery``), resuming from the export's checkpoints. Whether the worker
+        is dead is :func:`recover_runs`' call: heartbeat older than the timeout, and on this
+        host its process gone; on another host the timeout alone."""
+        now = time.monotonic()
+        if self._recovered_at is not None and now - self._recovered_at < heartbeat_seconds():
+            return
+        self._recovered_at = now
+        for lost in recover_runs(self.ws, self.actor):
+            self._log(f"recovered {lost.title}: failed ({lost.reason}); {self._rerequest(lost)}")
+
+    def _rerequest(self, lost: RunView) -> str:
+        """Request a new run of a lost run's export; what became of it, for the log."""
+        with self.ws.session() as session:
+            run = session.get(Run, lost.id)
+            assert run is not None
+            export_id = run.export_id
+            latest = session.scalars(
+                select(Run.reason)
+                .where(Run.export_id == export_id)
+                .order_by(Run.number.desc())
+                .limit(MAX_RECOVERIES)
+            ).all()
+        if len(latest) == MAX_RECOVERIES and all(r == WORKER_LOST for r in latest):
+            return f"not requested again: its last {MAX_RECOVERIES} runs were all lost"
+        try:
+            new = insert_run(
+                self.ws,
+                export_id,
+                lost.export_name,
+                status="queued",
+                actor=self.actor.name,
+                trigger=RECOVERY_TRIGGER,
+                full=lost.full,
+            )
+        except RunInProgress as exc:  # someone requested one meanwhile: that one resumes
+            return f"not requested again: {exc}"
+        return f"requested again as run id {new}"
 
     def fire_due(self) -> None:
         """Fire what the schedules have due now: the system refresh, then the exports'
@@ -179,6 +236,8 @@ class Worker:
             self._hand_back(run_id)
             return
         view = view_of(self.ws, run_id)
+        if view.claimed_by != this_worker():
+            return  # another worker claimed it first: that one executes and logs it
         self.executed.append(view)
         self._log(f"{view.title}: {view.status}" + (f" ({view.reason})" if view.reason else ""))
 

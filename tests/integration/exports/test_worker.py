@@ -222,11 +222,14 @@ def test_the_worker_goes_on_past_a_run_that_cannot_run_and_recovers_lost_ones(
     Worker(s.ws, s.admin, poll=0.1, log=lines.append).run(once=True)
     [alpha] = list_runs(s.ws, s.admin, "alpha")
     [beta] = list_runs(s.ws, s.admin, "beta")
-    [gamma] = list_runs(s.ws, s.admin, "gamma")
+    [again, gamma] = list_runs(s.ws, s.admin, "gamma")
     assert (alpha.status, alpha.reason) == ("skipped", "no_connection")
     assert (beta.status, beta.reason) == ("successful", "completed")
     assert (gamma.status, gamma.reason) == ("failed", "worker_lost")
-    assert any(line.startswith(f"recovered {gamma.title}: failed") for line in lines), lines
+    # Requested again by the worker that recovered it, and executed in the same go.
+    assert (again.status, again.trigger) == ("successful", "recovery")
+    recovered = f"recovered {gamma.title}: failed (worker_lost); requested again as run id "
+    assert any(line.startswith(recovered + str(again.id)) for line in lines), lines
 
 
 def test_the_worker_fires_due_export_schedules_once(any_scenario: Scenario) -> None:
