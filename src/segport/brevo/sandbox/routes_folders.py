@@ -94,19 +94,26 @@ async def delete_folder(request: Request) -> Response:
 
 async def get_folder_lists(request: Request) -> Response:
     folder_id = path_int(request, "folderId")
+    state = ctx(request).state
+    with state.lock:
+        return lists_page(request, state, folder_id)
+
+
+def lists_page(request: Request, state: AccountState, folder_id: int | None = None) -> Response:
+    """One page of the account's lists (of folder ``folder_id``), as Brevo pages them:
+    ``limit`` ≤ 50 (default 10), ``offset``, ``sort`` by id. Callers hold the lock."""
     limit = query_int(request, "limit", 10, 0, 50)
     offset = query_int(request, "offset", 0)
     sort = query_sort(request)
-    state = ctx(request).state
-    with state.lock:
+    if folder_id is not None:
         require_folder(state, folder_id)
-        lists = sorted(
-            (x for x in state.lists.values() if x.folder_id == folder_id),
-            key=lambda x: x.id,
-            reverse=sort == "desc",
-        )
-        items = [x.to_api() for x in lists[offset : offset + limit]]
-        return json_response({"lists": items, "count": len(lists)})
+    lists = sorted(
+        (x for x in state.lists.values() if folder_id is None or x.folder_id == folder_id),
+        key=lambda x: x.id,
+        reverse=sort == "desc",
+    )
+    items = [x.to_api() for x in lists[offset : offset + limit]]
+    return json_response({"lists": items, "count": len(lists)})
 
 
 routes = [

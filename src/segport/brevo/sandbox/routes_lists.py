@@ -21,7 +21,7 @@ from segport.brevo.sandbox.params import (
     query_time,
 )
 from segport.brevo.sandbox.records import ContactList
-from segport.brevo.sandbox.routes_folders import require_folder
+from segport.brevo.sandbox.routes_folders import lists_page, require_folder
 from segport.brevo.sandbox.state import AccountState
 from segport.brevo.sandbox.values import normalize_email
 
@@ -29,14 +29,9 @@ MAX_MEMBERS_PER_CALL = 150
 
 
 async def get_lists(request: Request) -> Response:
-    limit = query_int(request, "limit", 10, 0, 50)
-    offset = query_int(request, "offset", 0)
-    sort = query_sort(request)
     state = ctx(request).state
     with state.lock:
-        lists = sorted(state.lists.values(), key=lambda x: x.id, reverse=sort == "desc")
-        items = [x.to_api() for x in lists[offset : offset + limit]]
-        return json_response({"lists": items, "count": len(lists)})
+        return lists_page(request, state)
 
 
 async def create_list(request: Request) -> Response:
