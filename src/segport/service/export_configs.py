@@ -228,16 +228,17 @@ def add_export(
         new_list=new_list,
         create_attributes=create_attributes,
     )
-    with ws.session() as session:
-        _refuse_duplicate(session, plan.config.name)
-        conn = session.get(Connection, conn_id) if conn_id else None
-        refuse_shared_list(session, plan.config, conn, None)
     if creds is not None and (plan.new_list is not None or plan.new_attributes):
+        # What saving would refuse is refused before anything is created in Brevo.
+        with ws.session() as session:
+            _refuse_duplicate(session, plan.config.name)
+            refuse_shared_list(session, plan.config, session.get(Connection, conn_id), None)
         plan = apply_brevo_plan(creds, plan)
     c = plan.config
     with ws.session() as session:
         _refuse_duplicate(session, c.name)
         conn = session.get(Connection, conn_id) if conn_id else None
+        refuse_shared_list(session, c, conn, None)
         export = Export(created_by=actor.name, created_at=utcnow())
         store_config(session, export, c, conn)
         session.add(export)
