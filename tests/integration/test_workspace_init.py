@@ -99,10 +99,10 @@ def test_secrets_key_from_the_environment(tmp_path: Path) -> None:
 def test_older_workspace_is_upgraded_and_gets_an_admin(workspace: Workspace) -> None:
     from alembic import command
 
-    from segport.metadata.db import _config
+    from segport.metadata.db import _config, migrating
 
     cfg = _config()
-    with workspace.engine.begin() as conn:
+    with migrating(workspace.engine) as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0002")
     assert current_revision(workspace.engine) == "0002"

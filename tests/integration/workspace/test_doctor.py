@@ -142,11 +142,11 @@ def test_migrations_behind_are_reported_not_run(made: Made) -> None:
     from alembic import command
     from sqlalchemy import create_engine
 
-    from segport.metadata.db import _config, current_revision
+    from segport.metadata.db import _config, current_revision, migrating
 
     engine = create_engine(f"sqlite:///{made.path / 'metadata.db'}")
     cfg = _config()
-    with engine.begin() as conn:
+    with migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0004")
     code, checks, _ = doctor(made.path, "--offline")
