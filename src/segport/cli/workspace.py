@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
@@ -115,6 +116,7 @@ FIELD_OPTIONS: dict[str, str] = {
     # the workspace
     "workspace": "--workspace FOLDER (or SEGPORT_WORKSPACE)",
     "database_url": "--database-url URL",
+    "secret_key_file": "--secret-key-file FILE (or SEGPORT_SECRET_KEY)",
     "chunk_bytes": "--chunk-bytes BYTES",
     "run_id": "the run's ID (segport runs list)",
     "attribute_type": "--type text|date|float|boolean",
@@ -283,12 +285,31 @@ def init(
         metavar="NAME",
         help="Name of the first admin; commands act as this user unless --as says otherwise.",
     ),
+    join: bool = typer.Option(
+        False,
+        "--join",
+        help="Join the existing workspace in the PostgreSQL database --database-url from this "
+        "folder (a worker on another machine) instead of creating one.",
+    ),
+    secret_key_file: Path | None = typer.Option(
+        None,
+        "--secret-key-file",
+        metavar="FILE",
+        help="With --join: a copy of the workspace's secret.key (or set SEGPORT_SECRET_KEY).",
+    ),
 ) -> None:
-    """Create a workspace: metadata database, secrets key, first admin and profile store."""
+    """Create a workspace: metadata database, secrets key, first admin and profile store.
+
+    With --join, make this folder a folder of an existing workspace whose metadata is in
+    PostgreSQL (for a worker on another machine; docs/worker.md).
+    """
     from segport.service import create_workspace
 
     lifecycle.started()
     state = get_state(ctx)
+    if join or secret_key_file is not None:
+        _join(state.workspace, database_url, secret_key_file, join)
+        return
     with service_errors():
         made = create_workspace(state.workspace, database_url, admin=admin)
     typer.echo(f"Workspace created at {made.path}")
@@ -303,6 +324,23 @@ def init(
             "saved API keys cannot be used without it)"
         )
     typer.echo(f"  admin: {made.admin} (commands act as this user unless --as is given)")
+
+
+def _join(folder: Path, database_url: str | None, key: Path | None, join: bool) -> None:
+    from segport.service import join_workspace
+
+    if not join:
+        fail("--secret-key-file is for --join only", USAGE)
+    if database_url is None:
+        fail("--join needs --database-url postgresql://... (the workspace's database)", USAGE)
+    with service_errors():
+        joined = join_workspace(folder, database_url, key)
+    typer.echo(f"Joined the workspace in {joined.metadata} from {joined.path}")
+    typer.echo(f"  secrets key: {joined.secrets_key} (opens {joined.connections} saved API keys)")
+    typer.echo(f"  profiles: {joined.profiles}")
+    typer.echo("  export states: shared through the database, cached in state/")
+    if joined.warning:
+        typer.echo(f"Warning: {joined.warning}", err=True)
 
 
 def audit(

@@ -238,6 +238,12 @@ def load_peer_held(state: ExportState, target: ExportTarget) -> str | None:
     """
     con = state.con
     create(con, PEER_HELD, replace=True)
+    for name in target.busy_peers:
+        return (
+            f"export {name!r} shares this list and is running now on another worker, so "
+            "the contacts it holds cannot be checked; nothing was removed. Run again once "
+            "it has finished"
+        )
     for i, (name, path, identity) in enumerate(target.list_peers):
         if not Path(path).exists():
             continue

@@ -25,6 +25,9 @@ class ExportTarget:
     # Other exports sending to the same list of the same account: (name, state file,
     # their target identity). A mirror export never removes a contact one of them holds.
     list_peers: tuple[tuple[str, str, dict[str, Any]], ...] = ()
+    # Those of them with a run going on elsewhere (another worker; states shared through
+    # the database): what they hold is changing where no lock here shows it.
+    busy_peers: tuple[str, ...] = ()
 
     @property
     def mirror(self) -> bool:

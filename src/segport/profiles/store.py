@@ -274,6 +274,13 @@ def open_profile_store(engine: Engine, workspace_path: Path) -> ProfileStore:
     if source.kind == POSTGRES:
         assert source.url is not None
         return PostgresStore(source.url, source.table_name, source.id_column)
-    return DuckDBStore(
-        Path(workspace_path) / PROFILE_STORE_FILE, source.table_name, source.id_column
-    )
+    path = Path(workspace_path) / PROFILE_STORE_FILE
+    if not path.exists():
+        # A folder that joined a PostgreSQL workspace from another machine has none: the
+        # profiles are in the file of the machine that loaded them. Never read as empty.
+        raise ProfilesNotLoaded(
+            f"the profiles are in an embedded store this folder lacks ({path}): they were "
+            "loaded on another machine of the workspace. Load them into PostgreSQL, which "
+            "every machine reads (`segport profiles load FILE --into postgresql://...`)"
+        )
+    return DuckDBStore(path, source.table_name, source.id_column)

@@ -130,6 +130,8 @@ _WHERE: dict[str, str] = {
     "Rows": "views",
     "WorkspaceCreated": "setup",
     "create_workspace": "setup",
+    "WorkspaceJoined": "joining",
+    "join_workspace": "joining",
     "FiringView": "system_schedule",
     "SystemScheduleView": "system_schedule",
     "set_system_schedule": "system_schedule",
@@ -213,6 +215,7 @@ __all__ = [
     "WorkerView",
     "Workspace",
     "WorkspaceCreated",
+    "WorkspaceJoined",
     "actor_named",
     "add_alert",
     "add_connection",
@@ -240,6 +243,7 @@ __all__ = [
     "fire_due_refresh",
     "get_run",
     "init_workspace",
+    "join_workspace",
     "list_alerts",
     "list_all_runs",
     "list_brevo_attributes",
@@ -364,6 +368,7 @@ if TYPE_CHECKING:
     )
     from segport.service.export_state import Rebuilt, rebuild_state
     from segport.service.files import PRIVATE_UMASK
+    from segport.service.joining import WorkspaceJoined, join_workspace
     from segport.service.opening import init_workspace, open_workspace
     from segport.service.passwords import set_password, verify_password
     from segport.service.profile_source import (

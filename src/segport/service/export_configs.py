@@ -51,7 +51,7 @@ from segport.service.export_records import (
     config_of,
     store_config,
 )
-from segport.service.list_sharing import list_peers, refuse_shared_list, target_of
+from segport.service.list_sharing import busy_peers, list_peers, refuse_shared_list, target_of
 from segport.service.models import Connection, Export, utcnow
 from segport.service.workspace import Workspace, WorkspaceError
 
@@ -405,6 +405,7 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
             )
         from segport.exports.target import ExportTarget
 
+        peers = list_peers(session, conn, export.list_id, export.id)
         target = ExportTarget(
             export_id=export.id,
             config=config_of(export),
@@ -412,9 +413,9 @@ def get_run_spec(ws: Workspace, actor: Actor, export_name: str) -> RunSpec:
             base_url=conn.base_url,
             account=conn.account_email,
             list_peers=tuple(
-                (e.name, str(_state_path(ws.path, e.id)), target_of(e))
-                for e in list_peers(session, conn, export.list_id, export.id)
+                (e.name, str(_state_path(ws.path, e.id)), target_of(e)) for e in peers
             ),
+            busy_peers=busy_peers(ws, session, peers),
         )
         return RunSpec(target=target, credentials=credentials(ws, conn))
 

@@ -22,7 +22,9 @@ from segport.exports.state import ExportState, state_path
 from segport.service import audit
 from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import get_run_spec
+from segport.service.list_sharing import list_peers
 from segport.service.models import Export
+from segport.service.state_copies import fetch_states, save_file, save_state, shared_states
 from segport.service.workspace import Workspace
 
 ASIDE = ".before-rebuild"  # suffix of the state a rebuild replaced
@@ -48,6 +50,9 @@ def open_checked(
     (its runs all predate tokens), an empty state is then refused too.
     """
     path = state_path(ws.path, export_id)
+    # Shared states: this export's, and those of the exports on its list (a mirror export
+    # reads them before removing anyone), made the ones the metadata names.
+    fetch_states(ws, [export_id, *_list_peer_ids(ws, export_id)])
     try:
         state = ExportState(path)
     except StateDamaged as exc:
@@ -76,12 +81,19 @@ def open_checked(
 
 
 def record_token(ws: Workspace, state: ExportState, export_id: int) -> None:
-    """Give the state and the metadata a fresh token, the state first (see token_matches)."""
-    token = state.new_token()
+    """Give the state and the metadata a fresh token, the state first (see token_matches);
+    with shared states, the state's copy is saved with it (:mod:`state_copies`)."""
+    save_state(ws, state, export_id, state.new_token())
+
+
+def _list_peer_ids(ws: Workspace, export_id: int) -> list[int]:
+    if not shared_states(ws):
+        return []
     with ws.session() as session:
         export = session.get(Export, export_id)
-        if export is not None:
-            export.state_token = token
+        if export is None or export.connection is None:
+            return []
+        return [e.id for e in list_peers(session, export.connection, export.list_id, export_id)]
 
 
 @dataclass(frozen=True)
@@ -156,6 +168,8 @@ def rebuild_state(
     os.replace(fresh, path)
     if _wal(fresh).exists():
         os.replace(_wal(fresh), _wal(path))
+    if shared_states(ws):  # the copy and the token in one transaction, as after a run
+        save_file(ws, path, spec.export_id, token)
     with ws.session() as session:
         export = session.get(Export, spec.export_id)
         if export is not None:

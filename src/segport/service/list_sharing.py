@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from segport.exports.config import ExportConfig
 from segport.service.export_checks import ExportInvalid
 from segport.service.models import Connection, Export
+from segport.service.workspace import Workspace
 
-__all__ = ["list_peers", "refuse_shared_list", "same_account", "target_of"]
+__all__ = ["busy_peers", "list_peers", "refuse_shared_list", "same_account", "target_of"]
 
 
 def same_account(a: Connection, b: Connection) -> bool:
@@ -76,3 +77,21 @@ def target_of(e: Export) -> dict[str, Any]:
         conn.account_email if conn else None,
         e.list_id,
     )
+
+
+def busy_peers(ws: Workspace, session: Session, peers: list[Export]) -> tuple[str, ...]:
+    """With states shared through the database, the peers with a run processing: their
+    state files here are copies, which no run's lock guards (service.state_copies)."""
+    from segport.service.run_model import Run
+    from segport.service.state_copies import shared_states
+
+    if not peers or not shared_states(ws):
+        return ()
+    busy = set(
+        session.scalars(
+            select(Run.export_id).where(
+                Run.export_id.in_([e.id for e in peers]), Run.status == "processing"
+            )
+        )
+    )
+    return tuple(e.name for e in peers if e.id in busy)

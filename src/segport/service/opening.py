@@ -52,7 +52,7 @@ def init_workspace(
     Running it on an existing workspace is refused rather than silently reusing it.
     """
 
-    _refuse_unusable_folder(path)
+    refuse_unusable_folder(path)
     admin_name = check_name(admin or DEFAULT_ADMIN)
     if key_from_environment():
         load_keys(path)  # a malformed SEGPORT_SECRET_KEY stops init before anything is made
@@ -85,7 +85,7 @@ def init_workspace(
     except Exception as exc:
         engine.dispose()
         _remove_sqlite_file(location)
-        _raise_database_error(exc, location, where="the database URL given")
+        raise_database_error(exc, location, where="the database URL given")
         raise
     # Only the location of the database is kept here (0600: a server URL may hold a
     # password, though PGPASSWORD or ~/.pgpass is better).
@@ -96,7 +96,7 @@ def init_workspace(
     )
 
 
-def _refuse_unusable_folder(path: Path) -> None:
+def refuse_unusable_folder(path: Path) -> None:
     if path.exists() and not path.is_dir():
         raise WorkspaceError(
             f"the workspace path {path} is a file, not a folder; give the path of a folder "
@@ -219,7 +219,7 @@ def open_workspace(path: Path) -> Workspace:
         ensure_users(ws)
     except Exception as exc:
         engine.dispose()
-        _raise_database_error(exc, location)
+        raise_database_error(exc, location)
         raise
     return ws
 
@@ -250,7 +250,7 @@ def check_is_workspace(engine: Engine, location: MetadataLocation) -> str:
     )
 
 
-def _raise_database_error(
+def raise_database_error(
     exc: Exception, location: MetadataLocation, where: str = CONFIG_FILE
 ) -> None:
     """A database driver's error as a message (never a traceback, never a password);

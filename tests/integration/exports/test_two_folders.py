@@ -1,0 +1,215 @@
+"""Two folders, as on two machines, sharing only PostgreSQL: the metadata, the profiles and
+the exports' states are in the database, so a run of an export executes in either folder
+and starts from what the last run, wherever it ran, left (service.state_copies).
+
+Folder A is made with `segport init --database-url`; folder B joins it with `segport init
+--join` and a copy of A's secrets key. The two folders share no file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from tests.fixtures.sandbox import SandboxFactory
+from tests.integration.exports.conftest import Scenario, make_scenario, profile
+
+from segport.exports.state import state_path
+from segport.service.state_copies import copy_info
+
+SEGPORT = [sys.executable, "-m", "segport", "--workspace"]
+
+
+def cli(folder: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SEGPORT_")}
+    done = subprocess.run(
+        [*SEGPORT, str(folder), *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    if ok:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def run_in(folder: Path, s: Scenario, *, ok: bool = True) -> dict[str, Any]:
+    out = cli(folder, "exports", "run", "news", "--json", ok=ok).stdout
+    s.sandbox.state.wait_idle()
+    summary: dict[str, Any] = json.loads(out)
+    return summary
+
+
+@pytest.mark.postgres
+def test_runs_of_one_export_alternate_between_two_folders_sharing_only_postgresql(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    s = make_scenario(a, sandbox_factory(), tmp_path, pg_database)
+    try:
+        # The profiles go to PostgreSQL too (later loads follow: a managed table).
+        from segport.service.profile_source import load_profiles
+
+        s.load([profile(i) for i in range(1, 41)])
+        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        s.add_export(mode="mirror")
+        export_id = _export_id(s)
+
+        joined = cli(
+            b, "init", "--join", "--database-url", pg_database,
+            "--secret-key-file", str(a / "secret.key"),
+        )  # fmt: skip
+        assert "opens 1 saved API keys" in joined.stdout
+        assert "PostgreSQL" in joined.stdout
+        assert not (b / "metadata.db").exists() and not (b / "profiles.duckdb").exists()
+        assert oct((b / "secret.key").stat().st_mode & 0o777) == "0o600"
+
+        # Run 1 in A: every member sent; the state's copy saved with the export's token.
+        first = run_in(a, s)
+        assert first["status"] == "successful" and first["sent"] == 40
+        assert s.members() == {f"user{i}@example.com" for i in range(1, 41)}
+        copy = copy_info(s.ws, export_id)
+        assert copy is not None and copy.token == _token(s, export_id)
+        assert not state_path(b, export_id).exists()
+
+        # Run 2 in B, after a change: B fetches the state and sends only what changed;
+        # the mirror export removes the leavers it knows it sent from A.
+        s.load(
+            [profile(i) for i in range(1, 31)]
+            + [profile(i, first_name="Changed") for i in range(31, 36)]
+            + [profile(i) for i in range(41, 46)]
+        )
+        second = run_in(b, s)
+        assert second["status"] == "successful", second
+        assert (second["new"], second["changed"], second["removed"]) == (5, 5, 5), second
+        assert state_path(b, export_id).exists()
+        assert s.members() == {f"user{i}@example.com" for i in (*range(1, 36), *range(41, 46))}
+        assert (s.contact("user33@example.com") or {})["attributes"]["FIRSTNAME"] == "Changed"
+
+        # Run 3 back in A: its own file is one run behind; it is replaced by B's, so
+        # nothing is sent again and nothing is refused as lost.
+        third = run_in(a, s)
+        assert third["status"] == "successful", third
+        assert (third["sent"], third["removed"]) == (0, 0)
+        assert copy_info(s.ws, export_id).token == _token(s, export_id)  # type: ignore[union-attr]
+
+        # A's file lost altogether: the next run in A fetches the copy again, and sends
+        # only what changed (36-40 back, 31-35's first names back), not all 45.
+        state_path(a, export_id).unlink()
+        s.load([profile(i) for i in range(1, 46)])
+        fourth = run_in(a, s)
+        assert (fourth["new"], fourth["changed"], fourth["removed"]) == (5, 5, 0), fourth
+        assert s.members() == {f"user{i}@example.com" for i in range(1, 46)}
+    finally:
+        s.ws.close()
+
+
+@pytest.mark.postgres
+def test_a_mirror_export_in_b_keeps_what_a_list_peer_that_ran_in_a_holds(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    """The other exports' states on the list are fetched too: without them, folder B
+    would think nobody else holds the leavers and remove them. A peer with a run going on
+    (on another worker) holds back every removal."""
+    from segport.service.profile_source import load_profiles
+    from segport.service.run_lifecycle import request_run
+    from segport.service.segment_definitions import create_segment
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    s = make_scenario(a, sandbox_factory(), tmp_path, pg_database)
+    try:
+        s.load([profile(i) for i in range(1, 11)])
+        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        create_segment(s.ws, s.admin, "first-five", where="customer_id <= 5")
+        s.add_export("keeper", segments=["first-five"])  # add mode: holds 1-5
+        s.add_export("news", mode="mirror", list_id=s.list_id, share_list=True)
+        assert cli(a, "exports", "run", "keeper").returncode == 0
+        assert run_in(a, s)["sent"] == 10
+        cli(b, "init", "--join", "--database-url", pg_database,
+            "--secret-key-file", str(a / "secret.key"))  # fmt: skip
+
+        # 1-3 leave news's segment (keeper still holds them), 9-10 leave both.
+        s.load([profile(i, tier="silver" if i <= 3 else "gold") for i in range(1, 9)])
+        # keeper has a run going on elsewhere: news removes nobody, and says why.
+        request_run(s.ws, s.admin, "keeper")
+        with s.ws.engine.begin() as conn:
+            conn.execute(text("UPDATE runs SET status = 'processing' WHERE status = 'queued'"))
+        held_back = run_in(b, s, ok=False)
+        assert (held_back["status"], held_back["reason"]) == ("failed", "removal_refused")
+        assert held_back["removed"] == 0, held_back
+        assert "'keeper' shares this list and is running now on another worker" in (
+            held_back["removal_refused"] or ""
+        )
+        with s.ws.engine.begin() as conn:
+            conn.execute(text("UPDATE runs SET status = 'canceled' WHERE status = 'processing'"))
+
+        real = run_in(b, s)
+        assert real["removed"] == 2, real
+        assert s.members() == {f"user{i}@example.com" for i in range(1, 9)}
+    finally:
+        s.ws.close()
+
+
+@pytest.mark.postgres
+def test_joining_refuses_a_key_that_does_not_open_the_saved_api_keys(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    s = make_scenario(tmp_path / "a", sandbox_factory(), tmp_path, pg_database)
+    s.ws.close()
+    other = tmp_path / "other"
+    cli(other, "init")  # a workspace of its own, with another key
+    b = tmp_path / "b"
+    done = cli(
+        b, "init", "--join", "--database-url", pg_database,
+        "--secret-key-file", str(other / "secret.key"), ok=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "does not open the saved API key of connection 'sandbox'" in done.stderr
+    assert not (b / "workspace.json").exists() and not (b / "secret.key").exists()
+
+    no_key = cli(tmp_path / "c", "init", "--join", "--database-url", pg_database, ok=False)
+    assert no_key.returncode == 1 and "secret.key" in no_key.stderr
+
+    not_pg = cli(tmp_path / "d", "init", "--join", "--secret-key-file", "x", ok=False)
+    assert not_pg.returncode == 2 and "--database-url" in not_pg.stderr
+
+
+@pytest.mark.postgres
+def test_a_joined_folder_refuses_to_read_profiles_it_does_not_have(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    """Profiles left in A's embedded store: a run in B fails saying so, never reading an
+    empty store (a mirror export would empty the list)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    s = make_scenario(a, sandbox_factory(), tmp_path, pg_database)
+    try:
+        s.add_export(mode="mirror")
+        assert run_in(a, s)["sent"] == 3
+        joined = cli(
+            b, "init", "--join", "--database-url", pg_database,
+            "--secret-key-file", str(a / "secret.key"),
+        )  # fmt: skip
+        assert "embedded DuckDB store of the machine that loaded them" in joined.stderr
+        done = cli(b, "exports", "run", "news", ok=False)
+        assert done.returncode == 1
+        assert "loaded on another machine" in done.stdout + done.stderr
+        assert len(s.members()) == 3
+    finally:
+        s.ws.close()
+
+
+def _token(s: Scenario, export_id: int) -> str:
+    with s.ws.engine.connect() as conn:
+        return str(
+            conn.execute(
+                text("SELECT state_token FROM exports WHERE id = :i"), {"i": export_id}
+            ).scalar_one()
+        )
+
+
+def _export_id(s: Scenario) -> int:
+    with s.ws.engine.connect() as conn:
+        return int(conn.execute(text("SELECT id FROM exports WHERE name = 'news'")).scalar_one())
