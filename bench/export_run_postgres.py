@@ -91,12 +91,47 @@ def one_mode(mode: str, args: argparse.Namespace, table: pa.Table, work: Path) -
             )
         with BrevoClient(KEY, base) as client:
             out["list_count"] = client.list_contacts(list_id, limit=1).count
+        if mode == "postgres":
+            out["state_copy"] = state_copy_costs(ws_path)
         return out
     finally:
         sandbox.terminate()
         sandbox.wait()
         for url in dbs:
             drop_database(args.pg, url)
+
+
+def state_copy_costs(ws_path: Path) -> dict[str, float]:
+    """With PostgreSQL metadata every run ends by saving the export's state in the
+    database, and a folder without it fetches it first (service.state_copies): both timed
+    here on the state the two runs left, in this process."""
+    import time
+
+    from segport.exports.state import ExportState, state_path
+    from segport.service.models import Export
+    from segport.service.opening import open_workspace
+    from segport.service.state_copies import copy_info, fetch_state, save_state
+
+    ws = open_workspace(ws_path)
+    try:
+        with ws.session() as session:
+            export_id = session.query(Export.id).one()[0]
+        path = state_path(ws.path, export_id)
+        with ExportState(path) as state:
+            t0 = time.perf_counter()
+            save_state(ws, state, export_id, state.new_token())  # what a run's end does
+            save = time.perf_counter() - t0
+        info = copy_info(ws, export_id)
+        assert info is not None
+        path.unlink()
+        t0 = time.perf_counter()
+        assert fetch_state(ws, export_id)
+        fetch = time.perf_counter() - t0
+    finally:
+        ws.close()
+    mb = info.bytes / 1e6
+    print(f"state copy: {mb:.1f} MB, saved in {save:.2f} s, fetched in {fetch:.2f} s", flush=True)
+    return {"mb": mb, "save_s": save, "fetch_s": fetch}
 
 
 def main() -> None:

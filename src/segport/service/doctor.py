@@ -326,6 +326,8 @@ def _export_states(report: Report, ws: Workspace) -> None:
     for export_id, name, last_status, token in exports:
         path = state_path(ws.path, export_id)
         check = f"export {name}"
+        if _shared_copy(report, ws, check, export_id, token, path):
+            continue
         if not path.exists():
             if last_status in (None, "not_started"):
                 report.add(check, OK, "not run yet (no state file)")
@@ -338,6 +340,26 @@ def _export_states(report: Report, ws: Workspace) -> None:
                 )  # fmt: skip
             continue
         report.add(check, *_read_state(path, name, token))
+
+
+def _shared_copy(
+    report: Report, ws: Workspace, check: str, export_id: int, token: str | None, path: Path
+) -> bool:
+    """With states shared through PostgreSQL, the database's copy is the state; the file
+    here is a cache. True when the check was made here."""
+    from segport.service.state_copies import copy_info, shared_states
+
+    if not shared_states(ws) or token is None:
+        return False
+    copy = copy_info(ws, export_id)
+    if copy is None or copy.token != token:
+        return False  # (states from before sharing: the file here is checked as before)
+    cached = "cached here" if path.exists() else "not cached here: the next run here fetches it"
+    report.add(
+        check, OK,
+        f"state kept in the database ({copy.bytes:,} bytes, saved by {copy.saved_by}; {cached})",
+    )  # fmt: skip
+    return True
 
 
 def _read_state(path: Path, name: str, expected: str | None) -> tuple[str, str, str | None]:

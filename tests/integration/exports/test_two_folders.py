@@ -74,6 +74,8 @@ def test_runs_of_one_export_alternate_between_two_folders_sharing_only_postgresq
         copy = copy_info(s.ws, export_id)
         assert copy is not None and copy.token == _token(s, export_id)
         assert not state_path(b, export_id).exists()
+        doctor = cli(b, "doctor", ok=False).stdout
+        assert "state kept in the database" in doctor and "not cached here" in doctor
 
         # Run 2 in B, after a change: B fetches the state and sends only what changed;
         # the mirror export removes the leavers it knows it sent from A.
@@ -213,3 +215,33 @@ def _token(s: Scenario, export_id: int) -> str:
 def _export_id(s: Scenario) -> int:
     with s.ws.engine.connect() as conn:
         return int(conn.execute(text("SELECT id FROM exports WHERE name = 'news'")).scalar_one())
+
+
+@pytest.mark.postgres
+def test_a_damaged_copy_is_refused_and_the_run_fails_saying_so(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    from segport.exports.errors import StateDamaged
+
+    s = make_scenario(tmp_path / "a", sandbox_factory(), tmp_path, pg_database)
+    try:
+        s.add_export()
+        assert s.run().status == "successful"
+        export_id = _export_id(s)
+        with s.ws.engine.begin() as conn:
+            conn.execute(text("UPDATE export_state_parts SET data = 'x'::bytea"))
+        state_path(s.ws.path, export_id).unlink()
+        with pytest.raises(StateDamaged, match="incomplete or changed while it was read"):
+            s.run()
+        assert not state_path(s.ws.path, export_id).exists()
+        assert not state_path(s.ws.path, export_id).with_suffix(".duckdb.fetching").exists()
+    finally:
+        s.ws.close()
+
+
+def test_on_one_machine_the_state_stays_in_the_folder(scenario: Scenario) -> None:
+    """SQLite metadata: nothing is copied into the database."""
+    scenario.add_export()
+    assert scenario.run().status == "successful"
+    assert copy_info(scenario.ws, _export_id(scenario)) is None
+    assert state_path(scenario.ws.path, _export_id(scenario)).exists()
