@@ -245,3 +245,49 @@ def test_on_one_machine_the_state_stays_in_the_folder(scenario: Scenario) -> Non
     assert scenario.run().status == "successful"
     assert copy_info(scenario.ws, _export_id(scenario)) is None
     assert state_path(scenario.ws.path, _export_id(scenario)).exists()
+
+
+@pytest.mark.postgres
+def test_a_run_stopped_in_a_resumes_exactly_in_b(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    """SIGTERM stops the run in A after its current chunk; its state, checkpoints
+    included, is saved as it ends, so the run in B sends only what A did not."""
+    import signal
+
+    from tests.integration.exports.test_cli_resume import CHUNK, wait_for_imports
+
+    from segport.service.profile_source import load_profiles
+    from segport.service.runs import list_runs
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    s = make_scenario(a, sandbox_factory(faults="import:slow=0.1"), tmp_path, pg_database)
+    try:
+        s.load([profile(i) for i in range(1, 401)])
+        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        s.add_export()
+        cli(b, "init", "--join", "--database-url", pg_database,
+            "--secret-key-file", str(a / "secret.key"))  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEGPORT_")}
+        proc = subprocess.Popen(
+            [*SEGPORT, str(a), "exports", "run", "news", "--json", *CHUNK],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        wait_for_imports(s, proc, 2, "it could be stopped")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130, err
+        [run] = list_runs(s.ws, s.admin, "news")
+        assert run.status == "canceled" and run.summary is not None
+        s.sandbox.state.wait_idle()
+
+        done = cli(b, "exports", "run", "news", "--json", *CHUNK)
+        resumed = json.loads(done.stdout)
+        s.sandbox.state.wait_idle()
+        assert resumed["status"] == "successful", resumed
+        # What A's chunks added, B settled (Brevo's reports) rather than sent again.
+        earlier = resumed["earlier_run_changes"][str(run.id)]["added"]
+        assert earlier > 0 and earlier + resumed["sent"] == 400, resumed
+        assert s.members() == {f"user{i}@example.com" for i in range(1, 401)}
+    finally:
+        s.ws.close()
