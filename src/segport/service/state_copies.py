@@ -33,6 +33,7 @@ import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 
@@ -96,10 +97,16 @@ def save_file(ws: Workspace, path: Path, export_id: int, token: str) -> None:
         if export is None:
             return  # removed meanwhile: its state goes with it
         session.execute(delete(ExportStatePart).where(ExportStatePart.export_id == export_id))
+        codec = _codec()
         for data in _read_parts(path):  # one part at a time: never the whole file in memory
             digest.update(data)
             session.execute(
-                insert(ExportStatePart).values(export_id=export_id, part_no=parts, data=data)
+                insert(ExportStatePart).values(
+                    export_id=export_id,
+                    part_no=parts,
+                    raw_bytes=len(data),
+                    data=codec.compress(data, asbytes=True),
+                )
             )
             size += len(data)
             parts += 1
@@ -168,15 +175,20 @@ def _download(ws: Workspace, export_id: int, path: Path, size: int, parts: int, 
     partial = path.with_name(path.name + ".fetching")
     digest = hashlib.sha256()
     got = 0
+    codec = _codec()
     with open(partial, "wb") as out:
         for part_no in range(parts):
             with ws.session() as session:
-                data = session.scalars(
-                    select(ExportStatePart.data).where(
+                row = session.execute(
+                    select(ExportStatePart.raw_bytes, ExportStatePart.data).where(
                         ExportStatePart.export_id == export_id, ExportStatePart.part_no == part_no
                     )
                 ).first()
-            if data is None:
+            if row is None:
+                break
+            try:
+                data = codec.decompress(row.data, decompressed_size=row.raw_bytes, asbytes=True)
+            except Exception:  # (pyarrow's error for a damaged frame)
                 break
             digest.update(data)
             out.write(data)
@@ -206,6 +218,12 @@ def _fold(state: ExportState) -> None:
         with contextlib.suppress(duckdb.Error):
             state.con.execute("ROLLBACK")
         state.con.execute("FORCE CHECKPOINT")
+
+
+def _codec() -> Any:
+    import pyarrow as pa  # (the engine's dependency already: no new library for this)
+
+    return pa.Codec("zstd", compression_level=1)
 
 
 def _read_parts(path: Path) -> Iterable[bytes]:

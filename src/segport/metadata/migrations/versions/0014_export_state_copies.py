@@ -1,7 +1,8 @@
 """The export state's copy in the metadata database (issue 12: workers on many machines).
 
 - ``export_states``: per export, the token, size, SHA-256, time and saver of the copy.
-- ``export_state_parts``: the state file in numbered parts (bytea on PostgreSQL).
+- ``export_state_parts``: the state file in numbered zstd-compressed parts (bytea on
+  PostgreSQL, stored EXTERNAL: already compressed, so PostgreSQL does not try again).
 
 Used when the metadata database is PostgreSQL, so that a run of any export can execute on
 any worker; on SQLite the tables stay empty (the state lives in the workspace's folder).
@@ -43,6 +44,7 @@ def upgrade() -> None:
         "export_state_parts",
         sa.Column("export_id", sa.Integer(), nullable=False),
         sa.Column("part_no", sa.Integer(), nullable=False),
+        sa.Column("raw_bytes", sa.Integer(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["export_id"],
@@ -52,6 +54,8 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("export_id", "part_no", name="pk_export_state_parts"),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE export_state_parts ALTER COLUMN data SET STORAGE EXTERNAL")
 
 
 def downgrade() -> None:
