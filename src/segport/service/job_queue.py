@@ -50,7 +50,7 @@ QUEUE = "exports"
 _CALL_TIMEOUT = 60.0  # seconds a call into the queue's loop may take (a database call)
 _STOP_TIMEOUT = 30.0  # seconds procrastinate's worker gets to stop once its job returned
 # A few connections a worker: one listens for new jobs, the others fetch, finish and beat.
-_POOL = {"min_size": 1, "max_size": 4}
+_POOL_MIN, _POOL_MAX = 1, 4
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,9 @@ class JobQueue:
 
         url = self.ws.engine.url.set(drivername="postgresql")
         connector = PsycopgConnector(
-            conninfo=url.render_as_string(hide_password=False), **_POOL
+            conninfo=url.render_as_string(hide_password=False),
+            min_size=_POOL_MIN,
+            max_size=_POOL_MAX,
         )
         app = App(connector=connector)
         execute = self._execute
@@ -195,7 +197,7 @@ class JobQueue:
                 stalled_worker_timeout=self._timeout,
             )
             self._worker = worker
-            await worker.run()
+            await worker.run()  # type: ignore[no-untyped-call]
 
         self._worker_done = asyncio.run_coroutine_threadsafe(work(), self._loop)
 

@@ -25,15 +25,13 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from segport.service.job_queue import JobQueue
 from segport.service.run_lifecycle import heartbeat_seconds, timeout_seconds
+from segport.service.workspace import Workspace
 
-if TYPE_CHECKING:
-    from segport.service.worker import Worker
-
-__all__ = ["QueueLoop"]
+__all__ = ["QueueLoop", "Rounds"]
 
 _SLICE = 0.2  # how soon the main thread notices a signal or a job while waiting
 NOT_EXECUTED = "not executed: the worker is stopping"
@@ -79,11 +77,25 @@ class _Handoff:
         self._closed.set()
 
 
-class QueueLoop:
-    """The rounds of a :class:`Worker` on PostgreSQL metadata; its registry row, heartbeat
-    and signal handlers are the worker's own."""
+class Rounds(Protocol):
+    """What the loop asks of :class:`segport.service.worker.Worker` (which imports this
+    module: named by its shape, not imported back)."""
 
-    def __init__(self, worker: Worker) -> None:
+    ws: Workspace
+    poll: float
+    stopping: str | None
+
+    def recover_due(self) -> None: ...
+    def fire_due(self) -> None: ...
+    def execute_run(self, run_id: int) -> None: ...
+    def say(self, line: str) -> None: ...
+
+
+class QueueLoop:
+    """The rounds of a worker on PostgreSQL metadata; its registry row, heartbeat and signal
+    handlers are the worker's own."""
+
+    def __init__(self, worker: Rounds) -> None:
         self.w = worker
         self._handoff = _Handoff()
         self._swept_at: float | None = None
@@ -155,10 +167,10 @@ class QueueLoop:
         if w.stopping is not None:
             return
         for job_id in jobs.cancel_orphans():
-            w._log(f"job {job_id} canceled: its run is not queued any more")
+            w.say(f"job {job_id} canceled: its run is not queued any more")
         for given in jobs.dispatch():
             if given.job_id is not None:
-                w._log(f"run id {given.run_id} queued for the workers (job {given.job_id})")
+                w.say(f"run id {given.run_id} queued for the workers (job {given.job_id})")
 
     def _end_stalled(self, jobs: JobQueue) -> None:
         """As often as runs are recovered: once per heartbeat interval."""
@@ -167,7 +179,7 @@ class QueueLoop:
             return
         self._swept_at = now
         for job_id, run_id in jobs.end_stalled():
-            self.w._log(
+            self.w.say(
                 f"job {job_id} of run id {run_id} ended failed: its worker stopped signing "
                 "of life (the run was recovered)"
             )

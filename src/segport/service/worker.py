@@ -104,6 +104,10 @@ class Worker:
         self._problems: set[tuple[str, str]] = set()  # (export, problem) logged already
         self._recovered_at: float | None = None  # monotonic time of the last recovery
 
+    def say(self, line: str) -> None:
+        """One line for the worker's log."""
+        self._log(line)
+
     # -- the loop ------------------------------------------------------------------------
 
     def run(self, *, once: bool = False) -> None:

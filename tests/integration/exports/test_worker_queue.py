@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import signal
 from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from tests.fixtures.sandbox import SandboxFactory
@@ -175,7 +176,11 @@ def test_sigterm_hands_the_run_back_to_the_queue(
         assert proc.returncode == 0, err
         assert "Traceback" not in err and "handed back as run id" in err, err
         handed, stopped = list_runs(s.ws, s.admin, "news")
-        assert (stopped.id, stopped.status, stopped.reason) == (queued.id, "canceled", "interrupted")
+        assert (stopped.id, stopped.status, stopped.reason) == (
+            queued.id,
+            "canceled",
+            "interrupted",
+        )
         assert (handed.status, handed.trigger) == ("queued", "handback")
         assert [j["status"] for j in jobs_of(s, stopped.id)] == ["succeeded"]
         assert jobs_of(s, handed.id) == []  # not dispatched by a worker that was stopping
