@@ -90,6 +90,8 @@ _ORPHANS = text(
     WHERE j.status = 'todo' AND j.task_name = :task AND r.status <> 'queued'
     """
 )
+# Taken by the worker dispatching, until its transaction ends (a constant of segport's).
+_DISPATCH_LOCK = text("SELECT pg_try_advisory_xact_lock(7460019283211)")
 _RUN_STATUS = text("SELECT status FROM runs WHERE id = :id")
 
 
@@ -218,12 +220,18 @@ class JobQueue:
     # -- the segport loop's part ------------------------------------------------------------
 
     def dispatch(self) -> list[Deferred]:
-        """Defer a job for every queued run without one waiting or going on."""
-        with self.ws.engine.connect() as conn:
+        """Defer a job for every queued run without one waiting or going on.
+
+        One worker dispatches at a time (a transaction-scoped advisory lock; the others
+        skip the round): the queueing lock only refuses a second *waiting* job, so a worker
+        that read the runs just before another's job was deferred and then fetched would
+        defer a second job for the run (a no-op once run, but two jobs for one run)."""
+        with self.ws.engine.begin() as conn:
+            if not conn.execute(_DISPATCH_LOCK).scalar_one():
+                return []  # another worker is dispatching: it defers them all
             rows = [(int(r), int(e)) for r, e in conn.execute(_UNDISPATCHED).all()]
-        if not rows:
-            return []
-        return list(self._call(self._defer_all(rows)))
+            # Deferred (and committed) by procrastinate before this transaction ends.
+            return list(self._call(self._defer_all(rows))) if rows else []
 
     async def _defer_all(self, rows: list[tuple[int, int]]) -> list[Deferred]:
         from procrastinate.exceptions import AlreadyEnqueued
@@ -285,6 +293,20 @@ class JobQueue:
         except ConnectorException:  # it ended meanwhile
             return False
         return True
+
+    def prune(self, hours: int) -> None:
+        """Delete the jobs that ended more than ``hours`` ago, whatever their end (one row
+        a run, and a few event rows each, would otherwise grow for ever)."""
+        assert self._app is not None
+        self._call(
+            self._app.job_manager.delete_old_jobs(
+                nb_hours=hours,
+                queue=QUEUE,
+                include_failed=True,
+                include_cancelled=True,
+                include_aborted=True,
+            )
+        )
 
     def _run_status(self, run_id: int) -> str | None:
         with self.ws.engine.connect() as conn:

@@ -34,7 +34,9 @@ from segport.service.workspace import Workspace
 __all__ = ["QueueLoop", "Rounds"]
 
 _SLICE = 0.2  # how soon the main thread notices a signal or a job while waiting
-NOT_EXECUTED = "not executed: the worker is stopping"
+# Ended jobs are deleted after a week (the runs keep the history; a job only carried one).
+KEEP_JOBS_HOURS = 7 * 24
+PRUNE_EVERY = 3600.0  # seconds
 
 
 @dataclass
@@ -99,6 +101,7 @@ class QueueLoop:
         self.w = worker
         self._handoff = _Handoff()
         self._swept_at: float | None = None
+        self._pruned_at: float | None = None
 
     def run(self, *, once: bool = False) -> None:
         w = self.w
@@ -125,7 +128,13 @@ class QueueLoop:
             self._round(jobs)
             end = time.monotonic() + self.w.poll
             while self.w.stopping is None and time.monotonic() < end:
-                jobs.check_worker()  # procrastinate's worker died: the worker stops, said
+                if jobs.worker_finished():
+                    # It stops by itself when a side task of its own fails (its listener
+                    # lost the database, say): raised if it ended with an error, else
+                    # started again, so this worker keeps executing what it dispatches.
+                    jobs.check_worker()
+                    self.w.say("the job queue's worker had stopped; started again")
+                    jobs.start_worker(wait=True)
                 if self._serve_one():
                     break  # a run ended: a new round (its export may have more to do)
         jobs.stop_worker()
@@ -173,11 +182,15 @@ class QueueLoop:
                 w.say(f"run id {given.run_id} queued for the workers (job {given.job_id})")
 
     def _end_stalled(self, jobs: JobQueue) -> None:
-        """As often as runs are recovered: once per heartbeat interval."""
+        """As often as runs are recovered: once per heartbeat interval (and, hourly, delete
+        the jobs that ended over a week ago)."""
         now = time.monotonic()
         if self._swept_at is not None and now - self._swept_at < heartbeat_seconds():
             return
         self._swept_at = now
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            jobs.prune(KEEP_JOBS_HOURS)
         for job_id, run_id in jobs.end_stalled():
             self.w.say(
                 f"job {job_id} of run id {run_id} ended failed: its worker stopped signing "

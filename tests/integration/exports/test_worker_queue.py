@@ -128,13 +128,14 @@ def test_a_job_holding_the_exports_lock_keeps_its_next_run_waiting(
 def test_runs_of_two_exports_go_to_two_workers_at_once(
     sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
 ) -> None:
-    with pg_scenario(sandbox_factory, tmp_path, pg_database, faults="import:slow=0.1") as s:
+    with pg_scenario(sandbox_factory, tmp_path, pg_database, faults="import:slow=0.25") as s:
         s.load([profile(i) for i in range(1, 241)])
         add_own(s, "alpha")
         add_own(s, "beta")
         procs = [start_worker(s, *CHUNK) for _ in range(2)]
         try:
             wait_registered(s, procs)
+            wait_until(lambda: queue_workers(s) == 2, 60, "procrastinate's workers to start")
             runs = [request_run(s.ws, s.admin, e) for e in ("alpha", "beta")]
             wait_until(lambda: ended(s, "alpha") and ended(s, "beta"), 120, "both runs")
         finally:
@@ -149,6 +150,11 @@ def test_runs_of_two_exports_go_to_two_workers_at_once(
         assert max(alpha.started_at, beta.started_at) < min(alpha.finished_at, beta.finished_at)
         for run in runs:
             assert [j["status"] for j in jobs_of(s, run.id)] == ["succeeded"]
+
+
+def queue_workers(s: Scenario) -> int:
+    with s.ws.engine.connect() as conn:
+        return int(conn.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one())
 
 
 def s_host() -> str:
