@@ -56,8 +56,10 @@ def worker(
 
     On a SQLite workspace one worker runs at a time (a second is refused, naming the
     first). On PostgreSQL metadata any number of workers, on any number of machines,
-    share the runs through procrastinate's job queue (docs/worker.md). SIGTERM or Ctrl-C: the run going on stops after its current chunk, is handed
-    back (queued again, to resume) and the worker exits 0; a second signal stops at once.
+    share the runs through procrastinate's job queue (docs/worker.md).
+
+    SIGTERM or Ctrl-C: the run going on stops after its current chunk, is handed back
+    (queued again, to resume) and the worker exits 0; a second signal stops at once.
     """
     from segport.service import RunOptions, Worker
 
