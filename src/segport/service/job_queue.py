@@ -161,7 +161,10 @@ class JobQueue:
                 except Exception as exc:  # it stopped with an error: said, then closed
                     log.warning("the job queue's worker stopped with an error: %s", exc)
             if self._app is not None:
-                self._call(self._app.close_async())
+                try:
+                    self._call(self._app.close_async())
+                except Exception as exc:  # never opened, or the database went away
+                    log.warning("the job queue's connections did not close cleanly: %s", exc)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             if self._thread is not None:
@@ -279,7 +282,11 @@ class JobQueue:
         jobs = await self._app.job_manager.get_stalled_jobs(
             queue=QUEUE, task_name=TASK, seconds_since_heartbeat=self._timeout
         )
-        return [(j.id, int(str(j.task_kwargs.get("run_id")))) for j in jobs if j.id is not None]
+        return [
+            (j.id, run_id)
+            for j in jobs
+            if j.id is not None and isinstance(run_id := j.task_kwargs.get("run_id"), int)
+        ]
 
     async def _fail(self, job_id: int) -> bool:
         from procrastinate.exceptions import ConnectorException
