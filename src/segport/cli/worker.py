@@ -55,8 +55,11 @@ def worker(
     """Fire the system refresh when due and execute requested runs, one at a time.
 
     On a SQLite workspace one worker runs at a time (a second is refused, naming the
-    first). SIGTERM or Ctrl-C: the run going on stops after its current chunk, is handed
-    back (queued again, to resume) and the worker exits 0; a second signal stops at once.
+    first). On PostgreSQL metadata any number of workers, on any number of machines,
+    share the runs through procrastinate's job queue (docs/worker.md).
+
+    SIGTERM or Ctrl-C: the run going on stops after its current chunk, is handed back
+    (queued again, to resume) and the worker exits 0; a second signal stops at once.
     """
     from segport.service import RunOptions, Worker
 

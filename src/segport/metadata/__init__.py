@@ -13,6 +13,7 @@ from segport.metadata.db import (
     create_metadata_engine,
     current_revision,
     head_revision,
+    include_name,
     upgrade,
 )
 
@@ -24,5 +25,6 @@ __all__ = [
     "create_metadata_engine",
     "current_revision",
     "head_revision",
+    "include_name",
     "upgrade",
 ]

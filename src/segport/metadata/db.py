@@ -22,7 +22,7 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration. Every command opens the workspace, so an up-to-date database is
 # recognised with one query instead of importing Alembic and reading every migration
 # file (a test keeps this equal to the head of migrations/versions).
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 
 # Stable constraint names, so migrations can alter them on SQLite and PostgreSQL alike.
 NAMING = {
@@ -58,6 +58,20 @@ class WorkspaceTooNew(MetadataError):
     """The workspace was written by a newer segport than this one."""
 
     default_code = "workspace_too_new"
+
+
+# Tables of the metadata database that no model declares: procrastinate's job queue
+# (migration 0015, PostgreSQL only), whose schema is procrastinate's own SQL.
+FOREIGN_TABLE_PREFIX = "procrastinate_"
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's ``include_name`` hook: leave procrastinate's tables (and their indexes)
+    out of autogenerate's comparison with the models."""
+    if type_ == "table" and name is not None and name.startswith(FOREIGN_TABLE_PREFIX):
+        return False
+    table = parent_names.get("table_name") if isinstance(parent_names, dict) else None
+    return not (table or "").startswith(FOREIGN_TABLE_PREFIX)
 
 
 def normalise_url(url: str) -> str:

@@ -10,9 +10,13 @@ SQLite workspace a second worker is refused, naming the first). Then, each round
    from the export's checkpoints, unless its export lost that many runs in a row already;
 2. the system refresh, when a firing is due (once for any number missed);
 3. the oldest ``queued`` run, claimed through
-   :func:`~segport.service.runs.execute_requested` (``claim_run``: one executor per run,
-   so the same loop can later run on many machines), executed with its heartbeat;
+   :func:`~segport.service.runs.execute_requested` (``claim_run``: one executor per run),
+   executed with its heartbeat;
 4. nothing to do: wait ``poll`` seconds (``once``: return instead).
+
+On a PostgreSQL metadata database, steps 3 and 4 are procrastinate's: the runs are
+dispatched to its queue and executed as its jobs (:mod:`segport.service.queue_worker`),
+so workers on many machines share them under per-export locks.
 
 The first SIGTERM or Ctrl-C stops gracefully: the run going on stops at its next safe
 point (after the chunk being sent), ends ``canceled`` (reason ``interrupted``) with what
@@ -100,6 +104,10 @@ class Worker:
         self._problems: set[tuple[str, str]] = set()  # (export, problem) logged already
         self._recovered_at: float | None = None  # monotonic time of the last recovery
 
+    def say(self, line: str) -> None:
+        """One line for the worker's log."""
+        self._log(line)
+
     # -- the loop ------------------------------------------------------------------------
 
     def run(self, *, once: bool = False) -> None:
@@ -109,6 +117,12 @@ class Worker:
         self._log(f"worker {me.name} started (id {me.id})")
         try:
             with self._beating(), self._signals():
+                if self.ws.engine.dialect.name == "postgresql":
+                    # Workers on many machines: runs go through procrastinate's queue.
+                    from segport.service.queue_worker import QueueLoop
+
+                    QueueLoop(self).run(once=once)
+                    return
                 while self.stopping is None:
                     self.recover_due()
                     self.fire_due()
@@ -203,6 +217,12 @@ class Worker:
             ).first()
         if run_id is None:
             return False
+        self.execute_run(run_id)
+        return True
+
+    def execute_run(self, run_id: int) -> None:
+        """Execute a queued run (one already claimed or ended is left alone), in this
+        thread: the signals stop it at its next safe point."""
         self.current_run = run_id
         self._beat()
         try:
@@ -210,7 +230,6 @@ class Worker:
         finally:
             self.current_run = None
             self._beat()
-        return True
 
     def _execute(self, run_id: int) -> None:
         try:

@@ -1,5 +1,6 @@
-"""Several `segport worker` processes sharing PostgreSQL metadata and one workspace folder:
-a worker SIGKILLed mid-run leaves its run to a live worker, which ends it `failed`
+"""Several `segport worker` processes sharing PostgreSQL metadata (and so procrastinate's job
+queue) and one workspace folder: a worker SIGKILLed mid-run leaves its run (and its job,
+ended as stalled) to a live worker, which ends it `failed`
 (`worker_lost`) and requests it again (trigger `recovery`), resuming exactly; workers
 racing for one requested run and one due refresh execute exactly one run per export; an
 export whose runs keep getting lost is not requested again forever."""
@@ -16,9 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from tests.fixtures.sandbox import SandboxFactory
 from tests.fixtures.waiting import wait_until
 from tests.integration.exports.conftest import Scenario, add_own, make_scenario, profile
@@ -85,6 +87,19 @@ def stop(proc: subprocess.Popen[str]) -> str:
     return err
 
 
+def jobs_of(s: Scenario, run_id: int) -> list[dict[str, Any]]:
+    """procrastinate's jobs of a run, oldest first."""
+    with s.ws.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, status::text AS status, lock, queueing_lock, task_name, queue_name "
+                "FROM procrastinate_jobs WHERE args->>'run_id' = :run ORDER BY id"
+            ),
+            {"run": str(run_id)},
+        ).mappings()
+        return [dict(r) for r in rows]
+
+
 def ended(s: Scenario, export: str, n: int = 1) -> bool:
     runs = list_runs(s.ws, s.admin, export)
     return len(runs) >= n and all(r.status not in UNFINISHED for r in runs)
@@ -141,6 +156,12 @@ def test_a_sigkilled_workers_run_is_recovered_by_a_live_worker(
         assert (again.status, again.trigger) == ("successful", "recovery")
         assert again.claimed_by is not None and again.claimed_by.endswith(f":{b.pid}")
         assert f"recovered {lost.title}: failed (worker_lost); requested again as run id " in log
+        # A's procrastinate job, left doing and holding the export's lock, was ended as
+        # stalled; the run requested again had a job of its own, executed by B.
+        [lost_job] = jobs_of(s, lost.id)
+        assert lost_job["status"] == "failed"
+        assert f"job {lost_job['id']} of run id {lost.id} ended failed" in log
+        assert [j["status"] for j in jobs_of(s, again.id)] == ["succeeded"]
         # The list is exactly the segment's valid members: the invalid e-mail is not in it.
         assert s.members() == emails(400)
         assert again.summary is not None
@@ -194,6 +215,8 @@ def test_workers_racing_execute_one_run_per_export(
             assert (run.status, run.trigger) == ("successful", trigger), run
             assert run.summary is not None and run.summary.sent == 120
             assert set(s.sandbox.state.list_member_emails(_list_of(s, export))) == emails(120)
+            # One procrastinate job for the run, however many workers dispatched it.
+            assert [j["status"] for j in jobs_of(s, run.id)] == ["succeeded"]
         refreshes = [e for e in list_entries(s.ws, s.admin) if e.action == "refresh.run"]
         assert len(refreshes) == 1
         assert sum(log.count("system refresh for") for log in logs) == 1
