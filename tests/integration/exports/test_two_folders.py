@@ -291,3 +291,87 @@ def test_a_run_stopped_in_a_resumes_exactly_in_b(
         assert s.members() == {f"user{i}@example.com" for i in range(1, 401)}
     finally:
         s.ws.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_workers_in_two_folders_share_the_runs_of_one_workspace(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    """A `segport worker` in each folder: the two runs requested go one to each (through
+    procrastinate); then each worker alone executes both exports, including the one the
+    other folder ran last, and sends only what changed."""
+    from tests.fixtures.waiting import wait_until
+    from tests.integration.exports.conftest import add_own
+    from tests.integration.exports.test_worker_recovery import FAST_BEATS, ended, stop
+
+    from segport.service.profile_source import load_profiles
+    from segport.service.run_lifecycle import request_run
+    from segport.service.runs import list_runs
+    from segport.service.workers import list_workers
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    s = make_scenario(a, sandbox_factory(faults="import:slow=0.25"), tmp_path, pg_database)
+
+    def worker(folder: Path) -> subprocess.Popen[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SEGPORT_")}
+        env.update(FAST_BEATS)
+        return subprocess.Popen(
+            [*SEGPORT, str(folder), "worker", "--poll", "0.2", "--chunk-bytes", "3000"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+
+    def round_of(procs: list[subprocess.Popen[str]], n: int) -> dict[str, Any]:
+        pids = {p.pid for p in procs}
+        wait_until(lambda: pids <= {w.pid for w in list_workers(s.ws, s.admin)}, 60, "the workers")
+        for name in ("alpha", "beta"):
+            request_run(s.ws, s.admin, name)
+        wait_until(
+            lambda: ended(s, "alpha", n) and ended(s, "beta", n), 120, f"round {n}", poll=0.1
+        )
+        latest = {e: list_runs(s.ws, s.admin, e)[0] for e in ("alpha", "beta")}
+        for view in latest.values():
+            assert view.status == "successful", view
+            s.sandbox.state.wait_idle()
+        return latest
+
+    try:
+        s.load([profile(i) for i in range(1, 201)])
+        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        add_own(s, "alpha", mode="mirror")
+        add_own(s, "beta", mode="mirror")
+        cli(b, "init", "--join", "--database-url", pg_database,
+            "--secret-key-file", str(a / "secret.key"))  # fmt: skip
+        with s.ws.engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, list_id FROM exports")).all()
+        lists = {str(name): int(list_id) for name, list_id in rows}
+
+        both = [worker(a), worker(b)]
+        try:
+            first = round_of(both, 1)
+        finally:
+            for p in both:
+                stop(p)
+        # (Each worker executes one run at a time, and the runs overlap: one each.)
+        assert {v.claimed_by.rpartition(":")[2] for v in first.values() if v.claimed_by} == {
+            str(p.pid) for p in both
+        }
+
+        for n, folder in ((2, b), (3, a)):
+            s.load([profile(i, first_name=f"R{n}") if i <= 10 else profile(i)
+                    for i in range(1, 202 - n)])  # fmt: skip
+            alone = [worker(folder)]
+            try:
+                runs = round_of(alone, n)
+            finally:
+                stop(alone[0])
+            for name, view in runs.items():
+                assert view.summary is not None
+                # Ten first names changed (to R2, then to R3) and one member left; sent
+                # everything again, the run would count 10 + 189 or so as changed or new.
+                assert (view.summary.changed, view.summary.new) == (10, 0), (name, view.summary)
+                assert view.summary.removed == 1, (name, view.summary)
+                expected = {f"user{i}@example.com" for i in range(1, 202 - n)}
+                assert s.members(lists[name]) == expected
+    finally:
+        s.ws.close()
