@@ -8,7 +8,9 @@ Run: .venv/bin/python bench/refresh_workers.py [--members 50000] [--exports 20]
 Setups, each on a fresh workspace and a fresh sandbox process (rate limits off):
   sqlite  SQLite metadata, the embedded DuckDB profile store, 1 worker;
   pg1     PostgreSQL metadata and profiles loaded with --into (throwaway databases), 1 worker;
-  pg2     the same as pg1 with 2 worker processes sharing the workspace folder.
+  pg2     the same as pg1 with 2 worker processes, the second in a folder of its own that
+          joined the workspace (`segport init --join`): they share only PostgreSQL, and
+          the runs go through procrastinate's queue.
 Setup (not timed): 20 x 50,000 profiles with a `bucket` column 0..19, 20 segments
 `bucket = k`, one connection, 20 exports each into its own list, all on the system
 schedule (the default). The workers are started (`segport worker --poll 0.2 --now T`, T a
@@ -121,16 +123,18 @@ def runs_of(ws: Any) -> list[Any]:
         return list(session.scalars(select(Run).order_by(Run.id)))
 
 
-def measure(ws_path: Path, workers: int, exports: int, logs: Path) -> dict[str, Any]:
-    """Start the workers, fire the refresh, wait for every run to be successful."""
+def measure(folders: list[Path], exports: int, logs: Path) -> dict[str, Any]:
+    """Start a worker in each folder, fire the refresh, wait for every run to be
+    successful."""
     from segport.service.opening import open_workspace
     from segport.service.system_schedule import set_system_schedule
     from segport.service.workers import list_workers
 
     ahead = (datetime.now(UTC) + timedelta(days=1)).isoformat()
-    cmd = [PY, "-m", "segport", "--workspace", str(ws_path), "worker", "--poll", "0.2"]
+    ws_path, workers = folders[0], len(folders)
     procs = []
-    for w in range(workers):
+    for w, folder in enumerate(folders):
+        cmd = [PY, "-m", "segport", "--workspace", str(folder), "worker", "--poll", "0.2"]
         with (logs / f"worker{w}.log").open("wb") as err:
             procs.append(
                 subprocess.Popen([*cmd, "--now", ahead], stdout=subprocess.DEVNULL, stderr=err)
@@ -207,8 +211,16 @@ def one_setup(name: str, args: argparse.Namespace, data: Path, work: Path) -> di
         build(ws_path, data, base, lists, meta, into)
         logs = work / f"{name}-logs"
         logs.mkdir()
+        folders = [ws_path]
+        for w in range(1, workers):  # each other worker in a folder of its own
+            folders.append(work / f"{name}-join{w}")
+            subprocess.run(
+                [PY, "-m", "segport", "--workspace", str(folders[-1]), "init", "--join",
+                 "--database-url", str(meta), "--secret-key-file", str(ws_path / "secret.key")],
+                check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
         cpu = sandbox_cpu(sandbox.pid)
-        result = measure(ws_path, workers, args.exports, logs)
+        result = measure(folders, args.exports, logs)
         result["sandbox_cpu_s"] = sandbox_cpu(sandbox.pid) - cpu
         with BrevoClient(KEY, base) as client:
             counts = [client.list_contacts(i, limit=1).count for i in lists]

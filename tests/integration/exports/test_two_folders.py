@@ -36,6 +36,22 @@ def cli(folder: Path, *args: str, ok: bool = True) -> subprocess.CompletedProces
     return done
 
 
+def join(b: Path, a: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+    """Folder ``b`` joins the workspace of folder ``a`` with a copy of its secrets key."""
+    return cli(
+        b, "init", "--join", "--database-url", database_url,
+        "--secret-key-file", str(a / "secret.key"),
+    )  # fmt: skip
+
+
+def load_into_postgres(s: Scenario, rows: list[dict[str, Any]], url: str) -> None:
+    """Load ``rows`` as the profiles, into a PostgreSQL table (later loads follow)."""
+    from segport.service.profile_source import load_profiles
+
+    s.load(rows)
+    load_profiles(s.ws, s.admin, s.tmp / "profiles.csv", replace=True, into=url)
+
+
 def run_in(folder: Path, s: Scenario, *, ok: bool = True) -> dict[str, Any]:
     out = cli(folder, "exports", "run", "news", "--json", ok=ok).stdout
     s.sandbox.state.wait_idle()
@@ -51,17 +67,11 @@ def test_runs_of_one_export_alternate_between_two_folders_sharing_only_postgresq
     s = make_scenario(a, sandbox_factory(), tmp_path, pg_database)
     try:
         # The profiles go to PostgreSQL too (later loads follow: a managed table).
-        from segport.service.profile_source import load_profiles
-
-        s.load([profile(i) for i in range(1, 41)])
-        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        load_into_postgres(s, [profile(i) for i in range(1, 41)], pg_database)
         s.add_export(mode="mirror")
         export_id = _export_id(s)
 
-        joined = cli(
-            b, "init", "--join", "--database-url", pg_database,
-            "--secret-key-file", str(a / "secret.key"),
-        )  # fmt: skip
+        joined = join(b, a, pg_database)
         assert "opens 1 saved API keys" in joined.stdout
         assert "PostgreSQL" in joined.stdout
         assert not (b / "metadata.db").exists() and not (b / "profiles.duckdb").exists()
@@ -116,22 +126,19 @@ def test_a_mirror_export_in_b_keeps_what_a_list_peer_that_ran_in_a_holds(
     """The other exports' states on the list are fetched too: without them, folder B
     would think nobody else holds the leavers and remove them. A peer with a run going on
     (on another worker) holds back every removal."""
-    from segport.service.profile_source import load_profiles
     from segport.service.run_lifecycle import request_run
     from segport.service.segment_definitions import create_segment
 
     a, b = tmp_path / "a", tmp_path / "b"
     s = make_scenario(a, sandbox_factory(), tmp_path, pg_database)
     try:
-        s.load([profile(i) for i in range(1, 11)])
-        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        load_into_postgres(s, [profile(i) for i in range(1, 11)], pg_database)
         create_segment(s.ws, s.admin, "first-five", where="customer_id <= 5")
         s.add_export("keeper", segments=["first-five"])  # add mode: holds 1-5
         s.add_export("news", mode="mirror", list_id=s.list_id, share_list=True)
         assert cli(a, "exports", "run", "keeper").returncode == 0
         assert run_in(a, s)["sent"] == 10
-        cli(b, "init", "--join", "--database-url", pg_database,
-            "--secret-key-file", str(a / "secret.key"))  # fmt: skip
+        join(b, a, pg_database)
 
         # 1-3 leave news's segment (keeper still holds them), 9-10 leave both.
         s.load([profile(i, tier="silver" if i <= 3 else "gold") for i in range(1, 9)])
@@ -190,10 +197,7 @@ def test_a_joined_folder_refuses_to_read_profiles_it_does_not_have(
     try:
         s.add_export(mode="mirror")
         assert run_in(a, s)["sent"] == 3
-        joined = cli(
-            b, "init", "--join", "--database-url", pg_database,
-            "--secret-key-file", str(a / "secret.key"),
-        )  # fmt: skip
+        joined = join(b, a, pg_database)
         assert "embedded DuckDB store of the machine that loaded them" in joined.stderr
         done = cli(b, "exports", "run", "news", ok=False)
         assert done.returncode == 1
@@ -257,17 +261,14 @@ def test_a_run_stopped_in_a_resumes_exactly_in_b(
 
     from tests.integration.exports.test_cli_resume import CHUNK, wait_for_imports
 
-    from segport.service.profile_source import load_profiles
     from segport.service.runs import list_runs
 
     a, b = tmp_path / "a", tmp_path / "b"
     s = make_scenario(a, sandbox_factory(faults="import:slow=0.1"), tmp_path, pg_database)
     try:
-        s.load([profile(i) for i in range(1, 401)])
-        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        load_into_postgres(s, [profile(i) for i in range(1, 401)], pg_database)
         s.add_export()
-        cli(b, "init", "--join", "--database-url", pg_database,
-            "--secret-key-file", str(a / "secret.key"))  # fmt: skip
+        join(b, a, pg_database)
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEGPORT_")}
         proc = subprocess.Popen(
             [*SEGPORT, str(a), "exports", "run", "news", "--json", *CHUNK],
@@ -305,7 +306,6 @@ def test_workers_in_two_folders_share_the_runs_of_one_workspace(
     from tests.integration.exports.conftest import add_own
     from tests.integration.exports.test_worker_recovery import FAST_BEATS, ended, stop
 
-    from segport.service.profile_source import load_profiles
     from segport.service.run_lifecycle import request_run
     from segport.service.runs import list_runs
     from segport.service.workers import list_workers
@@ -336,12 +336,10 @@ def test_workers_in_two_folders_share_the_runs_of_one_workspace(
         return latest
 
     try:
-        s.load([profile(i) for i in range(1, 201)])
-        load_profiles(s.ws, s.admin, tmp_path / "profiles.csv", replace=True, into=pg_database)
+        load_into_postgres(s, [profile(i) for i in range(1, 201)], pg_database)
         add_own(s, "alpha", mode="mirror")
         add_own(s, "beta", mode="mirror")
-        cli(b, "init", "--join", "--database-url", pg_database,
-            "--secret-key-file", str(a / "secret.key"))  # fmt: skip
+        join(b, a, pg_database)
         with s.ws.engine.connect() as conn:
             rows = conn.execute(text("SELECT name, list_id FROM exports")).all()
         lists = {str(name): int(list_id) for name, list_id in rows}
