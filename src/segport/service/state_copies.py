@@ -64,12 +64,16 @@ class CopyInfo:
     token: str
     bytes: int
     saved_by: str
+    parts: int
+    parts_written: int  # by the last save (the others were unchanged)
 
 
 def copy_info(ws: Workspace, export_id: int) -> CopyInfo | None:
     with ws.session() as session:
         row = session.get(ExportStateCopy, export_id)
-        return None if row is None else CopyInfo(row.token, row.bytes, row.saved_by)
+        if row is None:
+            return None
+        return CopyInfo(row.token, row.bytes, row.saved_by, row.parts, row.parts_written)
 
 
 def save_state(ws: Workspace, state: ExportState, export_id: int, token: str) -> None:
@@ -85,39 +89,76 @@ def save_state(ws: Workspace, state: ExportState, export_id: int, token: str) ->
     save_file(ws, state.path, export_id, token)
 
 
-def save_file(ws: Workspace, path: Path, export_id: int, token: str) -> None:
+def save_file(ws: Workspace, path: Path, export_id: int, token: str) -> SaveCounts:
     """Save the self-contained state file at ``path`` as the export's copy, and ``token``
-    as the export's state token, in one transaction (shared states only)."""
+    as the export's state token, in one transaction (shared states only).
+
+    Only the parts whose content changed since the copy before are written: a run that
+    changed a few contacts rewrites a few of DuckDB's blocks, and the rest of the file
+    (most of it) stays where it is in the database.
+    """
     digest = hashlib.sha256()
-    size = parts = 0
+    size = parts = written = 0
     with ws.session() as session:
         # Two savers of one export (a run ending, a rebuild) take turns here.
         session.execute(select(Export.id).where(Export.id == export_id).with_for_update())
         export = session.get(Export, export_id)
         if export is None:
-            return  # removed meanwhile: its state goes with it
-        session.execute(delete(ExportStatePart).where(ExportStatePart.export_id == export_id))
+            return SaveCounts(0, 0)  # removed meanwhile: its state goes with it
+        held = {
+            int(no): str(sha)
+            for no, sha in session.execute(
+                select(ExportStatePart.part_no, ExportStatePart.sha256).where(
+                    ExportStatePart.export_id == export_id
+                )
+            )
+        }
         codec = _codec()
         for data in _read_parts(path):  # one part at a time: never the whole file in memory
             digest.update(data)
-            session.execute(
-                insert(ExportStatePart).values(
-                    export_id=export_id,
-                    part_no=parts,
-                    raw_bytes=len(data),
-                    data=codec.compress(data, asbytes=True),
+            part_sha = hashlib.sha256(data).hexdigest()
+            if held.get(parts) != part_sha:
+                if parts in held:
+                    session.execute(
+                        delete(ExportStatePart).where(
+                            ExportStatePart.export_id == export_id,
+                            ExportStatePart.part_no == parts,
+                        )
+                    )
+                session.execute(
+                    insert(ExportStatePart).values(
+                        export_id=export_id,
+                        part_no=parts,
+                        raw_bytes=len(data),
+                        sha256=part_sha,
+                        data=codec.compress(data, asbytes=True),
+                    )
                 )
-            )
+                written += 1
             size += len(data)
             parts += 1
+        session.execute(
+            delete(ExportStatePart).where(
+                ExportStatePart.export_id == export_id, ExportStatePart.part_no >= parts
+            )
+        )
         export.state_token = token
         row = session.get(ExportStateCopy, export_id)
         if row is None:
             row = ExportStateCopy(export_id=export_id)
             session.add(row)
-        row.token, row.bytes, row.parts = token, size, parts
+        row.token, row.bytes, row.parts, row.parts_written = token, size, parts, written
         row.sha256, row.saved_at = digest.hexdigest(), utcnow()
         row.saved_by = f"{socket.gethostname()}:{os.getpid()}"  # as runs.claimed_by
+    return SaveCounts(parts, written)
+
+
+@dataclass(frozen=True)
+class SaveCounts:
+    """How many parts the state file has, and how many a save wrote."""
+
+    parts: int
+    written: int
 
 
 def fetch_states(ws: Workspace, export_ids: Iterable[int]) -> None:
@@ -129,28 +170,28 @@ def fetch_states(ws: Workspace, export_ids: Iterable[int]) -> None:
         fetch_state(ws, export_id)
 
 
-def fetch_state(ws: Workspace, export_id: int) -> bool:
+def fetch_state(ws: Workspace, export_id: int) -> int | None:
     """Fetch the export's copy into ``state/`` unless the local file is the one the
-    metadata names (or newer: see ``ExportState.token_matches``). True when fetched.
+    metadata names (or newer: see ``ExportState.token_matches``). Returns how many parts
+    were fetched (the others were the local file's), None when nothing was done.
 
     A local file in use (locked by a run here) is left alone: opening it says so. No copy,
     or one that is not the metadata's, leaves the local file too: opening it then refuses
     it as lost, with the ways back.
     """
     if not shared_states(ws):
-        return False
+        return None
     with ws.session() as session:
         export = session.get(Export, export_id)
         expected = export.state_token if export is not None else None
         row = session.get(ExportStateCopy, export_id)
         copy = None if row is None else (row.token, row.bytes, row.parts, row.sha256)
     if expected is None or copy is None or copy[0] != expected:
-        return False
+        return None
     path = state_path(ws.path, export_id)
     if _local_matches(path, expected):
-        return False
-    _download(ws, export_id, path, *copy[1:])
-    return True
+        return None
+    return _download(ws, export_id, path, *copy[1:])
 
 
 def _local_matches(path: Path, expected: str) -> bool:
@@ -168,33 +209,44 @@ def _local_matches(path: Path, expected: str) -> bool:
     return isinstance(mine, dict) and expected in (mine.get("token"), mine.get("previous"))
 
 
-def _download(ws: Workspace, export_id: int, path: Path, size: int, parts: int, sha: str) -> None:
+def _download(ws: Workspace, export_id: int, path: Path, size: int, parts: int, sha: str) -> int:
+    """Write the copy to ``path``, taking from the local file (an older state of the
+    export, if any) every part that is the same, and fetching the others. Returns how
+    many parts were fetched."""
     from segport.exports.errors import StateDamaged
 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".fetching")
+    with ws.session() as session:
+        wanted = {
+            int(no): str(sha)
+            for no, sha in session.execute(
+                select(ExportStatePart.part_no, ExportStatePart.sha256).where(
+                    ExportStatePart.export_id == export_id
+                )
+            )
+        }
     digest = hashlib.sha256()
-    got = 0
+    got = fetched = 0
     codec = _codec()
-    with open(partial, "wb") as out:
-        for part_no in range(parts):
-            with ws.session() as session:
-                row = session.execute(
-                    select(ExportStatePart.raw_bytes, ExportStatePart.data).where(
-                        ExportStatePart.export_id == export_id, ExportStatePart.part_no == part_no
-                    )
-                ).first()
-            if row is None:
-                break
-            try:
-                data = codec.decompress(row.data, decompressed_size=row.raw_bytes, asbytes=True)
-            except Exception:  # (pyarrow's error for a damaged frame)
-                break
-            digest.update(data)
-            out.write(data)
-            got += len(data)
-        out.flush()
-        os.fsync(out.fileno())
+    old = open(path, "rb") if path.exists() else None  # noqa: SIM115 (closed below)
+    try:
+        with open(partial, "wb") as out:
+            for part_no in range(parts):
+                data: bytes | None = old.read(PART_BYTES) if old is not None else b""
+                if not data or hashlib.sha256(data).hexdigest() != wanted.get(part_no):
+                    data = _fetch_part(ws, codec, export_id, part_no)
+                    fetched += 1
+                if data is None:
+                    break
+                digest.update(data)
+                out.write(data)
+                got += len(data)
+            out.flush()
+            os.fsync(out.fileno())
+    finally:
+        if old is not None:
+            old.close()
     if got != size or digest.hexdigest() != sha:
         partial.unlink(missing_ok=True)
         raise StateDamaged(
@@ -205,6 +257,23 @@ def _download(ws: Workspace, export_id: int, path: Path, size: int, parts: int, 
     # replayed onto it.
     path.with_name(path.name + ".wal").unlink(missing_ok=True)
     os.replace(partial, path)
+    return fetched
+
+
+def _fetch_part(ws: Workspace, codec: Any, export_id: int, part_no: int) -> bytes | None:
+    with ws.session() as session:
+        row = session.execute(
+            select(ExportStatePart.raw_bytes, ExportStatePart.data).where(
+                ExportStatePart.export_id == export_id, ExportStatePart.part_no == part_no
+            )
+        ).first()
+    if row is None:
+        return None
+    try:
+        data: bytes = codec.decompress(row.data, decompressed_size=row.raw_bytes, asbytes=True)
+    except Exception:  # (pyarrow's error for a damaged frame)
+        return None
+    return data
 
 
 def _fold(state: ExportState) -> None:

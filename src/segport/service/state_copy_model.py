@@ -7,8 +7,9 @@ SHA-256 and when it was saved. The file itself is in ``export_state_parts``, in 
 parts of at most :data:`PART_BYTES`, so neither saving nor fetching ever holds a whole
 state in memory; each part is compressed with zstd (level 1: a 1M-contact state of 337 MB
 becomes 139 MB, in 0.7 s), and PostgreSQL is told not to compress it again (``STORAGE
-EXTERNAL``: its own pglz made saving 3-4x slower, bench/README.md). Both go when the
-export goes.
+EXTERNAL``: its own pglz made saving 3-4x slower, bench/README.md). Each part's SHA-256
+lets a save write only the parts that changed, and a fetch take the unchanged ones from
+the folder's older file. Both tables' rows go when the export goes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ExportStateCopy(Base):
     token: Mapped[str] = mapped_column(String(64))
     bytes: Mapped[int] = mapped_column(BigInteger)
     parts: Mapped[int] = mapped_column(Integer)
+    parts_written: Mapped[int] = mapped_column(Integer)  # by the last save: those that changed
     sha256: Mapped[str] = mapped_column(String(64))
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     saved_by: Mapped[str] = mapped_column(String(255))  # host:pid of the process that saved
@@ -47,6 +49,7 @@ class ExportStatePart(Base):
     )
     part_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     raw_bytes: Mapped[int] = mapped_column(Integer)  # the part's size before compression
+    sha256: Mapped[str] = mapped_column(String(64))  # of the part before compression
     data: Mapped[bytes] = mapped_column(LargeBinary)  # zstd-compressed
 
 

@@ -373,3 +373,54 @@ def test_workers_in_two_folders_share_the_runs_of_one_workspace(
                 assert s.members(lists[name]) == expected
     finally:
         s.ws.close()
+
+
+@pytest.mark.postgres
+def test_a_save_writes_only_the_parts_that_changed_and_a_fetch_reuses_the_rest(
+    sandbox_factory: SandboxFactory,
+    tmp_path: Path,
+    pg_database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Small parts (64 KiB, a setting of ours) so a small state has many: a run that
+    changes one contact rewrites few of them, and a folder one run behind fetches only
+    those, taking the others from its own older file."""
+    import hashlib
+    import shutil
+
+    from segport.service import state_copies
+    from segport.service.state_copies import fetch_state
+
+    monkeypatch.setattr(state_copies, "PART_BYTES", 64 * 1024)
+    s = make_scenario(tmp_path / "a", sandbox_factory(), tmp_path, pg_database)
+    try:
+        rows = [profile(i) for i in range(1, 3001)]
+        s.load(rows)
+        s.add_export()
+        assert s.run().status == "successful"
+        export_id = _export_id(s)
+        path = state_path(s.ws.path, export_id)
+        first = copy_info(s.ws, export_id)
+        assert first is not None and first.parts > 10 and first.parts_written == first.parts
+        behind = tmp_path / "behind.duckdb"
+        shutil.copy(path, behind)
+
+        rows[0] = profile(1, first_name="Changed")
+        s.load(rows)
+        assert s.run().changed == 1
+        second = copy_info(s.ws, export_id)
+        assert second is not None and 0 < second.parts_written < second.parts, second
+
+        shutil.copy(behind, path)  # this folder one run behind
+        fetched = fetch_state(s.ws, export_id)
+        assert fetched is not None and 0 < fetched < second.parts
+        with state_copies.ExportState(path) as state:
+            assert state.token_matches(_token(s, export_id))
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        with s.ws.engine.connect() as conn:
+            saved = conn.execute(
+                text("SELECT sha256 FROM export_states WHERE export_id = :i"), {"i": export_id}
+            ).scalar_one()
+        assert digest == saved
+    finally:
+        s.ws.close()

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column("token", sa.String(64), nullable=False),
         sa.Column("bytes", sa.BigInteger(), nullable=False),
         sa.Column("parts", sa.Integer(), nullable=False),
+        sa.Column("parts_written", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("saved_by", sa.String(255), nullable=False),
@@ -45,6 +46,7 @@ def upgrade() -> None:
         sa.Column("export_id", sa.Integer(), nullable=False),
         sa.Column("part_no", sa.Integer(), nullable=False),
         sa.Column("raw_bytes", sa.Integer(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["export_id"],
