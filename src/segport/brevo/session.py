@@ -368,6 +368,8 @@ class ApiSession:
             method=method,
             path=path,
             metadata=metadata,
+            # Not implemented / HTTP version not supported: asking again cannot help.
+            retryable=False if status in (501, 505) else None,
         )
 
 

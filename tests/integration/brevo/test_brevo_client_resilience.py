@@ -153,3 +153,14 @@ def test_hourly_budget_exhausted_raises_with_the_wait(sandbox_factory: SandboxFa
         assert not caught.value.retryable and "try again later" in str(caught.value)
         # the contacts family has its own budget and still works
         assert brevo.get_attributes()
+
+
+def test_501_not_implemented_is_not_retried(sandbox_factory: SandboxFactory) -> None:
+    """The sandbox answers 501 for real Brevo endpoints it does not support: a permanent
+    answer, so the client gives up at once with the server's message."""
+    server = sandbox_factory()
+    with client_for(server, max_retries=3) as brevo, pytest.raises(ServerError) as caught:
+        brevo._session.call("GET", "/emailCampaigns")
+    assert caught.value.status == 501 and not caught.value.retryable
+    assert brevo.requests_sent == 1
+    assert "not_supported" in (caught.value.brevo_code or "")
