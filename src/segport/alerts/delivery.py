@@ -116,9 +116,12 @@ def deliver(
     *,
     smtp: SmtpSettings | None = None,
     environ: Mapping[str, str] | None = None,
+    quiet: bool = False,
 ) -> DeliveryResult:
     """Send ``alert`` about the run ``run_record`` (its JSON record, ``RunView.to_dict()``)
-    whether or not its rule matches (``alerts test`` sends this way). Never raises."""
+    whether or not its rule matches (``alerts test`` sends this way). Never raises.
+
+    ``quiet``: log nothing; the caller shows the result itself (``alerts test``)."""
     try:
         result = _send(alert, run_record, smtp, environ)
     except Exception as exc:  # the last guard: an alert never fails a run
@@ -130,6 +133,8 @@ def deliver(
             reason=redact(f"{type(exc).__name__}: {exc}"),
         )
     run = f"run {run_record.get('id', '?')}" if isinstance(run_record, dict) else "a run"
+    if quiet:
+        return result
     if result.delivered:
         log.info(
             "alert %r about %s delivered by %s (%d attempt(s)): %s",

@@ -258,7 +258,7 @@ def test_alerts_test_sends_a_sample_run_now(
     with pytest.MonkeyPatch.context() as env:
         env.delenv("SEGPORT_TEST_SMTP_PASSWORD")
         unset = call("alerts", "test", "ops-mail", ok=False)
-    assert "SEGPORT_TEST_SMTP_PASSWORD is not set" in unset.stderr
+    assert unset.stderr.count("SEGPORT_TEST_SMTP_PASSWORD is not set") == 1, unset.stderr
     assert len(box.messages) == 1
     assert_no_secret(*seen, database_dump(scenario))
 
@@ -390,3 +390,25 @@ def test_runs_ended_outside_the_engine_raise_alerts_too(
     assert alert_sending.wait_for_alerts(WAIT)
     got = sorted((r.run["id"], r.run["status"], r.run["reason"]) for r in receiver.at("/ends"))
     assert got == [(queued.id, "canceled", "canceled_by_user"), (lost.id, "failed", "worker_lost")]
+
+
+def test_a_failed_alert_test_says_why_once(tmp_path: Path, sandbox_factory: SandboxFactory) -> None:
+    """`alerts test` shows the result itself: the delivery's log line is not printed
+    beside its `Error:` (a real process, where logging reaches stderr). The hook is a
+    real HTTP server that refuses it (401), which is not retried."""
+    import subprocess
+    import sys
+
+    def segport(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "segport", "--workspace", str(tmp_path / "ws"), *args],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+
+    hook = sandbox_factory().base_url + "/no-such-hook"
+    assert segport("init").returncode == 0
+    assert segport("alerts", "add", "hook", "--webhook", hook, "--on", "failed").returncode == 0
+    done = segport("alerts", "test", "hook")
+    assert done.returncode == 1
+    assert done.stderr.count("401 Unauthorized") == 1, done.stderr
+    assert done.stderr.startswith("Error: alert 'hook' was not delivered by webhook")
