@@ -7,6 +7,16 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from segport.cli.export_schedule import CRON_HELP, TIMEZONE_HELP, firing_text
+from segport.cli.export_text import (
+    LIST_HEADERS,
+    describe,
+    empty_values,
+    last_fired,
+    mapping_lines,
+    region_label,
+    schedule,
+    shared,
+)
 from segport.cli.text import clean
 from segport.cli.workspace import (
     JSON_OPTION,
@@ -19,7 +29,7 @@ from segport.cli.workspace import (
 )
 
 if TYPE_CHECKING:
-    from segport.service import Clear, ExportView
+    from segport.service import Clear
 
 app = typer.Typer(help="Manage exports of segments into Brevo lists.", no_args_is_help=True)
 
@@ -176,35 +186,8 @@ def add(
             new_list=NewList(create_list, folder) if create_list is not None else None,
             create_attributes=create_attributes,
         )
-    typer.echo(f"Export {view.config.name!r} saved (not run): {_describe(view)}")
+    typer.echo(f"Export {view.config.name!r} saved (not run): {describe(view)}")
     typer.echo(f"Run it with `segport exports run {view.config.name}`.")
-
-
-def _describe(v: ExportView) -> str:
-    c = v.config
-    return (
-        f"segments {', '.join(c.segments)} -> list {c.list_id} on {v.connection_label}, "
-        f"mode {c.mode}"
-    )
-
-
-def _mapping_lines(v: ExportView) -> list[str]:
-    m = v.config.mapping
-    lines = [f"EMAIL <- {m.email}"]
-    if m.first_name:
-        lines.append(f"{m.first_name_attribute or 'first name'} <- {m.first_name}")
-    if m.last_name:
-        lines.append(f"{m.last_name_attribute or 'last name'} <- {m.last_name}")
-    if m.phone:
-        lines.append(f"SMS <- {m.phone}")
-    lines += [f"{attr} <- {col}" for attr, col in m.attributes.items()]
-    return lines
-
-
-LIST_HEADERS = [
-    *("name", "connection", "segments", "schedule", "next firing"),
-    *("last status", "last run", "you may"),
-]
 
 
 @app.command("list")
@@ -227,7 +210,7 @@ def list_(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
                 v.config.name,
                 v.connection_label,
                 ", ".join(v.config.segments),
-                _schedule(v),
+                schedule(v),
                 firing_text(v.next_firing) if v.next_firing else "-",
                 v.last_status or "not_started",
                 when(v.last_run_at),
@@ -262,14 +245,14 @@ def show(
         ("list", str(c.list_id)),
         ("segments", ", ".join(c.segments)),
         ("mode", c.mode),
-        ("phone region", _region_label(v)),
+        ("phone region", region_label(v)),
         ("phone country", c.phone_country_column or "-"),
         ("profile limit", f"{c.profile_limit:,}"),
         ("schedule", v.next_firing.description if v.next_firing else c.schedule),
         ("next firing", firing_text(v.next_firing) if v.next_firing else "-"),
-        ("empty values", _empty_values(c.empty_values)),
-        ("shared list", _shared(v)),
-        *_last_fired(v),
+        ("empty values", empty_values(c.empty_values)),
+        ("shared list", shared(v)),
+        *last_fired(v),
         ("last status", v.last_status or "not_started"),
         ("last run", when(v.last_run_at)),
         ("you may", ", ".join(v.permissions)),
@@ -279,40 +262,10 @@ def show(
     for label, value in rows:
         typer.echo(f"{label + ':':15}{clean(value)}")
     typer.echo("data matching:")
-    for line in _mapping_lines(v):  # profile column names come from the loaded files
+    for line in mapping_lines(v):  # profile column names come from the loaded files
         typer.echo(f"  {clean(line)}")
     if v.next_run_note:
         typer.echo(f"next run:      {clean(v.next_run_note)}")
-
-
-def _schedule(v: ExportView) -> str:
-    c = v.config
-    return f"{c.cron} ({c.timezone})" if c.schedule == "cron" else c.schedule
-
-
-def _last_fired(v: ExportView) -> list[tuple[str, str]]:
-    fired = v.next_firing.last_fired_at if v.next_firing else None
-    return [("last fired", f"for {when(fired)}")] if fired else []
-
-
-def _region_label(v: ExportView) -> str:
-    if v.config.phone_region:
-        return v.config.phone_region
-    default = v.default_phone_region
-    return f"{default} (default)" if default else "-"
-
-
-def _empty_values(mode: str) -> str:
-    if mode == "keep":
-        return "keep (a value emptied in the profiles stays in Brevo)"
-    return "clear (a value emptied in the profiles is emptied in Brevo)"
-
-
-def _shared(v: ExportView) -> str:
-    others = ", ".join(v.list_peers)
-    if v.config.share_list:
-        return f"yes, with {others}" if others else "yes (no other export on the list now)"
-    return f"no, but {others} uses the list too" if others else "no"
 
 
 def _clearable(value: str | None) -> str | Clear | None:
@@ -402,7 +355,7 @@ def edit(
             share_list=share_list,
         )
         view = edit_export(ws, actor, name, changes=changes)
-    typer.echo(f"Export {name!r} updated: {_describe(view)}")
+    typer.echo(f"Export {name!r} updated: {describe(view)}")
     if view.next_run_note:
         typer.echo(f"Next run: {view.next_run_note}.")
 
@@ -422,7 +375,7 @@ def duplicate(
 
     with opened(ctx) as (ws, actor):
         view = duplicate_export(ws, actor, name, new_name, list_id=list_id, share_list=share_list)
-    typer.echo(f"Export {view.config.name!r} created from {name!r}: {_describe(view)}")
+    typer.echo(f"Export {view.config.name!r} created from {name!r}: {describe(view)}")
 
 
 @app.command("detach")
