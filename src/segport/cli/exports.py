@@ -288,6 +288,9 @@ def edit(
     list_id: int | None = typer.Option(
         None, "--list-id", help="Another Brevo list ID.", metavar="LIST_ID"
     ),
+    list_name: str | None = typer.Option(
+        None, "--list-name", help="Another Brevo list, by its name.", metavar="NAME"
+    ),
     segments: list[str] = typer.Option(
         [], "--segment", help="Replace the segments; repeat.", metavar="SEGMENT"
     ),
@@ -354,7 +357,7 @@ def edit(
             empty_values=empty_values,
             share_list=share_list,
         )
-        view = edit_export(ws, actor, name, changes=changes)
+        view = edit_export(ws, actor, name, changes=changes, list_name=list_name)
     typer.echo(f"Export {name!r} updated: {describe(view)}")
     if view.next_run_note:
         typer.echo(f"Next run: {view.next_run_note}.")
@@ -368,13 +371,19 @@ def duplicate(
     list_id: int | None = typer.Option(
         None, "--list-id", help="Put the copy on another list.", metavar="LIST_ID"
     ),
+    list_name: str | None = typer.Option(
+        None, "--list-name", help="Put the copy on another list, by its name.", metavar="NAME"
+    ),
     share_list: bool = typer.Option(False, "--share-list", help=SHARE_LIST_HELP),
 ) -> None:
-    """Copy an export's settings under a new name (onto another list with --list-id)."""
+    """Copy an export's settings under a new name (onto another list with --list-id or
+    --list-name)."""
     from segport.service import duplicate_export
 
     with opened(ctx) as (ws, actor):
-        view = duplicate_export(ws, actor, name, new_name, list_id=list_id, share_list=share_list)
+        view = duplicate_export(
+            ws, actor, name, new_name, list_id=list_id, list_name=list_name, share_list=share_list
+        )
     typer.echo(f"Export {view.config.name!r} created from {name!r}: {describe(view)}")
 
 

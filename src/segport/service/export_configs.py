@@ -156,6 +156,15 @@ def _checked(
     return plan, creds, conn_id
 
 
+def _one_list_way(list_id: int | None) -> None:
+    if list_id is not None:
+        raise ExportInvalid(
+            "give the export's list one way: by id or by name",
+            code="list_given_twice",
+            field="list_name",
+        )
+
+
 def _summary(c: ExportConfig) -> dict[str, Any]:
     """The settings as the audit log records them."""
     m = c.mapping
@@ -291,17 +300,32 @@ def _brevo_part(c: ExportConfig) -> tuple[Any, ...]:
     return (c.connection, c.list_id, m.first_name, m.last_name, m.phone, m.attributes)
 
 
-def edit_export(ws: Workspace, actor: Actor, name: str, *, changes: ExportEdit) -> ExportView:
+def edit_export(
+    ws: Workspace,
+    actor: Actor,
+    name: str,
+    *,
+    changes: ExportEdit,
+    list_name: str | None = None,
+) -> ExportView:
     """Apply ``changes`` to the export ``name``; the result is checked like a new export
-    and saved only if the export did not change meanwhile (else :class:`ExportChanged`)."""
+    and saved only if the export did not change meanwhile (else :class:`ExportChanged`).
+
+    ``list_name``: move it to the account's list of that name (found as ``add_export``
+    finds one; not with ``changes.list_id``)."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
-    if changes.is_empty():
+    if changes.is_empty() and list_name is None:
         raise ExportInvalid("nothing to change: name at least one setting to change")
     with ws.session() as session:
         current = config_of(_managed(session, actor, name))
     edited = apply_edit(current, changes)
-    brevo_unchanged = _brevo_part(edited) == _brevo_part(current)
-    plan, _, conn_id = _checked(ws, actor, edited, brevo_unchanged=brevo_unchanged)
+    if list_name is not None:
+        _one_list_way(changes.list_id)
+        edited = replace(edited, list_id=0)  # found by name in Brevo (check_brevo)
+    brevo_unchanged = list_name is None and _brevo_part(edited) == _brevo_part(current)
+    plan, _, conn_id = _checked(
+        ws, actor, edited, brevo_unchanged=brevo_unchanged, list_name=list_name
+    )
     c = plan.config
     with ws.session() as session:
         export = _managed(session, actor, name)
@@ -335,15 +359,20 @@ def duplicate_export(
     new_name: str,
     *,
     list_id: int | None = None,
+    list_name: str | None = None,
     share_list: bool = False,
 ) -> ExportView:
-    """A copy of ``name`` under ``new_name`` (onto ``list_id`` if given), with no run
-    history. On the same list it must be shared knowingly (``share_list``)."""
+    """A copy of ``name`` under ``new_name`` (onto ``list_id``, or the list named
+    ``list_name``, if given), with no run history. On the same list it must be shared
+    knowingly (``share_list``)."""
     actor = authorize(ws, actor, Action.EXPORTS_WRITE)
     with ws.session() as session:
         source_config = config_of(_managed(session, actor, name))
     copy = replace(source_config, name=new_name, share_list=share_list)
-    if list_id is not None and list_id != copy.list_id:
+    if list_name is not None:
+        _one_list_way(list_id)
+        c = _checked(ws, actor, replace(copy, list_id=0), list_name=list_name)[0].config
+    elif list_id is not None and list_id != copy.list_id:
         c = _checked(ws, actor, replace(copy, list_id=list_id))[0].config
     else:
         c = check_local(copy)

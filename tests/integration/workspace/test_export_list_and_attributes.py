@@ -156,3 +156,32 @@ def test_a_column_that_cannot_fill_its_attribute_is_refused(
     # A number column fills a float attribute.
     ok = _add(cli, "typed", "--list-id", str(list_id), "--attribute", f"{score}=ltv", ok=True)
     assert "saved (not run)" in ok.output
+
+
+def test_edit_and_duplicate_take_a_list_by_name(
+    profiled_workspace: Workspace, cli: Cli, sandbox: SandboxServer
+) -> None:
+    tag = _setup(profiled_workspace, sandbox)
+    first = sandbox.state.create_list(f"First {tag}")
+    moved = sandbox.state.create_list(f"Moved {tag}")
+    copy_list = sandbox.state.create_list(f"Copy {tag}")
+    _add(cli, "news", "--list-id", str(first), ok=True)
+
+    out = cli("exports", "edit", "news", "--list-name", f"moved {tag}", ok=True).output
+    assert f"list {moved} on" in out  # (the one name matching without case)
+    assert _exports(cli)["news"]["list_id"] == moved
+    unknown = cli("exports", "edit", "news", "--list-name", f"Nope {tag}", ok=False)
+    assert unknown.exit_code == 1 and f"no list named 'Nope {tag}'" in unknown.output
+    both = cli(
+        "exports", "edit", "news", "--list-id", str(first), "--list-name", f"First {tag}",
+        ok=False,
+    )  # fmt: skip
+    assert both.exit_code == 1 and "by id or by name" in both.output
+    assert _exports(cli)["news"]["list_id"] == moved
+
+    out = cli("exports", "duplicate", "news", "copy", "--list-name", f"Copy {tag}", ok=True)
+    assert f"list {copy_list} on" in out.output
+    assert _exports(cli)["copy"]["list_id"] == copy_list
+    edits = [e for e in list_entries(profiled_workspace, actor_named(profiled_workspace, None))
+             if e.action == "exports.edit"]  # fmt: skip
+    assert edits and edits[0].details.get("list_id") == moved
