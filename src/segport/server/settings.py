@@ -57,8 +57,15 @@ class Settings:
 
     @classmethod
     def from_env(
-        cls, workspace: Path | None = None, environ: Mapping[str, str] | None = None
+        cls,
+        workspace: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        listen_host: str | None = None,
     ) -> Settings:
+        """The settings the environment gives. Without ``SEGPORT_ALLOWED_HOSTS``, the
+        loopback names are allowed, and ``listen_host`` when it is one address (not a
+        wildcard such as 0.0.0.0, where the names clients use are not known)."""
         env = os.environ if environ is None else environ
         folder = workspace or Path(env.get("SEGPORT_WORKSPACE") or ".segport")
         secret = env.get("SEGPORT_SESSION_SECRET") or _kept_secret(folder)
@@ -75,13 +82,19 @@ class Settings:
         return cls(
             workspace=folder,
             session_secret=Secret(secret),
-            allowed_hosts=hosts or DEFAULT_HOSTS,
+            allowed_hosts=hosts or _default_hosts(listen_host),
             secure_cookies=_flag(env, "SEGPORT_SECURE_COOKIES"),
             session_lifetime=timedelta(hours=_number(env, "SEGPORT_SESSION_HOURS", 12)),
             login_attempts=int(_number(env, "SEGPORT_LOGIN_ATTEMPTS", 5)),
             login_address_attempts=int(_number(env, "SEGPORT_LOGIN_ADDRESS_ATTEMPTS", 20)),
             login_window=timedelta(seconds=_number(env, "SEGPORT_LOGIN_WINDOW_SECONDS", 900)),
         )
+
+
+def _default_hosts(listen_host: str | None) -> tuple[str, ...]:
+    if listen_host in (None, "", "0.0.0.0", "::") or listen_host in DEFAULT_HOSTS:
+        return DEFAULT_HOSTS
+    return (*DEFAULT_HOSTS, f"[{listen_host}]" if ":" in listen_host else listen_host)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

@@ -14,7 +14,6 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from segport.errors import Invalid
-
 from segport.exports.report import CHANGES_CSV, REJECTED_CSV
 from segport.service.access import Action, Actor, authorize
 from segport.service.export_configs import ExportNotFound
