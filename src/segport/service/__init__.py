@@ -158,6 +158,7 @@ _WHERE: dict[str, str] = {
     "WorkerView": "workers",
     "list_workers": "workers",
     "RunPage": "run_records",
+    "RUN_STATUSES": "run_records",
     "page_runs": "run_records",
     "NewWebSession": "web_sessions",
     "WebSessionView": "web_sessions",
@@ -170,6 +171,7 @@ __all__ = [
     "ATTRIBUTE_TYPES",
     "CLEAR",
     "PRIVATE_UMASK",
+    "RUN_STATUSES",
     "Action",
     "Actor",
     "AlertTestView",
@@ -395,6 +397,7 @@ if TYPE_CHECKING:
     from segport.service.refresh import RefreshView, fire_due_refresh, run_refresh
     from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
     from segport.service.run_records import (
+        RUN_STATUSES,
         RunDetail,
         RunFile,
         RunPage,

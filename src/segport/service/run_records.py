@@ -21,6 +21,9 @@ from segport.service.models import Export
 from segport.service.run_model import RUNS_DIR, STATUSES, Run, RunView, find_run, run_view
 from segport.service.workspace import Workspace
 
+# Every status a run can have, in the order of a run's life (what `GET /runs` filters on).
+RUN_STATUSES = STATUSES
+
 # The files a run leaves in runs/<id>/, in the order they are shown, with what they hold.
 RUN_FILES = {
     REJECTED_CSV: "rows not sent or sent without a field, and rows Brevo reported",

@@ -9,6 +9,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+# segport.service.RUN_STATUSES, spelt out for the OpenAPI document (a unit test keeps the
+# two equal).
+RunStatus = Literal[
+    "not_started", "queued", "processing", "successful", "failed", "skipped", "canceled"
+]
+
 
 class SignIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
@@ -99,7 +105,7 @@ class Run(BaseModel):
     id: int
     number: int
     export_name: str
-    status: str
+    status: RunStatus
     reason: str | None
     trigger: str
     actor: str | None

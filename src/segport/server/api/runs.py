@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from segport.server.api.models import Run, RunDetail, RunPage
+from segport.server.api.models import Run, RunDetail, RunPage, RunStatus
 from segport.server.auth import ActorDep
 from segport.server.context import Server, server
 from segport.server.problems import problem_responses
@@ -22,10 +22,7 @@ def get_runs(
     who: ActorDep,
     srv: ServerDep,
     export: Annotated[str | None, Query(max_length=200, description="Only this export's.")] = None,
-    status: Annotated[
-        str | None,
-        Query(max_length=40, description="Only runs with this status (queued, processing, ...)."),
-    ] = None,
+    status: Annotated[RunStatus | None, Query(description="Only runs with this status.")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
     offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
 ) -> RunPage:

@@ -13,6 +13,7 @@
     url: document.body.getAttribute("data-openapi-url"),
     dom_id: "#swagger-ui",
     deepLinking: true,
+    validatorUrl: null, // the default badge would load from validator.swagger.io
     requestInterceptor: function (request) {
       if (csrfToken) { request.headers["X-CSRF-Token"] = csrfToken; }
       return request;
