@@ -116,7 +116,7 @@ def test_runs_are_filtered_and_paged(web: Web) -> None:
     assert first["total"] == rest["total"] == 3
     assert [r["id"] for r in first["items"] + rest["items"]] == ids[::-1]  # newest first
     assert queued["total"] == 0
-    assert _problem(unknown_status, 422, "run_status_invalid")["field"] == "status"
+    assert _problem(unknown_status, 422, "request_invalid")["field"] == "status"
     _problem(unknown_export, 404, "export_not_found")
 
 

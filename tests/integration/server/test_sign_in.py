@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from contextlib import closing
 
-from tests.fixtures.server import LOGIN_ATTEMPTS, PASSWORDS, Web
+import httpx
+from tests.fixtures.server import LOGIN_ATTEMPTS, PASSWORDS, Web, running, server_settings
 
 PROBLEM = "application/problem+json"
 
@@ -110,3 +111,18 @@ def test_a_bearer_token_authenticates_and_a_bad_one_does_not(web: Web) -> None:
     with web.client(headers={"Authorization": "Bearer sgp_not-a-token"}) as client:
         bad = client.get("/api/v1/me")
     assert bad.status_code == 401 and bad.json()["code"] == "bad_credentials"
+
+
+def test_behind_tls_the_cookie_is_secure_and_host_bound(web: Web) -> None:
+    settings = server_settings(web.ws, secure_cookies=True)
+    with running(settings, web.ws) as url, httpx.Client(base_url=url) as client:
+        answer = client.post(
+            "/api/v1/session", json={"name": "victor", "password": PASSWORDS["victor"]}
+        )
+    assert answer.status_code == 201
+    cookie = answer.headers["set-cookie"]
+    assert cookie.startswith("__Host-segport_session=")
+    flags = {part.strip().lower() for part in cookie.split(";")}
+    assert {"secure", "httponly", "samesite=lax", "path=/"} <= flags
+    assert not any(f.startswith("domain=") for f in flags)  # what __Host- requires
+    assert answer.headers["strict-transport-security"] == "max-age=31536000"
