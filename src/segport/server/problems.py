@@ -8,6 +8,7 @@ shape, so a client reads one kind of error body.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException
 from segport.errors import SegportError
 
 PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("segport.server")
 
 # kind -> HTTP status (segport/errors.py's table)
 STATUS_OF_KIND = {
@@ -160,6 +162,28 @@ def install(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else TITLES.get(exc.status_code, "")
         return problem_response(exc.status_code, code, detail, headers=exc.headers)
 
+    async def on_database(request: Request, exc: Exception) -> JSONResponse:
+        # The metadata database failed (a lost server, a damaged page): what the driver
+        # said, without the statement, as the CLI reports it.
+        orig = getattr(exc, "orig", None)
+        said = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else "?"
+        return problem_response(
+            502,
+            "database_failed",
+            f"the metadata database failed ({type(orig).__name__}: {said}); nothing more was "
+            "done. Run `segport doctor` on the workspace",
+            kind="unavailable",
+        )
+
+    async def on_bug(request: Request, exc: Exception) -> JSONResponse:
+        # A bug: logged with its traceback for the operator, one line for the client.
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return problem_response(500, "internal_error", "the server failed: see its log")
+
+    from sqlalchemy.exc import DBAPIError
+
+    app.add_exception_handler(DBAPIError, on_database)
+    app.add_exception_handler(Exception, on_bug)
     app.add_exception_handler(SegportError, on_segport)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
