@@ -11,5 +11,6 @@ os.environ.pop("BREVO_CLIENT_SECRET", None)
 pytest_plugins = [
     "tests.fixtures.databases",
     "tests.fixtures.sandbox",
+    "tests.fixtures.server",
     "tests.fixtures.workspace",
 ]

@@ -20,6 +20,7 @@ MODEL_MODULES = (
     "segport.service.schedule_model",
     "segport.service.alert_model",
     "segport.service.worker_model",
+    "segport.service.web_session_model",
     "segport.service.state_copy_model",
 )
 

@@ -19,6 +19,7 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 # Which package each module belongs to, by its longest matching prefix.
 PACKAGES = {
     "segport.cli": "faces",
+    "segport.server": "faces",  # `segport serve`: the API (and pages); docs/server.md
     "segport.__main__": "faces",
     "segport.demo": "faces",
     "segport.demo_data": "faces",

@@ -28,6 +28,7 @@ from segport.cli import (
     sandbox,
     schedule,
     segments,
+    serve,
     tokens,
     users,
     worker,
@@ -105,6 +106,7 @@ app.add_typer(schedule.app, name="schedule")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(alerts.smtp_app, name="smtp")
 worker.register(app)
+serve.register(app)
 
 
 def main() -> None:

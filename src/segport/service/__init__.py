@@ -157,12 +157,21 @@ _WHERE: dict[str, str] = {
     "WorkerRunning": "workers",
     "WorkerView": "workers",
     "list_workers": "workers",
+    "RunPage": "run_records",
+    "RUN_STATUSES": "run_records",
+    "page_runs": "run_records",
+    "NewWebSession": "web_sessions",
+    "WebSessionView": "web_sessions",
+    "end_web_session": "web_sessions",
+    "sign_in": "web_sessions",
+    "web_session": "web_sessions",
 }
 
 __all__ = [
     "ATTRIBUTE_TYPES",
     "CLEAR",
     "PRIVATE_UMASK",
+    "RUN_STATUSES",
     "Action",
     "Actor",
     "AlertTestView",
@@ -187,6 +196,7 @@ __all__ = [
     "Invalid",
     "NewList",
     "NewToken",
+    "NewWebSession",
     "NextFiring",
     "NotFound",
     "Progress",
@@ -199,6 +209,7 @@ __all__ = [
     "RunDetail",
     "RunFile",
     "RunOptions",
+    "RunPage",
     "RunSummary",
     "RunView",
     "ScheduledExport",
@@ -210,6 +221,7 @@ __all__ = [
     "TokenView",
     "Unavailable",
     "UserView",
+    "WebSessionView",
     "Worker",
     "WorkerRunning",
     "WorkerView",
@@ -239,6 +251,7 @@ __all__ = [
     "duplicate_export",
     "edit_connection",
     "edit_export",
+    "end_web_session",
     "execute_requested",
     "fire_due_refresh",
     "get_run",
@@ -260,6 +273,7 @@ __all__ = [
     "load_profiles",
     "new_secret_key",
     "open_workspace",
+    "page_runs",
     "parse_attributes",
     "parse_role",
     "preview_segment",
@@ -292,6 +306,7 @@ __all__ = [
     "show_segment",
     "show_smtp",
     "show_system_schedule",
+    "sign_in",
     "signals_cancel",
     "take_over",
     "test_alert",
@@ -303,6 +318,7 @@ __all__ = [
     "verify_password",
     "visible_connections",
     "wait_for_runs",
+    "web_session",
 ]
 
 if TYPE_CHECKING:
@@ -380,7 +396,16 @@ if TYPE_CHECKING:
     )
     from segport.service.refresh import RefreshView, fire_due_refresh, run_refresh
     from segport.service.run_lifecycle import cancel_run, claim_run, recover_runs, request_run
-    from segport.service.run_records import RunDetail, RunFile, list_all_runs, run_files, show_run
+    from segport.service.run_records import (
+        RUN_STATUSES,
+        RunDetail,
+        RunFile,
+        RunPage,
+        list_all_runs,
+        page_runs,
+        run_files,
+        show_run,
+    )
     from segport.service.run_requests import (
         RequestedRun,
         request_all_runs,
@@ -428,6 +453,13 @@ if TYPE_CHECKING:
     )
     from segport.service.users import UserView, add_user, list_users, remove_user, set_role
     from segport.service.views import Rows, to_json
+    from segport.service.web_sessions import (
+        NewWebSession,
+        WebSessionView,
+        end_web_session,
+        sign_in,
+        web_session,
+    )
     from segport.service.worker import Worker
     from segport.service.workers import WorkerRunning, WorkerView, list_workers
     from segport.service.workspace import Workspace

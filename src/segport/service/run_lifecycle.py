@@ -28,7 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from segport.errors import Busy, Conflict
 from segport.service import audit
-from segport.service.access import Action, Actor, authorize
+from segport.service.access import Action, Actor, PermissionDenied, authorize
+from segport.service.connection_use import may_use
 from segport.service.export_configs import ExportNotFound, record_last_run
 from segport.service.models import Export, utcnow
 from segport.service.run_model import (
@@ -111,7 +112,7 @@ def request_run(
     processing (after runs whose process died were recovered)."""
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     recover_runs(ws, actor)
-    export_id = export_id_of(ws, export_name)
+    export_id = export_id_of(ws, export_name, actor)
     run_id = insert_run(
         ws,
         export_id,
@@ -363,12 +364,21 @@ def _lost_message(run: Run, last: datetime) -> str:
 # -- small lookups ----------------------------------------------------------------------
 
 
-def export_id_of(ws: Workspace, export_name: str) -> int:
+def export_id_of(ws: Workspace, export_name: str, runner: Actor | None = None) -> int:
+    """The export's id; with ``runner``, only if they may run it: a contributor may not
+    queue a run of an export on a connection not shared with contributors (the worker
+    would run it for them), as they may not run it directly (``get_run_spec``)."""
     with ws.session() as session:
-        found = session.scalars(select(Export.id).where(Export.name == export_name)).first()
-    if found is None:
-        raise ExportNotFound(f"no export named {export_name!r}")
-    return int(found)
+        export = session.scalars(select(Export).where(Export.name == export_name)).first()
+        if export is None:
+            raise ExportNotFound(f"no export named {export_name!r}")
+        if runner is not None and not may_use(runner, export.connection):
+            raise PermissionDenied(
+                f"export {export_name!r} sends through a connection not shared with "
+                f"contributors, so {runner.name} ({runner.role.value}) may not run it; ask "
+                "an admin"
+            )
+        return int(export.id)
 
 
 def view_of(ws: Workspace, run_id: int) -> RunView:

@@ -21,6 +21,7 @@ ALLOWED_NAMES = {("segport", "__version__")}  # `from segport import __version__
 # A command that is itself a tool around something else, with what it may use.
 TOOLS: dict[str, tuple[str, ...]] = {
     "sandbox.py": ("segport.brevo.sandbox",),  # `segport sandbox` serves the sandbox
+    "serve.py": ("segport.server",),  # `segport serve` serves the API, itself a face
 }
 
 

@@ -1,0 +1,19 @@
+"""The JSON API, version 1: one router per resource, all under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from segport.server.api import exports, runs, session
+from segport.server.problems import problem_responses
+
+PREFIX = "/api/v1"
+
+
+def router() -> APIRouter:
+    # Every resource reads the metadata database: when it fails, 502 database_failed.
+    api = APIRouter(prefix=PREFIX, responses=problem_responses(502))
+    api.include_router(session.router)
+    api.include_router(exports.router)
+    api.include_router(runs.router)
+    return api
