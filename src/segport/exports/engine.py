@@ -406,6 +406,8 @@ class _Run:
                 write_rejects_csv(state, self.tables.rejects, None, part)
                 state.set("plan", {"run_id": self.run_id, "key": key, "counts": asdict(counts)})
         self.progress(Progress("plan", counts.valid, counts.valid, unit="contacts"))
+        if not opts.dry_run and (counts.to_send or counts.to_remove):
+            self.state.note_planned()  # before anything of the plan is sent
         hooks.checkpoint("planned")
         return counts
 

@@ -67,6 +67,7 @@ def remove_leavers(
                 "WHERE __seq BETWEEN ? AND ?)",
                 [first, last],
             )
+        state.note_checkpoint()
         hooks.checkpoint("removed", number)
         removed += taken_out
         start = last

@@ -147,6 +147,7 @@ class ChunkSender:
             f"INSERT INTO {CHUNKS} VALUES (?, 'import', ?, ?, ?, ?, ?, 'posting', NULL)",
             [self.run_id, number, first, last, chunk.row_count, chunk.byte_size],
         )
+        self.state.note_checkpoint()  # known elsewhere before Brevo may take it
         try:
             process_id = self.client.import_contacts(
                 list_ids=[self.list_id],
@@ -160,6 +161,7 @@ class ChunkSender:
                     f"DELETE FROM {CHUNKS} WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
                     [self.run_id, number],
                 )
+                self.state.note_checkpoint()
             raise
         hooks.checkpoint("posted", number)
         self.con.execute(
@@ -167,6 +169,7 @@ class ChunkSender:
             "AND kind = 'import' AND chunk_no = ?",
             [process_id, self.run_id, number],
         )
+        self.state.note_checkpoint()
         hooks.checkpoint("submitted", number)
         outcome.chunks += 1
         outcome.sent += chunk.row_count
@@ -233,6 +236,7 @@ class ChunkSender:
                 )
                 continue
             self._complete(int(number), int(first), int(last), process)
+            self.state.note_checkpoint()
             hooks.checkpoint("done", int(number))
         self.progress(Progress("process", total, total, unit="chunks"))
 
@@ -241,6 +245,7 @@ class ChunkSender:
             f"UPDATE {CHUNKS} SET status = ? WHERE run_id = ? AND kind = 'import' AND chunk_no = ?",
             [status, self.run_id, number],
         )
+        self.state.note_checkpoint()
 
     def _complete(self, number: int, first: int, last: int, process: Process) -> None:
         failures = list(self._report_rows(process))

@@ -15,7 +15,7 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import duckdb
 
@@ -74,11 +74,24 @@ def peek_state(path: Path, keys: Sequence[str]) -> tuple[int, dict[str, Any]]:
     return int(held[0][0]), meta
 
 
+class StateSink(Protocol):
+    """Told of a run's checkpoints as they are made, to keep a copy elsewhere (the service
+    layer's ``state_copies``: workers on other machines resume from it exactly)."""
+
+    def planned(self, state: ExportState) -> None:
+        """The run's plan is saved; nothing of it is sent yet."""
+
+    def checkpointed(self, state: ExportState) -> None:
+        """The run's chunk checkpoints changed (committed); called before anything the new
+        checkpoint announces is sent."""
+
+
 class ExportState:
     """An open export state; use as a context manager, or call :meth:`close`."""
 
     def __init__(self, path: Path, *, memory_limit: str = "160MB") -> None:
         self.path = path
+        self.sink: StateSink | None = None  # set by the run's executor, when it keeps copies
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / "tmp"
         try:
@@ -121,6 +134,14 @@ class ExportState:
 
     def close(self) -> None:
         self.con.close()
+
+    def note_planned(self) -> None:
+        if self.sink is not None:
+            self.sink.planned(self)
+
+    def note_checkpoint(self) -> None:
+        if self.sink is not None:
+            self.sink.checkpointed(self)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

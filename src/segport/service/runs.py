@@ -35,6 +35,7 @@ from segport.service.export_configs import (
 )
 from segport.service.export_state import open_checked, record_token
 from segport.service.models import Export
+from segport.service.run_checkpoints import RunCheckpoints
 from segport.service.run_endings import canceled_message, finish_run, record_end, summary_of
 from segport.service.run_lifecycle import (
     Heartbeat,
@@ -62,6 +63,7 @@ from segport.service.run_model import (
     run_view,
 )
 from segport.service.segment_members import SegmentMembers
+from segport.service.state_copies import shared_states
 from segport.service.workspace import Workspace, WorkspaceError
 
 __all__ = [
@@ -207,6 +209,8 @@ def _run_claimed(
     except (StateLost, StateDamaged) as exc:
         record_end(ws, run_id, export_name, FAILED, str(exc), STATE_LOST)
         raise
+    if shared_states(ws):  # its checkpoints kept in the database as it goes
+        state.sink = RunCheckpoints(ws, target.export_id, run_id)
     try:
         with Heartbeat(ws, run_id, worker) as beat:
             summary = _execute(ws, spec, target, state, run_id, beat, opts, progress or no_progress)

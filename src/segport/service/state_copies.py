@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import socket
 from collections.abc import Iterable
@@ -85,11 +86,18 @@ def save_state(ws: Workspace, state: ExportState, export_id: int, token: str) ->
             if export is not None:
                 export.state_token = token
         return
-    _fold(state)
+    fold(state)
     save_file(ws, state.path, export_id, token)
 
 
-def save_file(ws: Workspace, path: Path, export_id: int, token: str) -> SaveCounts:
+def save_file(
+    ws: Workspace,
+    path: Path,
+    export_id: int,
+    token: str,
+    *,
+    plan_run_id: int | None = None,
+) -> SaveCounts:
     """Save the self-contained state file at ``path`` as the export's copy, and ``token``
     as the export's state token, in one transaction (shared states only).
 
@@ -142,7 +150,8 @@ def save_file(ws: Workspace, path: Path, export_id: int, token: str) -> SaveCoun
                 ExportStatePart.export_id == export_id, ExportStatePart.part_no >= parts
             )
         )
-        export.state_token = token
+        if plan_run_id is None or export.state_token is None:
+            export.state_token = token  # (a plan's copy keeps the token the metadata names)
         row = session.get(ExportStateCopy, export_id)
         if row is None:
             row = ExportStateCopy(export_id=export_id)
@@ -150,6 +159,13 @@ def save_file(ws: Workspace, path: Path, export_id: int, token: str) -> SaveCoun
         row.token, row.bytes, row.parts, row.parts_written = token, size, parts, written
         row.sha256, row.saved_at = digest.hexdigest(), utcnow()
         row.saved_by = f"{socket.gethostname()}:{os.getpid()}"  # as runs.claimed_by
+        row.plan_run_id = plan_run_id
+        row.checkpoints = "[]" if plan_run_id is not None else None
+    marker = _marker(path)
+    if plan_run_id is None:
+        marker.unlink(missing_ok=True)
+    else:  # this folder's file is where the copy came from: ahead of it, never replaced
+        marker.write_text(json.dumps({"sha256": digest.hexdigest(), "origin": True}))
     return SaveCounts(parts, written)
 
 
@@ -186,12 +202,82 @@ def fetch_state(ws: Workspace, export_id: int) -> int | None:
         expected = export.state_token if export is not None else None
         row = session.get(ExportStateCopy, export_id)
         copy = None if row is None else (row.token, row.bytes, row.parts, row.sha256)
+        plan = None if row is None else (row.plan_run_id, row.checkpoints)
     if expected is None or copy is None or copy[0] != expected:
         return None
     path = state_path(ws.path, export_id)
-    if _local_matches(path, expected):
+    if _local_matches(path, expected) and _marker_matches(path, copy[3], plan and plan[1]):
         return None
-    return _download(ws, export_id, path, *copy[1:])
+    fetched = _download(ws, export_id, path, *copy[1:])
+    if plan is not None and plan[0] is not None:
+        # A run's plan copy: that run went on elsewhere (and may be lost); its checkpoints
+        # since are laid over the copy, so the run that settles it knows what Brevo took.
+        lay_checkpoints(path, int(plan[0]), plan[1] or "[]")
+        _marker(path).write_text(json.dumps({"sha256": copy[3], "checkpoints": _digest(plan[1])}))
+    else:
+        _marker(path).unlink(missing_ok=True)
+    return fetched
+
+
+def _marker(path: Path) -> Path:
+    """Beside a state fetched or saved as a run's plan copy: which copy (and checkpoints)
+    it is, since such copies keep the token of the state before the run."""
+    return path.with_name(path.name + ".copy")
+
+
+def _digest(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def _marker_matches(path: Path, sha: str, checkpoints: str | None) -> bool:
+    """Whether the local file is already what the database's copy gives: always for a
+    copy saved at a run's end (the token says it); for a run's plan copy, when the file
+    is that copy's origin, or was fetched from it with the same checkpoints."""
+    if checkpoints is None:
+        return True
+    try:
+        mark = json.loads(_marker(path).read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(mark, dict) or mark.get("sha256") != sha:
+        return False
+    return bool(mark.get("origin")) or mark.get("checkpoints") == _digest(checkpoints)
+
+
+def lay_checkpoints(path: Path, run_id: int, checkpoints: str) -> None:
+    """Lay a lost run's checkpoints (as its executor recorded them in the database) over
+    its plan copy at ``path``.
+
+    Import chunks go back as they were, except that ``done`` becomes ``submitted``: the
+    copy predates the held contacts those chunks recorded, and settling a submitted chunk
+    (Brevo's process report, as after a crash here) records them again. Removal batches
+    are laid with the held contacts they cleared.
+    """
+    from segport.exports.plan import REAL
+    from segport.exports.state_tables import CHUNKS, HELD
+
+    rows = json.loads(checkpoints)
+    with ExportState(path) as state, state.transaction():
+        con = state.con
+        con.execute(f"DELETE FROM {CHUNKS} WHERE run_id = ?", [run_id])
+        removal = state.relation_kind(REAL.remove) is not None
+        for r in rows:
+            status = r["status"]
+            if r["kind"] == "import" and status == "done":
+                status = "submitted"
+            con.execute(
+                f"INSERT INTO {CHUNKS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    run_id, r["kind"], r["chunk_no"], r["first_seq"], r["last_seq"],
+                    r["rows"], r["bytes"], status, r["process_id"],
+                ],
+            )  # fmt: skip
+            if r["kind"] == "remove" and removal:
+                con.execute(
+                    f"DELETE FROM {HELD} WHERE email IN (SELECT email FROM {REAL.remove} "
+                    "WHERE __seq BETWEEN ? AND ?)",
+                    [r["first_seq"], r["last_seq"]],
+                )
 
 
 def _local_matches(path: Path, expected: str) -> bool:
@@ -276,7 +362,7 @@ def _fetch_part(ws: Workspace, codec: Any, export_id: int, part_no: int) -> byte
     return data
 
 
-def _fold(state: ExportState) -> None:
+def fold(state: ExportState) -> None:
     """Fold the write-ahead log into the file, so the file alone is the state."""
     import duckdb
 

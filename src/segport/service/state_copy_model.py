@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from segport.metadata import Base
@@ -39,6 +39,11 @@ class ExportStateCopy(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     saved_by: Mapped[str] = mapped_column(String(255))  # host:pid of the process that saved
+    # A copy saved as a run's plan was made (service.run_checkpoints): that run's id, and
+    # its chunk checkpoints since (JSON), which a worker elsewhere lays over the copy to
+    # resume the run exactly should it be lost. NULL for a copy saved as a run ended.
+    plan_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    checkpoints: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ExportStatePart(Base):

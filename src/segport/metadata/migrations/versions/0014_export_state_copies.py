@@ -1,6 +1,7 @@
 """The export state's copy in the metadata database (issue 12: workers on many machines).
 
-- ``export_states``: per export, the token, size, SHA-256, time and saver of the copy.
+- ``export_states``: per export, the token, size, SHA-256, time and saver of the copy;
+  for a copy saved at a run's plan, that run and its chunk checkpoints since (JSON).
 - ``export_state_parts``: the state file in numbered zstd-compressed parts (bytea on
   PostgreSQL, stored EXTERNAL: already compressed, so PostgreSQL does not try again).
 
@@ -33,6 +34,8 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("saved_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("saved_by", sa.String(255), nullable=False),
+        sa.Column("plan_run_id", sa.Integer(), nullable=True),
+        sa.Column("checkpoints", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["export_id"],
             ["exports.id"],
