@@ -27,9 +27,14 @@ typecheck: install
 	$(BIN)/mypy src
 
 # Coverage of src/segport (config in pyproject.toml), summarised after the tests.
+# The tests run in one process per core (pytest-xdist; `make pytest PYTEST_WORKERS=0` for
+# a single process): each waits on subprocesses, the sandbox and PostgreSQL much of the
+# time, and every test makes its own databases, ports and folders. The 15 slowest are
+# listed, to see what a new test costs.
+PYTEST_WORKERS ?= auto
 pytest: install
 	@scripts/ensure-services
-	$(BIN)/pytest --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 --cov --cov-report=term:skip-covered
 
 test: lint typecheck pytest
 

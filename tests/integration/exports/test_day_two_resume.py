@@ -9,6 +9,7 @@ from typing import Any
 
 from tests.integration.exports.conftest import Scenario, profile
 from tests.integration.exports.test_cli_resume import CHUNK, segport
+from tests.integration.exports.test_run_report import segport as in_process
 
 MASS = "--allow-mass-removal"  # the guard is not what these tests are about
 
@@ -18,9 +19,9 @@ def span(first: int, last: int) -> set[str]:
 
 
 def dry_then_real(s: Scenario, *args: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    dry = segport(s, "exports", "run", "news", "--dry-run", "--json", *args)
+    dry = in_process(s, "exports", "run", "news", "--dry-run", "--json", *args)
     assert dry.returncode == 0, dry.stderr
-    real = segport(s, "exports", "run", "news", "--json", *args)
+    real = in_process(s, "exports", "run", "news", "--json", *args)
     assert real.returncode == 0, real.stderr
     s.sandbox.state.wait_idle()
     return json.loads(dry.stdout), json.loads(real.stdout)
@@ -41,7 +42,7 @@ def test_killed_while_removing_then_the_right_file_is_loaded(scenario: Scenario)
     right = [profile(i) for i in range(1, 401)]
     s.load(right)
     s.add_export(mode="mirror")
-    assert segport(s, "exports", "run", "news", MASS).returncode == 0
+    assert in_process(s, "exports", "run", "news", MASS).returncode == 0
     s.load([profile(i) for i in range(201, 601)])  # the wrong file
     killed = segport(s, "exports", "run", "news", MASS, kill_at="removed:1")
     assert killed.returncode == -signal.SIGKILL
@@ -54,7 +55,7 @@ def test_killed_while_removing_then_the_right_file_is_loaded(scenario: Scenario)
     assert s.members() == span(1, 400)
     # The 150 removed by the killed run come back; 401-600 leave.
     assert real["new"] == 150 and real["removed"] == 150 + 200
-    again = json.loads(segport(s, "exports", "run", "news", "--json").stdout)
+    again = json.loads(in_process(s, "exports", "run", "news", "--json").stdout)
     assert (again["sent"], again["to_remove"], again["unchanged"]) == (0, 0, 400)
 
 
@@ -64,7 +65,7 @@ def test_killed_while_sending_then_the_segment_shrinks(scenario: Scenario) -> No
     s = scenario
     s.load([profile(i) for i in range(1, 101)])
     s.add_export(mode="mirror")
-    assert segport(s, "exports", "run", "news").returncode == 0
+    assert in_process(s, "exports", "run", "news").returncode == 0
     s.load([profile(i) for i in range(1, 301)])
     killed = segport(s, "exports", "run", "news", *CHUNK, kill_at="posted:2")
     assert killed.returncode == -signal.SIGKILL

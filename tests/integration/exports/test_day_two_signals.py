@@ -19,6 +19,7 @@ from tests.integration.exports.test_cli_resume import (
     wait_for_imports,
 )
 from tests.integration.exports.test_run_report import read_csv
+from tests.integration.exports.test_run_report import segport as in_process
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.errors import RunTerminated
@@ -110,13 +111,13 @@ def test_workspace_path_with_a_quote(sandbox: SandboxServer, tmp_path: Path) -> 
     try:
         s.load([profile(i) for i in range(1, 21)])
         s.add_export(mode="mirror")
-        first = segport(s, "exports", "run", "news", "--json")
+        first = in_process(s, "exports", "run", "news", "--json")
         assert first.returncode == 0, first.stderr
         assert json.loads(first.stdout)["sent"] == 20
         s.load([profile(i) for i in range(1, 16)])
-        dry = segport(s, "exports", "run", "news", "--dry-run", "--json")
+        dry = in_process(s, "exports", "run", "news", "--dry-run", "--json")
         assert dry.returncode == 0, dry.stderr
-        second = segport(s, "exports", "run", "news", "--json")
+        second = in_process(s, "exports", "run", "news", "--json")
         assert second.returncode == 0, second.stderr
         assert json.loads(second.stdout)["removed"] == 5
         sandbox.state.wait_idle()

@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 
 from tests.integration.exports.conftest import Scenario, profile
-from tests.integration.exports.test_cli_resume import IMPORT, emails, segport
+from tests.integration.exports.test_cli_resume import IMPORT, emails
+from tests.integration.exports.test_run_report import segport
 
 from segport.exports.state import state_path
 from segport.service.audit import list_entries

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from tests.integration.exports.conftest import Scenario, make_scenario, profile
 from tests.integration.exports.test_cli_resume import CHUNK, IMPORT, emails, segport
+from tests.integration.exports.test_run_report import segport as in_process
 
 from segport.brevo.sandbox import SandboxServer
 from segport.exports.engine import RunOptions
@@ -50,23 +51,23 @@ def test_runs_are_numbered_per_export(scenario: Scenario) -> None:
     assert [(v.number, v.id) for v in news] == [(2, 3), (1, 1)]
     assert [(v.number, v.id) for v in promo] == [(1, 2)]
     assert all(v.reason == "completed" for v in news + promo)
-    done = segport(scenario, "exports", "run", "promo")
+    done = in_process(scenario, "exports", "run", "promo")
     assert done.returncode == 0, done.stderr
     assert "Run 2 of export 'promo': successful (id 4)" in done.stdout
-    shown = segport(scenario, "runs", "show", "4")
+    shown = in_process(scenario, "runs", "show", "4")
     assert "Run 2 of export 'promo': successful (id 4)" in shown.stdout
-    data = json.loads(segport(scenario, "runs", "show", "4", "--json").stdout)
+    data = json.loads(in_process(scenario, "runs", "show", "4", "--json").stdout)
     assert (data["id"], data["number"], data["export_name"]) == (4, 2, "promo")
     assert data["status"] == "successful" and data["reason"] == "completed"
     assert data["created_at"].endswith("+00:00") and data["summary"]["run_number"] == 2
-    listed = json.loads(segport(scenario, "runs", "list", "--json").stdout)
+    listed = json.loads(in_process(scenario, "runs", "list", "--json").stdout)
     assert [(r["export_name"], r["number"]) for r in listed] == [
         ("promo", 2),
         ("news", 2),
         ("promo", 1),
         ("news", 1),
     ]
-    history = json.loads(segport(scenario, "exports", "runs", "news", "--json").stdout)
+    history = json.loads(in_process(scenario, "exports", "runs", "news", "--json").stdout)
     assert [r["number"] for r in history] == [2, 1]
 
 
@@ -80,12 +81,12 @@ def test_a_second_request_is_refused_and_a_queued_run_cancels(scenario: Scenario
     assert f"run 1 of export 'news' (id {queued.id}) is queued" in str(refused.value)
     assert refused.value.details["run_id"] == queued.id
     # `exports run` is refused the same way, naming the run.
-    busy = segport(scenario, "exports", "run", "news")
+    busy = in_process(scenario, "exports", "run", "news")
     assert busy.returncode == 1 and f"(id {queued.id}) is queued" in busy.stderr
     canceled = cancel_run(scenario.ws, scenario.admin, queued.id)
     assert (canceled.status, canceled.reason) == ("canceled", CANCELED_BY_USER)
     assert canceled.cancel_requested_by == scenario.admin.name
-    again = segport(scenario, "runs", "cancel", str(queued.id))
+    again = in_process(scenario, "runs", "cancel", str(queued.id))
     assert again.returncode == 1 and "already ended canceled" in again.stderr
     summary = scenario.run()
     assert (summary.status, summary.run_number) == ("successful", 2)

@@ -12,6 +12,7 @@ import httpx
 from tests.fixtures.sandbox import TEST_API_KEY
 from tests.integration.exports.conftest import Scenario, add_own
 from tests.integration.exports.test_cli_resume import emails, segport
+from tests.integration.exports.test_run_report import segport as in_process
 from tests.integration.exports.test_worker import background_worker
 
 from segport.service.runs import list_runs
@@ -54,25 +55,25 @@ def test_queue_and_wait_exit_with_the_run_status(scenario: Scenario) -> None:
 
 def test_queue_without_wait_only_requests(scenario: Scenario) -> None:
     scenario.add_export()
-    done = segport(scenario, "exports", "run", "news", "--queue", "--json")
+    done = in_process(scenario, "exports", "run", "news", "--queue", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["status"] == "queued"
-    again = segport(scenario, "exports", "run", "news", "--queue")
+    again = in_process(scenario, "exports", "run", "news", "--queue")
     assert again.returncode == 1 and "run 1 of export 'news' (id 1) is queued" in again.stderr
-    bad = segport(scenario, "exports", "run", "--all", "news")
+    bad = in_process(scenario, "exports", "run", "--all", "news")
     assert bad.returncode == 1 and "name one export to run (NAME), or give --all" in bad.stderr
-    dry = segport(scenario, "exports", "run", "news", "--queue", "--dry-run")
+    dry = in_process(scenario, "exports", "run", "news", "--queue", "--dry-run")
     assert dry.returncode == 1 and "--dry-run runs in the foreground" in dry.stderr
 
 
 def test_run_all_executes_here_without_a_worker(scenario: Scenario) -> None:
     s = scenario
-    none = segport(s, "exports", "run", "--all")
+    none = in_process(s, "exports", "run", "--all")
     assert none.returncode == 0 and "No export has its schedule on" in none.stderr
     add_own(s, "alpha")
     add_own(s, "beta", schedule="manual")
     add_own(s, "gamma")
-    done = segport(s, "exports", "run", "--all", "--json")
+    done = in_process(s, "exports", "run", "--all", "--json")
     assert done.returncode == 0, done.stderr
     assert "No worker is running: executing the 2 runs here" in done.stderr
     records = json.loads(done.stdout)
