@@ -85,12 +85,13 @@ def _export_page(
     )
 
 
-@router.get("/exports/{name}")
+# :path: an export name may hold a "/" (sent as %2F, which the server decodes first)
+@router.get("/exports/{name:path}")
 def export_page(request: Request, who: SignedIn, srv: ServerDep, name: str) -> Response:
     return _export_page(request, who, srv, name)
 
 
-@router.post("/exports/{name}/run")
+@router.post("/exports/{name:path}/run")
 def run_export_post(request: Request, who: Posted, srv: ServerDep, name: str) -> Response:
     """Queue a run (``request_run``) and show it; a refusal (role, a run in progress) is
     shown on the export's page with the service's message."""
