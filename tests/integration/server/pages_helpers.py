@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from html.parser import HTMLParser
 
 import httpx
-
 from tests.fixtures.server import PASSWORDS, Web
 
 _META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')

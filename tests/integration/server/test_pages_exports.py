@@ -7,10 +7,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-
-from segport.service import ExportConfig, ExportMapping, add_export, run_export, show_export
 from tests.fixtures.server import Web
 from tests.integration.server.pages_helpers import csrf_of, page_client
+
+from segport.service import ExportConfig, ExportMapping, add_export, run_export, show_export
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -104,12 +104,13 @@ def test_an_admin_runs_watches_and_cancels(pages: Web) -> None:
         shown = client.get(run_page)
         assert "The run is queued" in shown.text
         assert 'data-status="queued"' in shown.text
-        assert f'hx-get="/runs/{run_id}/live"' in shown.text and 'hx-trigger="every 2s"' in shown.text
+        assert f'hx-get="/runs/{run_id}/live"' in shown.text
+        assert 'hx-trigger="every 2s"' in shown.text
         assert 'id="cancel"' in shown.text
 
         live = client.get(f"/runs/{run_id}/live")
         assert live.status_code == 200
-        assert live.text.lstrip().startswith("<section id=\"run-live\"")
+        assert live.text.lstrip().startswith('<section id="run-live"')
         assert "<html" not in live.text and 'hx-trigger="every 2s"' in live.text
 
         # a second run while one is queued: the service's refusal, on the export's page

@@ -85,9 +85,10 @@ def test_a_wrong_password_is_shown_and_the_name_escaped(web: Web) -> None:
 
 def test_the_sign_in_limit_is_shown(web: Web) -> None:
     with web.client() as client:
+        wrong = {"name": "mallory", "password": "x"}
         for _ in range(LOGIN_ATTEMPTS):
-            assert client.post("/sign-in", data={"name": "mallory", "password": "x"}).status_code == 401
-        held = client.post("/sign-in", data={"name": "mallory", "password": "x"})
+            assert client.post("/sign-in", data=wrong).status_code == 401
+        held = client.post("/sign-in", data=wrong)
         assert held.status_code == 429
         assert int(held.headers["retry-after"]) > 0
         assert 'data-code="login_rate_limited"' in held.text
