@@ -102,7 +102,7 @@ def test_an_admin_runs_watches_and_cancels(pages: Web) -> None:
         run_page = queued.headers["location"]
         run_id = int(run_page.split("/")[2].split("?")[0])
         shown = client.get(run_page)
-        assert "The run is queued" in shown.text
+        assert "Run requested" in shown.text
         assert 'data-status="queued"' in shown.text
         assert f'hx-get="/runs/{run_id}/live"' in shown.text
         assert 'hx-trigger="every 2s"' in shown.text

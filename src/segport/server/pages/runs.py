@@ -29,7 +29,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 20
 LIVE = ("queued", "processing")  # a run in these may still change: its page polls
 NOTICES = {  # fixed texts only: a query parameter never puts its own words on a page
-    "requested": "The run is queued: a worker starts it shortly.",
+    "requested": "Run requested: a worker starts it as soon as one is free.",
     "cancel": "Cancel requested: a queued run ends at once, a processing one at its next chunk.",
 }
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
