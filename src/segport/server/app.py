@@ -7,11 +7,10 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from segport import __version__
-from segport.server import api, docs, problems
+from segport.server import api, docs, pages, problems
 from segport.server.context import Server
 from segport.server.ratelimit import LoginLimiter
 from segport.server.security import SecurityHeaders, TrustedHostMiddleware
@@ -68,12 +67,8 @@ def create_app(settings: Settings, ws: Workspace | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(api.router())
     docs.install(app, OPENAPI_URL, DOCS_URL)
+    app.include_router(pages.router())
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        # The pages come next (issue 13); until then the API's docs are the front page.
-        return RedirectResponse(DOCS_URL)
 
     # Outermost last: every response, the Host check's refusals included, gets the headers.
     # The Host check: a page of another site whose name resolves to this address (DNS

@@ -6,7 +6,8 @@ request:
 1. Where the request came from: ``Sec-Fetch-Site`` (sent by every current browser) must be
    ``same-origin`` or ``none``; without it, an ``Origin`` header must be this server's own.
 2. A synchronizer token bound to the session, returned at sign-in (and by ``GET /me``), in
-   the ``X-CSRF-Token`` header. (The pages to come will also accept a form field.)
+   the ``X-CSRF-Token`` header, or (the web pages' plain form posts) the ``csrf_token``
+   form field.
 
 Requests with ``Authorization: Bearer`` are exempt: a browser never adds that header to a
 request another site makes, so such a request cannot be forged that way. Sign-in itself
@@ -22,6 +23,7 @@ from fastapi import Request
 from segport.errors import Forbidden
 
 HEADER = "X-CSRF-Token"
+FIELD = "csrf_token"  # the pages' forms carry it as a hidden field
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -48,9 +50,10 @@ def check_origin(request: Request) -> None:
         raise CsrfRefused(f"a request from another origin ({origin}) may not change anything")
 
 
-def check_token(request: Request, expected: str) -> None:
-    """:class:`CsrfRefused` unless the request carries the session's CSRF token."""
-    given = request.headers.get(HEADER, "")
+def check_token(request: Request, expected: str, field: str | None = None) -> None:
+    """:class:`CsrfRefused` unless the request carries the session's CSRF token (in the
+    header, or as ``field``: the form field a page posted)."""
+    given = request.headers.get(HEADER) or field or ""
     if not given or not hmac.compare_digest(given.encode(), expected.encode()):
         raise CsrfRefused(
             f"the {HEADER} header is missing or not this session's: send the csrf_token "
@@ -58,9 +61,9 @@ def check_token(request: Request, expected: str) -> None:
         )
 
 
-def protect(request: Request, expected: str) -> None:
+def protect(request: Request, expected: str, field: str | None = None) -> None:
     """Both checks, for a state-changing request authenticated by the session cookie."""
     if request.method in SAFE_METHODS:
         return
     check_origin(request)
-    check_token(request, expected)
+    check_token(request, expected, field)

@@ -1,0 +1,104 @@
+"""Data > Exports: the list (search and sort), one export, and its Run button."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from segport.errors import SegportError
+from segport.server.pages.base import (
+    PageRoute,
+    Posted,
+    ServerDep,
+    SignedIn,
+    render,
+    see_other,
+)
+from segport.server.problems import status_of
+from segport.service import ExportView, list_all_runs, list_exports, request_run, show_export
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+LAST_RUNS = 5  # shown on an export's page; the Runs page has the rest
+SORTS = {"name": "name (A–Z)", "-name": "name (Z–A)", "-last_run": "last run (newest)",
+         "last_run": "last run (oldest)"}  # fmt: skip
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _sorted(views: list[ExportView], sort: str) -> list[ExportView]:
+    if sort.lstrip("-") == "last_run":
+        # never run sorts as the oldest
+        return sorted(
+            views, key=lambda v: (v.last_run_at or _NEVER, v.config.name), reverse=sort[0] == "-"
+        )
+    return sorted(views, key=lambda v: v.config.name.casefold(), reverse=sort == "-name")
+
+
+@router.get("/exports")
+def exports_page(
+    request: Request,
+    who: SignedIn,
+    srv: ServerDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    sort: str = "name",
+) -> Response:
+    """Every export with the platform's columns; ``q`` finds names containing it (any
+    case), ``sort`` orders by name or last run (``-`` first: descending)."""
+    sort = sort if sort in SORTS else "name"
+    views = list_exports(srv.ws, who.actor)
+    total = len(views)
+    if q.strip():
+        wanted = q.strip().casefold()
+        views = [v for v in views if wanted in v.config.name.casefold()]
+    return render(
+        request,
+        "exports.html",
+        area="exports",
+        exports=_sorted(views, sort),
+        total=total,
+        q=q,
+        sort=sort,
+        sorts=SORTS,
+    )
+
+
+def _export_page(
+    request: Request,
+    who: SignedIn,
+    srv: ServerDep,
+    name: str,
+    *,
+    error: SegportError | None = None,
+) -> Response:
+    view = show_export(srv.ws, who.actor, name)
+    runs = list_all_runs(srv.ws, who.actor, export_name=name, limit=LAST_RUNS)
+    return render(
+        request,
+        "export.html",
+        http_status=status_of(error) if error else 200,
+        area="exports",
+        export=view,
+        config=view.config,
+        runs=runs,
+        error=error,
+    )
+
+
+# :path: an export name may hold a "/" (sent as %2F, which the server decodes first)
+@router.get("/exports/{name:path}")
+def export_page(request: Request, who: SignedIn, srv: ServerDep, name: str) -> Response:
+    return _export_page(request, who, srv, name)
+
+
+@router.post("/exports/{name:path}/run")
+def run_export_post(request: Request, who: Posted, srv: ServerDep, name: str) -> Response:
+    """Queue a run (``request_run``) and show it; a refusal (role, a run in progress) is
+    shown on the export's page with the service's message."""
+    try:
+        run = request_run(srv.ws, who.actor, name)
+    except SegportError as exc:
+        if exc.kind == "not_found":
+            raise
+        return _export_page(request, who, srv, name, error=exc)
+    return see_other(f"/runs/{run.id}?notice=requested")
