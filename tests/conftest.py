@@ -9,6 +9,7 @@ os.environ.pop("BREVO_CLIENT_ID", None)
 os.environ.pop("BREVO_CLIENT_SECRET", None)
 
 pytest_plugins = [
+    "tests.fixtures.browser",
     "tests.fixtures.databases",
     "tests.fixtures.sandbox",
     "tests.fixtures.server",

@@ -1,0 +1,112 @@
+"""The interactive API docs (/api/v1/docs) in a real Chromium, under the server's CSP:
+Swagger UI renders from the package's own files, and Authorize + "Try it out" reach the
+API. The page guard (tests/fixtures/browser.py) fails any of these tests on a request
+outside the server, a console error or a CSP violation."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.fixtures.browser import PageGuard, screenshot
+from tests.fixtures.server import Web
+
+DOCS = "/api/v1/docs"
+# Swagger UI's block of the operation `GET /api/v1/exports` (by path, not operationId).
+LIST_EXPORTS = '.opblock-get:has(.opblock-summary-path[data-path="/api/v1/exports"])'
+
+
+# Signed out, the page asks who is signed in (for the CSRF token) and gets 401; Chromium
+# logs every 4xx answer as a console error.
+ANONYMOUS_ME = r"status of 401 .*/api/v1/me\)$"
+
+
+def open_docs(page: Page, guard: PageGuard) -> None:
+    guard.expect_console(ANONYMOUS_ME)
+    answer = page.goto(DOCS)
+    assert answer is not None and answer.status == 200
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    expect(page.locator(LIST_EXPORTS)).to_be_visible()
+
+
+def test_docs_render_swagger_ui_from_the_server_alone(
+    guarded_page: Page, page_guard: PageGuard, web: Web
+) -> None:
+    page = guarded_page
+    open_docs(page, page_guard)
+    expect(page.locator(".information-container .title")).to_contain_text("segport")
+    operation = page.locator(LIST_EXPORTS)
+    expect(operation.locator(".opblock-summary-method")).to_have_text("GET")
+    expect(operation.locator(".opblock-summary-path")).to_have_text("/api/v1/exports")
+    # The page loaded its own script, stylesheet and OpenAPI document from the server.
+    paths = {url.removeprefix(web.url) for url in page_guard.requests}
+    assert {
+        "/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui/swagger-ui.css",
+        "/static/api-docs.js",
+        "/api/v1/openapi.json",
+    } <= paths
+    screenshot(page, "api-docs")
+
+
+def test_authorize_with_a_token_and_try_it_out(
+    guarded_page: Page, page_guard: PageGuard, web: Web
+) -> None:
+    page = guarded_page
+    open_docs(page, page_guard)
+    page.locator("button.authorize").first.click()
+    bearer = page.locator(".dialog-ux .auth-container", has_text="HTTPBearer")
+    bearer.get_by_label("auth-bearer-value").fill(web.tokens["admin"])
+    bearer.get_by_role("button", name="Apply credentials").click()
+    expect(bearer.get_by_role("button", name="Remove authorization")).to_be_visible()
+    bearer.get_by_role("button", name="Close").click()
+    expect(page.locator(".dialog-ux")).to_have_count(0)
+
+    operation = page.locator(LIST_EXPORTS)
+    operation.locator(".opblock-summary-control").click()
+    operation.get_by_role("button", name="Try it out").click()
+    with page.expect_response(
+        lambda r: r.url.startswith(f"{web.url}/api/v1/exports") and r.request.method == "GET"
+    ) as sent:
+        operation.get_by_role("button", name="Execute").click()
+    answer = sent.value
+    assert answer.status == 200
+    assert answer.request.headers["authorization"] == f"Bearer {web.tokens['admin']}"
+    # Swagger UI shows the live answer: its status and the exports in the body.
+    live = operation.locator(".live-responses-table .response")
+    expect(live.locator(".response-col_status")).to_have_text("200")
+    expect(live.locator(".response-col_description")).to_contain_text('"news"')
+
+
+def test_the_guard_fails_on_outside_requests_csp_violations_and_console_errors(
+    guarded_page: Page, page_guard: PageGuard
+) -> None:
+    page = guarded_page
+    open_docs(page, page_guard)
+    assert page_guard.problems() == []
+    page.evaluate("fetch('http://example.invalid/track').catch(() => {})")  # CSP: connect-src
+    page.evaluate(
+        "document.body.appendChild(Object.assign(document.createElement('script'),"
+        " {textContent: 'window.inlineRan = true'}))"
+    )
+    page.evaluate("console.error('something broke')")
+    assert page.evaluate("window.inlineRan") is None  # the CSP did block it
+    # No CSP governs leaving the page: the guard refuses and reports the request itself.
+    page.evaluate("window.location.href = 'http://example.invalid/elsewhere'")
+    # The events come asynchronously: let Playwright deliver them (bounded).
+    for _ in range(100):
+        if page_guard.outside and len(page_guard.csp_violations) >= 2:
+            break
+        page.wait_for_timeout(50)
+    problems = "\n".join(page_guard.problems())
+    assert "request outside" in problems and "GET http://example.invalid/elsewhere" in problems
+    assert "CSP violation: connect-src blocked http://example.invalid/track" in problems
+    assert "CSP violation: script-src-elem blocked inline" in problems
+    assert "console error: something broke" in problems
+    # Cleared, so this test passes; the guard would otherwise fail it.
+    for found in (
+        page_guard.outside,
+        page_guard.csp_violations,
+        page_guard.console_errors,
+        page_guard.page_errors,
+    ):
+        found.clear()
