@@ -8,7 +8,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import PageGuard, screenshot
-from tests.fixtures.server import Web
+from tests.fixtures.server import PASSWORDS, Web
 
 DOCS = "/api/v1/docs"
 # Swagger UI's block of the operation `GET /api/v1/exports` (by path, not operationId).
@@ -110,3 +110,38 @@ def test_the_guard_fails_on_outside_requests_csp_violations_and_console_errors(
         page_guard.page_errors,
     ):
         found.clear()
+
+
+def test_signed_in_try_it_out_sends_the_csrf_token(
+    guarded_page: Page, page_guard: PageGuard, web: Web
+) -> None:
+    """Signed in with a session (no token), the page sends the session's CSRF token on a
+    request that changes something: signing out from the docs gets 204, not 403."""
+    page = guarded_page
+    # The context's own cookie jar: the page is signed in as carol.
+    signed_in = page.request.post(
+        "/api/v1/session", data={"name": "carol", "password": PASSWORDS["carol"]}
+    )
+    assert signed_in.status == 201, signed_in.text()
+    csrf = signed_in.json()["csrf_token"]
+    with page.expect_response(f"{web.url}/api/v1/me") as me:
+        answer = page.goto(DOCS)
+    assert answer is not None and answer.status == 200
+    assert me.value.status == 200
+    me.value.finished()  # the page has read the token it sends
+
+    operation = page.locator(
+        '.opblock-delete:has(.opblock-summary-path[data-path="/api/v1/session"])'
+    )
+    operation.locator(".opblock-summary-control").click()
+    operation.get_by_role("button", name="Try it out").click()
+    with page.expect_response(
+        lambda r: r.url == f"{web.url}/api/v1/session" and r.request.method == "DELETE"
+    ) as sent:
+        operation.get_by_role("button", name="Execute").click()
+    assert sent.value.status == 204, sent.value.text()
+    assert sent.value.request.headers["x-csrf-token"] == csrf
+    expect(operation.locator(".live-responses-table .response .response-col_status")).to_have_text(
+        "204"
+    )
+    assert page.request.get("/api/v1/me").status == 401  # signed out indeed
