@@ -77,7 +77,7 @@ def test_authorize_with_a_token_and_try_it_out(
     expect(live.locator(".response-col_description")).to_contain_text('"news"')
 
 
-def test_the_guard_fails_on_outside_requests_csp_violations_and_console_errors(
+def test_the_guard_catches_outside_requests_csp_violations_and_errors(
     guarded_page: Page, page_guard: PageGuard
 ) -> None:
     page = guarded_page
@@ -89,12 +89,13 @@ def test_the_guard_fails_on_outside_requests_csp_violations_and_console_errors(
         " {textContent: 'window.inlineRan = true'}))"
     )
     page.evaluate("console.error('something broke')")
+    page.evaluate("setTimeout(() => { throw new Error('nobody caught this') })")
     assert page.evaluate("window.inlineRan") is None  # the CSP did block it
     # No CSP governs leaving the page: the guard refuses and reports the request itself.
     page.evaluate("window.location.href = 'http://example.invalid/elsewhere'")
     # The events come asynchronously: let Playwright deliver them (bounded).
     for _ in range(100):
-        if page_guard.outside and len(page_guard.csp_violations) >= 2:
+        if page_guard.outside and page_guard.page_errors and len(page_guard.csp_violations) >= 2:
             break
         page.wait_for_timeout(50)
     problems = "\n".join(page_guard.problems())
@@ -102,6 +103,7 @@ def test_the_guard_fails_on_outside_requests_csp_violations_and_console_errors(
     assert "CSP violation: connect-src blocked http://example.invalid/track" in problems
     assert "CSP violation: script-src-elem blocked inline" in problems
     assert "console error: something broke" in problems
+    assert "page error: nobody caught this" in problems
     # Cleared, so this test passes; the guard would otherwise fail it.
     for found in (
         page_guard.outside,
