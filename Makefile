@@ -34,6 +34,7 @@ typecheck: install
 PYTEST_WORKERS ?= auto
 pytest: install
 	@scripts/ensure-services
+	@scripts/ensure-browser
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=15 --cov --cov-report=term:skip-covered
 
 test: lint typecheck pytest

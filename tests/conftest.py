@@ -18,6 +18,7 @@ settings.register_profile("segport", deadline=None, suppress_health_check=[Healt
 settings.load_profile("segport")
 
 pytest_plugins = [
+    "tests.fixtures.browser",
     "tests.fixtures.databases",
     "tests.fixtures.sandbox",
     "tests.fixtures.server",
