@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
+import httpx
 import pytest
+from tests.integration.server.test_serve_command import serving
 
 from segport import demo
 
@@ -23,4 +27,22 @@ def test_demo_exports_the_sample_segment(capfd: pytest.CaptureFixture[str]) -> N
     # The second run finds nothing new or changed and sends nothing.
     assert re.search(r"^  sent +0$", out, re.MULTILINE), out
     assert "line 2002" in captured.err  # the malformed CSV line, reported by its line number
-    assert out.rstrip().endswith("stopped.")
+    assert "the sandbox answered" in out and "API calls and stopped." in out
+    # It ends saying how to see it in the web app: that works as printed.
+    shown = re.search(
+        r"segport --workspace (\S+) serve --no-worker\n.*sign in as demo-admin with the "
+        r"password (\S+)\n",
+        out,
+    )
+    assert shown, out
+    workspace, password = Path(shown.group(1)), shown.group(2)
+    try:
+        with serving(workspace, "--no-worker") as (_, url), httpx.Client(base_url=url) as web:
+            signed = web.post("/api/v1/session", json={"name": "demo-admin", "password": password})
+            assert signed.status_code == 201, signed.text
+            [export] = web.get("/api/v1/exports").json()["items"]
+            assert export["config"]["name"] == "uk-newsletter"
+            runs = web.get("/api/v1/runs").json()
+            assert runs["total"] == 2 and {r["status"] for r in runs["items"]} == {"successful"}
+    finally:
+        shutil.rmtree(workspace.parent, ignore_errors=True)
