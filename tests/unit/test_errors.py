@@ -15,7 +15,8 @@ from segport.errors import KINDS, Invalid, NotFound, SegportError
 # and answers with Brevo's own errors.
 NOT_USER_ERRORS = {"RunTerminated", "RunCanceled", "WaitTooLong", "RowTooLargeError", "ApiProblem",
                    "StateFileError", "FaultSpecError",
-                   "_Temporary", "_Retry", "_Final"}  # fmt: skip
+                   "_Temporary", "_Retry", "_Final",
+                   "SignInNeeded"}  # fmt: skip  (a page's redirect to sign in, not an error)
 
 
 def _error_classes() -> list[type[BaseException]]:
