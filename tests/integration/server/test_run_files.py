@@ -47,9 +47,7 @@ def test_the_run_page_links_its_files_and_they_download(ran: tuple[Web, int]) ->
 
 
 @pytest.mark.parametrize("user", sorted(PASSWORDS))
-def test_the_api_serves_them_to_every_role_that_reads_runs(
-    ran: tuple[Web, int], user: str
-) -> None:
+def test_the_api_serves_them_to_every_role_that_reads_runs(ran: tuple[Web, int], user: str) -> None:
     web, run_id = ran
     files = _files(web, run_id)
     with web.bearer(user) as client:
