@@ -43,6 +43,8 @@ def test_the_run_page_links_its_files_and_they_download(ran: tuple[Web, int]) ->
                 f'attachment; filename="run-{run_id}-{name}"'
             )
             assert answer.content == content
+            assert answer.headers["x-content-type-options"] == "nosniff"
+            assert answer.headers["cache-control"] == "no-store"
     assert b"user1@example.com" in files["changes.csv"]
 
 
