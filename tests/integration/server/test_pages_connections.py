@@ -28,7 +28,7 @@ from segport.service import (
 )
 from segport.service.privacy import PRIVACY_STATEMENT
 
-HOSTILE = "<img src=x>\"'&"
+HOSTILE = "<img src=x>\"'& a/b"
 WRONG_KEY = "wrong-key-Zq81xVb7PmN3"
 COLUMNS = ("Display name", "Type", "Account", "Who can use it", "Export user", "Your permissions")
 
@@ -125,6 +125,9 @@ def test_add_a_connection_with_a_good_key(site: tuple[Web, str]) -> None:
         assert added.headers["location"] == _link(name) + "?notice=added"
         page = client.get(added.headers["location"])
         listing = client.get("/connections")
+        assert f'href="{_link(name)}"' in listing.text and "%2F" in _link(name)
+        assert f'action="{_link(name)}/take-over"' not in page.text  # already the export user
+        assert f'action="{_link(name)}/key"' in page.text
     assert page.status_code == 200
     view = show_connection(web.ws, web.actor("admin"), name)
     assert view.shared_with_contributors and view.export_user == "admin"
@@ -198,8 +201,13 @@ def test_edit_and_rotate_the_key(site: tuple[Web, str]) -> None:
         assert edited.status_code == 303 and edited.headers["location"].startswith(
             "/connections/rotated?"
         )
-    view = show_connection(web.ws, web.actor("admin"), "rotated")
-    assert view.shared_with_contributors
+        assert show_connection(web.ws, web.actor("admin"), "rotated").shared_with_contributors
+        # a post without the sharing choice leaves it as it is
+        kept = client.post(
+            "/connections/rotated/edit", data={"csrf_token": token, "new_name": "rotated"}
+        )
+        assert kept.status_code == 303
+    assert show_connection(web.ws, web.actor("admin"), "rotated").shared_with_contributors
 
 
 def test_another_admin_takes_over(site: tuple[Web, str]) -> None:

@@ -48,6 +48,7 @@ ON_REMOVE = {
     "detach": "detach them: they keep their settings and do not run until given a connection",
     "remove": "remove them with the connection",
 }
+SHARED = {"admins": False, "contributors": True}  # the "who can use it" choice
 ADMIN_PERMISSIONS = "view, edit, rotate key, take over, remove"
 CONTRIBUTOR_PERMISSIONS = "use in exports"
 
@@ -167,7 +168,8 @@ def edit_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: s
             who.actor,
             name,
             new_name=new_name or None,
-            share_with_contributors=form.get("shared") == "contributors",
+            # a form without the choice leaves the sharing as it is
+            share_with_contributors=SHARED.get(form.get("shared", "")),
         )
     except SegportError as exc:
         return _refused(request, who, srv, name, exc)
