@@ -15,7 +15,8 @@ from segport.server.pages.base import templates
 from segport.server.security import CONTENT_SECURITY_POLICY
 from segport.service import cancel_run, request_run, show_run
 
-PAGES = ["/sign-in", "/exports", "/exports/news", "/runs", "/runs/{run}", "/runs/{run}/live"]
+PAGES = ["/sign-in", "/exports", "/exports/news", "/runs", "/runs/{run}", "/runs/{run}/live",
+         "/connections", "/connections/new", "/connections/shared"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

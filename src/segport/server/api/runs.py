@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import FileResponse
 
 from segport.server.api.models import Run, RunDetail, RunPage, RunStatus
 from segport.server.auth import ActorDep
 from segport.server.context import Server, server
 from segport.server.problems import problem_responses
+from segport.server.run_files import CSV_RESPONSE, run_file_download
 from segport.service import cancel_run, page_runs, show_run, to_json
 
 router = APIRouter(prefix="/runs", tags=["runs"])
@@ -50,3 +52,22 @@ def post_cancel(run_id: RunId, who: ActorDep, srv: ServerDep) -> Run:
     """A queued run is canceled at once; a processing one at its next safe point
     (`cancel_requested_at` set). 409 `run_already_ended` for a run that ended."""
     return Run.model_validate(to_json(cancel_run(srv.ws, who, run_id)))
+
+
+@router.get(
+    "/{run_id}/files/{name}",
+    responses={**CSV_RESPONSE, **problem_responses(401, 403, 404, 422)},
+    response_class=FileResponse,
+    summary="Download a file a run left",
+)
+def get_run_file(
+    run_id: RunId,
+    name: Annotated[
+        str, Path(max_length=100, description="A file the run lists, e.g. `rejected.csv`.")
+    ],
+    who: ActorDep,
+    srv: ServerDep,
+) -> FileResponse:
+    """One of the files `GET /runs/{run_id}` lists (`rejected.csv`, `changes.csv`) as a
+    CSV attachment; 404 `run_file_not_found` for any other name."""
+    return run_file_download(srv.ws, who, run_id, name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.pages import exports, runs, session
+from segport.server.pages import connections, exports, runs, session
 
 
 def router() -> APIRouter:
@@ -13,4 +13,5 @@ def router() -> APIRouter:
     pages.include_router(session.router)
     pages.include_router(exports.router)
     pages.include_router(runs.router)
+    pages.include_router(connections.router)
     return pages

@@ -16,6 +16,7 @@ from segport.server.pages.base import (
     see_other,
 )
 from segport.server.problems import status_of
+from segport.server.run_files import run_file_download
 from segport.service import (
     RUN_STATUSES,
     cancel_run,
@@ -94,6 +95,14 @@ def run_live(request: Request, who: SignedIn, srv: ServerDep, run_id: RunId) -> 
     """The run page's changing part, which htmx fetches every 2 s while the run is queued
     or processing; the fragment of an ended run polls no more."""
     return render(request, "_run_live.html", **_run_context(who, srv, run_id))
+
+
+@router.get("/runs/{run_id}/files/{name}")
+def run_file(
+    who: SignedIn, srv: ServerDep, run_id: RunId, name: Annotated[str, Path(max_length=100)]
+) -> Response:
+    """A file the run left (rejected rows, change record), downloaded as a CSV."""
+    return run_file_download(srv.ws, who.actor, run_id, name)
 
 
 @router.post("/runs/{run_id}/cancel")

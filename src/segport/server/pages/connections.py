@@ -1,0 +1,233 @@
+"""Settings > Connections: the list, Add connection (Brevo), one connection with its
+edit, rotate key, take over and remove (with a confirmation step).
+
+The API key is only ever read from a posted form and handed to the service: no page
+renders it, not even the form it was typed in when the service refused it (the form
+comes back empty and the admin types it again).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+
+from segport.errors import Invalid, SegportError
+from segport.server.pages.base import (
+    Form,
+    PageRoute,
+    Posted,
+    ServerDep,
+    SignedIn,
+    render,
+    see_other,
+)
+from segport.server.problems import status_of
+from segport.service import (
+    add_connection,
+    edit_connection,
+    list_connections,
+    remove_connection,
+    show_connection,
+    take_over,
+    visible_connections,
+)
+from segport.service.privacy import PRIVACY_STATEMENT
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+NOTICES = {  # fixed texts only: a query parameter never puts its own words on a page
+    "added": "Connected: Brevo accepted the API key. You are the connection's export user.",
+    "edited": "Saved.",
+    "key": "New API key saved: Brevo accepted it.",
+    "taken": "You are now the connection's export user: its exports run as you.",
+    "removed": "Connection removed.",
+}
+# The exports on a connection being removed: what the admin chose to do with them.
+ON_REMOVE = {
+    "detach": "detach them: they keep their settings and do not run until given a connection",
+    "remove": "remove them with the connection",
+}
+SHARED = {"admins": False, "contributors": True}  # the "who can use it" choice
+ADMIN_PERMISSIONS = "view, edit, rotate key, take over, remove"
+CONTRIBUTOR_PERMISSIONS = "use in exports"
+
+
+def _link(name: str) -> str:
+    return "/connections/" + quote(name, safe="")
+
+
+@router.get("/connections")
+def connections_page(request: Request, who: SignedIn, srv: ServerDep, notice: str = "") -> Response:
+    """Admins see every connection in full; contributors the names and types of those
+    shared with them; viewers are refused (the service's message)."""
+    listing = visible_connections(srv.ws, who.actor)
+    return render(
+        request,
+        "connections.html",
+        area="settings",
+        notice=NOTICES.get(notice),
+        listing=listing,
+        admin_permissions=ADMIN_PERMISSIONS,
+        contributor_permissions=CONTRIBUTOR_PERMISSIONS,
+    )
+
+
+def _new_page(
+    request: Request,
+    *,
+    form: dict[str, str] | None = None,
+    error: SegportError | None = None,
+) -> Response:
+    values = form or {}
+    return render(
+        request,
+        "connection_new.html",
+        http_status=status_of(error) if error else 200,
+        area="settings",
+        error=error,
+        privacy=PRIVACY_STATEMENT,
+        # what the admin typed, shown again after a refusal; never the API key
+        name=values.get("name", ""),
+        shared=values.get("shared") == "contributors",
+        agreed=values.get("agree") == "yes",
+        base_url=values.get("base_url", ""),
+    )
+
+
+@router.get("/connections/new")
+def new_connection_page(request: Request, who: SignedIn, srv: ServerDep) -> Response:
+    # Only those who manage connections get the form: the service says who that is.
+    list_connections(srv.ws, who.actor)
+    return _new_page(request)
+
+
+@router.post("/connections/new")
+def new_connection_post(request: Request, who: Posted, srv: ServerDep, form: Form) -> Response:
+    """Connect: the service checks the key with Brevo before saving anything."""
+    try:
+        view = add_connection(
+            srv.ws,
+            who.actor,
+            form.get("name", ""),
+            "brevo",
+            form.get("api_key", ""),
+            agree_privacy=form.get("agree") == "yes",
+            base_url=form.get("base_url", "").strip() or None,
+            share_with_contributors=form.get("shared") == "contributors",
+        )
+    except SegportError as exc:
+        if exc.kind == "forbidden":
+            raise
+        return _new_page(request, form=form, error=exc)
+    return see_other(_link(view.name) + "?notice=added")
+
+
+def _connection_page(
+    request: Request,
+    who: SignedIn,
+    srv: ServerDep,
+    name: str,
+    *,
+    notice: str | None = None,
+    error: SegportError | None = None,
+    **extra: Any,
+) -> Response:
+    view = show_connection(srv.ws, who.actor, name)
+    extra.setdefault("confirm", None)
+    return render(
+        request,
+        "connection.html",
+        http_status=status_of(error) if error else 200,
+        area="settings",
+        notice=notice,
+        error=error,
+        conn=view,
+        link=_link(view.name),
+        on_remove=ON_REMOVE,
+        **extra,
+    )
+
+
+def _refused(
+    request: Request, who: SignedIn, srv: ServerDep, name: str, exc: SegportError
+) -> Response:
+    """A refusal of an action on a connection, shown on its page (a missing connection
+    or a forbidden action gets the error page)."""
+    if exc.kind in ("not_found", "forbidden"):
+        raise exc
+    return _connection_page(request, who, srv, name, error=exc)
+
+
+@router.post("/connections/{name:path}/edit")
+def edit_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: str) -> Response:
+    new_name = form.get("new_name", "").strip()
+    try:
+        view = edit_connection(
+            srv.ws,
+            who.actor,
+            name,
+            new_name=new_name or None,
+            # a form without the choice leaves the sharing as it is
+            share_with_contributors=SHARED.get(form.get("shared", "")),
+        )
+    except SegportError as exc:
+        return _refused(request, who, srv, name, exc)
+    return see_other(_link(view.name) + "?notice=edited")
+
+
+@router.post("/connections/{name:path}/key")
+def key_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: str) -> Response:
+    """Rotate the key: the new one is checked with Brevo before it replaces the old."""
+    try:
+        edit_connection(srv.ws, who.actor, name, api_key=form.get("api_key", ""))
+    except SegportError as exc:
+        return _refused(request, who, srv, name, exc)
+    return see_other(_link(name) + "?notice=key")
+
+
+@router.post("/connections/{name:path}/take-over")
+def take_over_post(request: Request, who: Posted, srv: ServerDep, name: str) -> Response:
+    try:
+        take_over(srv.ws, who.actor, name)
+    except SegportError as exc:
+        return _refused(request, who, srv, name, exc)
+    return see_other(_link(name) + "?notice=taken")
+
+
+@router.post("/connections/{name:path}/remove")
+def remove_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: str) -> Response:
+    """Two steps: the first post (the choice for its exports) shows what will happen and
+    asks to confirm; the second (``confirm=yes``) removes."""
+    choice = form.get("exports", "")
+    try:
+        view = show_connection(srv.ws, who.actor, name)
+        if view.exports and choice not in ON_REMOVE:
+            raise Invalid(
+                "choose what happens to the connection's exports: detach them or remove "
+                "them with it",
+                code="detach_or_remove",
+                field="exports",
+            )
+        if form.get("confirm") != "yes":
+            return _connection_page(
+                request, who, srv, name, confirm={"choice": choice if view.exports else ""}
+            )
+        remove_connection(
+            srv.ws,
+            who.actor,
+            name,
+            detach_exports=choice == "detach",
+            remove_exports=choice == "remove",
+        )
+    except SegportError as exc:
+        return _refused(request, who, srv, name, exc)
+    return see_other("/connections?notice=removed")
+
+
+# :path: a connection name may hold a "/" (sent as %2F, which the server decodes first)
+@router.get("/connections/{name:path}")
+def connection_page(
+    request: Request, who: SignedIn, srv: ServerDep, name: str, notice: str = ""
+) -> Response:
+    return _connection_page(request, who, srv, name, notice=NOTICES.get(notice))
