@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from segport.service import actor_named, init_workspace, list_workers, open_workspace
+from segport.service.workers import register_worker, unregister_worker
 
 # A worker in another process: it registers, says its pid, and stays until stdin closes.
 WORKER = """
@@ -53,11 +54,19 @@ def worker_elsewhere(path: Path) -> Iterator[int]:
         assert proc.returncode == 0, err
 
 
-def read_and_leave(db: Path) -> None:
-    """Another process opens the metadata database, reads, and closes its connection."""
+def read_and_leave(db: Path) -> int:
+    """Another process opens the metadata database, counts the workers, and closes its
+    connection."""
     script = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-    script += "c.execute('SELECT count(*) FROM workers').fetchall(); c.close()"
-    subprocess.run([sys.executable, "-c", script, str(db)], check=True, timeout=60)
+    script += "print(c.execute('SELECT count(*) FROM workers').fetchone()[0]); c.close()"
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(db)],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    return int(done.stdout)
 
 
 def test_reopening_the_workspace_in_process_keeps_reads_fresh(tmp_path: Path) -> None:
@@ -68,7 +77,7 @@ def test_reopening_the_workspace_in_process_keeps_reads_fresh(tmp_path: Path) ->
         # What each in-process command does (the CLI in a test, a program calling
         # open_workspace per task): open the same workspace again, and close it.
         open_workspace(ws.path).close()
-        read_and_leave(ws.path / "metadata.db")
+        assert read_and_leave(ws.path / "metadata.db") == 0
         with worker_elsewhere(ws.path) as pid:
             assert [w.pid for w in list_workers(ws, admin)] == [pid]
             # Nothing else in this process sees a different database either.
@@ -78,5 +87,9 @@ def test_reopening_the_workspace_in_process_keeps_reads_fresh(tmp_path: Path) ->
             finally:
                 fresh.close()
         assert list_workers(ws, admin) == []
+        # And what this process writes reaches the others (it wrote into the deleted log).
+        me = register_worker(ws, admin)
+        assert read_and_leave(ws.path / "metadata.db") == 1
+        unregister_worker(ws, me.id)
     finally:
         ws.close()
