@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 CONFIG_FILE = "workspace.json"
 SQLITE_FILE = "metadata.db"
-SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class LocationError(Invalid):
@@ -214,17 +213,29 @@ def check_sqlite_file(file: Path) -> None:
         )
     if not file.is_file():
         raise LocationError(f"the metadata database {file} is not a file; {hint}")
-    try:
-        with file.open("rb") as fh:
-            header = fh.read(len(SQLITE_HEADER))
-    except OSError as exc:
-        raise LocationError(f"the metadata database {file} cannot be read ({exc})") from exc
-    if not header:
+    if file.stat().st_size == 0:
         raise LocationError(
             f"the metadata database {file} is empty (0 bytes): it was cut short or replaced; "
             f"{hint}. segport does not start a new workspace over it"
         )
-    if header != SQLITE_HEADER:
-        raise LocationError(
-            f"the metadata database {file} is damaged (it is not a SQLite database); {hint}"
-        )
+    # SQLite itself reads the header, never a file handle of ours: closing any handle on
+    # the file drops every POSIX lock this process holds on it, those of its open SQLite
+    # connections too (a long-lived process opening the workspace again: the server's
+    # tests, a program calling the services). Another process closing its last connection
+    # then thinks it is the last one out and deletes the write-ahead log this process
+    # still reads: from then on it reads a deleted log and never sees another commit.
+    # SQLite's own handles (the same library as SQLAlchemy's driver) defer such closes.
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{file.absolute().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            raise LocationError(
+                f"the metadata database {file} is damaged (it is not a SQLite database); {hint}"
+            ) from exc
+        raise LocationError(f"the metadata database {file} cannot be read ({exc})") from exc

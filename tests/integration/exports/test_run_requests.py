@@ -110,20 +110,20 @@ def test_runs_retry(scenario: Scenario) -> None:
     s = scenario
     s.add_export()
     assert s.run().status == "successful"
-    retried = segport(s, "runs", "retry", "1", "--json")
+    retried = in_process(s, "runs", "retry", "1", "--json")
     assert retried.returncode == 0, retried.stderr
     record = json.loads(retried.stdout)
     assert (record["number"], record["status"], record["trigger"]) == (2, "queued", "retry")
-    refused = segport(s, "runs", "retry", "1")
+    refused = in_process(s, "runs", "retry", "1")
     assert refused.returncode == 1
     assert "run 2 of export 'news' (id 2) is queued" in refused.stderr
-    itself = segport(s, "runs", "retry", "2")
+    itself = in_process(s, "runs", "retry", "2")
     assert itself.returncode == 1 and "(id 2) is queued" in itself.stderr
-    missing = segport(s, "runs", "retry", "99")
+    missing = in_process(s, "runs", "retry", "99")
     assert missing.returncode == 1 and "no run 99" in missing.stderr
     assert segport(s, "worker", "--once").returncode == 0
     with background_worker(s, "--poll", "0.1"):
-        waited = segport(s, "runs", "retry", "2", "--wait")
+        waited = in_process(s, "runs", "retry", "2", "--wait")
     assert waited.returncode == 0, waited.stderr
     assert "Run 3 of export 'news' (id 3): successful" in waited.stdout
     numbers = [(r.number, r.status, r.trigger) for r in list_runs(s.ws, s.admin, "news")]
