@@ -143,7 +143,25 @@ def test_consent_and_inputs_are_required(web: Web, as_user: Any) -> None:
     assert problem(bad_type, 422, "connection_type_unknown")["field"] == "type"
     bad_url = admin.post("/api/v1/connections", json=_new(web, "badurl", base_url="ftp://x"))
     assert problem(bad_url, 422, "base_url_invalid")["field"] == "base_url"
+    long_key = admin.post("/api/v1/connections", json=_new(web, "long", api_key=TEST_API_KEY * 70))
+    assert problem(long_key, 422, "request_invalid")["field"] == "api_key"  # not echoed
     problem(admin.get("/api/v1/connections/noconsent"), 404, "connection_not_found")
+
+
+def test_a_browser_session_needs_the_csrf_token_to_add_one(web: Web) -> None:
+    client, csrf = web.signed_in("admin")
+    try:
+        refused = client.post("/api/v1/connections", json=_new(web, "by-browser"))
+        problem(refused, 403, "csrf_failed")
+        added = client.post(
+            "/api/v1/connections", json=_new(web, "by-browser"), headers={"X-CSRF-Token": csrf}
+        )
+        assert added.status_code == 201, added.text
+        assert TEST_API_KEY not in added.text
+        removed = client.delete("/api/v1/connections/by-browser", headers={"X-CSRF-Token": csrf})
+        assert removed.status_code == 200
+    finally:
+        client.close()
 
 
 def test_a_key_brevo_refuses_is_not_saved(web: Web, as_user: Any) -> None:

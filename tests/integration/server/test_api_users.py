@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from tests.fixtures.server import PASSWORDS, Web
 from tests.integration.server.api_helpers import problem
@@ -107,10 +108,7 @@ def test_demoting_an_export_user_names_the_connections_that_stop(web: Web) -> No
         assert removed.json()["stopped_connections"] == []
 
 
-def _token_for(web: Web, *, admin_client: object, user: str) -> str:
-    import httpx
-
-    assert isinstance(admin_client, httpx.Client)
+def _token_for(web: Web, *, admin_client: httpx.Client, user: str) -> str:
     made = admin_client.post("/api/v1/tokens", json={"user": user, "name": "for a test"})
     assert made.status_code == 201, made.text
     token: str = made.json()["token"]
