@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.api import exports, runs, session
+from segport.server.api import audit, connections, exports, runs, session, tokens, users
 from segport.server.problems import problem_responses
 
 PREFIX = "/api/v1"
@@ -16,4 +16,8 @@ def router() -> APIRouter:
     api.include_router(session.router)
     api.include_router(exports.router)
     api.include_router(runs.router)
+    api.include_router(connections.router)
+    api.include_router(users.router)
+    api.include_router(tokens.router)
+    api.include_router(audit.router)
     return api
