@@ -13,10 +13,10 @@ from segport.errors import KINDS, Invalid, NotFound, SegportError
 # oversized row the chunker turns into a rejected row, an alert's attempt to retry or
 # give up: they never leave segport.alerts) and the sandbox, which stands in for Brevo
 # and answers with Brevo's own errors.
+# (SignInNeeded: a page's redirect to the sign-in page, not an error.)
 NOT_USER_ERRORS = {"RunTerminated", "RunCanceled", "WaitTooLong", "RowTooLargeError", "ApiProblem",
                    "StateFileError", "FaultSpecError",
-                   "_Temporary", "_Retry", "_Final",
-                   "SignInNeeded"}  # fmt: skip  (a page's redirect to sign in, not an error)
+                   "_Temporary", "_Retry", "_Final", "SignInNeeded"}  # fmt: skip
 
 
 def _error_classes() -> list[type[BaseException]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -92,6 +93,7 @@ class ExportState:
     def __init__(self, path: Path, *, memory_limit: str = "160MB") -> None:
         self.path = path
         self.sink: StateSink | None = None  # set by the run's executor, when it keeps copies
+        self._reader: int | None = None  # see read_parts
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.parent / "tmp"
         try:
@@ -134,6 +136,23 @@ class ExportState:
 
     def close(self) -> None:
         self.con.close()
+        if self._reader is not None:  # only now: see read_parts
+            os.close(self._reader)
+            self._reader = None
+
+    def read_parts(self, size: int) -> Iterator[bytes]:
+        """The file's bytes, ``size`` at a time (after a ``CHECKPOINT``, the whole state).
+
+        Read through one descriptor kept open until :meth:`close`: closing any descriptor
+        of a file drops every POSIX lock the process holds on it, DuckDB's included, and
+        this file's lock is what keeps a second process out while a run holds the state.
+        """
+        if self._reader is None:
+            self._reader = os.open(self.path, os.O_RDONLY)
+        offset = 0
+        while data := os.pread(self._reader, size, offset):
+            yield data
+            offset += len(data)
 
     def note_planned(self) -> None:
         if self.sink is not None:

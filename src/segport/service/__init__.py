@@ -126,6 +126,7 @@ _WHERE: dict[str, str] = {
     "Report": "doctor",
     "diagnose": "doctor",
     "ConsentRequired": "connections",
+    "PRIVACY_STATEMENT": "privacy",
     "PRIVATE_UMASK": "files",
     "Rows": "views",
     "WorkspaceCreated": "setup",
@@ -170,6 +171,7 @@ _WHERE: dict[str, str] = {
 __all__ = [
     "ATTRIBUTE_TYPES",
     "CLEAR",
+    "PRIVACY_STATEMENT",
     "PRIVATE_UMASK",
     "RUN_STATUSES",
     "Action",
@@ -387,6 +389,7 @@ if TYPE_CHECKING:
     from segport.service.joining import WorkspaceJoined, join_workspace
     from segport.service.opening import init_workspace, open_workspace
     from segport.service.passwords import set_password, verify_password
+    from segport.service.privacy import PRIVACY_STATEMENT
     from segport.service.profile_source import (
         SourceInfo,
         describe_source,

@@ -26,7 +26,7 @@ from sqlalchemy import update
 from segport.exports.state import ExportState
 from segport.exports.state_tables import CHUNKS
 from segport.service.models import Export
-from segport.service.state_copies import fold, save_file
+from segport.service.state_copies import save_open_state
 from segport.service.state_copy_model import ExportStateCopy
 from segport.service.workspace import Workspace
 
@@ -47,8 +47,7 @@ class RunCheckpoints:
             token = export.state_token if export is not None else None
         if token is None:  # a first run: the state gets the token its copy is known by
             token = state.new_token()
-        fold(state)
-        save_file(self.ws, state.path, self.export_id, token, plan_run_id=self.run_id)
+        save_open_state(self.ws, state, self.export_id, token, plan_run_id=self.run_id)
 
     def checkpointed(self, state: ExportState) -> None:
         rows = state.con.execute(

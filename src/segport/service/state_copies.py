@@ -48,6 +48,9 @@ __all__ = [
     "copy_info",
     "fetch_state",
     "fetch_states",
+    "lay_checkpoints",
+    "save_file",
+    "save_open_state",
     "save_state",
     "shared_states",
 ]
@@ -86,8 +89,22 @@ def save_state(ws: Workspace, state: ExportState, export_id: int, token: str) ->
             if export is not None:
                 export.state_token = token
         return
+    save_open_state(ws, state, export_id, token)
+
+
+def save_open_state(
+    ws: Workspace,
+    state: ExportState,
+    export_id: int,
+    token: str,
+    *,
+    plan_run_id: int | None = None,
+) -> SaveCounts:
+    """Save a state open in this process: its write-ahead log folded into the file, then
+    read through the state's own descriptor (its lock stays)."""
     fold(state)
-    save_file(ws, state.path, export_id, token)
+    content = state.read_parts(PART_BYTES)
+    return save_file(ws, state.path, export_id, token, plan_run_id=plan_run_id, content=content)
 
 
 def save_file(
@@ -97,9 +114,12 @@ def save_file(
     token: str,
     *,
     plan_run_id: int | None = None,
+    content: Iterable[bytes] | None = None,
 ) -> SaveCounts:
     """Save the self-contained state file at ``path`` as the export's copy, and ``token``
-    as the export's state token, in one transaction (shared states only).
+    as the export's state token, in one transaction (shared states only). A state open
+    in this process gives its ``content`` (``ExportState.read_parts``): opening and closing
+    the file here would drop its lock.
 
     Only the parts whose content changed since the copy before are written: a run that
     changed a few contacts rewrites a few of DuckDB's blocks, and the rest of the file
@@ -122,7 +142,9 @@ def save_file(
             )
         }
         codec = _codec()
-        for data in _read_parts(path):  # one part at a time: never the whole file in memory
+        # One part at a time: never the whole file in memory. ``content``: read from an
+        # open state (ExportState.read_parts, which keeps its lock); else the file is closed.
+        for data in content if content is not None else _read_parts(path):
             digest.update(data)
             part_sha = hashlib.sha256(data).hexdigest()
             if held.get(parts) != part_sha:

@@ -469,3 +469,34 @@ def test_a_run_killed_in_a_resumes_exactly_in_b(
         assert earlier > 0 and earlier + resumed["sent"] == 400, resumed
     finally:
         s.ws.close()
+
+
+@pytest.mark.postgres
+def test_saving_an_open_state_keeps_its_lock(
+    sandbox_factory: SandboxFactory, tmp_path: Path, pg_database: str
+) -> None:
+    """Closing any descriptor of a file drops the process's POSIX locks on it, DuckDB's
+    too: the state is read for saving through its own descriptor, so another process is
+    still kept out while a run holds it (after its plan copy is saved mid-run)."""
+    from segport.exports.state import ExportState
+    from segport.service.state_copies import save_open_state
+
+    s = make_scenario(tmp_path / "a", sandbox_factory(), tmp_path, pg_database)
+    probe = (
+        "import duckdb, sys\n"
+        "try:\n    duckdb.connect(sys.argv[1]).close(); print('opened')\n"
+        "except duckdb.Error: print('locked')\n"
+    )
+    try:
+        s.add_export()
+        assert s.run().status == "successful"
+        export_id = _export_id(s)
+        path = state_path(s.ws.path, export_id)
+        with ExportState(path) as state:
+            save_open_state(s.ws, state, export_id, _token(s, export_id))
+            other = subprocess.run(
+                [sys.executable, "-c", probe, str(path)], capture_output=True, text=True
+            )
+            assert other.stdout.strip() == "locked", other.stdout + other.stderr
+    finally:
+        s.ws.close()

@@ -25,6 +25,7 @@ from segport.server.pages.base import (
 )
 from segport.server.problems import status_of
 from segport.service import (
+    PRIVACY_STATEMENT,
     add_connection,
     edit_connection,
     list_connections,
@@ -33,7 +34,6 @@ from segport.service import (
     take_over,
     visible_connections,
 )
-from segport.service.privacy import PRIVACY_STATEMENT
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 NOTICES = {  # fixed texts only: a query parameter never puts its own words on a page
