@@ -3,24 +3,9 @@ details for every refusal; pagination."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 import pytest
 from tests.fixtures.server import Web
-
-PROBLEM = "application/problem+json"
-
-
-def _problem(answer: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"] == PROBLEM
-    body: dict[str, Any] = answer.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"urn:segport:problem:{code}"
-    assert body["title"] and body["detail"]
-    return body
+from tests.integration.server.api_helpers import problem
 
 
 @pytest.mark.parametrize("user", ["admin", "carol", "victor"])
@@ -51,26 +36,26 @@ def test_exports_are_paged(web: Web) -> None:
     assert (second["total"], second["limit"], second["offset"]) == (2, 1, 1)
     assert [e["config"]["name"] for e in second["items"]] == ["vip"]
     assert past["total"] == 2 and past["items"] == []
-    body = _problem(bad, 422, "request_invalid")
+    body = problem(bad, 422, "request_invalid")
     assert body["field"] == "limit"
 
 
 def test_an_unknown_export_is_404(web: Web) -> None:
     with web.bearer("victor") as client:
-        body = _problem(client.get("/api/v1/exports/nope"), 404, "export_not_found")
+        body = problem(client.get("/api/v1/exports/nope"), 404, "export_not_found")
     assert body["kind"] == "not_found"
     assert "nope" in body["detail"]
 
 
 def test_a_viewer_may_not_request_a_run(web: Web) -> None:
     with web.bearer("victor") as client:
-        body = _problem(client.post("/api/v1/exports/news/runs"), 403, "permission_denied")
+        body = problem(client.post("/api/v1/exports/news/runs"), 403, "permission_denied")
     assert "viewer" in body["detail"]
 
 
 def test_a_contributor_may_not_run_an_export_on_an_unshared_connection(web: Web) -> None:
     with web.bearer("carol") as client:
-        _problem(client.post("/api/v1/exports/vip/runs"), 403, "permission_denied")
+        problem(client.post("/api/v1/exports/vip/runs"), 403, "permission_denied")
         # nothing was queued
         assert client.get("/api/v1/runs", params={"export": "vip"}).json()["total"] == 0
 
@@ -83,7 +68,7 @@ def test_request_list_show_and_cancel_a_run(web: Web) -> None:
         assert (run["status"], run["full"], run["actor"]) == ("queued", True, "carol")
 
         # a second request while one is queued: 409 run_in_progress (a Busy)
-        again = _problem(carol.post("/api/v1/exports/news/runs"), 409, "run_in_progress")
+        again = problem(carol.post("/api/v1/exports/news/runs"), 409, "run_in_progress")
         assert again["kind"] == "busy"
 
         listed = victor.get("/api/v1/runs", params={"export": "news", "status": "queued"}).json()
@@ -92,11 +77,11 @@ def test_request_list_show_and_cancel_a_run(web: Web) -> None:
         assert shown["run"]["id"] == run["id"] and shown["files"] == []
 
         # a viewer may not cancel it
-        _problem(victor.post(f"/api/v1/runs/{run['id']}/cancel"), 403, "permission_denied")
+        problem(victor.post(f"/api/v1/runs/{run['id']}/cancel"), 403, "permission_denied")
         canceled = carol.post(f"/api/v1/runs/{run['id']}/cancel")
         assert canceled.status_code == 200
         assert canceled.json()["status"] == "canceled"
-        ended = _problem(carol.post(f"/api/v1/runs/{run['id']}/cancel"), 409, "run_already_ended")
+        ended = problem(carol.post(f"/api/v1/runs/{run['id']}/cancel"), 409, "run_already_ended")
         assert ended["kind"] == "conflict"
         assert ended["details"] == {"run_id": run["id"], "status": "canceled"}
 
@@ -116,21 +101,21 @@ def test_runs_are_filtered_and_paged(web: Web) -> None:
     assert first["total"] == rest["total"] == 3
     assert [r["id"] for r in first["items"] + rest["items"]] == ids[::-1]  # newest first
     assert queued["total"] == 0
-    assert _problem(unknown_status, 422, "request_invalid")["field"] == "status"
-    _problem(unknown_export, 404, "export_not_found")
+    assert problem(unknown_status, 422, "request_invalid")["field"] == "status"
+    problem(unknown_export, 404, "export_not_found")
 
 
 def test_an_unknown_run_and_a_bad_id(web: Web) -> None:
     with web.bearer("victor") as client:
-        _problem(client.get("/api/v1/runs/999999"), 404, "run_not_found")
-        bad = _problem(client.get("/api/v1/runs/abc"), 422, "request_invalid")
+        problem(client.get("/api/v1/runs/999999"), 404, "run_not_found")
+        bad = problem(client.get("/api/v1/runs/abc"), 422, "request_invalid")
     assert bad["field"] == "run_id"
 
 
 def test_unknown_routes_and_methods_are_problems_too(web: Web) -> None:
     with web.bearer("victor") as client:
-        _problem(client.get("/api/v1/nothing-here"), 404, "not_found")
-        _problem(client.put("/api/v1/exports"), 405, "method_not_allowed")
+        problem(client.get("/api/v1/nothing-here"), 404, "not_found")
+        problem(client.put("/api/v1/exports"), 405, "method_not_allowed")
 
 
 def test_a_role_changed_since_sign_in_applies_at_once(web: Web) -> None:
@@ -146,4 +131,4 @@ def test_a_role_changed_since_sign_in_applies_at_once(web: Web) -> None:
         )
         assert signed.status_code == 201
         remove_user(web.ws, admin, "temp")
-        _problem(client.get("/api/v1/me"), 401, "session_invalid")
+        problem(client.get("/api/v1/me"), 401, "session_invalid")

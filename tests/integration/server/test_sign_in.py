@@ -7,8 +7,7 @@ from contextlib import closing
 
 import httpx
 from tests.fixtures.server import LOGIN_ATTEMPTS, PASSWORDS, Web, running, server_settings
-
-PROBLEM = "application/problem+json"
+from tests.integration.server.api_helpers import PROBLEM
 
 
 def test_sign_in_sets_a_session_cookie_and_returns_the_csrf_token(web: Web) -> None:
