@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from segport.exports.state import TOKEN, ExportState, peek_state, state_path
 from segport.service.models import Export, utcnow
@@ -99,12 +100,12 @@ def save_open_state(
     token: str,
     *,
     plan_run_id: int | None = None,
-) -> SaveCounts:
+) -> None:
     """Save a state open in this process: its write-ahead log folded into the file, then
     read through the state's own descriptor (its lock stays)."""
     fold(state)
     content = state.read_parts(PART_BYTES)
-    return save_file(ws, state.path, export_id, token, plan_run_id=plan_run_id, content=content)
+    save_file(ws, state.path, export_id, token, plan_run_id=plan_run_id, content=content)
 
 
 def save_file(
@@ -115,7 +116,7 @@ def save_file(
     *,
     plan_run_id: int | None = None,
     content: Iterable[bytes] | None = None,
-) -> SaveCounts:
+) -> None:
     """Save the self-contained state file at ``path`` as the export's copy, and ``token``
     as the export's state token, in one transaction (shared states only). A state open
     in this process gives its ``content`` (``ExportState.read_parts``): opening and closing
@@ -132,15 +133,8 @@ def save_file(
         session.execute(select(Export.id).where(Export.id == export_id).with_for_update())
         export = session.get(Export, export_id)
         if export is None:
-            return SaveCounts(0, 0)  # removed meanwhile: its state goes with it
-        held = {
-            int(no): str(sha)
-            for no, sha in session.execute(
-                select(ExportStatePart.part_no, ExportStatePart.sha256).where(
-                    ExportStatePart.export_id == export_id
-                )
-            )
-        }
+            return  # removed meanwhile: its state goes with it
+        held = _part_hashes(session, export_id)
         codec = _codec()
         # One part at a time: never the whole file in memory. ``content``: read from an
         # open state (ExportState.read_parts, which keeps its lock); else the file is closed.
@@ -188,15 +182,16 @@ def save_file(
         marker.unlink(missing_ok=True)
     else:  # this folder's file is where the copy came from: ahead of it, never replaced
         marker.write_text(json.dumps({"sha256": digest.hexdigest(), "origin": True}))
-    return SaveCounts(parts, written)
 
 
-@dataclass(frozen=True)
-class SaveCounts:
-    """How many parts the state file has, and how many a save wrote."""
-
-    parts: int
-    written: int
+def _part_hashes(session: Session, export_id: int) -> dict[int, str]:
+    """The SHA-256 of each part of the export's copy, by part number."""
+    rows = session.execute(
+        select(ExportStatePart.part_no, ExportStatePart.sha256).where(
+            ExportStatePart.export_id == export_id
+        )
+    )
+    return {int(no): str(sha) for no, sha in rows}
 
 
 def fetch_states(ws: Workspace, export_ids: Iterable[int]) -> None:
@@ -326,14 +321,7 @@ def _download(ws: Workspace, export_id: int, path: Path, size: int, parts: int, 
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".fetching")
     with ws.session() as session:
-        wanted = {
-            int(no): str(sha)
-            for no, sha in session.execute(
-                select(ExportStatePart.part_no, ExportStatePart.sha256).where(
-                    ExportStatePart.export_id == export_id
-                )
-            )
-        }
+        wanted = _part_hashes(session, export_id)
     digest = hashlib.sha256()
     got = fetched = 0
     codec = _codec()
