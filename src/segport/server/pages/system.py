@@ -130,11 +130,11 @@ def _page(
         },
         "smtp": _smtp_values(smtp),
     }
-    field_error = None
+    bad_field = None
     if form is not None and typed is not None:
         values[form] = typed
     if error is not None and form is not None and error.field in FORMS[form]:
-        field_error = error.field
+        bad_field = error.field
     return render(
         request,
         "system.html",
@@ -143,7 +143,7 @@ def _page(
         notice=notice,
         error=error,
         form=form,
-        field_error=field_error,
+        bad_field=bad_field,
         values=values,
         tested=tested,
         schedule=schedule,
