@@ -30,6 +30,7 @@ TOP = 28
 GAP = 46  # between the panels: the x labels of the top one and the bottom one's heading
 BOTTOM = 40
 HEIGHT = TOP + PANEL + GAP + PANEL + BOTTOM
+MAX_BAR = 56.0
 FILLS = {  # presentation attributes: the colours when the stylesheet does not load
     "successful": "#146c2e",
     "failed": "#b3261e",
@@ -241,13 +242,15 @@ def runs_chart(points: Sequence[RunPoint], *, chart_id: str = "runs-chart") -> M
     every = max(1, math.ceil(len(points) * 70 / (WIDTH - LEFT - RIGHT)))
     for i, p in enumerate(points):
         x = LEFT + i * slot
-        pad = min(slot * 0.15, 8.0)
+        # bars at most MAX_BAR wide, centred in their slot (a few runs make wide slots)
+        bar = min(slot - 2 * min(slot * 0.15, 8.0), MAX_BAR)
+        pad = (slot - bar) / 2
         parts.append(f'<g class="chart-run" data-run="{p.run_id}">')
         if p.seconds is not None:
             parts.append(
                 _bar(
                     x + pad,
-                    slot - 2 * pad,
+                    bar,
                     bottom1,
                     p.seconds,
                     seconds_scale,
@@ -255,7 +258,7 @@ def runs_chart(points: Sequence[RunPoint], *, chart_id: str = "runs-chart") -> M
                     f"{p.title}: {p.status}, {_duration(p.seconds)}",
                 )
             )
-        half = (slot - 2 * pad) / 2
+        half = bar / 2
         for j, (kind, value) in enumerate((("sent", p.sent), ("rejected", p.rejected))):
             if value is not None:
                 parts.append(
