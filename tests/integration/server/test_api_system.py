@@ -378,3 +378,31 @@ def test_the_openapi_document_declares_the_system(web: Web) -> None:
             for p in schemas[model]["properties"]
             if p.startswith("password") and p != "password_env"
         ]
+
+
+def test_the_models_carry_every_field_of_the_views_they_render() -> None:
+    # A field a view gains is not dropped silently (and no model adds one a view lacks,
+    # such as a password); the properties the API spells out are named here.
+    import dataclasses
+
+    from segport.server.api import system_models as m
+    from segport.service import (
+        AlertTestView,
+        AlertView,
+        FiringView,
+        SmtpView,
+        SystemScheduleView,
+        WorkerView,
+    )
+
+    pairs = [
+        (m.ScheduleOut, SystemScheduleView, set()),
+        (m.Firing, FiringView, set()),
+        (m.WorkerOut, WorkerView, {"name"}),
+        (m.AlertOut, AlertView, set()),
+        (m.AlertTestOut, AlertTestView, {"delivered"}),
+        (m.SmtpOut, SmtpView, set()),
+    ]
+    for model, view, properties in pairs:
+        fields = {f.name for f in dataclasses.fields(view)}
+        assert set(model.model_fields) == fields | properties, model

@@ -335,3 +335,17 @@ def test_signing_in_comes_first(site: Web) -> None:
     with site.client() as client:
         answer = client.get("/system")
     assert answer.status_code == 303 and answer.headers["location"] == "/sign-in?next=/system"
+
+
+def test_a_post_without_the_csrf_token_is_refused(site: Web) -> None:
+    admin = site.actor("admin")
+    before = show_system_schedule(site.ws, admin)
+    with page_client(site, "admin") as client:
+        for path, fields in (
+            ("/system/schedule", {"times": "09:00", "timezone": "UTC"}),
+            ("/system/alerts", {"alert_name": "x", "on": "failed", "alert_email": "a@b.example"}),
+            ("/system/smtp", {"smtp_host": "h", "smtp_port": "25", "smtp_from": "a@b.example"}),
+        ):
+            assert client.post(path, data=fields).status_code == 403, path
+    assert show_system_schedule(site.ws, admin) == before
+    assert list_alerts(site.ws, admin) == []
