@@ -62,3 +62,18 @@ def test_an_admin_sets_the_schedule_and_tests_an_alert(
         assert len(receiver.received) == 1
     page.locator("#chart-section").scroll_into_view_if_needed()
     screenshot(page, "system-chart")
+
+    # on a phone: one column, nothing of the page wider than the screen (tables scroll in
+    # their own box; the layout's menu is base.html's)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/system")
+    wide = page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+            .filter(e => !e.closest('.table-scroll') && e.getBoundingClientRect().right > 390)
+            .map(e => e.tagName + '#' + e.id)"""
+    )
+    assert wide == [], wide
+    chart_box = page.locator("svg.chart").bounding_box()
+    assert chart_box is not None and 0 < chart_box["width"] <= 390
+    page.locator("#chart-section").scroll_into_view_if_needed()
+    screenshot(page, "system-phone")
