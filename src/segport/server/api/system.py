@@ -10,7 +10,7 @@ whose names the workspace keeps.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
@@ -30,6 +30,7 @@ from segport.server.auth import ActorDep
 from segport.server.context import Server, server
 from segport.server.problems import problem_responses
 from segport.service import (
+    SystemScheduleView,
     add_alert,
     list_alerts,
     list_workers,
@@ -50,7 +51,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0, le=2**31 - 1)]
 
 
-def _schedule(view: Any) -> ScheduleOut:
+def _schedule(view: SystemScheduleView) -> ScheduleOut:
     return ScheduleOut.model_validate(to_json(view))
 
 

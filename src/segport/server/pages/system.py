@@ -23,6 +23,9 @@ from segport.server.pages.base import Form, PageRoute, Posted, ServerDep, Signed
 from segport.server.pages.base import see_other as _see_other
 from segport.server.problems import status_of
 from segport.service import (
+    AlertTestView,
+    SmtpView,
+    SystemScheduleView,
     add_alert,
     list_alerts,
     list_all_runs,
@@ -79,7 +82,7 @@ def _zones() -> list[str]:
 ZONES = _zones()
 
 
-def _schedule_values(schedule: Any) -> dict[str, Any]:
+def _schedule_values(schedule: SystemScheduleView) -> dict[str, Any]:
     """The schedule form's fields as the saved schedule fills them."""
     return {
         "frequency": "daily" if not schedule.configured or schedule.daily else "weekly",
@@ -89,7 +92,7 @@ def _schedule_values(schedule: Any) -> dict[str, Any]:
     }
 
 
-def _smtp_values(smtp: Any) -> dict[str, Any]:
+def _smtp_values(smtp: SmtpView) -> dict[str, Any]:
     return {
         "smtp_host": smtp.host or "",
         "smtp_port": str(smtp.port or 587),
@@ -109,7 +112,7 @@ def _page(
     error: SegportError | None = None,
     form: str | None = None,
     typed: dict[str, Any] | None = None,
-    tested: Any = None,
+    tested: AlertTestView | None = None,
 ) -> Response:
     """The page; after a refused post, ``form`` is the one posted, shown again with what
     was ``typed`` and the ``error`` next to its field."""
