@@ -4,9 +4,12 @@ result of loading a file (with the rows and values that could not be read)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
+
+# [the store's type, the type segments see] (a list: OpenAPI tools read it as one)
+TypePair = Annotated[list[str], Field(min_length=2, max_length=2)]
 
 
 class ProfileSourceOut(BaseModel):
@@ -20,7 +23,7 @@ class ProfileSourceOut(BaseModel):
     row_count: int | None = Field(description="Profiles at the last load (or use).")
     loaded_from: str | None = Field(description="The file of the last load.")
     updated_at: datetime | None = Field(description="When the profiles were last loaded.")
-    columns: dict[str, tuple[str, str]] = Field(
+    columns: dict[str, TypePair] = Field(
         description="Column -> [the store's type, the type segments see]."
     )
 
