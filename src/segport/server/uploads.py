@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,6 +71,14 @@ def _cap(request: Request) -> int:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     return limit
+
+
+def shown_name(name: str | None, default: str) -> str:
+    """An uploaded file's name as the source and the audit keep it: its last part,
+    without control characters, at most 200 characters."""
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    kept = "".join(c for c in base if not unicodedata.category(c).startswith("C")).strip()
+    return kept[:200] or default
 
 
 def safe_name(name: str | None, default: str) -> str:

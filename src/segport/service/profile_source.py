@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segport.errors import SegportError
 from segport.profiles.errors import ProfileError, ProfilesNotLoaded
 from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
 from segport.service import audit
@@ -106,6 +107,12 @@ def load_profiles(
             check=check,
             into=target,
         )
+    except SegportError as exc:
+        if shown_as is not None and str(file) in exc.message:
+            # the file by the name the user knows, not the server's temporary one
+            exc.message = exc.message.replace(str(file), shown_as)
+            exc.args = (exc.message,)
+        raise
     finally:
         if target is not None:
             target.close()

@@ -127,6 +127,10 @@ def test_json_lines_and_gzip_load(web: Web) -> None:
     assert answer.status_code == 200, answer.text
     assert (answer.json()["rows"], answer.json()["problems"]) == (6, [])
     assert describe_source(web.ws, web.actor("admin")).loaded_from == "upload.csv.gz"
+    # a name is kept without folders or control characters
+    named = _load(web, profiles_csv(6), replace=True, name="../in/be\x07ll.csv")
+    assert named.json()["file"] == "bell.csv"
+    assert describe_source(web.ws, web.actor("admin")).loaded_from == "bell.csv"
 
 
 def test_what_cannot_be_loaded_is_refused_and_changes_nothing(web: Web) -> None:
@@ -148,6 +152,9 @@ def test_what_cannot_be_loaded_is_refused_and_changes_nothing(web: Web) -> None:
     assert problem(answers["empty"], 422, "upload_invalid")["field"] == "file"
     assert problem(answers["exists"], 422, answers["exists"].json()["code"])["field"] == "replace"
     assert answers["id"].status_code == 422 and answers["id"].json()["field"] == "id_column"
+    # the file by its name, not the server's temporary file
+    assert "upload.csv" in answers["id"].json()["detail"]
+    assert "segport-upload" not in answers["id"].json()["detail"]
     assert answers["strict"].status_code == 422, answers["strict"].text
     refused = problem(answers["schema"], 409, "schema_change_refused")
     assert refused["field"] == "allow_schema_change" and "tier" in refused["detail"]

@@ -23,7 +23,13 @@ from segport.server.api.profile_models import (
 from segport.server.auth import ActorDep
 from segport.server.context import Server, server
 from segport.server.problems import problem_responses
-from segport.server.uploads import SUFFIX_OF_TYPE, body_suffix, body_to_file, private_folder
+from segport.server.uploads import (
+    SUFFIX_OF_TYPE,
+    body_suffix,
+    body_to_file,
+    private_folder,
+    shown_name,
+)
 from segport.service import describe_source, load_profiles, show_profiles, to_json
 
 if TYPE_CHECKING:
@@ -137,7 +143,7 @@ async def post_load(
     suffix = body_suffix(
         request.headers.get("content-type"), request.headers.get("content-encoding")
     )
-    shown = name or f"upload{suffix}"
+    shown = shown_name(name, f"upload{suffix}")
     with private_folder() as folder:
         path = await body_to_file(request, folder, "upload" + suffix)
         report = await run_in_threadpool(

@@ -20,7 +20,7 @@ from segport.server.api.profile_models import ProfileLoadOut
 from segport.server.api.profiles import load_out
 from segport.server.pages.base import PageRoute, ServerDep, SignedIn, render
 from segport.server.problems import status_of
-from segport.server.uploads import SUFFIXES, form_to_files, private_folder
+from segport.server.uploads import SUFFIXES, form_to_files, private_folder, shown_name
 from segport.service import load_profiles, profiles_overview
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -90,7 +90,7 @@ async def load_post(request: Request, who: SignedIn, srv: ServerDep) -> Response
                 raise Invalid(
                     "choose a file of profiles to load", code="file_required", field="file"
                 )
-            path, shown = upload.file, upload.filename or upload.file.name
+            path, shown = upload.file, shown_name(upload.filename, upload.file.name)
             report = await run_in_threadpool(
                 lambda: load_profiles(
                     srv.ws,
