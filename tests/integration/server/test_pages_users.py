@@ -14,7 +14,7 @@ from tests.fixtures.server import Web
 from tests.integration.server.pages_helpers import csrf_of, page_client, references
 
 from segport.secret import Secret
-from segport.service import add_user, list_tokens, list_users, set_password
+from segport.service import add_user, list_tokens, list_users, set_password, take_over
 
 TOKEN = re.compile(r'<code class="token" id="token-value" tabindex="0">([^<]+)</code>')
 PASSWORD = "a new password 12"
@@ -177,3 +177,17 @@ def test_remove_a_user_after_confirming(web: Web) -> None:
         assert done.status_code == 303 and done.headers["location"] == "/users?notice=removed"
         gone = client.get("/users/rita")
     assert "rita" not in _roles(web) and gone.status_code == 404
+
+
+def test_demoting_an_export_user_says_which_connections_stop(web: Web) -> None:
+    _make(web, "tess", "admin")
+    take_over(web.ws, web.actor("tess"), "shared")
+    try:
+        with page_client(web, "admin") as client:
+            demoted = _post(client, "/users/tess", "/users/tess/role", role="viewer")
+        assert demoted.status_code == 200
+        stopped = demoted.text.split('id="stopped"')[1].split("</p>")[0]
+        assert "shared" in stopped and "private" not in stopped
+        assert '<dd id="user-role">viewer</dd>' in demoted.text
+    finally:
+        take_over(web.ws, web.actor("admin"), "shared")
