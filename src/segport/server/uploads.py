@@ -25,11 +25,14 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING
 
 from fastapi import Request
 
 from segport.errors import Invalid
+
+if TYPE_CHECKING:
+    from python_multipart.multipart import MultipartCallbacks
 
 MAX_UPLOAD_BYTES = 1 << 30  # 1 GiB: a few million profiles as CSV
 MAX_FIELD_BYTES = 4096  # a text field of the upload form (the CSRF token, a table name)
@@ -165,7 +168,7 @@ class _Parts:
         self._value = b""
         self._out: IO[bytes] | None = None
 
-    def callbacks(self) -> dict[str, Any]:
+    def callbacks(self) -> MultipartCallbacks:
         return {
             "on_part_begin": self._part_begin,
             "on_header_field": self._header_field,
@@ -245,7 +248,7 @@ async def form_to_files(request: Request, folder: Path, file_field: str = "file"
     if kind != b"multipart/form-data" or not boundary:
         raise UploadInvalid("the upload form is posted as multipart/form-data", code="form_invalid")
     parts = _Parts(folder, file_field, limit)
-    parser = MultipartParser(boundary, parts.callbacks())  # type: ignore[arg-type]
+    parser = MultipartParser(boundary, parts.callbacks())
     # the whole body, the file's parts and the form's framing: a little over the cap
     budget = limit + 64 * 1024
     received = 0

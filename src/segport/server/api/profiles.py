@@ -9,7 +9,7 @@ keep their columns unless ``allow_schema_change``), then removed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -32,17 +32,15 @@ from segport.server.uploads import (
 )
 from segport.service import describe_source, load_profiles, show_profiles, to_json
 
-if TYPE_CHECKING:
-    from segport.profiles.loading import LoadReport
-
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 ServerDep = Annotated[Server, Depends(server)]
 LISTED = 100  # problems an answer lists (all are counted)
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
-def load_out(report: LoadReport, shown_as: str, listed: int = LISTED) -> ProfileLoadOut:
-    """A load's report as the API answers it (the pages show the same)."""
+def load_out(report: Any, shown_as: str, listed: int = LISTED) -> ProfileLoadOut:
+    """A load's report (what ``load_profiles`` answers: ``profiles.loading.LoadReport``,
+    which a face does not import) as the API answers it; the pages show the same."""
     p = report.problems
     problems = [
         LoadProblem(kind="rejected_row", row=r.line, field=None, message=r.reason, text=r.text)
@@ -65,7 +63,7 @@ def load_out(report: LoadReport, shown_as: str, listed: int = LISTED) -> Profile
     problems.sort(key=lambda q: (q.row is None, q.row or 0))
     return ProfileLoadOut(
         file=shown_as,
-        format=report.format,  # type: ignore[arg-type]  # csv | parquet | jsonl
+        format=report.format,  # csv | parquet | jsonl
         table=report.table,
         id_column=report.id_column,
         rows=report.rows,
