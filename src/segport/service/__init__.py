@@ -99,6 +99,11 @@ _WHERE: dict[str, str] = {
     "update_segment": "segment_definitions",
     "SourceInfo": "profile_source",
     "describe_source": "profile_source",
+    "ProfilesOverview": "profile_source",
+    "profiles_overview": "profile_source",
+    "UserDetail": "accounts",
+    "user_detail": "accounts",
+    "add_user_with_password": "accounts",
     "load_profiles": "profile_source",
     "show_profiles": "profile_source",
     "use_table": "profile_source",
@@ -201,6 +206,7 @@ __all__ = [
     "NewWebSession",
     "NextFiring",
     "NotFound",
+    "ProfilesOverview",
     "Progress",
     "Rebuilt",
     "RefreshView",
@@ -222,6 +228,7 @@ __all__ = [
     "SystemScheduleView",
     "TokenView",
     "Unavailable",
+    "UserDetail",
     "UserView",
     "WebSessionView",
     "Worker",
@@ -235,6 +242,7 @@ __all__ = [
     "add_connection",
     "add_export",
     "add_user",
+    "add_user_with_password",
     "authenticate_token",
     "cancel_run",
     "check_connection",
@@ -279,6 +287,7 @@ __all__ = [
     "parse_attributes",
     "parse_role",
     "preview_segment",
+    "profiles_overview",
     "rebuild_state",
     "record_export_firing",
     "recover_runs",
@@ -317,6 +326,7 @@ __all__ = [
     "update_segment",
     "usable_connections",
     "use_table",
+    "user_detail",
     "verify_password",
     "visible_connections",
     "wait_for_runs",
@@ -325,6 +335,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from segport.service.access import Action, Actor, Role, actor_named, parse_role
+    from segport.service.accounts import UserDetail, add_user_with_password, user_detail
     from segport.service.alerts import (
         AlertTestView,
         AlertView,
@@ -391,9 +402,11 @@ if TYPE_CHECKING:
     from segport.service.passwords import set_password, verify_password
     from segport.service.privacy import PRIVACY_STATEMENT
     from segport.service.profile_source import (
+        ProfilesOverview,
         SourceInfo,
         describe_source,
         load_profiles,
+        profiles_overview,
         show_profiles,
         use_table,
     )

@@ -135,7 +135,7 @@ def test_cancel_of_a_processing_run_stops_between_chunks(
         assert going.status == "processing" and going.claimed_by is not None
         # The run's latest progress reaches its row while it processes (its page shows it):
         # chunks being sent, of a known total.
-        sending = lambda: (list_all_runs(s.ws, s.admin, "news")[0].progress or {})  # noqa: E731
+        sending = lambda: list_all_runs(s.ws, s.admin, "news")[0].progress or {}  # noqa: E731
         wait_for(lambda: sending().get("stage") in ("send", "process"), "progress recorded")
         shown = sending()
         assert 0 <= shown["done"] <= shown["total"] and shown["unit"] in ("rows", "chunks")

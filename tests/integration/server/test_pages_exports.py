@@ -164,7 +164,10 @@ def test_a_processing_runs_live_part_shows_its_progress_by_chunk(pages: Web) -> 
             assert "&lt;b&gt;hi&lt;/b&gt;" in live  # the note is data: escaped
             with pages.bearer("admin") as api:
                 shown = api.get(f"/api/v1/runs/{run.id}").json()
-            assert shown["run"]["progress"]["done"] == 3 and shown["run"]["progress"]["unit"] == "chunks"
+            assert (
+                shown["run"]["progress"]["done"] == 3
+                and shown["run"]["progress"]["unit"] == "chunks"
+            )
             with pages.ws.engine.begin() as conn:  # ended: the summary is shown, no bar
                 conn.execute(
                     update(Run)

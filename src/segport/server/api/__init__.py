@@ -8,6 +8,7 @@ from segport.server.api import (
     audit,
     connections,
     exports,
+    profiles,
     runs,
     session,
     system,
@@ -30,4 +31,5 @@ def router() -> APIRouter:
     api.include_router(tokens.router)
     api.include_router(audit.router)
     api.include_router(system.router)
+    api.include_router(profiles.router)
     return api

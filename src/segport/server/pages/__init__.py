@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.pages import connections, exports, runs, session, system
+from segport.server.pages import connections, exports, profiles, runs, session, system, users
 
 
 def router() -> APIRouter:
@@ -15,4 +15,6 @@ def router() -> APIRouter:
     pages.include_router(runs.router)
     pages.include_router(connections.router)
     pages.include_router(system.router)
+    pages.include_router(profiles.router)
+    pages.include_router(users.router)
     return pages
