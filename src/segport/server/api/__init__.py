@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.api import audit, connections, exports, runs, session, tokens, users
+from segport.server.api import (
+    audit,
+    connections,
+    exports,
+    runs,
+    segments,
+    session,
+    tokens,
+    users,
+)
 from segport.server.problems import problem_responses
 
 PREFIX = "/api/v1"
@@ -20,4 +29,5 @@ def router() -> APIRouter:
     api.include_router(users.router)
     api.include_router(tokens.router)
     api.include_router(audit.router)
+    api.include_router(segments.router)
     return api
