@@ -60,8 +60,11 @@ def test_the_list_shows_members_and_state_to_every_role(as_user: Any) -> None:
 def test_without_credentials_nothing_is_shown(web: Web) -> None:
     with web.client() as anonymous:
         problem(anonymous.get(BASE), 401, "authentication_required")
-        problem(anonymous.post(BASE, json={"name": "x", "where": "tier = 'gold'"}), 401,
-                "authentication_required")  # fmt: skip
+        problem(
+            anonymous.post(BASE, json={"name": "x", "where": "tier = 'gold'"}),
+            401,
+            "authentication_required",
+        )
 
 
 def test_one_segment_names_its_exports(as_user: Any) -> None:
@@ -76,8 +79,12 @@ def test_a_contributor_creates_by_expression_document_and_combination(as_user: A
     high = _create(carol, "api-high", where="customer_id > 3", description="the last two")
     assert high["kind"] == "rule" and high["state"] == "active" and high["created_by"] == "carol"
     assert high["description"] == "the last two"
-    doc = {"any": [{"attribute": "customer_id", "operator": "equals", "value": 1},
-                   {"attribute": "email", "operator": "ends_with", "value": "2@example.com"}]}  # fmt: skip
+    doc = {
+        "any": [
+            {"attribute": "customer_id", "operator": "equals", "value": 1},
+            {"attribute": "email", "operator": "ends_with", "value": "2@example.com"},
+        ]
+    }
     low = _create(carol, "api-low", rule=doc)
     assert low["expression"] == "customer_id = 1 or email ends with '2@example.com'"
     both = _create(carol, "api-both", combine="api-high union api-low")
@@ -88,8 +95,9 @@ def test_a_contributor_creates_by_expression_document_and_combination(as_user: A
 
 def test_a_viewer_may_not_write(as_user: Any) -> None:
     victor = as_user("victor")
-    problem(victor.post(BASE, json={"name": "v1", "where": "tier = 'gold'"}), 403,
-            "permission_denied")  # fmt: skip
+    problem(
+        victor.post(BASE, json={"name": "v1", "where": "tier = 'gold'"}), 403, "permission_denied"
+    )
     problem(victor.patch(f"{BASE}/gold", json={"description": "x"}), 403, "permission_denied")
     problem(victor.put(f"{BASE}/gold/state", json={"state": "inactive"}), 403, "permission_denied")
     problem(victor.delete(f"{BASE}/gold"), 403, "permission_denied")
@@ -112,7 +120,7 @@ def test_a_viewer_may_not_write(as_user: Any) -> None:
             422,
             "rule_invalid",
             "rule",
-        ),  # fmt: skip
+        ),
         ({"name": "b6", "combine": "gold union"}, 422, "rule_invalid", "combine"),
         ({"name": "b7", "combine": "gold union nosuch"}, 404, "segment_not_found", "combine"),
         ({"name": "b8"}, 422, "rule_required", "rule"),
@@ -121,7 +129,7 @@ def test_a_viewer_may_not_write(as_user: Any) -> None:
             422,
             "rule_required",
             "rule",
-        ),  # fmt: skip
+        ),
         ({"where": "tier = 'gold'"}, 422, "request_invalid", "name"),
         ({"name": "b10", "where": 5}, 422, "request_invalid", "where"),
     ],
@@ -153,11 +161,13 @@ def test_change_rename_and_state(as_user: Any) -> None:
     problem(carol.put(f"{BASE}/api-edited/state", json={"state": "off"}), 422, "request_invalid")
     body = problem(carol.patch(f"{BASE}/api-edited", json={}), 422, "nothing_to_change")
     assert body["field"] == "rule"
-    body = problem(carol.patch(f"{BASE}/api-edited", json={"new_name": "gold"}), 422,
-                   "segment_exists")  # fmt: skip
+    body = problem(
+        carol.patch(f"{BASE}/api-edited", json={"new_name": "gold"}), 422, "segment_exists"
+    )
     assert body["field"] == "new_name"
-    body = problem(carol.patch(f"{BASE}/api-edited", json={"where": "nope > 1"}), 422,
-                   "rule_invalid")  # fmt: skip
+    body = problem(
+        carol.patch(f"{BASE}/api-edited", json={"where": "nope > 1"}), 422, "rule_invalid"
+    )
     assert body["field"] == "where" and "nope" in body["detail"]
     problem(carol.patch(f"{BASE}/nosuch", json={"description": "x"}), 404, "segment_not_found")
 
@@ -186,8 +196,9 @@ def test_preview_shows_the_first_members(as_user: Any) -> None:
     assert rows["rows"][0]["email"] == "user1@example.com"
     some = victor.get(f"{BASE}/gold/preview", params={"columns": ["email"], "limit": 1}).json()
     assert some["columns"] == ["customer_id", "email"]
-    problem(victor.get(f"{BASE}/gold/preview", params={"columns": "colour"}), 422,
-            "profiles_invalid")  # fmt: skip
+    problem(
+        victor.get(f"{BASE}/gold/preview", params={"columns": "colour"}), 422, "profiles_invalid"
+    )
     body = problem(victor.get(f"{BASE}/gold/preview", params={"limit": 0}), 422, "request_invalid")
     assert body["field"] == "limit"
     problem(victor.get(f"{BASE}/nosuch/preview"), 404, "segment_not_found")
@@ -212,11 +223,17 @@ def test_a_draft_is_counted_and_previewed_without_saving(as_user: Any) -> None:
     assert body["field"] == "where"
     body = problem(carol.post(f"{BASE}/count", json={}), 422, "rule_required")
     assert body["field"] == "rule"
-    body = problem(carol.post(f"{BASE}/count", json={"name": "a b", "where": "tier = 'x'"}),
-                   422, "name_invalid")  # fmt: skip
+    body = problem(
+        carol.post(f"{BASE}/count", json={"name": "a b", "where": "tier = 'x'"}),
+        422,
+        "name_invalid",
+    )
     assert body["field"] == "name"
-    body = problem(carol.post(f"{BASE}/count", json={"where": "tier = 'x'", "limit": 101}), 422,
-                   "request_invalid")  # fmt: skip
+    body = problem(
+        carol.post(f"{BASE}/count", json={"where": "tier = 'x'", "limit": 101}),
+        422,
+        "request_invalid",
+    )
     assert body["field"] == "limit"
 
 
