@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.pages import connections, exports, runs, session
+from segport.server.pages import connections, exports, runs, segments, session
 
 
 def router() -> APIRouter:
@@ -14,4 +14,5 @@ def router() -> APIRouter:
     pages.include_router(exports.router)
     pages.include_router(runs.router)
     pages.include_router(connections.router)
+    pages.include_router(segments.router)
     return pages
