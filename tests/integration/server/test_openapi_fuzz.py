@@ -19,7 +19,8 @@ reaches no other test; two guards keep the run meaningful and on loopback:
 Schemathesis' `positive_data_acceptance` check (a request the document allows must not get
 422) is left out for the operations whose service checks more than a schema can say (a
 name's characters and whether it is taken, a password's length rule, an expiry in the
-future, the privacy consent, what a key may contain, a rule or combination checked on the profiles, the columns of a preview): their 422 carries the service's own
+future, the privacy consent, what a key may contain, a segment's rule or combination
+checked on the profiles, the columns of a preview): their 422 carries the service's own
 code and field, which the tests of each resource check. Every other check (no server
 error, no undeclared status, content type or body) applies to them too.
 """
