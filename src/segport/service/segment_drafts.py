@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from segport.errors import SegportError
 from segport.segments.documents import to_document
 from segport.segments.models import COMBINATION, Segment
 from segport.segments.rules import ARITY, UNITS, Op, RuleError
@@ -386,8 +387,7 @@ def save_segment(
     description: str | None = None,
 ) -> SegmentInfo:
     """Create segment ``name`` (``original`` None), or change segment ``original``: its
-    definition and description, then its name when ``name`` differs (a name taken, or a
-    segment an export uses, refuses the rename; the definition is then saved already)."""
+    definition, its description (empty: none) and its name when ``name`` differs."""
     authorize(ws, actor, Action.SEGMENTS_WRITE)
     document = _document(ws, None, form, document)
     if original is None:
@@ -400,25 +400,21 @@ def save_segment(
             document=document,
             description=description,
         )
-    if name.strip() != original:
-        check_name(name, "name")
-    info = update_segment(
-        ws,
-        actor,
-        original,
-        where=where,
-        combine=combine,
-        document=document,
-        description=description if description is not None else "",
-    )
-    if name.strip() != original:
-        try:
-            info = rename_segment(ws, actor, original, name.strip())
-        except SegmentError as exc:
-            if exc.field == "new_name":
-                exc.field = "name"
-            raise
-    return info
+    try:
+        return edit_segment(
+            ws,
+            actor,
+            original,
+            new_name=name if name.strip() != original else None,
+            where=where,
+            combine=combine,
+            document=document,
+            description=description if description is not None else "",
+        )
+    except SegportError as exc:
+        if exc.field == "new_name":  # the form has one name field
+            exc.field = "name"
+        raise
 
 
 def edit_segment(
@@ -433,7 +429,10 @@ def edit_segment(
     description: str | None = None,
 ) -> SegmentInfo:
     """Change a segment's definition and/or description, and/or rename it (the API's
-    update: what is not given stays as it is)."""
+    update: what is not given stays as it is). A new definition is checked before the
+    rename, so a refusal of either changes nothing."""
+    from segport.segments.evaluation import get_segment
+
     authorize(ws, actor, Action.SEGMENTS_WRITE)
     definition_given = any(x is not None for x in (where, combine, document))
     if not definition_given and description is None and new_name is None:
@@ -442,7 +441,14 @@ def edit_segment(
             code="nothing_to_change",
             field="rule",
         )
+    if new_name is not None and definition_given:
+        with ws.session() as session:
+            get_segment(session, name)
+            _validate(session, ws, name, _define(where, None, combine, document))
     info = None
+    if new_name is not None:
+        info = rename_segment(ws, actor, name, new_name)
+        name = info.name
     if definition_given or description is not None:
         info = update_segment(
             ws,
@@ -453,8 +459,6 @@ def edit_segment(
             document=document,
             description=description,
         )
-    if new_name is not None:
-        info = rename_segment(ws, actor, name, new_name)
     assert info is not None
     return info
 

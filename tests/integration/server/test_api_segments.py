@@ -170,6 +170,16 @@ def test_change_rename_and_state(as_user: Any) -> None:
     )
     assert body["field"] == "where" and "nope" in body["detail"]
     problem(carol.patch(f"{BASE}/nosuch", json={"description": "x"}), 404, "segment_not_found")
+    # a rename with a new definition: a refusal of either changes nothing
+    both = {"new_name": "gold", "where": "customer_id = 5"}
+    problem(carol.patch(f"{BASE}/api-edited", json=both), 422, "segment_exists")
+    both = {"new_name": "api-renamed", "where": "nope = 5"}
+    problem(carol.patch(f"{BASE}/api-edited", json=both), 422, "rule_invalid")
+    kept = carol.get(f"{BASE}/api-edited").json()
+    assert kept["expression"] == "customer_id <= 2"
+    both = {"new_name": "api-renamed", "where": "customer_id = 5"}
+    assert carol.patch(f"{BASE}/api-edited", json=both).json()["expression"] == "customer_id = 5"
+    assert carol.get(f"{BASE}/api-renamed/count").json()["member_count"] == 1
 
 
 def test_a_segment_in_use_is_not_renamed_or_deleted(as_user: Any) -> None:

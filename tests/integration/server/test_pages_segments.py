@@ -264,6 +264,19 @@ def test_edit_state_count_and_delete(site: Web) -> None:
         assert 'hx-trigger="load, change' in form.text  # an edit counts at once
         assert _value_of(form, "g0.c1.value") == "2"  # the rule in the builder's groups
         assert '<option value="any" selected>' in form.text
+        taken = client.post(
+            "/segments/page-edit/edit",
+            data={
+                "csrf_token": token,
+                "name": "gold",
+                "mode": "expression",
+                "where": "customer_id = 5",
+            },
+        )
+        assert "already exists" in _error_at(taken, "name")
+        assert _value_of(taken, "name") == "gold"
+        unchanged = show_segment(site.ws, site.actor("admin"), "page-edit")
+        assert unchanged.expression == "customer_id = 1 or customer_id = 2"
         saved = client.post(
             "/segments/page-edit/edit",
             data={
