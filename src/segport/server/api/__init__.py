@@ -10,6 +10,7 @@ from segport.server.api import (
     exports,
     profiles,
     runs,
+    segments,
     session,
     system,
     tokens,
@@ -32,4 +33,5 @@ def router() -> APIRouter:
     api.include_router(audit.router)
     api.include_router(system.router)
     api.include_router(profiles.router)
+    api.include_router(segments.router)
     return api

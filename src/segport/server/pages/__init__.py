@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.pages import connections, exports, profiles, runs, session, system, users
+from segport.server.pages import (
+    connections,
+    exports,
+    profiles,
+    runs,
+    segments,
+    session,
+    system,
+    users,
+)
 
 
 def router() -> APIRouter:
@@ -17,4 +26,5 @@ def router() -> APIRouter:
     pages.include_router(system.router)
     pages.include_router(profiles.router)
     pages.include_router(users.router)
+    pages.include_router(segments.router)
     return pages
