@@ -97,6 +97,8 @@ FIELD_OPTIONS: dict[str, str] = {
     "allow_schema_change": "--allow-schema-change",
     # segments
     "rule": "--where RULE, --file FILE or --combine COMBINATION",
+    "combine": "--combine COMBINATION",
+    "new_name": "the NEW_NAME argument",
     # exports and runs
     "email": "--email COLUMN",
     "first_name": "--first-name COLUMN",

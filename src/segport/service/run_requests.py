@@ -19,9 +19,11 @@ from sqlalchemy import select
 
 from segport.service import audit
 from segport.service.access import Action, Actor, authorize
+from segport.service.connection_use import may_use
 from segport.service.models import Export
 from segport.service.run_lifecycle import (
     RunInProgress,
+    export_id_of,
     in_progress,
     insert_run,
     recover_runs,
@@ -57,13 +59,19 @@ class RequestedRun:
 
 
 def request_all_runs(ws: Workspace, actor: Actor, *, trigger: str = "manual") -> list[RequestedRun]:
-    """Request a run of every export whose schedule is on, by name; audited."""
+    """Request a run of every export whose schedule is on and that ``actor`` may run, by
+    name; audited. A contributor's "all" leaves out the exports on connections not shared
+    with contributors (``request_run`` refuses them one by one)."""
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     recover_runs(ws, actor)
     with ws.session() as session:
-        exports = session.execute(
-            select(Export.id, Export.name).where(Export.schedule != MANUAL).order_by(Export.name)
-        ).all()
+        exports = [
+            (e.id, e.name)
+            for e in session.scalars(
+                select(Export).where(Export.schedule != MANUAL).order_by(Export.name)
+            )
+            if may_use(actor, e.connection)
+        ]
     requested: list[RequestedRun] = []
     for export_id, name in exports:
         try:
@@ -95,6 +103,7 @@ def retry_run(ws: Workspace, actor: Actor, run_id: int) -> RunView:
         export_id, status, full, number = run.export_id, run.status, run.full, run.number
         if status in UNFINISHED:
             raise in_progress(name, run)
+    export_id_of(ws, name, actor)  # a contributor may not retry what they may not run
     new_id = insert_run(
         ws, export_id, name, status="queued", actor=actor.name, trigger="retry", full=full
     )

@@ -12,6 +12,9 @@ from segport.cli.workspace import CODE_HINTS, FIELD_OPTIONS, with_hint
 from segport.errors import Invalid, NotFound
 
 SRC = Path(segport.__file__).parent
+# Services only the web pages call, whose fields are the page form's inputs (the rule
+# builder's ``g0.c1.operator``): no command line sees them, so they need no option.
+WEB_FORM_ONLY = {"service/segment_drafts.py"}
 
 
 def _fields_raised() -> dict[str, list[str]]:
@@ -20,6 +23,8 @@ def _fields_raised() -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for path in sorted(SRC.rglob("*.py")):
         if {"cli", "server"} & set(path.relative_to(SRC).parts):
+            continue
+        if path.relative_to(SRC).as_posix() in WEB_FORM_ONLY:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
