@@ -204,7 +204,9 @@ def _next_run_note(ws: Workspace, e: Export) -> str | None:
 
 def _refuse_duplicate(session: Session, name: str) -> None:
     if session.scalars(select(Export.id).where(Export.name == name)).first() is not None:
-        raise ExportInvalid(f"an export named {name!r} already exists; pick another name")
+        raise ExportInvalid(
+            f"an export named {name!r} already exists; pick another name", field="name"
+        )
 
 
 def add_export(
