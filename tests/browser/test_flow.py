@@ -62,6 +62,17 @@ def test_an_admin_connects_adds_an_export_runs_it_and_gets_the_rejected_rows(
     page.locator("#connection").select_option("Flow Brevo")
     page.locator("#continue").click()
     page.get_by_label("Display name").fill("flow")
+    # another connection (htmx): the form comes back with that account's lists (a list
+    # picked on the other account is dropped), what was typed kept
+    news_list = str(show_export(flow.ws, flow.actor("admin"), "news").config.list_id)
+    page.locator("#list_id").select_option(news_list)
+    page.locator("#connection").select_option("shared")
+    expect(page.locator("#export-form[data-connection=shared]")).to_have_count(1)
+    expect(page.locator("#list_id")).to_have_value("")
+    expect(page.locator("#connection")).to_have_value("shared")
+    expect(page.locator("#name")).to_have_value("flow")
+    page.locator("#connection").select_option("Flow Brevo")
+    expect(page.locator("#export-form[data-connection='Flow Brevo']")).to_have_count(1)
     page.locator("#list-new").check()
     page.locator("#new_list").fill("Flow list")
     page.get_by_label("Email (required)").fill("email")
@@ -86,7 +97,6 @@ def test_an_admin_connects_adds_an_export_runs_it_and_gets_the_rejected_rows(
     screenshot(page, "export-add")
     page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("#save").click()
-
     expect(page).to_have_url(re.compile(r"/exports/flow\?notice=saved$"))
     expect(page.locator("#notice")).to_contain_text("not run")
     expect(page.locator("#no-runs")).to_be_visible()

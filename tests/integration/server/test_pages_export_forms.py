@@ -199,6 +199,9 @@ def test_a_contributor_adds_edits_duplicates_detaches_and_removes(
     assert show_export(web.ws, admin, "form copy").config.connection is None
     page = carol.get("/exports/form%20copy?notice=detached")
     assert "Detached" in page.text and 'id="detach"' not in page.text
+    dry = carol.post("/exports/form%20copy/dry-run", data={"csrf_token": token})
+    assert dry.status_code == 200 and 'data-status="skipped"' in dry.text
+    assert 'id="dry-run-message"' in dry.text and "No connection" in dry.text
     confirm = carol.get("/exports/form%20copy/remove")
     assert 'id="remove-confirmed"' in confirm.text
     unconfirmed = carol.post("/exports/form%20copy/remove", data={"csrf_token": token})

@@ -20,6 +20,7 @@ from segport.server.pages.base import (
     see_other,
 )
 from segport.server.pages.export_forms import link
+from segport.server.pages.exports import export_page_with
 from segport.server.problems import status_of
 from segport.service import (
     ExportView,
@@ -137,7 +138,12 @@ def remove_post(request: Request, who: Posted, srv: ServerDep, form: Form, name:
 @router.post("/exports/{name:path}/dry-run")
 def dry_run_post(request: Request, who: Posted, srv: ServerDep, name: str) -> Response:
     """A dry run sends nothing and records nothing: its answer is shown, not kept."""
-    summary = run_export(srv.ws, who.actor, name, dry_run=True)
+    try:
+        summary = run_export(srv.ws, who.actor, name, dry_run=True)
+    except SegportError as exc:
+        if exc.kind in ("forbidden", "not_found"):
+            raise
+        return export_page_with(request, who, srv, name, error=exc)  # a run in progress
     not_sent, without = summary.effects()
     return render(
         request,

@@ -82,7 +82,7 @@ def exports_page(
     )
 
 
-def _export_page(
+def export_page_with(
     request: Request,
     who: SignedIn,
     srv: ServerDep,
@@ -111,7 +111,7 @@ def _export_page(
 def export_page(
     request: Request, who: SignedIn, srv: ServerDep, name: str, notice: str = ""
 ) -> Response:
-    return _export_page(request, who, srv, name, notice=NOTICES.get(notice))
+    return export_page_with(request, who, srv, name, notice=NOTICES.get(notice))
 
 
 @router.post("/exports/{name:path}/run")
@@ -123,5 +123,5 @@ def run_export_post(request: Request, who: Posted, srv: ServerDep, name: str) ->
     except SegportError as exc:
         if exc.kind == "not_found":
             raise
-        return _export_page(request, who, srv, name, error=exc)
+        return export_page_with(request, who, srv, name, error=exc)
     return see_other(f"/runs/{run.id}?notice=requested")
