@@ -166,7 +166,7 @@ def test_a_contributor_adds_and_runs_an_export_on_a_shared_connection(
     expect(page.locator("#name")).to_have_value("carol flow")
     page.locator("#list-new").check()
     page.locator("#new_list").fill("Carol list")
-    page.locator("#save").click()
+    page.locator("#new_list").press("Enter")  # Enter saves (not the form's other buttons)
 
     expect(page.locator("#notice")).to_contain_text("Export saved")
     expect(page.locator("#edit")).to_be_visible()

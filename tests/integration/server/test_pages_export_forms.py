@@ -240,6 +240,11 @@ def test_who_may_only_view_gets_no_buttons_and_forged_posts_are_refused(
         for button in ("run", "dry-run", "edit", "duplicate", "detach", "remove"):
             assert f'id="{button}"' not in page.text
         assert 'id="no-run"' in page.text
+        form = client.get(f"/exports/{export}/edit")
+        if user == "carol":  # the form, to read, without Save
+            assert 'id="may-not-edit"' in form.text and 'id="save"' not in form.text
+        else:
+            assert form.status_code == 403
         token = csrf_of(page)
         list_id = str(show_export(web.ws, web.actor("admin"), export).config.list_id)
         # complete forms, as a forger would send: the service refuses them
