@@ -7,6 +7,8 @@ from fastapi import APIRouter
 
 from segport.server.pages import (
     connections,
+    export_actions,
+    export_forms,
     exports,
     profiles,
     runs,
@@ -20,6 +22,9 @@ from segport.server.pages import (
 def router() -> APIRouter:
     pages = APIRouter(include_in_schema=False)
     pages.include_router(session.router)
+    # before exports: its /exports/{name:path} would take /exports/new, .../edit
+    pages.include_router(export_forms.router)
+    pages.include_router(export_actions.router)
     pages.include_router(exports.router)
     pages.include_router(runs.router)
     pages.include_router(connections.router)

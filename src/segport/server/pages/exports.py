@@ -17,13 +17,28 @@ from segport.server.pages.base import (
     see_other,
 )
 from segport.server.problems import status_of
-from segport.service import ExportView, list_all_runs, list_exports, request_run, show_export
+from segport.service import (
+    Action,
+    ExportView,
+    list_all_runs,
+    list_exports,
+    request_run,
+    show_export,
+)
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 LAST_RUNS = 5  # shown on an export's page; the Runs page has the rest
 SORTS = {"name": "name (A–Z)", "-name": "name (Z–A)", "-last_run": "last run (newest)",
          "last_run": "last run (oldest)"}  # fmt: skip
 _NEVER = datetime.min.replace(tzinfo=UTC)
+NOTICES = {  # fixed texts only: a query parameter never puts its own words on a page
+    "saved": "Export saved. It is not run: Run it, or let its schedule run it.",
+    "edited": "Saved. The changes apply from the next run.",
+    "duplicated": "Copy saved (not run).",
+    "detached": "Detached: the export keeps its settings and does not run until given a "
+    "connection (Edit).",
+    "removed": "Export removed.",
+}
 
 
 def _sorted(views: list[ExportView], sort: str) -> list[ExportView]:
@@ -42,6 +57,7 @@ def exports_page(
     srv: ServerDep,
     q: Annotated[str, Query(max_length=200)] = "",
     sort: str = "name",
+    notice: str = "",
 ) -> Response:
     """Every export with the platform's columns; ``q`` finds names containing it (any
     case), ``sort`` orders by name or last run (``-`` first: descending)."""
@@ -60,16 +76,20 @@ def exports_page(
         q=q,
         sort=sort,
         sorts=SORTS,
+        notice=NOTICES.get(notice),
+        may_write=who.actor.may(Action.EXPORTS_WRITE),
+        may_run=who.actor.may(Action.EXPORTS_RUN),
     )
 
 
-def _export_page(
+def export_page_with(
     request: Request,
     who: SignedIn,
     srv: ServerDep,
     name: str,
     *,
     error: SegportError | None = None,
+    notice: str | None = None,
 ) -> Response:
     view = show_export(srv.ws, who.actor, name)
     runs = list_all_runs(srv.ws, who.actor, export_name=name, limit=LAST_RUNS)
@@ -82,13 +102,16 @@ def _export_page(
         config=view.config,
         runs=runs,
         error=error,
+        notice=notice,
     )
 
 
 # :path: an export name may hold a "/" (sent as %2F, which the server decodes first)
 @router.get("/exports/{name:path}")
-def export_page(request: Request, who: SignedIn, srv: ServerDep, name: str) -> Response:
-    return _export_page(request, who, srv, name)
+def export_page(
+    request: Request, who: SignedIn, srv: ServerDep, name: str, notice: str = ""
+) -> Response:
+    return export_page_with(request, who, srv, name, notice=NOTICES.get(notice))
 
 
 @router.post("/exports/{name:path}/run")
@@ -100,5 +123,5 @@ def run_export_post(request: Request, who: Posted, srv: ServerDep, name: str) ->
     except SegportError as exc:
         if exc.kind == "not_found":
             raise
-        return _export_page(request, who, srv, name, error=exc)
+        return export_page_with(request, who, srv, name, error=exc)
     return see_other(f"/runs/{run.id}?notice=requested")
