@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.api import audit, connections, exports, runs, session, tokens, users
+from segport.server.api import audit, brevo, connections, exports, runs, session, tokens, users
 from segport.server.problems import problem_responses
 
 PREFIX = "/api/v1"
@@ -16,7 +16,9 @@ def router() -> APIRouter:
     api.include_router(session.router)
     api.include_router(exports.router)
     api.include_router(runs.router)
+    api.include_router(exports.runs_router)
     api.include_router(connections.router)
+    api.include_router(brevo.router)
     api.include_router(users.router)
     api.include_router(tokens.router)
     api.include_router(audit.router)
