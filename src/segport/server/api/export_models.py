@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, StringConstraints, field_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from segport.server.api.models import Page, Run, RunStatus
 
@@ -36,14 +35,20 @@ ScheduleKind = Literal["system", "manual", "cron"]
 ONLY_KNOWN: dict[str, JsonValue] = {"additionalProperties": False}
 
 
-def _no_default(schema: dict[str, Any]) -> None:
-    # A field that may be left out but not sent as null: no `default: null` in the schema.
+def _not_null(schema: dict[str, Any]) -> None:
+    """The schema of a field that may be left out but not be null: its type without the
+    null (the validator refuses one) and without `default: null`."""
     schema.pop("default", None)
+    kinds = [k for k in schema.pop("anyOf", []) if k != {"type": "null"}]
+    if len(kinds) == 1:
+        schema.update(kinds[0])
+    elif kinds:
+        schema["anyOf"] = kinds
 
 
 def _kept(description: str) -> Any:
-    """A field of an edit that may be left out (unchanged) but not be null."""
-    return Field(default=None, description=description, json_schema_extra=_no_default)
+    """A field of an edit that may be left out (None: unchanged) but not be null."""
+    return Field(default=None, description=description, json_schema_extra=_not_null)
 
 
 # -- adding -----------------------------------------------------------------------------
@@ -154,20 +159,18 @@ class ExportPatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = _kept(
-        "A new name."
-    )
-    connection: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = _kept(
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = _kept("A new name.")
+    connection: Annotated[str, Field(min_length=1, max_length=200)] | None = _kept(
         "Another connection (`POST .../detach` drops it)."
     )
-    list_id: ListId | SkipJsonSchema[None] = _kept("Another Brevo list, by id.")
-    list_name: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = _kept(
+    list_id: ListId | None = _kept("Another Brevo list, by id.")
+    list_name: Annotated[str, Field(min_length=1, max_length=200)] | None = _kept(
         "Another Brevo list, by name."
     )
-    segments: (
-        Annotated[list[SegmentName], Field(min_length=1, max_length=100)] | SkipJsonSchema[None]
-    ) = _kept("Replaces the segments.")
-    email: Column | SkipJsonSchema[None] = _kept("The email column.")
+    segments: Annotated[list[SegmentName], Field(min_length=1, max_length=100)] | None = _kept(
+        "Replaces the segments."
+    )
+    email: Column | None = _kept("The email column.")
     first_name: Column | None = Field(default=None, description="null: not sent.")
     last_name: Column | None = Field(default=None, description="null: not sent.")
     phone: Column | None = Field(default=None, description="null: not sent.")
@@ -176,31 +179,31 @@ class ExportPatch(BaseModel):
             dict[AttributeName, Column | None],
             Field(max_length=200, json_schema_extra=ONLY_KNOWN),
         ]
-        | SkipJsonSchema[None]
+        | None
     ) = _kept("Attribute -> column maps (or remaps) it; attribute -> null drops it.")
-    mode: Mode | SkipJsonSchema[None] = _kept("add or mirror.")
-    empty_values: EmptyValues | SkipJsonSchema[None] = _kept("clear or keep.")
+    mode: Mode | None = _kept("add or mirror.")
+    empty_values: EmptyValues | None = _kept("clear or keep.")
     phone_region: Annotated[str, Field(min_length=1, max_length=10)] | None = Field(
         default=None, description="null: back to GB."
     )
     phone_country_column: Column | None = Field(default=None, description="null: none.")
-    profile_limit: Annotated[int, Field(ge=1, le=INT64)] | SkipJsonSchema[None] = _kept(
+    profile_limit: Annotated[int, Field(ge=1, le=INT64)] | None = _kept(
         "Most profiles one run may send."
     )
-    schedule: ScheduleKind | SkipJsonSchema[None] = _kept(
+    schedule: ScheduleKind | None = _kept(
         "Another schedule (a `cron` alone makes it cron; another drops the expression)."
     )
-    cron: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = _kept(
+    cron: Annotated[str, Field(min_length=1, max_length=200)] | None = _kept(
         "An own cron schedule's expression."
     )
-    timezone: Annotated[str, Field(min_length=1, max_length=100)] | SkipJsonSchema[None] = _kept(
+    timezone: Annotated[str, Field(min_length=1, max_length=100)] | None = _kept(
         "The IANA zone `cron` is read in."
     )
-    share_list: bool | SkipJsonSchema[None] = _kept("Share the Brevo list knowingly.")
+    share_list: bool | None = _kept("Share the Brevo list knowingly.")
 
     @field_validator(*_NOT_NULL)
     @classmethod
-    def _not_null(cls, value: Any) -> Any:
+    def _refuse_null(cls, value: Any) -> Any:
         if value is None:  # given as null (a field left out is not validated)
             raise ValueError("may not be null: leave the field out to keep it")
         return value
