@@ -16,7 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 def _collect(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
     """The whole suite collected in a child pytest, as tests/fixtures/marker_probe.py sees it."""
     out = tmp_path / "probe.json"
-    env = {**os.environ, "SEGPORT_MARKER_PROBE": str(out)}
+    # Collecting only: the child is not measured (coverage's subprocess hook would trace
+    # the whole collection, doubling its time, for no line of segport's).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    env["SEGPORT_MARKER_PROBE"] = str(out)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
          "-p", "tests.fixtures.marker_probe", *args, "tests"],

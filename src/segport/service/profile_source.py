@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from segport.errors import SegportError
 from segport.profiles.errors import ProfileError, ProfilesNotLoaded
 from segport.profiles.models import EMBEDDED, POSTGRES, ProfileSource
 from segport.service import audit
@@ -50,6 +51,7 @@ def load_profiles(
     strict: bool = False,
     allow_schema_change: bool = False,
     into: str | None = None,
+    shown_as: str | None = None,
 ) -> LoadReport:
     """Load a CSV, Parquet or JSON Lines file into the profile store and use that table.
 
@@ -60,6 +62,9 @@ def load_profiles(
     Refused (nothing changes) when the new columns would break a segment or an export
     (a column they use gone, or its type changed), unless ``allow_schema_change``; and,
     with ``strict``, when the file has any bad value, unreadable row or invalid byte.
+
+    ``shown_as``: what the profiles were loaded from, as the source and the audit name it
+    (the server's uploads: the file's own name, not the temporary file it was saved to).
     """
     from segport.profiles.loading import load_file
     from segport.profiles.types import duckdb_logical
@@ -102,19 +107,26 @@ def load_profiles(
             check=check,
             into=target,
         )
+    except SegportError as exc:
+        if shown_as is not None and str(file) in exc.message:
+            # the file by the name the user knows, not the server's temporary one
+            exc.message = exc.message.replace(str(file), shown_as)
+            exc.args = (exc.message,)
+        raise
     finally:
         if target is not None:
             target.close()
+    origin = shown_as or str(file)
     with ws.session() as session:
         source = session.get(ProfileSource, 1) or ProfileSource(id=1)
         source.kind = EMBEDDED if url is None else POSTGRES
         source.url, source.managed, source.table_name = url, url is not None, table
-        source.id_column, source.loaded_from, source.row_count = id_column, str(file), report.rows
+        source.id_column, source.loaded_from, source.row_count = id_column, origin, report.rows
         source.updated_at = datetime.now(UTC)
         session.add(source)
         problems = report.problems
         details = {
-            "file": str(file),
+            "file": origin,
             "rows": report.rows,
             "rejected": problems.rejected_total,
             "bad_values": problems.bad_cells_total,
@@ -274,6 +286,28 @@ def describe_source(ws: Workspace, actor: Actor) -> SourceInfo:
     with open_profile_store(ws.engine, ws.path) as store:
         info.columns = store.schema()
     return info
+
+
+@dataclass
+class ProfilesOverview:
+    """What the profiles page shows: the source (None: no profiles yet), its first rows,
+    and whether the actor may load a file."""
+
+    source: SourceInfo | None
+    rows: Rows
+    may_load: bool
+
+
+def profiles_overview(ws: Workspace, actor: Actor, limit: int = 10) -> ProfilesOverview:
+    """:func:`describe_source` and :func:`show_profiles` in one answer; a workspace with
+    no profiles yet is an empty overview (not an error), so an admin can load some."""
+    who = authorize(ws, actor, Action.PROFILES_READ)
+    may_load = who.may(Action.PROFILES_WRITE)
+    try:
+        source = describe_source(ws, who)
+    except ProfilesNotLoaded:
+        return ProfilesOverview(None, Rows(columns=[], rows=[]), may_load)
+    return ProfilesOverview(source, show_profiles(ws, who, limit), may_load)
 
 
 def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> Rows:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from segport.errors import Busy, Conflict
+from segport.exports.progress import Progress
 from segport.service import audit
 from segport.service.access import Action, Actor, PermissionDenied, authorize
 from segport.service.connection_use import may_use
@@ -47,6 +49,7 @@ from segport.service.workspace import Workspace
 HEARTBEAT_ENV = "SEGPORT_RUN_HEARTBEAT_SECONDS"
 TIMEOUT_ENV = "SEGPORT_RUN_HEARTBEAT_TIMEOUT"
 HEARTBEAT_SECONDS = 10.0
+PROGRESS_SECONDS = 1.0  # how often a processing run's latest progress is written
 TIMEOUT_SECONDS = 60.0
 _ATTEMPTS = 5  # inserts lost to another request's run number, before giving up
 
@@ -214,7 +217,8 @@ def take_over_run(ws: Workspace, run: Run, worker: str | None = None) -> bool:
 
 class Heartbeat:
     """Signs of life of a processing run, from a background thread; notes a cancel request
-    (``canceled_by``) for the run to obey at its next safe point."""
+    (``canceled_by``) for the run to obey at its next safe point, and writes the run's
+    latest progress (``note``) so its page can show it live."""
 
     def __init__(
         self, ws: Workspace, run_id: int, worker: str, interval: float | None = None
@@ -224,6 +228,10 @@ class Heartbeat:
         self._stop = threading.Event()
         self.cancel = threading.Event()
         self.canceled_by: str | None = None
+        # The run's threads note progress many times a second; the database sees the
+        # latest at most once per PROGRESS_SECONDS (a reference swap: no lock needed).
+        self._latest: Progress | None = None
+        self._written: Progress | None = None
         self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{run_id}", daemon=True)
 
     def __enter__(self) -> Heartbeat:
@@ -235,24 +243,46 @@ class Heartbeat:
         self._stop.set()
         self._thread.join()
 
+    def note(self, event: Progress) -> None:
+        """The run's latest progress, written by the next tick."""
+        self._latest = event
+
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        tick = min(self._interval, PROGRESS_SECONDS)
+        last_beat = time.monotonic()
+        while not self._stop.wait(tick):
             try:
-                self.beat()
-            except Exception:  # a database hiccup: the next beat tries again
+                if time.monotonic() - last_beat >= self._interval:
+                    self.beat()
+                    last_beat = time.monotonic()
+                else:
+                    self._write_progress()
+            except Exception:  # a database hiccup: the next tick tries again
                 continue
+
+    def _progress_values(self) -> dict[str, Any]:
+        event = self._latest
+        if event is None or event is self._written:
+            return {}
+        self._written = event
+        return {"progress": progress_json(event)}
+
+    def _write_progress(self) -> None:
+        values = self._progress_values()
+        if values:
+            with self._ws.engine.begin() as conn:
+                conn.execute(self._mine().values(**values))
+
+    def _mine(self) -> Any:
+        return update(Run).where(
+            Run.id == self._run_id,
+            Run.status == "processing",
+            Run.claimed_by == self._worker,
+        )
 
     def beat(self) -> None:
         with self._ws.engine.begin() as conn:
-            conn.execute(
-                update(Run)
-                .where(
-                    Run.id == self._run_id,
-                    Run.status == "processing",
-                    Run.claimed_by == self._worker,
-                )
-                .values(heartbeat_at=utcnow())
-            )
+            conn.execute(self._mine().values(heartbeat_at=utcnow(), **self._progress_values()))
             row = conn.execute(
                 select(Run.cancel_requested_at, Run.cancel_requested_by).where(
                     Run.id == self._run_id
@@ -261,6 +291,18 @@ class Heartbeat:
         if row is not None and row[0] is not None:
             self.canceled_by = row[1] or "?"
             self.cancel.set()
+
+
+def progress_json(event: Progress) -> dict[str, Any]:
+    """A progress event as the run's row keeps it (and RunView.progress shows it)."""
+    return {
+        "stage": event.stage,
+        "done": event.done,
+        "total": event.total,
+        "unit": event.unit,
+        "note": event.note,
+        "at": utcnow().isoformat(),
+    }
 
 
 def cancel_run(ws: Workspace, actor: Actor, run_id: int) -> RunView:

@@ -115,6 +115,8 @@ class Run(Base):
     removed: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rejected: Mapped[int | None] = mapped_column(Integer, nullable=True)
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # the last progress event a processing run reported (Heartbeat.note); migration 0017
+    progress: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,9 @@ class RunView:
     removed: int | None
     rejected: int | None
     summary: RunSummary | None
+    # ``{"stage", "done", "total", "unit", "note", "at"}``: the last progress the run reported
+    # (updated about once a second while it processes); None before any
+    progress: dict[str, Any] | None = None
 
     @property
     def title(self) -> str:
@@ -200,6 +205,7 @@ def run_view(export_name: str, run: Run, runs_dir: Path | None = None) -> RunVie
         removed=run.removed,
         rejected=run.rejected,
         summary=summary,
+        progress=run.progress,
     )
 
 

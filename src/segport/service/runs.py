@@ -273,7 +273,8 @@ def _execute(
 
 
 def _obeying(progress: ProgressCallback, beat: Heartbeat) -> ProgressCallback:
-    """The progress callback, raising RunCanceled once a cancel was requested: progress is
+    """The progress callback, noting each event for the run's page (``Heartbeat.note``) and
+    raising RunCanceled once a cancel was requested: progress is
     reported between chunks and steps (a safe point), and only the run's own thread may
     stop it (helpers threads report progress too)."""
     runner = threading.get_ident()
@@ -281,6 +282,7 @@ def _obeying(progress: ProgressCallback, beat: Heartbeat) -> ProgressCallback:
     def report(event: Progress) -> None:
         if beat.cancel.is_set() and threading.get_ident() == runner:
             raise RunCanceled(f"canceled by {beat.canceled_by}")
+        beat.note(event)
         progress(event)
 
     return report

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from segport.errors import Invalid
+from segport.errors import Conflict, Invalid, SegportError
 from segport.segments.combinations import (
     OPERATORS,
     Combination,
@@ -46,6 +48,23 @@ class SegmentError(Invalid, ValueError):
     """A segment command cannot be done as asked; the message says why and what to do."""
 
     default_code = "segment_invalid"
+
+
+class SegmentInUse(Conflict, SegmentError):
+    """An export or a combination uses the segment: it cannot be deleted or renamed yet."""
+
+    default_code = "segment_in_use"
+
+
+@contextmanager
+def blamed(field: str | None) -> Iterator[None]:
+    """A refusal raised inside names ``field`` as the input at fault, unless it names one."""
+    try:
+        yield
+    except SegportError as exc:
+        if exc.field is None and field is not None:
+            exc.field = field
+        raise
 
 
 @dataclass
@@ -94,17 +113,27 @@ def _used_by(session: Session, name: str) -> list[str]:
     return sorted(c.name for c in combos if name in references(combination_of(c)))
 
 
-def check_name(name: str) -> str:
+def check_name(name: str, field: str = "name") -> str:
     name = name.strip()
     if not name:
-        raise SegmentError("the segment name is empty; give it a name such as high_value")
+        raise SegmentError(
+            "the segment name is empty; give it a name such as high_value",
+            code="name_invalid",
+            field=field,
+        )
     if not NAME.fullmatch(name):
         raise SegmentError(
             f"segment name {name!r} is not allowed: use up to 100 letters, digits, _, - and ., "
-            "starting with a letter, digit or _"
+            "starting with a letter, digit or _",
+            code="name_invalid",
+            field=field,
         )
     if name.lower() in OPERATORS:
-        raise SegmentError(f"{name!r} is a word of combinations; pick another segment name")
+        raise SegmentError(
+            f"{name!r} is a word of combinations; pick another segment name",
+            code="name_invalid",
+            field=field,
+        )
     return name
 
 
@@ -120,6 +149,7 @@ class _Definition:
     definition: str
     expression: str
     parsed: Combination | Rule
+    field: str | None = None  # the input it came from: where, combine or rule
 
 
 def _define(
@@ -136,15 +166,21 @@ def _define(
             field="rule",
         )
     if combine is not None:
-        tree = parse_combination(combine)
-        return _Definition(COMBINATION, json.dumps(to_tree(tree)), to_text(tree), tree)
+        with blamed("combine"):
+            tree = parse_combination(combine)
+        return _Definition(
+            COMBINATION, json.dumps(to_tree(tree)), to_text(tree), tree, field="combine"
+        )
+    field = None
     if where is not None:
-        rule = parse_expression(where)
+        with blamed(field := "where"):
+            rule = parse_expression(where)
     elif rule_file is not None:
         rule = load_document_file(rule_file)
     else:
-        rule = from_document(document)
-    return _Definition(RULE, json.dumps(to_document(rule)), to_expression(rule), rule)
+        with blamed(field := "rule"):
+            rule = from_document(document)
+    return _Definition(RULE, json.dumps(to_document(rule)), to_expression(rule), rule, field)
 
 
 def _validate(session: Session, ws: Workspace, name: str, definition: _Definition) -> None:
@@ -153,7 +189,7 @@ def _validate(session: Session, ws: Workspace, name: str, definition: _Definitio
     Unknown attributes, type mismatches, unknown segments and cycles all stop here.
     """
     overrides = {name: definition.parsed}
-    with _open_store(ws) as store:
+    with blamed(definition.field), _open_store(ws) as store:
         predicate(session, store, name, overrides=overrides)
         for user in _used_by(session, name):
             predicate(session, store, user, overrides=overrides)
@@ -179,6 +215,7 @@ def create_segment(
                 f"a segment named {name!r} already exists; pick another name, or update that "
                 "segment",
                 code="segment_exists",
+                field="name",
             )
         _validate(session, ws, name, definition)
         seg = Segment(
@@ -310,18 +347,23 @@ def set_state(ws: Workspace, actor: Actor, name: str, active: bool) -> SegmentIn
 def rename_segment(ws: Workspace, actor: Actor, name: str, new_name: str) -> SegmentInfo:
     """Rename a segment; combinations that use it follow the new name."""
     who = authorize(ws, actor, Action.SEGMENTS_WRITE)
-    new_name = check_name(new_name)
+    new_name = check_name(new_name, "new_name")
     with ws.session() as session:
         seg = get_segment(session, name)
         if new_name == name:
             return _info(session, seg)
         if session.scalars(select(Segment.id).where(Segment.name == new_name)).first():
-            raise SegmentError(f"a segment named {new_name!r} already exists; pick another name")
+            raise SegmentError(
+                f"a segment named {new_name!r} already exists; pick another name",
+                code="segment_exists",
+                field="new_name",
+            )
         exports = usage.exports_using_segment(session, name)
         if exports:
-            raise SegmentError(
+            raise SegmentInUse(
                 f"segment {name!r} is used by export(s) {', '.join(exports)}; remove it from "
-                "them before renaming it"
+                "them before renaming it",
+                details={"exports": exports},
             )
         for user in _used_by(session, name):
             combo = get_segment(session, user)
@@ -339,15 +381,17 @@ def delete_segment(ws: Workspace, actor: Actor, name: str) -> None:
         seg = get_segment(session, name)
         exports = usage.exports_using_segment(session, name)
         if exports:
-            raise SegmentError(
+            raise SegmentInUse(
                 f"segment {name!r} is used by export(s) {', '.join(exports)}; remove it from "
-                "those exports first"
+                "those exports first",
+                details={"exports": exports},
             )
         users = _used_by(session, name)
         if users:
-            raise SegmentError(
+            raise SegmentInUse(
                 f"segment {name!r} is part of combination(s) {', '.join(users)}; change or "
-                "delete those first"
+                "delete those first",
+                details={"combinations": users},
             )
         session.delete(seg)
         audit.record(session, who, "segments.delete", name, {"expression": seg.expression})
@@ -356,6 +400,7 @@ def delete_segment(ws: Workspace, actor: Actor, name: str) -> None:
 __all__ = [
     "RuleError",
     "SegmentError",
+    "SegmentInUse",
     "SegmentInfo",
     "count_segment",
     "create_segment",

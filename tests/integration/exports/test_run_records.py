@@ -133,6 +133,12 @@ def test_cancel_of_a_processing_run_stops_between_chunks(
         wait_for(lambda: sandbox.requests_log.count(IMPORT) >= 2, "two chunks posted")
         [going] = list_all_runs(s.ws, s.admin, "news")
         assert going.status == "processing" and going.claimed_by is not None
+        # The run's latest progress reaches its row while it processes (its page shows it):
+        # chunks being sent, of a known total.
+        sending = lambda: list_all_runs(s.ws, s.admin, "news")[0].progress or {}  # noqa: E731
+        wait_for(lambda: sending().get("stage") in ("send", "process"), "progress recorded")
+        shown = sending()
+        assert 0 <= shown["done"] <= shown["total"] and shown["unit"] in ("rows", "chunks")
         asked = segport(s, "runs", "cancel", str(going.id), "--json")
         assert asked.returncode == 0, asked.stderr
         assert json.loads(asked.stdout)["cancel_requested_at"] is not None

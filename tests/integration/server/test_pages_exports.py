@@ -7,10 +7,20 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import update
 from tests.fixtures.server import Web
 from tests.integration.server.pages_helpers import csrf_of, page_client
 
-from segport.service import ExportConfig, ExportMapping, add_export, run_export, show_export
+from segport.service import (
+    ExportConfig,
+    ExportMapping,
+    add_export,
+    request_run,
+    run_export,
+    show_export,
+)
+from segport.service.models import utcnow
+from segport.service.run_model import Run
 
 HOSTILE = "<script>alert(1)</script>"
 
@@ -130,6 +140,48 @@ def test_an_admin_runs_watches_and_cancels(pages: Web) -> None:
         again = client.post(f"/runs/{run_id}/cancel", data={"csrf_token": token})
         assert again.status_code == 409
         assert 'data-code="run_already_ended"' in again.text
+
+
+def test_a_processing_runs_live_part_shows_its_progress_by_chunk(pages: Web) -> None:
+    """What a worker's heartbeat writes mid-run (tests/integration/exports/test_run_records
+    checks it does) is shown as a bar: the stage, done of total, in its unit."""
+    admin = pages.actor("admin")
+    run = request_run(pages.ws, admin, "vip")
+    progress = {"stage": "process", "done": 3, "total": 10, "unit": "chunks",
+                "note": "<b>hi</b>", "at": "2026-12-06T04:00:00+00:00"}  # fmt: skip
+    with pages.ws.engine.begin() as conn:
+        conn.execute(
+            update(Run)
+            .where(Run.id == run.id)
+            .values(status="processing", claimed_by="w", started_at=utcnow(), progress=progress)
+        )
+    try:
+        with page_client(pages, "admin") as client:
+            live = client.get(f"/runs/{run.id}/live").text
+            assert 'id="run-progress" data-stage="process"' in live
+            assert "Process: 3 of 10 chunks" in live
+            assert '<progress id="progress-bar" max="10" value="3">30%</progress>' in live
+            assert "&lt;b&gt;hi&lt;/b&gt;" in live  # the note is data: escaped
+            with pages.bearer("admin") as api:
+                shown = api.get(f"/api/v1/runs/{run.id}").json()
+            assert (
+                shown["run"]["progress"]["done"] == 3
+                and shown["run"]["progress"]["unit"] == "chunks"
+            )
+            with pages.ws.engine.begin() as conn:  # ended: the summary is shown, no bar
+                conn.execute(
+                    update(Run)
+                    .where(Run.id == run.id)
+                    .values(status="canceled", reason="canceled_by_user", finished_at=utcnow())
+                )
+            assert 'id="run-progress"' not in client.get(f"/runs/{run.id}/live").text
+    finally:
+        with pages.ws.engine.begin() as conn:
+            conn.execute(
+                update(Run)
+                .where(Run.id == run.id, Run.status == "processing")
+                .values(status="canceled", reason="canceled_by_user", finished_at=utcnow())
+            )
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.api import audit, brevo, connections, exports, runs, session, tokens, users
+from segport.server.api import (
+    audit,
+    brevo,
+    connections,
+    exports,
+    profiles,
+    runs,
+    segments,
+    session,
+    system,
+    tokens,
+    users,
+)
 from segport.server.problems import problem_responses
 
 PREFIX = "/api/v1"
@@ -22,4 +34,7 @@ def router() -> APIRouter:
     api.include_router(users.router)
     api.include_router(tokens.router)
     api.include_router(audit.router)
+    api.include_router(system.router)
+    api.include_router(profiles.router)
+    api.include_router(segments.router)
     return api

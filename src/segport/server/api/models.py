@@ -101,6 +101,15 @@ class ExportPage(Page):
     items: list[Export]
 
 
+class RunProgress(BaseModel):
+    stage: str = Field(description="count, read, prepare, plan, send, process, remove or report")
+    done: int
+    total: int | None = Field(description="null when not known")
+    unit: str = Field(description="rows, contacts or chunks")
+    note: str | None
+    at: datetime = Field(description="when the run reported it")
+
+
 class Run(BaseModel):
     id: int
     number: int
@@ -124,6 +133,11 @@ class Run(BaseModel):
     rejected: int | None
     summary: dict[str, Any] | None = Field(
         description="Counts and timings of the run (docs/exports.md), once it ran."
+    )
+    progress: RunProgress | None = Field(
+        default=None,
+        description="The last progress the run reported, updated about once a second while "
+        "it processes (null before any).",
     )
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from segport.server.pages import connections, exports, runs, session
+from segport.server.pages import (
+    connections,
+    exports,
+    profiles,
+    runs,
+    segments,
+    session,
+    system,
+    users,
+)
 
 
 def router() -> APIRouter:
@@ -14,4 +23,8 @@ def router() -> APIRouter:
     pages.include_router(exports.router)
     pages.include_router(runs.router)
     pages.include_router(connections.router)
+    pages.include_router(system.router)
+    pages.include_router(profiles.router)
+    pages.include_router(users.router)
+    pages.include_router(segments.router)
     return pages
