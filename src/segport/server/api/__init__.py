@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from segport.server.api import (
     audit,
+    brevo,
     connections,
     exports,
     profiles,
@@ -27,7 +28,9 @@ def router() -> APIRouter:
     api.include_router(session.router)
     api.include_router(exports.router)
     api.include_router(runs.router)
+    api.include_router(exports.runs_router)
     api.include_router(connections.router)
+    api.include_router(brevo.router)
     api.include_router(users.router)
     api.include_router(tokens.router)
     api.include_router(audit.router)
