@@ -45,8 +45,12 @@ class _Refs(HTMLParser):
         for name, value in attrs:
             if name in ("src", "href", "action", "hx-get", "hx-post") and value is not None:
                 self.urls.append(value)
-            if name.startswith("on"):
+            if name.startswith(("on", "hx-on")):
                 raise AssertionError(f"an inline event handler: <{tag} {name}=...>")
+            if name == "style":  # the CSP's style-src 'self' would drop it
+                raise AssertionError(f"an inline style: <{tag} style=...>")
+        if tag == "style":
+            raise AssertionError("an inline <style> element")
         if tag == "script":
             self._in_script = True
             if not dict(attrs).get("src"):

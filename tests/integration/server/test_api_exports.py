@@ -175,7 +175,7 @@ def test_bad_settings_are_refused_naming_the_field(
 
 def test_a_name_taken_is_refused(as_user: Any) -> None:
     taken = problem(as_user("admin").post(EXPORTS, json=_new("news")), 422, "export_invalid")
-    assert "already exists" in taken["detail"]
+    assert "already exists" in taken["detail"] and taken["field"] == "name"
 
 
 # -- editing --------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_edit_sets_and_clears_settings(as_user: Any) -> None:
         ({"list_id": 1, "list_name": "news"}, "list_given_twice", "list_name"),
         ({"phone_country_column": "tier"}, "phone_country_without_phone", "phone_country_column"),
         ({"schedule": "weekly"}, "request_invalid", "schedule"),
-        ({"name": "vip"}, "export_invalid", None),  # taken
+        ({"name": "vip"}, "export_invalid", "name"),  # taken
     ],
 )
 def test_bad_edits_are_refused_naming_the_field(
@@ -437,6 +437,9 @@ def test_run_all_requests_a_run_of_every_export_on_a_schedule(web: Web, as_user:
     again = admin.post("/api/v1/runs").json()  # every one is queued now: all busy
     assert again["requested"] == 0 and again["busy"] == len(names)
     busy = {r["export_name"]: r for r in again["items"]}
+    # a contributor's Run all: only the exports on connections shared with contributors
+    theirs = [r["export_name"] for r in as_user("carol").post("/api/v1/runs").json()["items"]]
+    assert "news" in theirs and "vip" not in theirs
     for run in queued:
         assert busy[run["export_name"]]["busy_run_id"] == run["id"]
         assert busy[run["export_name"]]["busy"]

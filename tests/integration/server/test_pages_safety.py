@@ -16,7 +16,10 @@ from segport.server.security import CONTENT_SECURITY_POLICY
 from segport.service import cancel_run, request_run, show_run
 
 PAGES = ["/sign-in", "/exports", "/exports/news", "/runs", "/runs/{run}", "/runs/{run}/live",
-         "/connections", "/connections/new", "/connections/shared"]  # fmt: skip
+         "/connections", "/connections/new", "/connections/shared", "/exports/new",
+         "/exports/news/edit", "/exports/news/duplicate", "/exports/news/remove", "/segments",
+         "/segments/new", "/segments/gold", "/segments/gold/edit", "/profiles", "/system",
+         "/users", "/users/carol"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,8 @@ from segport.service import web_session
 
 TEMPLATES_DIR = Path(__file__).parent.parent / "templates"
 MAX_FORM_BYTES = 64 * 1024  # the pages' forms are a few fields
+# an export's form: a row per attribute and a box per segment (a workspace may have many)
+MAX_FORM_FIELDS = 1000
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -79,8 +81,8 @@ def signed_in(request: Request, srv: Annotated[Server, Depends(server)]) -> Call
 
 async def form_fields(request: Request) -> dict[str, str]:
     """A posted form's fields (``application/x-www-form-urlencoded``, what a plain form
-    and htmx send). Parsed here rather than with python-multipart: the pages post no
-    files, and a few text fields need no dependency."""
+    and htmx send), capped in bytes and fields. The one file upload (Profiles) is
+    ``multipart/form-data``, streamed by ``server.uploads`` instead."""
     body = b""
     async for chunk in request.stream():
         body += chunk
@@ -90,7 +92,9 @@ async def form_fields(request: Request) -> dict[str, str]:
     if body and kind != FORM_TYPE:
         raise Invalid(f"a page's form is posted as {FORM_TYPE}", code="form_invalid")
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=50)
+        pairs = parse_qsl(
+            body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise Invalid("the form could not be read", code="form_invalid") from exc
     return dict(pairs)
