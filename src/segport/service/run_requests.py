@@ -22,6 +22,7 @@ from segport.service.access import Action, Actor, authorize
 from segport.service.models import Export
 from segport.service.run_lifecycle import (
     RunInProgress,
+    export_id_of,
     in_progress,
     insert_run,
     recover_runs,
@@ -92,9 +93,11 @@ def retry_run(ws: Workspace, actor: Actor, run_id: int) -> RunView:
     recover_runs(ws, actor)
     with ws.session() as session:
         run, name = find_run(session, run_id)
-        export_id, status, full, number = run.export_id, run.status, run.full, run.number
+        status, full, number = run.status, run.full, run.number
         if status in UNFINISHED:
             raise in_progress(name, run)
+    # Only who may run the export retries it (a contributor: not on an unshared connection).
+    export_id = export_id_of(ws, name, actor)
     new_id = insert_run(
         ws, export_id, name, status="queued", actor=actor.name, trigger="retry", full=full
     )

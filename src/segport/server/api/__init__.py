@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from segport.server.api import (
     audit,
     connections,
+    export_state,
     exports,
     profiles,
     runs,
@@ -34,4 +35,5 @@ def router() -> APIRouter:
     api.include_router(system.router)
     api.include_router(profiles.router)
     api.include_router(segments.router)
+    api.include_router(export_state.router)
     return api

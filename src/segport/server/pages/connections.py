@@ -1,5 +1,6 @@
 """Settings > Connections: the list, Add connection (Brevo), one connection with its
-edit, rotate key, take over and remove (with a confirmation step).
+edit, check now (the saved key with Brevo), rotate key, take over and remove (with a
+confirmation step).
 
 The API key is only ever read from a posted form and handed to the service: no page
 renders it, not even the form it was typed in when the service refused it (the form
@@ -27,6 +28,7 @@ from segport.server.problems import status_of
 from segport.service import (
     PRIVACY_STATEMENT,
     add_connection,
+    check_connection,
     edit_connection,
     list_connections,
     remove_connection,
@@ -40,6 +42,7 @@ NOTICES = {  # fixed texts only: a query parameter never puts its own words on a
     "added": "Connected: Brevo accepted the API key. You are the connection's export user.",
     "edited": "Saved.",
     "key": "New API key saved: Brevo accepted it.",
+    "checked": "Checked just now: Brevo accepted the saved API key; the account is below.",
     "taken": "You are now the connection's export user: its exports run as you.",
     "removed": "Connection removed.",
 }
@@ -184,6 +187,16 @@ def key_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: st
     except SegportError as exc:
         return _refused(request, who, srv, name, exc)
     return see_other(_link(name) + "?notice=key")
+
+
+@router.post("/connections/{name:path}/check")
+def check_post(request: Request, who: Posted, srv: ServerDep, name: str) -> Response:
+    """Check the saved key with Brevo now: the refreshed account, or Brevo's message."""
+    try:
+        check_connection(srv.ws, who.actor, name)
+    except SegportError as exc:
+        return _refused(request, who, srv, name, exc)
+    return see_other(_link(name) + "?notice=checked")
 
 
 @router.post("/connections/{name:path}/take-over")
