@@ -1,5 +1,6 @@
 """The buttons the pages gained with the last service operations: Check now on a
-connection's page (the refreshed account, or Brevo's message), Retry on the page of a
+connection's page (the refreshed account, or Brevo's message) and its edit form's rate
+and API URL (a refusal next to its field, what was typed kept), Retry on the page of a
 run that did not succeed (for who may run the export), and Refresh now on the System
 page (what it counted and requested). Each posts with the CSRF token; a forged or
 forbidden post is refused with the service's message."""
@@ -10,10 +11,17 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from tests.fixtures.server import Web
+from tests.fixtures.sandbox import TEST_API_KEY
+from tests.fixtures.server import Web, free_port
 from tests.integration.server.pages_helpers import csrf_of, page_client, references
 
-from segport.service import add_connection, cancel_run, page_runs, request_run
+from segport.service import (
+    add_connection,
+    cancel_run,
+    page_runs,
+    request_run,
+    show_connection,
+)
 
 WRONG_KEY = "xkeysib-wrong-page-key-Pw82Nc"
 
@@ -91,6 +99,51 @@ def test_check_now_is_an_admins(web: Web) -> None:
         refused = client.post("/connections/shared/check", data={"csrf_token": csrf_of(exports)})
     assert refused.status_code == 403
     assert 'data-code="permission_denied"' in refused.text
+
+
+def test_the_edit_form_sets_the_rate_and_the_api_url(web: Web) -> None:
+    add_connection(
+        web.ws,
+        web.actor("admin"),
+        "page-edit",
+        "brevo",
+        TEST_API_KEY,
+        agree_privacy=True,
+        base_url=web.brevo_url,
+    )
+    with page_client(web, "admin") as client:
+        page = client.get("/connections/page-edit")
+        assert 'id="rate"' in page.text and f'value="{web.brevo_url}"' in page.text
+        token = csrf_of(page)
+        base = {"csrf_token": token, "new_name": "page-edit", "shared": "admins"}
+        # as shown: nothing changes (the URL is not checked again)
+        same = client.post(
+            "/connections/page-edit/edit", data={**base, "rate": "10", "base_url": web.brevo_url}
+        )
+        assert same.status_code == 303
+        saved = client.post(
+            "/connections/page-edit/edit", data={**base, "rate": "2.5", "base_url": web.brevo_url}
+        )
+        assert saved.status_code == 303
+        assert show_connection(web.ws, web.actor("admin"), "page-edit").requests_per_second == 2.5
+        for rate in ("fast", "0"):
+            refused = client.post(
+                "/connections/page-edit/edit",
+                data={**base, "new_name": "typed name", "rate": rate, "base_url": web.brevo_url},
+            )
+            assert refused.status_code == 422
+            assert 'id="rate-error" data-code="rate_invalid"' in refused.text
+            assert 'aria-invalid="true"' in refused.text.split('id="rate"')[1].split(">")[0]
+            assert 'value="typed name"' in refused.text and f'value="{rate}"' in refused.text
+        closed = f"http://127.0.0.1:{free_port()}/v3"
+        unreachable = client.post(
+            "/connections/page-edit/edit", data={**base, "rate": "2.5", "base_url": closed}
+        )
+        assert unreachable.status_code == 502
+        assert 'id="base_url-error" data-code="brevo_unreachable"' in unreachable.text
+        assert f'value="{closed}"' in unreachable.text
+    view = show_connection(web.ws, web.actor("admin"), "page-edit")
+    assert (view.base_url, view.requests_per_second) == (web.brevo_url, 2.5)
 
 
 # Retry
