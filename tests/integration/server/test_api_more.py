@@ -7,6 +7,7 @@ field. No answer carries an API key or a database password: every body is scanne
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from typing import Any
 
 import httpx
@@ -210,6 +211,15 @@ def test_only_admins_edit_and_check_connections(as_user: Any, user: str) -> None
     assert as_user("admin").get("/api/v1/connections/shared").json()["shared_with_contributors"]
 
 
+def test_no_one_unsigned_edits_or_checks_a_connection(web: Web) -> None:
+    with web.client() as anonymous:
+        for answer in (
+            anonymous.patch("/api/v1/connections/shared", json={"name": "x"}),
+            anonymous.post("/api/v1/connections/shared/check"),
+        ):
+            problem(answer, 401, "authentication_required")
+
+
 # Runs: retry
 
 
@@ -392,3 +402,39 @@ def test_the_profiles_use_a_postgres_table_its_password_never_shown(
     assert len(admin.get("/api/v1/profiles/rows").json()["items"]) == 7
     audit = admin.get("/api/v1/audit", params={"limit": 500}).text  # scanned too
     assert "profiles.use" in audit
+
+
+# Every one of them
+
+
+def test_a_session_needs_its_csrf_token_for_them(web: Web) -> None:
+    client, csrf = web.signed_in("admin")
+    with closing(client):
+        problem(client.post("/api/v1/system/refresh"), 403, "csrf_failed")
+        problem(client.patch("/api/v1/connections/shared", json={"name": "x"}), 403, "csrf_failed")
+        done = client.post("/api/v1/system/refresh", headers={"X-CSRF-Token": csrf})
+        assert done.status_code == 202, done.text
+
+
+def test_the_openapi_document_declares_them_with_every_status(web: Web) -> None:
+    with web.client() as client:
+        paths = client.get("/api/v1/openapi.json").json()["paths"]
+    declared = {
+        ("patch", "/api/v1/connections/{name}"): {"200", "401", "403", "404", "422", "502"},
+        ("post", "/api/v1/connections/{name}/check"): {"200", "401", "403", "404", "422", "502"},
+        ("post", "/api/v1/runs/{run_id}/retry"): {"202", "401", "403", "404", "409", "422"},
+        ("post", "/api/v1/system/refresh"): {"202", "401", "403"},
+        ("post", "/api/v1/exports/{name}/state/rebuild"): {
+            "200", "401", "403", "404", "409", "422", "502"
+        },
+        ("put", "/api/v1/profiles/source"): {"200", "401", "403", "404", "409", "422"},
+    }  # fmt: skip
+    for (method, path), statuses in declared.items():
+        operation = paths[path][method]
+        assert statuses <= set(operation["responses"]), (method, path)
+        assert operation["summary"]
+    source = paths["/api/v1/profiles/source"]["put"]["requestBody"]["content"]
+    schema_ref = source["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    with web.client() as client:
+        schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert schemas[schema_ref]["properties"]["url"]["writeOnly"] is True
