@@ -438,3 +438,25 @@ def test_the_openapi_document_declares_them_with_every_status(web: Web) -> None:
     with web.client() as client:
         schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
     assert schemas[schema_ref]["properties"]["url"]["writeOnly"] is True
+
+
+def test_the_models_carry_every_field_of_the_views_they_render() -> None:
+    # A field a view gains is not dropped silently; a rebuilt state leaves out where it
+    # lives on the server (its paths) and says only whether one was replaced.
+    import dataclasses
+
+    from segport.server.api import export_state, system
+    from segport.server.api.admin_models import ConnectionOut
+    from segport.service import ConnectionView, Rebuilt, RefreshView
+    from segport.service.refresh import RefreshedExport, SegmentCount
+
+    pairs = [
+        (system.RefreshOut, RefreshView, set(), set()),
+        (system.RefreshedSegment, SegmentCount, set(), set()),
+        (system.RefreshedExport, RefreshedExport, set(), set()),
+        (ConnectionOut, ConnectionView, set(), set()),
+        (export_state.RebuiltState, Rebuilt, {"replaced"}, {"path", "aside"}),
+    ]
+    for model, view, added, left_out in pairs:
+        fields = {f.name for f in dataclasses.fields(view)}
+        assert set(model.model_fields) == (fields - left_out) | added, model
