@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sqlalchemy import select
 from tests.fixtures.sandbox import TEST_API_KEY
 from tests.fixtures.server import Web, free_port
 from tests.integration.server.pages_helpers import csrf_of, page_client, references
@@ -22,8 +23,10 @@ from segport.service import (
     request_run,
     show_connection,
 )
+from segport.service.models import Connection
 
 WRONG_KEY = "xkeysib-wrong-page-key-Pw82Nc"
+PROXY_PASSWORD = "proxy-pass-Tz61Rm"
 
 
 @pytest.fixture(autouse=True)
@@ -101,7 +104,16 @@ def test_check_now_is_an_admins(web: Web) -> None:
     assert 'data-code="permission_denied"' in refused.text
 
 
+def _saved_url(web: Web, name: str) -> str:
+    with web.ws.session() as session:
+        return str(
+            session.scalars(select(Connection.base_url).where(Connection.name == name)).one()
+        )
+
+
 def test_the_edit_form_sets_the_rate_and_the_api_url(web: Web) -> None:
+    # behind a proxy whose password is in the URL: the page shows it without
+    proxied = web.brevo_url.replace("http://", f"http://proxy:{PROXY_PASSWORD}@")
     add_connection(
         web.ws,
         web.actor("admin"),
@@ -109,27 +121,30 @@ def test_the_edit_form_sets_the_rate_and_the_api_url(web: Web) -> None:
         "brevo",
         TEST_API_KEY,
         agree_privacy=True,
-        base_url=web.brevo_url,
+        base_url=proxied,
     )
     with page_client(web, "admin") as client:
         page = client.get("/connections/page-edit")
-        assert 'id="rate"' in page.text and f'value="{web.brevo_url}"' in page.text
-        token = csrf_of(page)
-        base = {"csrf_token": token, "new_name": "page-edit", "shared": "admins"}
-        # as shown: nothing changes (the URL is not checked again)
-        same = client.post(
-            "/connections/page-edit/edit", data={**base, "rate": "10", "base_url": web.brevo_url}
-        )
-        assert same.status_code == 303
+        assert 'id="rate"' in page.text and PROXY_PASSWORD not in page.text
+        shown = show_connection(web.ws, web.actor("admin"), "page-edit").base_url
+        assert f'value="{shown}"' in page.text and shown != proxied
+        base = {
+            "csrf_token": csrf_of(page),
+            "new_name": "page-edit",
+            "shared": "admins",
+            "base_url_shown": shown,
+        }
+        # posted back as shown: the URL is kept as it is, its password with it
         saved = client.post(
-            "/connections/page-edit/edit", data={**base, "rate": "2.5", "base_url": web.brevo_url}
+            "/connections/page-edit/edit", data={**base, "rate": "2.5", "base_url": shown}
         )
         assert saved.status_code == 303
+        assert _saved_url(web, "page-edit") == proxied
         assert show_connection(web.ws, web.actor("admin"), "page-edit").requests_per_second == 2.5
         for rate in ("fast", "0"):
             refused = client.post(
                 "/connections/page-edit/edit",
-                data={**base, "new_name": "typed name", "rate": rate, "base_url": web.brevo_url},
+                data={**base, "new_name": "typed name", "rate": rate, "base_url": shown},
             )
             assert refused.status_code == 422
             assert 'id="rate-error" data-code="rate_invalid"' in refused.text
@@ -142,8 +157,13 @@ def test_the_edit_form_sets_the_rate_and_the_api_url(web: Web) -> None:
         assert unreachable.status_code == 502
         assert 'id="base_url-error" data-code="brevo_unreachable"' in unreachable.text
         assert f'value="{closed}"' in unreachable.text
-    view = show_connection(web.ws, web.actor("admin"), "page-edit")
-    assert (view.base_url, view.requests_per_second) == (web.brevo_url, 2.5)
+        assert _saved_url(web, "page-edit") == proxied
+        moved = client.post(
+            "/connections/page-edit/edit",
+            data={**base, "rate": "2.5", "base_url": web.brevo_url},
+        )
+        assert moved.status_code == 303  # checked with the saved key at the new URL
+    assert _saved_url(web, "page-edit") == web.brevo_url
 
 
 # Retry

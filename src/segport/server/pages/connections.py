@@ -200,8 +200,9 @@ def edit_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: s
         "rate": form.get("rate", "").strip(),
         "base_url": form.get("base_url", "").strip(),
     }
+    # posted back as the page showed it (without a proxy's password): left as it is
+    unchanged = ("", form.get("base_url_shown", ""))
     try:
-        shown_url = show_connection(srv.ws, who.actor, name).base_url
         view = edit_connection(
             srv.ws,
             who.actor,
@@ -210,7 +211,7 @@ def edit_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: s
             # a form without the choice leaves the sharing as it is
             share_with_contributors=SHARED.get(typed["shared"]),
             requests_per_second=_rate(typed["rate"]),
-            base_url=typed["base_url"] if typed["base_url"] not in ("", shown_url) else None,
+            base_url=typed["base_url"] if typed["base_url"] not in unchanged else None,
         )
     except SegportError as exc:
         if exc.kind in ("not_found", "forbidden"):
