@@ -88,7 +88,9 @@ def request_all_runs(ws: Workspace, actor: Actor, *, trigger: str = "manual") ->
 
 def retry_run(ws: Workspace, actor: Actor, run_id: int) -> RunView:
     """Request a new run of run ``run_id``'s export (with its ``full`` option; the mass
-    removal permission is not carried over: give it again). Audited."""
+    removal permission is not carried over: give it again). Refused, like a run requested
+    by name, to a contributor when the export's connection is not shared with
+    contributors. Audited."""
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     recover_runs(ws, actor)
     with ws.session() as session:
