@@ -196,7 +196,8 @@ def use_table(
     if not is_postgres_url(url):
         raise ProfileError(
             f"{redact_url(url) if '://' in url else url!r} is not a PostgreSQL URL; give "
-            "postgresql://USER@HOST:PORT/DATABASE (PostgreSQL is the warehouse supported now)"
+            "postgresql://USER@HOST:PORT/DATABASE (PostgreSQL is the warehouse supported now)",
+            field="url",
         )
     if not table.strip() or not id_column.strip():
         raise ProfileError(
@@ -233,7 +234,9 @@ def use_table(
         counts = pa.Table.from_batches(list(store.stream(query, 10))).to_pylist()[0]
         rows, distinct, present = counts["n_rows"], counts["n_distinct"], counts["n_present"]
         if present != rows:
-            raise ProfileError(f"{rows - present} row(s) of {table!r} have no {id_column}")
+            raise ProfileError(
+                f"{rows - present} row(s) of {table!r} have no {id_column}", field="id_column"
+            )
         if distinct != rows:
             raise ProfileError(
                 f"{id_column} is not unique in {table!r} ({rows - distinct} repeated value(s)); "

@@ -95,15 +95,18 @@ def request_all_runs(ws: Workspace, actor: Actor, *, trigger: str = "manual") ->
 
 def retry_run(ws: Workspace, actor: Actor, run_id: int) -> RunView:
     """Request a new run of run ``run_id``'s export (with its ``full`` option; the mass
-    removal permission is not carried over: give it again). Audited."""
+    removal permission is not carried over: give it again). Refused, like a run requested
+    by name, to a contributor when the export's connection is not shared with
+    contributors. Audited."""
     actor = authorize(ws, actor, Action.EXPORTS_RUN)
     recover_runs(ws, actor)
     with ws.session() as session:
         run, name = find_run(session, run_id)
-        export_id, status, full, number = run.export_id, run.status, run.full, run.number
+        status, full, number = run.status, run.full, run.number
         if status in UNFINISHED:
             raise in_progress(name, run)
-    export_id_of(ws, name, actor)  # a contributor may not retry what they may not run
+    # Only who may run the export retries it (a contributor: not on an unshared connection).
+    export_id = export_id_of(ws, name, actor)
     new_id = insert_run(
         ws, export_id, name, status="queued", actor=actor.name, trigger="retry", full=full
     )

@@ -13,8 +13,12 @@ reaches no other test; two guards keep the run meaningful and on loopback:
 - the fuzzer never acts on its own credentials: a case that would revoke the admin's
   token, or demote, remove or re-password the admin, is pointed at nobody instead (it
   would turn every later case into a 401);
-- a new connection's base URL is always the sandbox: the server checks the key with the
-  URL it is given, and a generated URL must not send a request off the machine;
+- a new connection's base URL, or an edited one's, is always the sandbox: the server
+  checks the key with the URL it is given (or saves it unchecked, for later runs and
+  checks), and a generated URL must not send a request off the machine; an edit never
+  renames, unshares or slows the workspace's own connections (`shared`, `private`);
+- the profiles are never pointed at a generated database URL: always at a closed port on
+  loopback (refused at once, 422 `profiles_unreachable`);
 - likewise a new alert's webhook is always a receiver on loopback, and the SMTP server
   one on loopback (without STARTTLS, which it has not): testing an alert, or a run's
   ending, sends to them and never off the machine.
@@ -35,7 +39,7 @@ from dataclasses import dataclass
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from tests.fixtures.server import Web
+from tests.fixtures.server import Web, free_port
 from tests.fixtures.smtp import smtp_on_loopback
 from tests.fixtures.webhooks import webhook_receiver
 
@@ -45,6 +49,7 @@ from segport.service import list_alerts, show_smtp
 EXAMPLES = 8  # per operation: a few seconds in all
 ACTOR = "admin"
 NOBODY = "fuzz-nobody"
+OWN_CONNECTIONS = ("shared", "private")  # the workspace's (tests.fixtures.server)
 SERVICE_CHECKED = {
     "POST /api/v1/users",
     "PUT /api/v1/users/{name}/password",
@@ -57,6 +62,8 @@ SERVICE_CHECKED = {
     "PUT /api/v1/exports/{name}/schedule",
     "POST /api/v1/connections/{name}/brevo/lists",
     "POST /api/v1/connections/{name}/brevo/attributes",
+    "PATCH /api/v1/connections/{name}",
+    "PUT /api/v1/profiles/source",
     "PUT /api/v1/system/schedule",
     "POST /api/v1/alerts",
     "PUT /api/v1/system/smtp",
@@ -124,7 +131,7 @@ def _fuzz(web: Web, loopback: Loopback) -> None:
 
         check()
         tried.append(f"{operation.method.upper()} {operation.path}")
-    assert len(tried) == 61, tried  # every operation of the document was exercised
+    assert len(tried) == 67, tried  # every operation of the document was exercised
     with web.bearer(ACTOR) as client:  # the guards held: the fuzzer was an admin throughout
         assert client.get("/api/v1/me").json()["user"] == {"name": ACTOR, "role": "admin"}
 
@@ -138,6 +145,14 @@ def _guard(case: schemathesis.Case, web: Web, own_tokens: set[int], loopback: Lo
         params["token_id"] = 2**31 - 1
     if path == "/api/v1/connections" and method == "POST" and isinstance(case.body, dict):
         case.body["base_url"] = web.brevo_url
+    if path == "/api/v1/connections/{name}" and method == "PATCH" and isinstance(case.body, dict):
+        if case.body.get("base_url") is not None:
+            case.body["base_url"] = web.brevo_url
+        if params.get("name") in OWN_CONNECTIONS:
+            for kept in ("name", "share_with_contributors", "requests_per_second"):
+                case.body.pop(kept, None)
+    if path == "/api/v1/profiles/source" and method == "PUT" and isinstance(case.body, dict):
+        case.body["url"] = f"postgresql://fuzz@127.0.0.1:{free_port()}/fuzz"
     if (
         path == "/api/v1/alerts"
         and method == "POST"

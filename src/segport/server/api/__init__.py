@@ -8,6 +8,7 @@ from segport.server.api import (
     audit,
     brevo,
     connections,
+    export_state,
     exports,
     profiles,
     runs,
@@ -37,4 +38,5 @@ def router() -> APIRouter:
     api.include_router(system.router)
     api.include_router(profiles.router)
     api.include_router(segments.router)
+    api.include_router(export_state.router)
     return api

@@ -1,5 +1,6 @@
 """Connections to Brevo: listed (admins in full, contributors the ones shared with them),
-added (the key checked with Brevo), given a new key, taken over and removed.
+added (the key checked with Brevo), edited (renamed, shared, rate, base URL), given a new
+key, checked with Brevo again, taken over and removed.
 
 An API key arrives in a request body and leaves it at once as a :class:`Secret` (which
 prints as ``********`` and is scrubbed from Brevo's messages); no answer carries one.
@@ -21,11 +22,13 @@ from segport.server.api.admin_models import (
     NewConnection,
     NewKey,
 )
+from segport.server.api.connection_models import ConnectionEdit
 from segport.server.auth import ActorDep
 from segport.server.context import Server, server
 from segport.server.problems import problem_responses
 from segport.service import (
     add_connection,
+    check_connection,
     edit_connection,
     remove_connection,
     show_connection,
@@ -114,6 +117,44 @@ def put_key(name: Name, body: NewKey, who: ActorDep, srv: ServerDep) -> Connecti
     """Checked with Brevo first: a refused key changes nothing (502 `api_key_refused`)."""
     view = edit_connection(srv.ws, who, name, api_key=_key(body.api_key))
     return ConnectionOut.model_validate(to_json(view))
+
+
+@router.patch(
+    "/{name}",
+    responses=problem_responses(401, 403, 404, 422, BREVO),
+    summary="Rename a connection, change its sharing, rate or base URL (admins)",
+)
+def patch_connection(
+    name: Name, body: ConnectionEdit, who: ActorDep, srv: ServerDep
+) -> ConnectionOut:
+    """Only the fields given change (absent or null: kept); `changes` lists what did
+    (empty: nothing). A rename answers the connection under its new name: its exports
+    follow it. A new `base_url` is checked with Brevo using the saved key first (unless
+    `verify` is false): 502 with Brevo's word, and nothing changes."""
+    view = edit_connection(
+        srv.ws,
+        who,
+        name,
+        new_name=body.name,
+        base_url=body.base_url,
+        share_with_contributors=body.share_with_contributors,
+        requests_per_second=body.requests_per_second,
+        verify=body.verify,
+    )
+    return ConnectionOut.model_validate(to_json(view))
+
+
+@router.post(
+    "/{name}/check",
+    responses=problem_responses(401, 403, 404, 422, BREVO),
+    summary="Check the saved API key with Brevo now (admins)",
+)
+def post_check(name: Name, who: ActorDep, srv: ServerDep) -> ConnectionOut:
+    """Asks Brevo for the account behind the saved key (`GET /account`) and answers the
+    connection with the account, plan and `verified_at` refreshed. Brevo refusing the
+    key: 502 `saved_api_key_refused` with Brevo's message (give it a new key with
+    `PUT …/key`); Brevo out of reach: 502 too."""
+    return ConnectionOut.model_validate(to_json(check_connection(srv.ws, who, name)))
 
 
 @router.post(

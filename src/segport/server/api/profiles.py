@@ -1,5 +1,8 @@
 """Profiles: where they are (columns and types, row count, last load), the first few,
-and (admins) a file loaded into the store.
+(admins) a file loaded into the store, and (admins) the workspace pointed at a table of
+a PostgreSQL database instead (nothing copied; its URL's password never answered nor
+logged: the URL arrives as a secret and the service keeps only its redacted form for
+showing).
 
 The file is the request's raw body, its format named by the ``Content-Type``
 (``server.uploads``): streamed to a private temporary file with a size cap, loaded by the
@@ -12,6 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field, SecretStr
 from starlette.concurrency import run_in_threadpool
 
 from segport.server.api.profile_models import (
@@ -30,7 +34,7 @@ from segport.server.uploads import (
     private_folder,
     shown_name,
 )
-from segport.service import describe_source, load_profiles, show_profiles, to_json
+from segport.service import describe_source, load_profiles, show_profiles, to_json, use_table
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 ServerDep = Annotated[Server, Depends(server)]
@@ -159,3 +163,45 @@ async def post_load(
             )
         )
     return load_out(report, shown)
+
+
+class ProfileSourceIn(BaseModel):
+    """A table of a PostgreSQL database to use as the profiles, in place (`segport
+    profiles use`). The service checks it: 422 naming ``url``, ``table`` or
+    ``id_column`` (no such table or column, ids missing or repeated, the database out of
+    reach: ``profiles_unreachable``); 409 ``schema_change_refused`` when a column a
+    segment or export uses is missing or has another type."""
+
+    url: SecretStr = Field(
+        min_length=1,
+        max_length=2000,
+        json_schema_extra={"format": "password", "writeOnly": True},
+        description="postgresql://USER:PASSWORD@HOST:PORT/DATABASE: kept by the workspace, "
+        "never answered (sources show it without its password).",
+    )
+    table: str = Field(min_length=1, max_length=200, description="TABLE or SCHEMA.TABLE.")
+    id_column: str = Field(min_length=1, max_length=200, description="Its unique profile id.")
+    allow_schema_change: bool = Field(
+        default=False,
+        description="Use it even if a column a segment or export uses is missing or has "
+        "another type.",
+    )
+
+
+@router.put(
+    "/source",
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Use a table of a PostgreSQL database as the profiles (admins)",
+)
+def put_source(body: ProfileSourceIn, who: ActorDep, srv: ServerDep) -> ProfileSourceOut:
+    """Nothing is copied: segments and exports read the table where it is. Answers the
+    source as `GET /profiles` does (its `location` without the password)."""
+    info = use_table(
+        srv.ws,
+        who,
+        body.url.get_secret_value(),
+        body.table,
+        body.id_column,
+        allow_schema_change=body.allow_schema_change,
+    )
+    return ProfileSourceOut.model_validate(to_json(info))

@@ -12,7 +12,7 @@ from segport.server.auth import ActorDep
 from segport.server.context import Server, server
 from segport.server.problems import problem_responses
 from segport.server.run_files import CSV_RESPONSE, run_file_download
-from segport.service import cancel_run, page_runs, show_run, to_json
+from segport.service import cancel_run, page_runs, retry_run, show_run, to_json
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 ServerDep = Annotated[Server, Depends(server)]
@@ -71,3 +71,18 @@ def get_run_file(
     """One of the files `GET /runs/{run_id}` lists (`rejected.csv`, `changes.csv`) as a
     CSV attachment; 404 `run_file_not_found` for any other name."""
     return run_file_download(srv.ws, who, run_id, name)
+
+
+@router.post(
+    "/{run_id}/retry",
+    status_code=202,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    summary="Run a run's export again",
+)
+def post_retry(run_id: RunId, who: ActorDep, srv: ServerDep) -> Run:
+    """A new `queued` run of the run's export (trigger `retry`, `full` as the run was;
+    the mass removal permission is not carried over: request a run for it) for a worker
+    to execute; any ended run may be retried, a successful one too. 409
+    `run_in_progress` while the export has a run queued or processing; 403 for who may
+    not run the export."""
+    return Run.model_validate(to_json(retry_run(srv.ws, who, run_id)))

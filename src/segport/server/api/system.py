@@ -1,4 +1,5 @@
-"""The system: the refresh's schedule (shown, set, turned off), the live workers, the
+"""The system: the refresh's schedule (shown, set, turned off), the refresh run now, the
+live workers, the
 alerts raised when runs end (listed, added, removed, tested) and the SMTP server e-mail
 alerts go through (shown, set).
 
@@ -10,10 +11,13 @@ whose names the workspace keeps.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, status
+from pydantic import BaseModel, Field
 
+from segport.server.api.models import Run
 from segport.server.api.system_models import (
     AlertOut,
     AlertPage,
@@ -35,6 +39,7 @@ from segport.service import (
     list_alerts,
     list_workers,
     remove_alert,
+    run_refresh,
     set_smtp,
     set_system_schedule,
     show_smtp,
@@ -92,6 +97,49 @@ def delete_schedule(who: ActorDep, srv: ServerDep) -> ScheduleOut:
     """Its days and times are kept (`enabled`: false); PUT turns it on again. Turning off
     a schedule that is off changes nothing."""
     return _schedule(turn_off_system_schedule(srv.ws, who))
+
+
+class RefreshedSegment(BaseModel):
+    """An active segment as the refresh counted it: its members, or why it failed (it
+    keeps its last count)."""
+
+    name: str
+    member_count: int | None
+    error: str | None = None
+
+
+class RefreshedExport(BaseModel):
+    """An export on the system schedule: the run the refresh recorded (`queued` for a
+    worker, or `skipped` with its `reason`), or `busy`: the run already going on."""
+
+    export_name: str
+    run: Run | None
+    busy: str | None = None
+
+
+class RefreshOut(BaseModel):
+    """What the refresh did: the active segments re-counted, the runs requested."""
+
+    started_at: datetime
+    fired_for: datetime | None = Field(description="The scheduled firing (null: by hand).")
+    segments: list[RefreshedSegment]
+    exports: list[RefreshedExport]
+
+
+@router.post(
+    "/system/refresh",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(401, 403),
+    summary="Run the system refresh now",
+)
+def post_refresh(who: ActorDep, srv: ServerDep) -> RefreshOut:
+    """Re-counts every active segment, then requests a run of every export on the
+    system schedule: `queued` for a worker to execute (the answer does not wait for
+    them: follow them with `GET /runs/{id}`), or recorded `skipped` with its reason (no
+    connection, an unusable one, an inactive or failed segment, over its profile limit).
+    An export with a run queued or processing keeps it (`busy`). For who may run
+    exports (admins, contributors)."""
+    return RefreshOut.model_validate(to_json(run_refresh(srv.ws, who)))
 
 
 @router.get(

@@ -1,5 +1,6 @@
 """Settings > Connections: the list, Add connection (Brevo), one connection with its
-edit, rotate key, take over and remove (with a confirmation step).
+edit, check now (the saved key with Brevo), rotate key, take over and remove (with a
+confirmation step).
 
 The API key is only ever read from a posted form and handed to the service: no page
 renders it, not even the form it was typed in when the service refused it (the form
@@ -27,6 +28,7 @@ from segport.server.problems import status_of
 from segport.service import (
     PRIVACY_STATEMENT,
     add_connection,
+    check_connection,
     edit_connection,
     list_connections,
     remove_connection,
@@ -40,6 +42,7 @@ NOTICES = {  # fixed texts only: a query parameter never puts its own words on a
     "added": "Connected: Brevo accepted the API key. You are the connection's export user.",
     "edited": "Saved.",
     "key": "New API key saved: Brevo accepted it.",
+    "checked": "Checked just now: Brevo accepted the saved API key; the account is below.",
     "taken": "You are now the connection's export user: its exports run as you.",
     "removed": "Connection removed.",
 }
@@ -49,6 +52,8 @@ ON_REMOVE = {
     "remove": "remove them with the connection",
 }
 SHARED = {"admins": False, "contributors": True}  # the "who can use it" choice
+# A refused edit's field (as the service names it) -> the form's input it goes next to.
+EDIT_FIELDS = {"name": "new_name", "rate": "rate", "base_url": "base_url", "verify": "base_url"}
 ADMIN_PERMISSIONS = "view, edit, rotate key, take over, remove"
 CONTRIBUTOR_PERMISSIONS = "use in exports"
 
@@ -135,6 +140,18 @@ def _connection_page(
 ) -> Response:
     view = show_connection(srv.ws, who.actor, name)
     extra.setdefault("confirm", None)
+    # The edit form: as saved, or as typed when the service refused it (its message then
+    # goes next to the field it names).
+    typed = extra.pop("typed", None) or {}
+    extra["edit"] = {
+        "new_name": typed.get("new_name", view.name),
+        "contributors": typed["shared"] == "contributors"
+        if typed.get("shared") in SHARED
+        else view.shared_with_contributors,
+        "rate": typed.get("rate", f"{view.requests_per_second:g}"),
+        "base_url": typed.get("base_url", view.base_url),
+    }
+    extra["bad_field"] = EDIT_FIELDS.get(error.field or "") if error is not None and typed else None
     return render(
         request,
         "connection.html",
@@ -159,20 +176,47 @@ def _refused(
     return _connection_page(request, who, srv, name, error=exc)
 
 
+def _rate(typed: str) -> float | None:
+    """The requests per second typed (None: left empty, unchanged)."""
+    if not typed:
+        return None
+    try:
+        return float(typed)
+    except ValueError:
+        raise Invalid(
+            f"the rate {typed!r} is not a number: give the requests per second, e.g. 10",
+            code="rate_invalid",
+            field="rate",
+        ) from None
+
+
 @router.post("/connections/{name:path}/edit")
 def edit_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: str) -> Response:
-    new_name = form.get("new_name", "").strip()
+    """Display name, who can use it, the rate and the API URL. The URL shown is without
+    a proxy's password: posted back as shown, it is left as it is."""
+    typed = {
+        "new_name": form.get("new_name", "").strip(),
+        "shared": form.get("shared", ""),
+        "rate": form.get("rate", "").strip(),
+        "base_url": form.get("base_url", "").strip(),
+    }
+    # posted back as the page showed it (without a proxy's password): left as it is
+    unchanged = ("", form.get("base_url_shown", ""))
     try:
         view = edit_connection(
             srv.ws,
             who.actor,
             name,
-            new_name=new_name or None,
+            new_name=typed["new_name"] or None,
             # a form without the choice leaves the sharing as it is
-            share_with_contributors=SHARED.get(form.get("shared", "")),
+            share_with_contributors=SHARED.get(typed["shared"]),
+            requests_per_second=_rate(typed["rate"]),
+            base_url=typed["base_url"] if typed["base_url"] not in unchanged else None,
         )
     except SegportError as exc:
-        return _refused(request, who, srv, name, exc)
+        if exc.kind in ("not_found", "forbidden"):
+            raise
+        return _connection_page(request, who, srv, name, error=exc, typed=typed)
     return see_other(_link(view.name) + "?notice=edited")
 
 
@@ -184,6 +228,16 @@ def key_post(request: Request, who: Posted, srv: ServerDep, form: Form, name: st
     except SegportError as exc:
         return _refused(request, who, srv, name, exc)
     return see_other(_link(name) + "?notice=key")
+
+
+@router.post("/connections/{name:path}/check")
+def check_post(request: Request, who: Posted, srv: ServerDep, name: str) -> Response:
+    """Check the saved key with Brevo now: the refreshed account, or Brevo's message."""
+    try:
+        check_connection(srv.ws, who.actor, name)
+    except SegportError as exc:
+        return _refused(request, who, srv, name, exc)
+    return see_other(_link(name) + "?notice=checked")
 
 
 @router.post("/connections/{name:path}/take-over")

@@ -1,4 +1,5 @@
-"""Runs: the history (filter by export and status), a run's page, its live part, Cancel."""
+"""Runs: the history (filter by export and status), a run's page, its live part, Cancel,
+and Retry (a new run of the export) on a run that did not succeed."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from segport.service import (
     cancel_run,
     list_exports,
     page_runs,
+    retry_run,
     show_export,
     show_run,
 )
@@ -29,9 +31,11 @@ from segport.service import (
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 PAGE = 20
 LIVE = ("queued", "processing")  # a run in these may still change: its page polls
+RETRIED = ("failed", "canceled", "skipped")  # a run that did not finish its work: Retry
 NOTICES = {  # fixed texts only: a query parameter never puts its own words on a page
     "requested": "Run requested: a worker starts it as soon as one is free.",
     "cancel": "Cancel requested: a queued run ends at once, a processing one at its next chunk.",
+    "retried": "Retry requested: this is the new run; a worker starts it as soon as one is free.",
 }
 RunId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
@@ -71,9 +75,17 @@ def _run_context(who: SignedIn, srv: ServerDep, run_id: int) -> dict[str, Any]:
     detail = show_run(srv.ws, who.actor, run_id)
     run = detail.run
     live = run.status in LIVE
-    # Cancel is offered to whoever may run the export (the service decides on the POST).
-    may_cancel = live and "run" in show_export(srv.ws, who.actor, run.export_name).permissions
-    return {"run": run, "files": detail.files, "live": live, "may_cancel": may_cancel}
+    # Cancel and Retry are offered to whoever may run the export (the service decides on
+    # the POST).
+    acts = live or run.status in RETRIED
+    may_run = acts and "run" in show_export(srv.ws, who.actor, run.export_name).permissions
+    return {
+        "run": run,
+        "files": detail.files,
+        "live": live,
+        "may_cancel": live and may_run,
+        "may_retry": run.status in RETRIED and may_run,
+    }
 
 
 @router.get("/runs/{run_id}")
@@ -121,3 +133,23 @@ def cancel_post(request: Request, who: Posted, srv: ServerDep, run_id: RunId) ->
             **_run_context(who, srv, run_id),
         )
     return see_other(f"/runs/{run_id}?notice=cancel")
+
+
+@router.post("/runs/{run_id}/retry")
+def retry_post(request: Request, who: Posted, srv: ServerDep, run_id: RunId) -> Response:
+    """A new run of the export, whose page it goes to; a refusal (a run of the export
+    already going on, who may not run it) is shown on this run's page."""
+    try:
+        new = retry_run(srv.ws, who.actor, run_id)
+    except SegportError as exc:
+        if exc.kind == "not_found":
+            raise
+        return render(
+            request,
+            "run.html",
+            http_status=status_of(exc),
+            area="runs",
+            error=exc,
+            **_run_context(who, srv, run_id),
+        )
+    return see_other(f"/runs/{new.id}?notice=retried")

@@ -1,7 +1,7 @@
-"""System: the refresh's schedule (with its edit form and next firings), the live
-workers, the alerts (add, remove, send a test and see what became of it), the SMTP
-server, and a chart of the recent runs' durations and counts (``server/charts.py``, with
-a table of the same numbers).
+"""System: the refresh's schedule (with its edit form and next firings), Refresh now
+(and what it requested), the live workers, the alerts (add, remove, send a test and see
+what became of it), the SMTP server, and a chart of the recent runs' durations and
+counts (``server/charts.py``, with a table of the same numbers).
 
 Everyone who sees exports sees the page; the forms are an admin's, and a post by anyone
 else is refused with the service's message. A refused form comes back with what was
@@ -23,7 +23,9 @@ from segport.server.pages.base import Form, PageRoute, Posted, ServerDep, Signed
 from segport.server.pages.base import see_other as _see_other
 from segport.server.problems import status_of
 from segport.service import (
+    Action,
     AlertTestView,
+    RefreshView,
     SmtpView,
     SystemScheduleView,
     add_alert,
@@ -31,6 +33,7 @@ from segport.service import (
     list_all_runs,
     list_workers,
     remove_alert,
+    run_refresh,
     set_smtp,
     set_system_schedule,
     show_smtp,
@@ -113,6 +116,7 @@ def _page(
     form: str | None = None,
     typed: dict[str, Any] | None = None,
     tested: AlertTestView | None = None,
+    refreshed: RefreshView | None = None,
 ) -> Response:
     """The page; after a refused post, ``form`` is the one posted, shown again with what
     was ``typed`` and the ``error`` next to its field."""
@@ -149,6 +153,7 @@ def _page(
         bad_field=bad_field,
         values=values,
         tested=tested,
+        refreshed=refreshed,
         schedule=schedule,
         workers=list_workers(ws, actor),
         alerts=list_alerts(ws, actor),
@@ -158,6 +163,7 @@ def _page(
         weekdays=WEEKDAYS,
         zones=ZONES,
         is_admin=actor.role.value == "admin",
+        may_refresh=actor.may(Action.EXPORTS_RUN),
     )
 
 
@@ -216,6 +222,16 @@ def schedule_off_post(request: Request, who: Posted, srv: ServerDep) -> Response
     except SegportError as exc:
         return _refused(request, who, srv, exc, None)
     return see_other("off")
+
+
+@router.post("/system/refresh")
+def refresh_post(request: Request, who: Posted, srv: ServerDep) -> Response:
+    """Run the system refresh now, and show what it counted and requested."""
+    try:
+        refreshed = run_refresh(srv.ws, who.actor)
+    except SegportError as exc:
+        return _refused(request, who, srv, exc, None)
+    return _page(request, who, srv, refreshed=refreshed)
 
 
 @router.post("/system/alerts")
