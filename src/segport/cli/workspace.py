@@ -89,6 +89,7 @@ FIELD_OPTIONS: dict[str, str] = {
     # profiles
     "table": "--table TABLE",
     "id_column": "--id-column COLUMN",
+    "url": "the URL argument (postgresql://USER@HOST:PORT/DATABASE)",
     "replace": "--replace",
     "into": "--into STORE",
     "encoding": "--encoding ENCODING",
