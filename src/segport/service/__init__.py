@@ -98,10 +98,10 @@ _WHERE: dict[str, str] = {
     "show_segment": "segment_definitions",
     "SegmentInUse": "segment_definitions",
     "update_segment": "segment_definitions",
-    "AttributeChoice": "segment_drafts",
-    "FormCondition": "segment_drafts",
-    "FormGroup": "segment_drafts",
-    "RuleForm": "segment_drafts",
+    "AttributeChoice": "segment_forms",
+    "FormCondition": "segment_forms",
+    "FormGroup": "segment_forms",
+    "RuleForm": "segment_forms",
     "SegmentBuilder": "segment_drafts",
     "SegmentDraft": "segment_drafts",
     "edit_segment": "segment_drafts",
@@ -475,10 +475,6 @@ if TYPE_CHECKING:
         update_segment,
     )
     from segport.service.segment_drafts import (
-        AttributeChoice,
-        FormCondition,
-        FormGroup,
-        RuleForm,
         SegmentBuilder,
         SegmentDraft,
         edit_segment,
@@ -486,6 +482,7 @@ if TYPE_CHECKING:
         segment_builder,
         try_segment,
     )
+    from segport.service.segment_forms import AttributeChoice, FormCondition, FormGroup, RuleForm
     from segport.service.setup import WorkspaceCreated, create_workspace
     from segport.service.system_schedule import (
         FiringView,

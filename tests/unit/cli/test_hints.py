@@ -14,7 +14,7 @@ from segport.errors import Invalid, NotFound
 SRC = Path(segport.__file__).parent
 # Services only the web pages call, whose fields are the page form's inputs (the rule
 # builder's ``g0.c1.operator``): no command line sees them, so they need no option.
-WEB_FORM_ONLY = {"service/segment_drafts.py"}
+WEB_FORM_ONLY = {"service/segment_drafts.py", "service/segment_forms.py"}
 
 
 def _fields_raised() -> dict[str, list[str]]:
