@@ -8,7 +8,7 @@ has.
 
 Every operation is fuzzed, the ones that change users, tokens and connections included.
 The module's ``web`` server is this test's own (module scope), so what the fuzzer changes
-reaches no other test; two guards keep the run meaningful and on loopback:
+reaches no other test; guards keep the run meaningful and on loopback:
 
 - the fuzzer never acts on its own credentials: a case that would revoke the admin's
   token, or demote, remove or re-password the admin, is pointed at nobody instead (it
