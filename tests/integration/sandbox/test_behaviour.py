@@ -230,13 +230,12 @@ def test_processes_move_from_queued_to_completed(
     seen: list[tuple[str, ...]] = []
 
     def second_completed() -> bool:
-        seen.append(
-            tuple(
-                api.get(f"/processes/{pid}").json()["status"]
-                for pid in (first["processId"], second["processId"])
-            )
-        )
-        return seen[-1][1] == "completed"
+        # The second is read first: once it is completed, the first, read after, must be
+        # too (reading them the other way round, both may complete between the two reads).
+        later = api.get(f"/processes/{second['processId']}").json()["status"]
+        earlier = api.get(f"/processes/{first['processId']}").json()["status"]
+        seen.append((earlier, later))
+        return later == "completed"
 
     wait_until(second_completed, 30, "the second import to complete")
     assert all(not (b == "completed" and a != "completed") for a, b in seen)
