@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from segport.errors import SegportError
 from segport.profiles.errors import ProfileError, ProfilesNotLoaded
@@ -313,8 +313,8 @@ def profiles_overview(ws: Workspace, actor: Actor, limit: int = 10) -> ProfilesO
     return ProfilesOverview(source, show_profiles(ws, who, limit), may_load)
 
 
-def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> Rows:
-    """The first ``limit`` profiles by id, all columns."""
+def show_profiles(ws: Workspace, actor: Actor, limit: int = 10, offset: int = 0) -> Rows:
+    """``limit`` profiles by id, all columns, after skipping the first ``offset``."""
     import pyarrow as pa
     from sqlglot import exp
 
@@ -327,6 +327,12 @@ def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> Rows:
             code="limit_invalid",
             field="limit",
         )
+    if not 0 <= offset <= 2**63 - 1:
+        raise ProfileError(
+            f"the offset must be 0 or more, and below 2**63 (got {offset})",
+            code="offset_invalid",
+            field="offset",
+        )
     with open_profile_store(ws.engine, ws.path) as store:
         names = list(store.columns())
         query = (
@@ -335,8 +341,34 @@ def show_profiles(ws: Workspace, actor: Actor, limit: int = 10) -> Rows:
             .order_by(exp.column(store.id_column, quoted=True))
             .limit(limit)
         )
+        if offset:
+            query = query.offset(offset)
         batches = list(store.stream(query, limit))
         if not batches:
             return Rows(columns=names, rows=[])
         table = pa.Table.from_batches(batches)
         return Rows(columns=table.column_names, rows=table.to_pylist())
+
+
+@dataclass(frozen=True)
+class ProfilesPage:
+    """A page of the profiles by id: ``total`` is the row count of the last load."""
+
+    total: int
+    offset: int
+    limit: int
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+def page_profiles(ws: Workspace, actor: Actor, limit: int = 10, offset: int = 0) -> ProfilesPage:
+    """The profiles ``offset`` to ``offset + limit`` by id, with how many there are."""
+    source = describe_source(ws, actor)  # authorizes; refuses before the first load
+    rows = show_profiles(ws, actor, limit, offset)
+    return ProfilesPage(
+        total=source.row_count or 0,
+        offset=offset,
+        limit=limit,
+        columns=rows.columns,
+        rows=rows.rows,
+    )

@@ -113,6 +113,7 @@ def test_a_file_with_bad_rows_loads_into_postgres_with_its_types(
     assert not (ws.path / "profiles.duckdb").exists() or info.location.startswith("postgresql://")
     shown = show_profiles(ws, admin, 2)
     assert shown.column("customer_id") == [1, 2]
+    assert show_profiles(ws, admin, 2, offset=1).column("customer_id") == [2, 3]
     assert shown.column("spend") == [1.5, 3.0]
 
 

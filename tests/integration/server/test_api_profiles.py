@@ -46,7 +46,10 @@ def test_everyone_sees_where_the_profiles_are_and_the_first_rows(web: Web, user:
     with web.bearer(user) as client:
         source = client.get("/api/v1/profiles")
         rows = client.get("/api/v1/profiles/rows", params={"limit": 2})
+        further = client.get("/api/v1/profiles/rows", params={"limit": 2, "offset": 3})
+        past = client.get("/api/v1/profiles/rows", params={"offset": 10_000})
         too_many = client.get("/api/v1/profiles/rows", params={"limit": 501})
+        before = client.get("/api/v1/profiles/rows", params={"offset": -1})
     assert source.status_code == 200, source.text
     body = source.json()
     assert (body["kind"], body["table"], body["id_column"]) == (
@@ -62,7 +65,13 @@ def test_everyone_sees_where_the_profiles_are_and_the_first_rows(web: Web, user:
     assert page["limit"] == 2 and page["columns"][0] == "customer_id"
     assert [r["customer_id"] for r in page["items"]] == [1, 2]
     assert page["items"][0]["email"] == "user1@example.com"
+    assert (page["total"], page["offset"]) == (body["row_count"], 0)
+    # a page further on: ids 4 and 5; past the end: none, the same total
+    assert [r["customer_id"] for r in further.json()["items"]] == [4, 5]
+    assert further.json()["offset"] == 3
+    assert past.json()["items"] == [] and past.json()["total"] == body["row_count"]
     assert problem(too_many, 422, "request_invalid")["field"] == "limit"
+    assert problem(before, 422, "request_invalid")["field"] == "offset"
 
 
 def test_not_signed_in_is_refused(web: Web) -> None:

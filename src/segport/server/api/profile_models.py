@@ -29,10 +29,12 @@ class ProfileSourceOut(BaseModel):
 
 
 class ProfileRows(BaseModel):
-    """The first profiles by id, every column."""
+    """A page of the profiles by id, every column."""
 
-    columns: list[str]
+    total: int = Field(description="How many profiles the last load left.")
+    offset: int
     limit: int
+    columns: list[str]
     items: list[dict[str, Any]] = Field(description="One object per profile: column -> value.")
 
 

@@ -34,7 +34,7 @@ from segport.server.uploads import (
     private_folder,
     shown_name,
 )
-from segport.service import describe_source, load_profiles, show_profiles, to_json, use_table
+from segport.service import describe_source, load_profiles, page_profiles, to_json, use_table
 
 router = APIRouter(prefix="/profiles", tags=["profiles"])
 ServerDep = Annotated[Server, Depends(server)]
@@ -89,15 +89,24 @@ def get_profiles(who: ActorDep, srv: ServerDep) -> ProfileSourceOut:
     return ProfileSourceOut.model_validate(to_json(describe_source(srv.ws, who)))
 
 
-@router.get("/rows", responses=problem_responses(401, 403, 404, 422), summary="The first profiles")
+@router.get("/rows", responses=problem_responses(401, 403, 404, 422), summary="The profiles, by id")
 def get_rows(
     who: ActorDep,
     srv: ServerDep,
     limit: Annotated[int, Query(ge=1, le=500, description="How many, by id.")] = 10,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1, description="Skip this many first.")] = 0,
 ) -> ProfileRows:
-    rows = show_profiles(srv.ws, who, limit)
-    data: dict[str, Any] = to_json(rows)  # type: ignore[assignment]
-    return ProfileRows(columns=data["columns"], limit=limit, items=data["rows"])
+    """A page of the profiles in id order, every column; `total` is the row count of the
+    last load. 404 `profiles_not_loaded` before the first load."""
+    page = page_profiles(srv.ws, who, limit, offset)
+    data: dict[str, Any] = to_json(page)  # type: ignore[assignment]
+    return ProfileRows(
+        total=data["total"],
+        offset=offset,
+        limit=limit,
+        columns=data["columns"],
+        items=data["rows"],
+    )
 
 
 @router.post(
