@@ -210,13 +210,14 @@ def schema(ctx: typer.Context, as_json: bool = JSON_OPTION) -> None:
 def show(
     ctx: typer.Context,
     limit: int = typer.Option(10, "--limit", metavar="N", help="How many profiles to show."),
+    offset: int = typer.Option(0, "--offset", metavar="N", help="Skip the first N, by id."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The first profiles, by id."""
+    """The first profiles by id (after the first --offset)."""
     from segport.service import show_profiles
 
     with opened(ctx) as (ws, actor):
-        rows = show_profiles(ws, actor, limit)
+        rows = show_profiles(ws, actor, limit, offset)
     if as_json:
         print_json(rows)
         return

@@ -74,6 +74,7 @@ FIELD_OPTIONS: dict[str, str] = {
     "password": "--password-stdin (or the prompt)",
     "token_id": "the token's ID (segport tokens list)",
     "limit": "--limit N",
+    "offset": "--offset N",
     # the server's (segport serve): a run status to filter on, a sign-in's lifetime
     "status": "a run status: not_started, queued, processing, successful, failed, ...",
     "session_lifetime": "SEGPORT_SESSION_HOURS",

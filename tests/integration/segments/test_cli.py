@@ -47,6 +47,10 @@ def test_profiles_and_segments_from_the_command_line(run: Run, tmp_path: Path) -
     assert code == 0 and "lifetime_value" in out and "number" in out
     code, out, _ = run("profiles", "show", "--limit", "2")
     assert code == 0 and "a@x.io" in out and "c@x.io" not in out
+    code, out, _ = run("profiles", "show", "--limit", "1", "--offset", "2")
+    assert code == 0 and "c@x.io" in out and "a@x.io" not in out
+    code, _, err = run("profiles", "show", "--offset", "-1")
+    assert code == 1 and "offset must be 0 or more" in err and "--offset N" in err
 
     assert run("segments", "create", "gb", "--where", "country = 'GB'")[0] == 0
     code, out, _ = run(
