@@ -15,13 +15,11 @@ import psycopg
 import pytest
 from tests.fixtures.sandbox import TEST_API_KEY
 from tests.fixtures.server import Web, free_port
-from tests.integration.server.api_helpers import problem
+from tests.integration.server.api_helpers import cancel_queued, canceled_run, problem
 
 from segport.service import (
     add_connection,
-    cancel_run,
     page_runs,
-    request_run,
     run_export,
 )
 
@@ -60,22 +58,9 @@ def as_user(web: Web) -> Iterator[Any]:
 @pytest.fixture(autouse=True)
 def settled(web: Web) -> Iterator[None]:
     """Every test starts and ends with no run queued (a queued run blocks the next)."""
-    _cancel_queued(web)
+    cancel_queued(web)
     yield
-    _cancel_queued(web)
-
-
-def _cancel_queued(web: Web) -> None:
-    admin = web.actor("admin")
-    for run in page_runs(web.ws, admin, status="queued", limit=500).runs:
-        cancel_run(web.ws, admin, run.id)
-
-
-def _canceled_run(web: Web, export: str) -> int:
-    admin = web.actor("admin")
-    run = request_run(web.ws, admin, export)
-    cancel_run(web.ws, admin, run.id)
-    return run.id
+    cancel_queued(web)
 
 
 def _closed_url() -> str:
@@ -224,7 +209,7 @@ def test_no_one_unsigned_edits_or_checks_a_connection(web: Web) -> None:
 
 
 def test_retry_requests_a_new_run_of_the_export(web: Web, as_user: Any) -> None:
-    canceled = _canceled_run(web, "news")
+    canceled = canceled_run(web, "news")
     carol = as_user("carol")  # a contributor: news is on a connection shared with them
     retried = carol.post(f"/api/v1/runs/{canceled}/retry")
     assert retried.status_code == 202, retried.text
@@ -242,7 +227,7 @@ def test_retry_requests_a_new_run_of_the_export(web: Web, as_user: Any) -> None:
 
 
 def test_retry_is_for_who_may_run_the_export(web: Web, as_user: Any) -> None:
-    news, vip = _canceled_run(web, "news"), _canceled_run(web, "vip")
+    news, vip = canceled_run(web, "news"), canceled_run(web, "vip")
     problem(as_user("victor").post(f"/api/v1/runs/{news}/retry"), 403, "permission_denied")
     # vip sends through a connection not shared with contributors
     problem(as_user("carol").post(f"/api/v1/runs/{vip}/retry"), 403, "permission_denied")

@@ -14,13 +14,12 @@ import pytest
 from sqlalchemy import select
 from tests.fixtures.sandbox import TEST_API_KEY
 from tests.fixtures.server import Web, free_port
+from tests.integration.server.api_helpers import cancel_queued, canceled_run
 from tests.integration.server.pages_helpers import csrf_of, page_client, references
 
 from segport.service import (
     add_connection,
-    cancel_run,
     page_runs,
-    request_run,
     show_connection,
 )
 from segport.service.models import Connection
@@ -32,22 +31,9 @@ PROXY_PASSWORD = "proxy-pass-Tz61Rm"
 @pytest.fixture(autouse=True)
 def settled(web: Web) -> Iterator[None]:
     """No run queued before or after a test (a queued run blocks the next)."""
-    _cancel_queued(web)
+    cancel_queued(web)
     yield
-    _cancel_queued(web)
-
-
-def _cancel_queued(web: Web) -> None:
-    admin = web.actor("admin")
-    for run in page_runs(web.ws, admin, status="queued", limit=500).runs:
-        cancel_run(web.ws, admin, run.id)
-
-
-def _canceled_run(web: Web, export: str) -> int:
-    admin = web.actor("admin")
-    run = request_run(web.ws, admin, export)
-    cancel_run(web.ws, admin, run.id)
-    return run.id
+    cancel_queued(web)
 
 
 def _post(client: httpx.Client, page: str, action: str) -> httpx.Response:
@@ -170,7 +156,7 @@ def test_the_edit_form_sets_the_rate_and_the_api_url(web: Web) -> None:
 
 
 def test_retry_on_a_run_that_did_not_succeed(web: Web) -> None:
-    canceled = _canceled_run(web, "news")
+    canceled = canceled_run(web, "news")
     with page_client(web, "carol") as client:
         page = client.get(f"/runs/{canceled}")
         assert 'id="retry-form"' in page.text
@@ -190,7 +176,7 @@ def test_retry_on_a_run_that_did_not_succeed(web: Web) -> None:
 
 
 def test_retry_is_offered_to_who_may_run_the_export(web: Web) -> None:
-    news, vip = _canceled_run(web, "news"), _canceled_run(web, "vip")
+    news, vip = canceled_run(web, "news"), canceled_run(web, "vip")
     with page_client(web, "victor") as client:
         page = client.get(f"/runs/{news}")
         assert page.status_code == 200 and 'id="retry-form"' not in page.text
