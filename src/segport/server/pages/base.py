@@ -136,6 +136,12 @@ def render(
     )
 
 
+def item_path(area: str, name: str) -> str:
+    """The page of one named thing: ``/exports/<name>``, the name as one path segment
+    (a "/" in it sent as %2F), as the templates' ``segment`` filter writes it."""
+    return f"/{area}/" + quote(name, safe="")
+
+
 def see_other(url: str) -> RedirectResponse:
     """After a form post: the browser GETs ``url`` (303)."""
     return RedirectResponse(url, status_code=303)

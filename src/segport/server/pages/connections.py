@@ -10,7 +10,6 @@ comes back empty and the admin types it again).
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -21,6 +20,7 @@ from segport.server.pages.base import (
     Posted,
     ServerDep,
     SignedIn,
+    item_path,
     render,
     see_other,
 )
@@ -59,7 +59,7 @@ CONTRIBUTOR_PERMISSIONS = "use in exports"
 
 
 def _link(name: str) -> str:
-    return "/connections/" + quote(name, safe="")
+    return item_path("connections", name)
 
 
 @router.get("/connections")

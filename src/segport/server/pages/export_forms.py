@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -26,6 +25,7 @@ from segport.server.pages.base import (
     Posted,
     ServerDep,
     SignedIn,
+    item_path,
     render,
     see_other,
 )
@@ -148,7 +148,7 @@ def _limit_context(segments: list[SegmentInfo], form: ExportForm) -> dict[str, A
 
 
 def link(name: str) -> str:
-    return "/exports/" + quote(name, safe="")
+    return item_path("exports", name)
 
 
 def _form_page(

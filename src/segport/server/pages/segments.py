@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -23,6 +22,7 @@ from segport.server.pages.base import (
     Posted,
     ServerDep,
     SignedIn,
+    item_path,
     render,
     see_other,
 )
@@ -63,7 +63,7 @@ _KEY = re.compile(r"g(\d+)\.(?:match|c(\d+)\.(attribute|operator|value))")
 
 
 def _link(name: str) -> str:
-    return "/segments/" + quote(name, safe="")
+    return item_path("segments", name)
 
 
 @router.get("/segments")

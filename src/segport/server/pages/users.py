@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
 
@@ -23,6 +22,7 @@ from segport.server.pages.base import (
     Posted,
     ServerDep,
     SignedIn,
+    item_path,
     render,
     see_other,
 )
@@ -53,7 +53,7 @@ EXPIRIES = {"": "never", "30": "in 30 days", "90": "in 90 days", "365": "in a ye
 
 
 def _link(name: str) -> str:
-    return "/users/" + quote(name, safe="")
+    return item_path("users", name)
 
 
 def _users_page(
