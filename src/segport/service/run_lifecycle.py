@@ -260,18 +260,17 @@ class Heartbeat:
             except Exception:  # a database hiccup: the next tick tries again
                 continue
 
-    def _progress_values(self) -> dict[str, Any]:
+    def _unwritten(self) -> Progress | None:
+        """The latest progress if the row does not hold it yet."""
         event = self._latest
-        if event is None or event is self._written:
-            return {}
-        self._written = event
-        return {"progress": progress_json(event)}
+        return None if event is None or event is self._written else event
 
     def _write_progress(self) -> None:
-        values = self._progress_values()
-        if values:
+        event = self._unwritten()
+        if event is not None:
             with self._ws.engine.begin() as conn:
-                conn.execute(self._mine().values(**values))
+                conn.execute(self._mine().values(progress=progress_json(event)))
+            self._written = event  # only once committed: a failed write is tried again
 
     def _mine(self) -> Any:
         return update(Run).where(
@@ -281,13 +280,19 @@ class Heartbeat:
         )
 
     def beat(self) -> None:
+        event = self._unwritten()
+        values: dict[str, Any] = {"heartbeat_at": utcnow()}
+        if event is not None:
+            values["progress"] = progress_json(event)
         with self._ws.engine.begin() as conn:
-            conn.execute(self._mine().values(heartbeat_at=utcnow(), **self._progress_values()))
+            conn.execute(self._mine().values(**values))
             row = conn.execute(
                 select(Run.cancel_requested_at, Run.cancel_requested_by).where(
                     Run.id == self._run_id
                 )
             ).first()
+        if event is not None:
+            self._written = event
         if row is not None and row[0] is not None:
             self.canceled_by = row[1] or "?"
             self.cancel.set()
