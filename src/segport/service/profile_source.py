@@ -20,6 +20,8 @@ from segport.service.views import Rows
 from segport.service.workspace import Workspace, redact_url
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from segport.profiles.loading import LoadReport
 
 
@@ -264,18 +266,23 @@ def use_table(
     return describe_source(ws, actor)
 
 
+def _loaded_source(session: Session) -> ProfileSource:
+    source = session.get(ProfileSource, 1)
+    if source is None:
+        raise ProfilesNotLoaded(
+            "this workspace has no profiles yet: load a file of profiles, or use a "
+            "PostgreSQL table of them"
+        )
+    return source
+
+
 def describe_source(ws: Workspace, actor: Actor) -> SourceInfo:
     """Where the profiles are, and their columns with engine and logical types."""
     from segport.profiles.store import open_profile_store
 
     authorize(ws, actor, Action.PROFILES_READ)
     with ws.session() as session:
-        source = session.get(ProfileSource, 1)
-        if source is None:
-            raise ProfilesNotLoaded(
-                "this workspace has no profiles yet: load a file of profiles, or use a "
-                "PostgreSQL table of them"
-            )
+        source = _loaded_source(session)
         info = SourceInfo(
             kind=source.kind,
             table=source.table_name,
@@ -362,11 +369,14 @@ class ProfilesPage:
 
 
 def page_profiles(ws: Workspace, actor: Actor, limit: int = 10, offset: int = 0) -> ProfilesPage:
-    """The profiles ``offset`` to ``offset + limit`` by id, with how many there are."""
-    source = describe_source(ws, actor)  # authorizes; refuses before the first load
+    """The profiles ``offset`` to ``offset + limit`` by id, with how many there are (the
+    last load's count, kept with the source: the store is opened once, for the rows)."""
+    authorize(ws, actor, Action.PROFILES_READ)
+    with ws.session() as session:
+        total = _loaded_source(session).row_count or 0
     rows = show_profiles(ws, actor, limit, offset)
     return ProfilesPage(
-        total=source.row_count or 0,
+        total=total,
         offset=offset,
         limit=limit,
         columns=rows.columns,
